@@ -1,0 +1,189 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import path from "node:path";
+import { EspCertsError } from "../errors.js";
+import { findSection, listValue, parseIni } from "./ini.js";
+import {
+  checkClientIds,
+  checkCountry,
+  checkDays,
+  checkDnsName,
+  checkIp,
+  checkMqttHost,
+  checkPort,
+  suggestedHost,
+} from "./validate.js";
+
+export const KEY_TYPES = ["rsa2048", "ec-p256"] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+export interface Subject {
+  country: string;
+  state: string;
+  locality: string;
+  organization: string;
+}
+
+/** The validated configuration (SPEC §3). Paths are absolute. */
+export interface Config {
+  projectDir: string;
+  /** The name the device dials; always in the broker certificate. */
+  mqttHost: string;
+  mqttPort: number;
+  /** Further DNS SANs of the broker certificate. Default `localhost, mosquitto`. */
+  serverNames: string[];
+  /** IP SANs, for clients other than the ESP8266. Default none. */
+  serverIps: string[];
+  /** Client ids; each gets a certificate with CN = id. Default `dev01, dev02`. */
+  clients: string[];
+  subject: Subject;
+  /** Key algorithm of the CA and broker keys. Default `rsa2048`. */
+  keyType: KeyType;
+  /** Key algorithm of new client keys. Default `ec-p256`. */
+  clientKeyType: KeyType;
+  /** Default 3650. */
+  caDays: number;
+  /** Default 825; a leaf never outlives its CA. */
+  certDays: number;
+  /** The store (SPEC §4). Default `<project>/certs`. */
+  certDir: string;
+  /** The generated header. Default `<project>/firmware/include/esp_certs.h`. */
+  header: string;
+  /** Whether an IP address was accepted as mqtt_host (`--allow-ip`). */
+  allowIp: boolean;
+  /** PlatformIO environments in file order, with their `custom_esp_certs_client`. */
+  environments: { name: string; client?: string }[];
+  /** Whether platformio.ini has an `[esp_certs]` section. */
+  hasSection: boolean;
+  /** Things worth saying that do not stop the run. */
+  warnings: string[];
+}
+
+/** Flags that override `[esp_certs]` for one run. */
+export interface ConfigOverrides {
+  host?: string;
+  port?: string;
+  clients?: string[];
+  serverNames?: string[];
+  serverIps?: string[];
+  keyType?: string;
+  clientKeyType?: string;
+  allowIp?: boolean;
+}
+
+export const DEFAULTS = {
+  mqtt_port: "8883",
+  server_names: "localhost, mosquitto",
+  clients: "dev01, dev02",
+  country: "GB",
+  state: "DOR",
+  locality: "Bournemouth",
+  organization: "MOSQUITTO",
+  key_type: "rsa2048",
+  client_key_type: "ec-p256",
+  ca_days: "3650",
+  cert_days: "825",
+  cert_dir: "certs",
+  header: "firmware/include/esp_certs.h",
+} as const;
+
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips"]);
+
+export function platformioIniPath(projectDir: string): string {
+  return path.join(projectDir, "platformio.ini");
+}
+
+export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}): Config {
+  const dir = path.resolve(projectDir);
+  if (!existsSync(dir)) {
+    throw new EspCertsError(`Cannot open project ${dir}`, "the folder does not exist", "Check --project-dir.");
+  }
+  const iniPath = platformioIniPath(dir);
+  const text = existsSync(iniPath) ? readFileSync(iniPath, "utf8") : "";
+  return resolveConfig(dir, text, overrides);
+}
+
+/** Pure: the configuration from platformio.ini's text and the flags. */
+export function resolveConfig(projectDir: string, iniText: string, overrides: ConfigOverrides = {}): Config {
+  const sections = parseIni(iniText);
+  const own = findSection(sections, "esp_certs");
+  const raw = new Map<string, string>(own?.values ?? []);
+  const warnings: string[] = [];
+  for (const key of raw.keys()) {
+    if (!KNOWN_KEYS.has(key)) warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.`);
+  }
+  const get = (key: keyof typeof DEFAULTS): string => raw.get(key) || DEFAULTS[key];
+  const list = (key: "server_names" | "clients", flag?: string[]): string[] =>
+    flag ?? listValue(raw.get(key) ?? DEFAULTS[key]) ?? [];
+
+  const allowIp = overrides.allowIp ?? false;
+  const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || suggestedHost()), allowIp, warnings);
+  const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
+  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map(checkIp));
+  const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
+
+  const environments = sections
+    .filter((s) => s.name.startsWith("env:"))
+    .map((s) => ({ name: s.name.slice(4), client: s.values.get("custom_esp_certs_client") || undefined }));
+  for (const env of environments) {
+    if (env.client !== undefined && !clients.includes(env.client)) {
+      throw new EspCertsError(
+        `Cannot use custom_esp_certs_client = ${env.client} in [env:${env.name}]`,
+        `it is not one of clients (${clients.join(", ")})`,
+        `Add it to clients in [esp_certs], or name one of those.`,
+      );
+    }
+  }
+
+  const caDays = checkDays(get("ca_days"), "ca_days");
+  const certDays = checkDays(get("cert_days"), "cert_days");
+  return {
+    projectDir,
+    mqttHost,
+    mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
+    serverNames: serverNames.filter((n) => n !== mqttHost),
+    // With --allow-ip the host goes into the certificate as what it is: an IP SAN.
+    serverIps: isIP(mqttHost) !== 0 ? dedupe([mqttHost, ...serverIps]) : serverIps,
+    clients,
+    subject: {
+      country: checkCountry(get("country")),
+      state: get("state"),
+      locality: get("locality"),
+      organization: get("organization"),
+    },
+    keyType: checkKeyType(overrides.keyType ?? get("key_type"), "key_type"),
+    clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),
+    caDays,
+    certDays,
+    certDir: path.resolve(projectDir, get("cert_dir")),
+    header: path.resolve(projectDir, get("header")),
+    allowIp,
+    environments,
+    hasSection: own !== undefined,
+    warnings,
+  };
+}
+
+/** The client whose certificate goes into an environment's header (SPEC §3, §5). */
+export function clientForEnv(config: Config, envName?: string): string {
+  const env = envName === undefined ? config.environments[0] : config.environments.find((e) => e.name === envName);
+  if (envName !== undefined && env === undefined) {
+    const known = config.environments.map((e) => e.name).join(", ") || "none";
+    throw new EspCertsError(`Cannot find environment "${envName}"`, `platformio.ini has no [env:${envName}]; its environments are: ${known}`, "Use one of those names.");
+  }
+  return env?.client ?? config.clients[0];
+}
+
+function checkKeyType(value: string, key: string): KeyType {
+  if ((KEY_TYPES as readonly string[]).includes(value)) return value as KeyType;
+  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${KEY_TYPES[0]}".`);
+}
+
+function dedupe(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Like listValue, but keeps empty entries so that "dev01,,dev02" is reported, not mended. */
+function splitKeepingEmpty(v: string): string[] {
+  return v.split(/[,\n]/).map((s) => s.trim());
+}

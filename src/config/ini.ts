@@ -1,0 +1,85 @@
+/**
+ * The subset of Python's configparser that platformio.ini uses: `[section]`, `key = value`,
+ * values continued on indented lines, `;`/`#` comment lines and ` ;` inline comments.
+ * Parsing keeps line numbers so that edits can replace one section and leave every other
+ * byte of the user's file as it was.
+ */
+export interface IniSection {
+  name: string;
+  values: Map<string, string>;
+  /** Index of the `[name]` line. */
+  startLine: number;
+  /** Index one past the section's last non-blank line. */
+  endLine: number;
+}
+
+const SECTION = /^\[([^\]]+)\]\s*(?:[;#].*)?$/;
+const ENTRY = /^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$/;
+
+function stripInlineComment(v: string): string {
+  return v.replace(/\s+;.*$/, "").trim();
+}
+
+export function parseIni(text: string): IniSection[] {
+  const lines = text.split(/\r?\n/);
+  const sections: IniSection[] = [];
+  let current: IniSection | undefined;
+  let lastKey: string | undefined;
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/\s+$/, "");
+    if (line === "" || /^\s*[;#]/.test(line)) return;
+    const sec = SECTION.exec(line);
+    if (sec) {
+      current = { name: sec[1].trim(), values: new Map(), startLine: i, endLine: i + 1 };
+      sections.push(current);
+      lastKey = undefined;
+      return;
+    }
+    if (!current) return;
+    current.endLine = i + 1;
+    if (/^\s/.test(line) && lastKey !== undefined) {
+      const prev = current.values.get(lastKey) ?? "";
+      const more = stripInlineComment(line);
+      current.values.set(lastKey, prev === "" ? more : `${prev}\n${more}`);
+      return;
+    }
+    const entry = ENTRY.exec(line);
+    if (entry) {
+      lastKey = entry[1].trim();
+      current.values.set(lastKey, stripInlineComment(entry[2]));
+    }
+  });
+  return sections;
+}
+
+export function findSection(sections: IniSection[], name: string): IniSection | undefined {
+  return sections.find((s) => s.name === name);
+}
+
+/** A comma- or newline-separated list value, as PlatformIO reads `lib_deps`. */
+export function listValue(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/**
+ * Returns `text` with section `name` replaced by `body` (the lines below the header),
+ * or with the section appended when it is not there. Everything else is kept byte for byte.
+ */
+export function replaceSection(text: string, name: string, body: string[]): string {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines = text === "" ? [] : text.split(/\r?\n/);
+  const block = [`[${name}]`, ...body];
+  const existing = findSection(parseIni(text), name);
+  if (existing) {
+    lines.splice(existing.startLine, existing.endLine - existing.startLine, ...block);
+    return lines.join(eol);
+  }
+  while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
+  if (lines.length > 0) lines.push("");
+  lines.push(...block, "");
+  return lines.join(eol);
+}

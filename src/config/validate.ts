@@ -1,0 +1,116 @@
+import { isIP } from "node:net";
+import { hostname as osHostname } from "node:os";
+import { EspCertsError } from "../errors.js";
+
+/**
+ * Pure checks of configuration values. Each throws EspCertsError (exit 2) saying what was
+ * wrong and how to fix it, before anything is read from or written to the store.
+ */
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Why a DNS name is not valid, or undefined when it is. */
+export function dnsNameProblem(name: string): string | undefined {
+  if (name === "") return "it is empty";
+  if (/\s/.test(name)) return "it contains a space";
+  if (name.length > 253) return `it is ${name.length} characters long (at most 253)`;
+  for (const label of name.replace(/\.$/, "").split(".")) {
+    if (label === "") return "it has an empty label (two dots in a row, or a leading dot)";
+    if (label.length > 63) return `the label "${label.slice(0, 20)}…" is over 63 characters`;
+    if (label.startsWith("-") || label.endsWith("-")) return `the label "${label}" starts or ends with a hyphen`;
+    if (!LABEL.test(label)) return `the label "${label}" has characters other than letters, digits and hyphens`;
+  }
+  return undefined;
+}
+
+export function checkDnsName(name: string, key: string): string {
+  const lower = name.toLowerCase();
+  const problem = dnsNameProblem(lower);
+  if (problem) {
+    throw new EspCertsError(`Cannot use ${key} "${name}"`, `${problem}`, `Give a host name such as "win10.local".`);
+  }
+  return lower;
+}
+
+/**
+ * The device's MQTT host. BearSSL's X.509 engine on the ESP8266 matches the host only
+ * against DNS subjectAltNames, so an IP address can never validate there (SPEC §1).
+ */
+export function checkMqttHost(host: string, allowIp: boolean, warnings: string[]): string {
+  if (isIP(host) !== 0) {
+    if (!allowIp) {
+      throw new EspCertsError(
+        `Cannot use the IP address ${host} as mqtt_host`,
+        "the ESP8266's TLS library (BearSSL) checks the broker only against DNS names in its certificate, so a device dialling an IP address can never verify it",
+        `Use the broker machine's name, e.g. --host ${suggestedHost()}, or pass --allow-ip to go on anyway.`,
+      );
+    }
+    warnings.push(`mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`);
+    return host;
+  }
+  return checkDnsName(host, "mqtt_host");
+}
+
+export function checkIp(ip: string): string {
+  if (isIP(ip) === 0) {
+    throw new EspCertsError(`Cannot use server_ips entry "${ip}"`, "it is not an IPv4 or IPv6 address", "Remove it, or put names under server_names.");
+  }
+  return ip;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function checkClientIds(ids: string[]): string[] {
+  if (ids.length === 0) {
+    throw new EspCertsError("Cannot read clients", "the list is empty", 'List at least one client id, e.g. "clients = dev01, dev02".');
+  }
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (id === "") throw new EspCertsError("Cannot read clients", "a client id is empty", "Remove the stray comma.");
+    if (!CLIENT_ID.test(id) || id.endsWith(".")) {
+      throw new EspCertsError(
+        `Cannot use client id "${id}"`,
+        "a client id names its certificate files, so it may hold only letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)",
+        'Choose an id such as "dev03".',
+      );
+    }
+    if (seen.has(id.toLowerCase())) {
+      throw new EspCertsError(`Cannot use client id "${id}"`, "it is listed twice (ids are compared without case, as file names are on Windows and macOS)", "List each client once.");
+    }
+    seen.add(id.toLowerCase());
+  }
+  return ids;
+}
+
+export function checkCountry(country: string): string {
+  const upper = country.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(upper)) {
+    throw new EspCertsError(`Cannot use country "${country}"`, "it must be a two-letter ISO 3166 code", 'Use e.g. "GB", "DE" or "US".');
+  }
+  return upper;
+}
+
+export function checkDays(value: string, key: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 36500) {
+    throw new EspCertsError(`Cannot use ${key} "${value}"`, "it must be a whole number of days from 1 to 36500", `Set e.g. "${key} = 825".`);
+  }
+  return n;
+}
+
+export function checkPort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new EspCertsError(`Cannot use mqtt_port "${value}"`, "it must be a whole number from 1 to 65535", "MQTT over TLS is usually 8883.");
+  }
+  return n;
+}
+
+/** The workshop's rule: the machine's host name up to its first dot, plus ".local". */
+export function suggestedHost(hostname?: string): string {
+  return `${defaultHostLabel(hostname)}.local`;
+}
+
+function defaultHostLabel(hostname?: string): string {
+  return (hostname ?? osHostname()).split(".")[0].toLowerCase();
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+import type { KeyType } from "../config/config.js";
+
+/** What was issued, from which configuration (certs/manifest.json). */
+export interface IssuedCert {
+  /** Hex, as in `openssl x509 -serial`. */
+  serial: string;
+  /** SHA-256 of the certificate DER, lower-case hex. */
+  sha256: string;
+  /** ISO dates. */
+  notBefore: string;
+  notAfter: string;
+  keyType: KeyType;
+  /** Unix seconds at issue: the device's clock floor (ESP_CERTS_GENERATED_AT). */
+  issuedAt: number;
+}
+
+export interface Manifest {
+  version: 1;
+  ca: IssuedCert & { subject: string };
+  server?: IssuedCert & { dns: string[]; ips: string[]; caSha256: string };
+  clients: Record<string, IssuedCert & { caSha256: string }>;
+  /** Every serial this store has issued, to keep them unique. */
+  serials: string[];
+}
+
+/** The manifest, or undefined when there is none or it cannot be read (it is derived state). */
+export function readManifest(file: string): Manifest | undefined {
+  try {
+    const m = JSON.parse(readFileSync(file, "utf8")) as Manifest;
+    return m.version === 1 && m.ca ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,47 @@
+import path from "node:path";
+
+/** File names of the certificate store (SPEC §4). */
+export interface ClientPaths {
+  certPem: string;
+  certDer: string;
+  keyPem: string;
+  keyDer: string;
+}
+
+export interface StorePaths {
+  dir: string;
+  caCertPem: string;
+  caCertDer: string;
+  /** Encrypted PKCS#8 unless --no-ca-passphrase. */
+  caKey: string;
+  serverCertPem: string;
+  serverCertDer: string;
+  /** Unencrypted: Mosquitto reads it. */
+  serverKey: string;
+  clientsDir: string;
+  manifest: string;
+  backupDir: string;
+  client(id: string): ClientPaths;
+}
+
+export function storePaths(certDir: string): StorePaths {
+  const clientsDir = path.join(certDir, "clients");
+  return {
+    dir: certDir,
+    caCertPem: path.join(certDir, "ca.crt.pem"),
+    caCertDer: path.join(certDir, "ca.crt.der"),
+    caKey: path.join(certDir, "ca.key.pem"),
+    serverCertPem: path.join(certDir, "server.crt.pem"),
+    serverCertDer: path.join(certDir, "server.crt.der"),
+    serverKey: path.join(certDir, "server.key.pem"),
+    clientsDir,
+    manifest: path.join(certDir, "manifest.json"),
+    backupDir: path.join(certDir, "backup"),
+    client: (id) => ({
+      certPem: path.join(clientsDir, `${id}.crt.pem`),
+      certDer: path.join(clientsDir, `${id}.crt.der`),
+      keyPem: path.join(clientsDir, `${id}.key.pem`),
+      keyDer: path.join(clientsDir, `${id}.key.der`),
+    }),
+  };
+}

@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export interface Broker {
+  port: number;
+  /** Everything mosquitto logged so far (connections, client ids, TLS errors). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface TlsListener {
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  requireCertificate?: boolean;
+}
+
+/**
+ * Starts a real mosquitto on 127.0.0.1 with a free port and a mutual-TLS listener.
+ * Pass `config` to run a generated mosquitto.conf instead (its listener is rewritten to
+ * the free port and loopback). As root, mosquitto drops to user "mosquitto" unless told
+ * `user root`, and then cannot read 0600 keys.
+ */
+export async function startMosquitto(opts: { tls?: TlsListener; config?: string }): Promise<Broker> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "mosq-"));
+  const logFile = path.join(dir, "mosquitto.log");
+  let conf: string;
+  if (opts.config !== undefined) {
+    conf = opts.config
+      .replace(/^listener\s+\d+.*$/m, `listener ${port} 127.0.0.1`)
+      .replace(/^log_dest .*$/gm, "")
+      .replace(/^persistence_location .*$/m, `persistence_location ${dir}/`);
+  } else {
+    const t = opts.tls!;
+    conf = [
+      `listener ${port} 127.0.0.1`,
+      `cafile ${t.cafile}`,
+      `certfile ${t.certfile}`,
+      `keyfile ${t.keyfile}`,
+      `require_certificate ${t.requireCertificate === false ? "false" : "true"}`,
+      "use_identity_as_username true",
+      "allow_anonymous false",
+    ].join("\n");
+  }
+  if (process.getuid?.() === 0 && !/^user /m.test(conf)) conf += "\nuser root";
+  conf += `\nlog_dest file ${logFile}\nlog_type all\nconnection_messages true\n`;
+  const confPath = path.join(dir, "mosquitto.conf");
+  writeFileSync(confPath, conf);
+  const child: ChildProcess = spawn("mosquitto", ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const readLog = () => {
+    try {
+      return output + readFileSync(logFile, "utf8");
+    } catch {
+      return output;
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`mosquitto did not start on port ${port}:\n${readLog()}\nconfig:\n${conf}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    log: readLog,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
