@@ -87,7 +87,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -116,7 +116,8 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   const list = (key: "server_names" | "clients", flag?: string[]): string[] =>
     flag ?? listValue(raw.get(key) ?? DEFAULTS[key]) ?? [];
 
-  const allowIp = overrides.allowIp ?? false;
+  // allow_ip keeps `init --allow-ip` in force for the hook, which passes no flags.
+  const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || suggestedHost()), allowIp, warnings);
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map(checkIp));

@@ -83,3 +83,29 @@ export function replaceSection(text: string, name: string, body: string[]): stri
   lines.push(...block, "");
   return lines.join(eol);
 }
+
+/**
+ * Returns `text` with `entries` set in section `name`: an existing key's line (and its
+ * continuation lines) is replaced where it stands, a new key goes at the section's end,
+ * and a missing section is appended. Comments and other keys are kept.
+ */
+export function setKeys(text: string, name: string, entries: [string, string][]): string {
+  const section = findSection(parseIni(text), name);
+  if (!section) return replaceSection(text, name, entries.map(([k, v]) => `${k} = ${v}`));
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines = text.split(/\r?\n/);
+  const tail: string[] = [];
+  for (const [key, value] of entries) {
+    const at = lines.findIndex((l, i) => i > section.startLine && i < section.endLine && ENTRY.exec(l)?.[1].trim() === key);
+    if (at < 0) {
+      tail.push(`${key} = ${value}`);
+      continue;
+    }
+    let end = at + 1;
+    while (end < section.endLine && /^\s+\S/.test(lines[end])) end++;
+    lines.splice(at, end - at, `${key} = ${value}`);
+    section.endLine -= end - at - 1;
+  }
+  lines.splice(section.endLine, 0, ...tail);
+  return lines.join(eol);
+}

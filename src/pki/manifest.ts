@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { KeyType } from "../config/config.js";
+import type { Config, KeyType, Subject } from "../config/config.js";
 
 /** What was issued, from which configuration (certs/manifest.json). */
 export interface IssuedCert {
@@ -13,10 +13,26 @@ export interface IssuedCert {
   keyType: KeyType;
   /** Unix seconds at issue: the device's clock floor (ESP_CERTS_GENERATED_AT). */
   issuedAt: number;
+  /** SHA-256 of the key file: a changed or half-replaced key shows without parsing it. */
+  keySha256: string;
+}
+
+/** The configuration the store was made from; a difference sends the hook to `generate`. */
+export interface ManifestConfig {
+  mqttHost: string;
+  serverNames: string[];
+  serverIps: string[];
+  clients: string[];
+  keyType: KeyType;
+  clientKeyType: KeyType;
+  caDays: number;
+  certDays: number;
+  subject: Subject;
 }
 
 export interface Manifest {
   version: 1;
+  config: ManifestConfig;
   ca: IssuedCert & { subject: string };
   server?: IssuedCert & { dns: string[]; ips: string[]; caSha256: string };
   clients: Record<string, IssuedCert & { caSha256: string }>;
@@ -32,4 +48,18 @@ export function readManifest(file: string): Manifest | undefined {
   } catch {
     return undefined;
   }
+}
+
+export function manifestConfig(c: Config): ManifestConfig {
+  return {
+    mqttHost: c.mqttHost,
+    serverNames: c.serverNames,
+    serverIps: c.serverIps,
+    clients: c.clients,
+    keyType: c.keyType,
+    clientKeyType: c.clientKeyType,
+    caDays: c.caDays,
+    certDays: c.certDays,
+    subject: c.subject,
+  };
 }

@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { loadConfig, platformioIniPath, resolveConfig, type ConfigOverrides } from "./config/config.js";
+import { setKeys } from "./config/ini.js";
+import { ExitCode } from "./errors.js";
+import { writeIfChanged } from "./fs/atomic.js";
+import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
+import { info } from "./ui.js";
+
+/**
+ * `esp-certs init`: writes the `[esp_certs]` settings given on the command line into
+ * platformio.ini (creating it, or the section, when missing; keeping everything else),
+ * so that the `pio run` hook sees the same configuration as this run.
+ * Returns whether platformio.ini changed.
+ */
+export function writeProjectSettings(projectDir: string, overrides: ConfigOverrides): boolean {
+  const file = platformioIniPath(projectDir);
+  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
+  // Validate before writing: a bad --host leaves the file as it was.
+  const wanted = resolveConfig(projectDir, before, overrides);
+  const entries: [string, string][] = [["mqtt_host", wanted.mqttHost]];
+  if (overrides.clients || !wanted.hasSection) entries.push(["clients", wanted.clients.join(", ")]);
+  if (overrides.allowIp) entries.push(["allow_ip", "true"]);
+  const after = setKeys(before, "esp_certs", entries);
+  // What the hook will read must be valid on its own too.
+  resolveConfig(projectDir, after, { allowIp: overrides.allowIp });
+  return writeIfChanged(file, after.endsWith("\n") ? after : `${after}\n`);
+}
+
+export interface InitCommandOptions extends GenerateCommandOptions {
+  yes?: boolean;
+}
+
+/** Settings into platformio.ini, then everything `generate` makes. */
+export async function initCommand(o: InitCommandOptions): Promise<number> {
+  const changed = writeProjectSettings(o.projectDir, o);
+  if (changed && !o.json) info(`wrote    [esp_certs] in ${path.relative(process.cwd(), platformioIniPath(o.projectDir)) || "platformio.ini"}`);
+  const config = loadConfig(o.projectDir);
+  const report = await generate(config, {
+    client: o.client,
+    interactive: !o.json && !o.yes,
+    caPassphraseFile: o.caPassphraseFile,
+    noCaPassphrase: o.caPassphrase === false,
+  });
+  printReport(report, config.projectDir, o.json);
+  return ExitCode.ok;
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from "node:fs";
+import { EspCertsError } from "../errors.js";
+
+/** Where the CA key's passphrase may come from (SPEC §4). No passphrase is ever built in. */
+export interface PassphraseSources {
+  /** --ca-passphrase-file: wins over the environment, being the more explicit. */
+  file?: string;
+  env?: string;
+  /** Asks on the terminal; absent when there is none (the hook, CI, --json runs). */
+  prompt?: (question: string) => Promise<string>;
+}
+
+const HOW =
+  "Set ESP_CERTS_CA_PASSPHRASE, pass --ca-passphrase-file FILE, or run the command in a terminal to be asked; --no-ca-passphrase (new CA only) stores the key unencrypted.";
+
+/** The passphrase, read once and only when the CA key is really needed. */
+export function passphraseGetter(src: PassphraseSources, purpose: "unlock" | "create"): () => Promise<string> {
+  let cached: Promise<string> | undefined;
+  return () => (cached ??= resolve(src, purpose));
+}
+
+async function resolve(src: PassphraseSources, purpose: "unlock" | "create"): Promise<string> {
+  if (src.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(src.file, "utf8");
+    } catch {
+      throw new EspCertsError(`Cannot read --ca-passphrase-file ${src.file}`, "the file does not exist or cannot be read", HOW);
+    }
+    return nonEmpty(text.split(/\r?\n/)[0], `the first line of ${src.file}`);
+  }
+  if (src.env !== undefined && src.env !== "") return src.env;
+  if (src.prompt) {
+    const first = await src.prompt(purpose === "create" ? "New CA key passphrase: " : "CA key passphrase: ");
+    if (purpose === "create" && (await src.prompt("Repeat the passphrase: ")) !== first) {
+      throw new EspCertsError("Cannot create the CA", "the two passphrases differ", "Run the command again.");
+    }
+    return nonEmpty(first, "the passphrase");
+  }
+  throw new EspCertsError(
+    purpose === "create" ? "Cannot create the CA" : "Cannot use the CA key",
+    "it needs a passphrase and none was given",
+    HOW,
+  );
+}
+
+function nonEmpty(value: string, what: string): string {
+  if (value === "") throw new EspCertsError("Cannot use the CA passphrase", `${what} is empty`, HOW);
+  return value;
+}

@@ -1,0 +1,68 @@
+import type { X509Certificate } from "node:crypto";
+import type { KeyType } from "../config/config.js";
+
+/**
+ * What `generate` must do with each certificate, decided from what the store holds and
+ * what the configuration wants. Pure: the tests drive it with parsed certificates and a
+ * fixed clock.
+ */
+export type LeafPlan =
+  | { action: "keep" }
+  | { action: "issue"; reason: string; newKey: boolean; keyType: KeyType };
+
+export interface LeafState {
+  cert?: X509Certificate;
+  /** The key's type, or undefined when there is no key file. */
+  keyType?: KeyType;
+  /** Whether the key is the pair of the certificate's public key. */
+  keyMatches: boolean;
+}
+
+export interface LeafWanted {
+  /** DNS and IP SANs, for the broker; undefined for a client. */
+  dns?: string[];
+  ips?: string[];
+  /** The key type a new key gets. */
+  keyType: KeyType;
+  /** Force a new key of `keyType` (`--rekey`, or a broker whose key_type changed). */
+  rekey: boolean;
+}
+
+export const RENEW_WITHIN_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The SANs of a certificate, split by kind, as node:crypto prints them. */
+export function sanOf(cert: X509Certificate): { dns: string[]; ips: string[] } {
+  const dns: string[] = [];
+  const ips: string[] = [];
+  for (const part of (cert.subjectAltName ?? "").split(/,\s*/)) {
+    if (part.startsWith("DNS:")) dns.push(part.slice(4).toLowerCase());
+    else if (part.startsWith("IP Address:")) ips.push(part.slice(11));
+  }
+  return { dns, ips };
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert: X509Certificate) => boolean, now: Date): LeafPlan {
+  const issue = (reason: string, newKey: boolean): LeafPlan => ({
+    action: "issue",
+    reason,
+    newKey,
+    keyType: newKey ? wanted.keyType : state.keyType!,
+  });
+  if (state.keyType === undefined) return issue(state.cert ? "its key is missing" : "it is new", true);
+  if (wanted.rekey && state.keyType !== wanted.keyType) return issue(`new ${wanted.keyType} key`, true);
+  if (state.cert === undefined) return issue("it is missing", false);
+  if (!state.keyMatches) return issue("it does not match its key", false);
+  if (!issuedByCa(state.cert)) return issue("the CA changed", false);
+  if (wanted.dns !== undefined) {
+    const have = sanOf(state.cert);
+    if (!sameSet(have.dns, wanted.dns) || !sameSet(have.ips, wanted.ips ?? [])) return issue("its names changed", false);
+  }
+  const expires = new Date(state.cert.validTo);
+  if (expires.getTime() - now.getTime() < RENEW_WITHIN_DAYS * DAY_MS) {
+    return issue(`it expires ${expires.toISOString().slice(0, 10)}`, false);
+  }
+  return { action: "keep" };
+}

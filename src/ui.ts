@@ -1,0 +1,52 @@
+/**
+ * Terminal output. Colour only on a terminal and never with NO_COLOR (no-color.org);
+ * everything goes through these so that --json runs print nothing else on stdout.
+ */
+const useColour = (stream: NodeJS.WriteStream): boolean =>
+  stream.isTTY === true && !("NO_COLOR" in process.env && process.env.NO_COLOR !== "") && process.env.TERM !== "dumb";
+
+const paint = (code: string, stream: NodeJS.WriteStream) => (s: string) =>
+  useColour(stream) ? `\x1b[${code}m${s}\x1b[0m` : s;
+
+export const colour = {
+  green: paint("32", process.stdout),
+  yellow: paint("33", process.stderr),
+  red: paint("31", process.stderr),
+  dim: paint("2", process.stdout),
+  bold: paint("1", process.stdout),
+};
+
+/** A line of normal output (stdout). */
+export function info(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** A warning: stderr, so that --json output stays parseable. */
+export function warn(line: string): void {
+  process.stderr.write(`${colour.yellow("warning:")} ${line}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Asks on the terminal without echoing what is typed (a passphrase). */
+export async function askHidden(question: string): Promise<string> {
+  const readline = await import("node:readline");
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  process.stderr.write(question);
+  // readline echoes through _writeToOutput; silence it while the answer is typed.
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  return new Promise((resolve) => {
+    rl.question("", (answer) => {
+      rl.close();
+      process.stderr.write("\n");
+      resolve(answer);
+    });
+  });
+}
+
+/** Whether the user can be asked something. */
+export function canPrompt(): boolean {
+  return process.stdin.isTTY === true && process.stderr.isTTY === true;
+}
