@@ -3,6 +3,8 @@ import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./c
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
+import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
+import { writeHeader, type HeaderResult } from "./render/header.js";
 import { askHidden, canPrompt, colour, info, printJson, warn } from "./ui.js";
 
 /**
@@ -22,6 +24,9 @@ export interface GenerateOptions {
 
 export interface GenerateReport {
   actions: StoreAction[];
+  header: HeaderResult & { client: string };
+  /** The broker folder, when the project has one (SPEC §5: generate keeps it in step). */
+  broker?: BrokerResult & { port: number };
   warnings: string[];
 }
 
@@ -49,7 +54,9 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     noCaPassphrase: opts.noCaPassphrase,
     passphrase: passphraseSources(opts),
   });
-  return { actions: store.actions, warnings: [...config.warnings, ...store.warnings] };
+  const header = { ...(await writeHeader(config, client)), client };
+  const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
+  return { actions: store.actions, header, broker, warnings: [...config.warnings, ...store.warnings] };
 }
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */
@@ -89,18 +96,31 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
       );
     }
   }
-  printReport(report, config.projectDir, o.json);
+  printReport(report, config.projectDir, { json: o.json });
   return ExitCode.ok;
 }
 
-export function printReport(report: GenerateReport, projectDir: string, json?: boolean): void {
-  if (json) {
+/**
+ * What `generate` did, one line a thing; kept things dimmed, or left out when `quiet`
+ * (the hook and `flash`, which should say nothing when nothing changed).
+ */
+export function printReport(report: GenerateReport, projectDir: string, opts: { json?: boolean; quiet?: boolean } = {}): void {
+  if (opts.json) {
     printJson(report);
     return;
   }
-  for (const a of report.actions) {
-    const line = describeAction(a, projectDir);
-    info(a.action === "kept" ? colour.dim(line) : line);
+  const line = (changed: boolean, text: string) => {
+    if (changed) info(text);
+    else if (!opts.quiet) info(colour.dim(text));
+  };
+  for (const a of report.actions) line(a.action !== "kept", describeAction(a, projectDir));
+  const h = report.header;
+  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (client ${h.client})`);
+  const b = report.broker;
+  if (b) {
+    const dir = path.relative(projectDir, b.dir) || b.dir;
+    line(b.changed.length > 0, `${(b.changed.length > 0 ? "wrote" : "kept").padEnd(9)}${"broker folder".padEnd(20)}${dir}${b.changed.length > 0 ? ` (${b.changed.join(", ")})` : ""}`);
+    for (const advice of brokerAdvice(b, b.port)) info(advice);
   }
   for (const w of report.warnings) warn(w);
 }

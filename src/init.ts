@@ -4,6 +4,7 @@ import { loadConfig, platformioIniPath, resolveConfig, type ConfigOverrides } fr
 import { setKeys } from "./config/ini.js";
 import { ExitCode } from "./errors.js";
 import { writeIfChanged } from "./fs/atomic.js";
+import { writeBrokerFolder } from "./broker/broker.js";
 import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
 import { info } from "./ui.js";
 
@@ -31,7 +32,10 @@ export interface InitCommandOptions extends GenerateCommandOptions {
   yes?: boolean;
 }
 
-/** Settings into platformio.ini, then everything `generate` makes. */
+/**
+ * The main job on its defaults: settings into platformio.ini, everything `generate` makes,
+ * and the broker folder (which `generate` keeps in step from then on).
+ */
 export async function initCommand(o: InitCommandOptions): Promise<number> {
   const changed = writeProjectSettings(o.projectDir, o);
   if (changed && !o.json) info(`wrote    [esp_certs] in ${path.relative(process.cwd(), platformioIniPath(o.projectDir)) || "platformio.ini"}`);
@@ -42,6 +46,10 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,
   });
-  printReport(report, config.projectDir, o.json);
+  report.broker ??= { ...(await writeBrokerFolder(config)), port: config.mqttPort };
+  printReport(report, config.projectDir, { json: o.json });
+  if (!o.json) {
+    info("Next: the Node-RED flow with  esp-certs nodered ; build and flash with  esp-certs flash --port <port>");
+  }
   return ExitCode.ok;
 }

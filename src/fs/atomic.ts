@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -9,7 +9,8 @@ import path from "node:path";
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  // The writer's pid in the name lets a later run tell a dead writer's leftover from a live one's.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", mode);
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
@@ -43,4 +44,25 @@ export function writeIfChanged(file: string, data: string | Uint8Array, mode = 0
   }
   writeFileAtomic(file, next, mode);
   return true;
+}
+
+const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** Removes temp files that a killed run left in `dir`; those of a run still alive stay. */
+export function removeStaleTemps(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const m = TEMP.exec(name);
+    if (m && !isAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

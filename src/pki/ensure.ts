@@ -3,13 +3,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from "node
 import path from "node:path";
 import type { Config, KeyType } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { writeIfChanged } from "../fs/atomic.js";
-import { BACKDATE_MS, issueCa, issueLeaf, type IssueDeps, type Issued } from "./issue.js";
+import { removeStaleTemps, writeIfChanged } from "../fs/atomic.js";
+import type { IssueDeps, Issued } from "./issue.js";
 import { generateKey, keyMaterialFrom, keyTypeOf, pkcs8Pem, samePublicKey, type KeyMaterial } from "./keys.js";
 import { manifestConfig, readManifest, type IssuedCert, type Manifest } from "./manifest.js";
 import { storePaths, type StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
-import { planLeaf, RENEW_WITHIN_DAYS, type LeafPlan } from "./plan.js";
+import { BACKDATE_MS, planLeaf, RENEW_WITHIN_DAYS, type LeafPlan } from "./plan.js";
 import { readCert, readKey, sha256Hex, writeCert, writeKey, type StoredCert } from "./store.js";
 
 /**
@@ -70,6 +70,8 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   const warnings: string[] = [];
   const actions: StoreAction[] = [];
   const used = new Set(readManifest(p.manifest)?.serials ?? []);
+  removeStaleTemps(p.dir);
+  removeStaleTemps(p.clientsDir);
 
   // ---- read and decide ----
   if (opts.newCa && (existsSync(p.caCertPem) || existsSync(p.caKey))) moveCaToBackup(p, now, actions);
@@ -93,11 +95,21 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
     leaves.push(leaf);
   }
 
+  // Key generation dominates a fresh run (RSA-2048: 50-250 ms each): start every new key now,
+  // on the thread pool, so they are made side by side while the rest goes on.
+  const newCaKey = ca === undefined && !caKeyPresent ? generateKey(config.keyType, deps.crypto) : undefined;
+  const newKeys = new Map<Leaf, Promise<KeyMaterial>>();
+  for (const l of leaves) if (l.plan.action === "issue" && l.plan.newKey) newKeys.set(l, generateKey(l.plan.keyType, deps.crypto));
+  // Unobserved until awaited below; an error thrown before then must not also be reported as unhandled.
+  for (const k of [newCaKey, ...newKeys.values()]) k?.catch(() => {});
+
   // ---- the CA key, only when something must be signed ----
   const mustSign = ca === undefined || leaves.some((l) => l.plan.action === "issue");
+  // The X.509 engine is loaded only to sign (a no-op run never pays for it), while keys are made.
+  const issuing = mustSign ? import("./issue.js") : undefined;
   let caKey: KeyMaterial | undefined;
   if (ca === undefined) {
-    ({ ca, key: caKey } = await makeCa(config, opts, p, caKeyPresent, used, deps, actions));
+    ({ ca, key: caKey } = await makeCa(config, opts, p, newCaKey, used, deps, actions, await issuing!));
   } else {
     if (mustSign) caKey = await unlockCaKey(p, ca, opts.passphrase, deps);
     actions.push({ item: "ca", action: "kept", file: p.caCertPem, notAfter: iso(ca.cert.validTo) });
@@ -108,7 +120,7 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   // ---- leaves ----
   for (const leaf of leaves) {
     if (leaf.plan.action === "issue") {
-      await issueInto(leaf, leaf.plan, config, caCert, caKey!, used, deps, warnings);
+      await issueInto(leaf, newKeys.get(leaf), config, caCert, caKey!, used, deps, warnings, await issuing!);
       actions.push({
         item: leaf.item,
         action: leaf.plan.reason === "it is new" ? "created" : "reissued",
@@ -176,16 +188,19 @@ async function makeCa(
   config: Config,
   opts: EnsureOptions,
   p: StorePaths,
-  keyPresent: boolean,
+  /** A key being made; undefined when a CA key is already there (an interrupted first run). */
+  newKey: Promise<KeyMaterial> | undefined,
   used: Set<string>,
   deps: IssueDeps,
   actions: StoreAction[],
+  { issueCa }: typeof import("./issue.js"),
 ): Promise<{ ca: StoredCert; key: KeyMaterial }> {
+  const keyPresent = newKey === undefined;
   let key: KeyMaterial;
-  if (keyPresent) {
+  if (newKey === undefined) {
     key = await keyMaterialFrom((await readKey(p.caKey, CA_FIX, passphraseGetter(opts.passphrase, "unlock")))!, deps.crypto, p.caKey);
   } else {
-    key = await generateKey(config.keyType, deps.crypto);
+    key = await newKey;
     const secret = opts.noCaPassphrase ? undefined : await passphraseGetter(opts.passphrase, "create")();
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     writeKey(p.caKey, pkcs8Pem(key.pkcs8, secret));
@@ -212,16 +227,17 @@ const iso = (nodeDate: string) => new Date(nodeDate).toISOString();
 
 async function issueInto(
   leaf: Leaf,
-  plan: Extract<LeafPlan, { action: "issue" }>,
+  newKey: Promise<KeyMaterial> | undefined,
   config: Config,
   ca: StoredCert,
   caKey: KeyMaterial,
   used: Set<string>,
   deps: IssueDeps,
   warnings: string[],
+  { issueLeaf }: typeof import("./issue.js"),
 ): Promise<void> {
-  const key = plan.newKey ? await generateKey(plan.keyType, deps.crypto) : await keyMaterialFrom(leaf.key!, deps.crypto, leaf.keyPem);
-  if (plan.newKey) {
+  const key = newKey ? await newKey : await keyMaterialFrom(leaf.key!, deps.crypto, leaf.keyPem);
+  if (newKey) {
     if (leaf.keyDer) writeKey(leaf.keyDer, key.pkcs8);
     writeKey(leaf.keyPem, pkcs8Pem(key.pkcs8));
     leaf.key = createPrivateKey({ key: key.pkcs8, format: "der", type: "pkcs8" });

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { Subject } from "../config/config.js";
 import { KEY_ALGORITHMS, type KeyMaterial } from "./keys.js";
+import { BACKDATE_MS } from "./plan.js";
 
 /**
  * The certificate profiles of SPEC §4, as pure functions of their inputs: with a fixed
@@ -31,8 +32,6 @@ export interface IssuingCa {
   key: KeyMaterial;
 }
 
-/** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
-export const BACKDATE_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**

@@ -29,6 +29,8 @@ export interface LeafWanted {
 }
 
 export const RENEW_WITHIN_DAYS = 30;
+/** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
+export const BACKDATE_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The SANs of a certificate, split by kind, as node:crypto prints them. */

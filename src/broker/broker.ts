@@ -1,0 +1,141 @@
+// `esp-certs broker`: a folder Mosquitto runs from (SPEC §5), kept in step with the store.
+// The lead's `generate` calls writeBrokerFolder again whenever the folder exists.
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { loadConfig, type Config } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { storePaths } from "../pki/paths.js";
+import { colour, info, printJson, warn } from "../ui.js";
+import {
+  BROKER_FILES,
+  dockerRunLine,
+  isGenerated,
+  pathsModeOf,
+  planBrokerFolder,
+  type PathsMode,
+  type StoreMaterial,
+} from "./conf.js";
+import { syncFile } from "./files.js";
+
+export const DEFAULT_BROKER_DIR = "broker";
+
+export interface BrokerOptions {
+  /** Default `<project>/broker`. */
+  out?: string;
+  /** Default: the mode the folder was made with, else "docker". */
+  paths?: PathsMode;
+}
+
+export interface BrokerResult {
+  dir: string;
+  mode: PathsMode;
+  /** Whether the folder had no mosquitto.conf before. */
+  created: boolean;
+  /** Paths relative to `dir` that were written, re-moded or removed. */
+  changed: string[];
+}
+
+export function brokerDir(config: Config, out?: string): string {
+  return path.resolve(config.projectDir, out ?? DEFAULT_BROKER_DIR);
+}
+
+export function brokerFolderExists(config: Config, out?: string): boolean {
+  return existsSync(path.join(brokerDir(config, out), BROKER_FILES.conf));
+}
+
+/** The container user: this one, so the 0600 key stays readable and the folder stays ours. */
+export function containerUser(): string | undefined {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  // root (or Windows) keeps the image's own user handling.
+  return uid === undefined || gid === undefined || uid === 0 ? undefined : `${uid}:${gid}`;
+}
+
+/** The broker's files as the store holds them; throws (exit 2) when the store lacks them. */
+export function readStoreMaterial(config: Config): StoreMaterial {
+  const s = storePaths(config.certDir);
+  const missing = [s.caCertPem, s.serverCertPem, s.serverKey].filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    throw new EspCertsError(
+      "Cannot write the broker folder",
+      `the certificate store has no ${missing.map((f) => path.relative(config.projectDir, f)).join(", ")}`,
+      'Run "esp-certs generate" first.',
+    );
+  }
+  return { caCertPem: readFileSync(s.caCertPem), serverCertPem: readFileSync(s.serverCertPem), serverKeyPem: readFileSync(s.serverKey) };
+}
+
+export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}): Promise<BrokerResult> {
+  const dir = brokerDir(config, opts.out);
+  const confPath = path.join(dir, BROKER_FILES.conf);
+  const existing = existsSync(confPath) ? readFileSync(confPath, "utf8") : undefined;
+  if (existing !== undefined && !isGenerated(existing)) {
+    throw new EspCertsError(
+      `Cannot write ${confPath}`,
+      "a mosquitto.conf that esp-certs did not write is there, and it would be replaced",
+      "Move it away, or give another folder with --out.",
+    );
+  }
+  const mode = opts.paths ?? (existing !== undefined ? pathsModeOf(existing) : undefined) ?? "docker";
+  const files = await planBrokerFolder({ config, dir, mode, store: readStoreMaterial(config), user: containerUser() });
+
+  const changed: string[] = [];
+  try {
+    for (const f of files) if (syncFile(f)) changed.push(path.relative(dir, f.path).split(path.sep).join("/"));
+    // Made here, not by Docker (which would make them root's) nor missing (local mosquitto
+    // cannot open its log then).
+    for (const sub of ["data", "log"]) mkdirSync(path.join(dir, sub), { recursive: true });
+    const compose = path.join(dir, BROKER_FILES.compose);
+    if (mode === "local" && existsSync(compose) && isGenerated(readFileSync(compose, "utf8"))) {
+      unlinkSync(compose);
+      changed.push(BROKER_FILES.compose);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM") throw err;
+    throw new EspCertsError(
+      `Cannot write ${dir}`,
+      "permission denied: a container started without --user may have given the folder to its own user (uid 1883)",
+      `Take it back with "sudo chown -R $(id -u):$(id -g) ${dir}", then run this again.`,
+    );
+  }
+  return { dir, mode, created: existing === undefined, changed };
+}
+
+/** What to tell the user after a sync: how to start the broker, or that it must restart. */
+export function brokerAdvice(r: BrokerResult, port: number): string[] {
+  if (r.changed.length === 0) return [];
+  const conf = path.join(r.dir, BROKER_FILES.conf);
+  if (!r.created) {
+    return r.mode === "docker"
+      ? ["Restart the broker so that it loads them: docker restart mosquitto"]
+      : [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+  }
+  return r.mode === "docker"
+    ? [
+        "Start the broker (the network once: docker network create mqtt):",
+        `  ${dockerRunLine(r.dir, port, containerUser())}`,
+        `or: docker compose up -d   (in ${r.dir})`,
+      ]
+    : [`Start the broker: mosquitto -c "${conf}"`];
+}
+
+/** The CLI action; a given --out is relative to the current directory. */
+export async function brokerCommand(opts: BrokerOptions & { projectDir: string; json?: boolean }): Promise<number> {
+  const config = loadConfig(opts.projectDir);
+  for (const w of config.warnings) warn(w);
+  const r = await writeBrokerFolder(config, { out: opts.out && path.resolve(opts.out), paths: opts.paths });
+  const advice = brokerAdvice(r, config.mqttPort);
+  if (opts.json) {
+    printJson({ ...r, restart: !r.created && r.changed.length > 0, advice });
+    return ExitCode.ok;
+  }
+  const where = path.relative(process.cwd(), r.dir) || ".";
+  if (r.changed.length === 0) {
+    info(colour.dim(`${where}: up to date with the store.`));
+    return ExitCode.ok;
+  }
+  info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${r.changed.join(", ")}`);
+  for (const line of advice) info(line);
+  return ExitCode.ok;
+}

@@ -1,0 +1,105 @@
+// Everything the checks look at, read once from disk. Reading never throws: a file that
+// is missing or unreadable is recorded, and the checks say what it means.
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config.js";
+import { brokerDir, brokerFolderExists, containerUser } from "../broker/broker.js";
+import { BROKER_FILES, isGenerated, pathsModeOf, planBrokerFolder } from "../broker/conf.js";
+import { fileIsCurrent } from "../broker/files.js";
+import { EspCertsError } from "../errors.js";
+import { storePaths } from "../pki/paths.js";
+
+export type Role = "ca" | "server" | "client";
+
+export interface CertEntry {
+  /** "CA", "broker", or the client id. */
+  name: string;
+  role: Role;
+  file: string;
+  cert?: X509Certificate;
+  /** Why `cert` is missing. */
+  error?: string;
+  keyFile?: string;
+  key?: KeyObject;
+  keyError?: string;
+}
+
+export interface DoctorContext {
+  config: Config;
+  now: Date;
+  /** CA first, then the broker, then the clients in config order. */
+  certs: CertEntry[];
+  header: { file: string; text?: string };
+  /** Files of the broker folder that differ from what the store makes; undefined: no folder. */
+  broker?: { dir: string; stale: string[] };
+  /** Where the live check dials, and as which client. */
+  probe: { address: string; port: number; client?: string };
+}
+
+function readCert(name: string, role: Role, file: string, keyFile?: string): CertEntry {
+  const e: CertEntry = { name, role, file, keyFile };
+  try {
+    e.cert = new X509Certificate(readFileSync(file));
+  } catch (err) {
+    e.error = existsSync(file) ? `cannot be parsed (${(err as Error).message})` : "is missing";
+  }
+  if (keyFile !== undefined) {
+    try {
+      e.key = createPrivateKey(readFileSync(keyFile));
+    } catch (err) {
+      e.keyError = existsSync(keyFile) ? `cannot be read (${(err as Error).message})` : "is missing";
+    }
+  }
+  return e;
+}
+
+export function readCerts(config: Config): CertEntry[] {
+  const s = storePaths(config.certDir);
+  return [
+    // The CA key is encrypted: its certificate is all the checks need.
+    readCert("CA", "ca", s.caCertPem),
+    readCert("broker", "server", s.serverCertPem, s.serverKey),
+    ...config.clients.map((id) => readCert(id, "client", s.client(id).certPem, s.client(id).keyPem)),
+  ];
+}
+
+async function staleBrokerFiles(config: Config): Promise<{ dir: string; stale: string[] } | undefined> {
+  if (!brokerFolderExists(config)) return undefined;
+  const dir = brokerDir(config);
+  const conf = readFileSync(path.join(dir, BROKER_FILES.conf), "utf8");
+  // A folder esp-certs did not write is the user's own business.
+  if (!isGenerated(conf)) return undefined;
+  const s = storePaths(config.certDir);
+  if (![s.caCertPem, s.serverCertPem, s.serverKey].every((f) => existsSync(f))) return { dir, stale: [] };
+  const mode = pathsModeOf(conf) ?? "docker";
+  const store = { caCertPem: readFileSync(s.caCertPem), serverCertPem: readFileSync(s.serverCertPem), serverKeyPem: readFileSync(s.serverKey) };
+  const wanted = await planBrokerFolder({ config, dir, mode, store, user: containerUser() });
+  return { dir, stale: wanted.filter((f) => !fileIsCurrent(f)).map((f) => path.relative(dir, f.path).split(path.sep).join("/")) };
+}
+
+export async function loadContext(
+  config: Config,
+  opts: { brokerAddress?: string; client?: string; now?: Date },
+): Promise<DoctorContext> {
+  const { host, port } = parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
+  return {
+    config,
+    now: opts.now ?? new Date(),
+    certs: readCerts(config),
+    header: { file: config.header, text: existsSync(config.header) ? readFileSync(config.header, "utf8") : undefined },
+    broker: await staleBrokerFiles(config),
+    probe: { address: host, port, client: opts.client },
+  };
+}
+
+/** "ADDR", "ADDR:PORT" or "[v6]:PORT"; the defaults fill what is not given. */
+export function parseAddress(value: string | undefined, host: string, port: number): { host: string; port: number } {
+  if (value === undefined) return { host, port };
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(value.trim());
+  const p = m?.[3] === undefined ? port : Number(m[3]);
+  if (!m || !(p > 0 && p < 65536)) {
+    throw new EspCertsError(`Cannot use --broker-address ${value}`, "it is not ADDR or ADDR:PORT", "e.g. --broker-address 127.0.0.1:8883");
+  }
+  return { host: m[1] ?? m[2], port: p };
+}

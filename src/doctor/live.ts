@@ -1,0 +1,65 @@
+// The checks that touch the network: does the name resolve here, and does the broker
+// accept a client of this store over TLS.
+import { lookup } from "node:dns/promises";
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import type { Check, CheckResult } from "./checks.js";
+import type { DoctorContext } from "./context.js";
+import { diagnose } from "./diagnoses.js";
+import { probeBroker } from "./probe.js";
+import { defaultAppClient } from "../nodered/nodered.js";
+import { storePaths } from "../pki/paths.js";
+
+export const LIVE_TIMEOUT_MS = 5000;
+
+const isMdns = (host: string) => /\.local\.?$/i.test(host);
+
+async function resolves(host: string): Promise<{ address?: string; code?: string }> {
+  const timeout = new Promise<{ code: string }>((r) => setTimeout(() => r({ code: "TIMEOUT" }), LIVE_TIMEOUT_MS).unref());
+  return Promise.race([lookup(host).then((a) => ({ address: a.address }), (e: NodeJS.ErrnoException) => ({ code: e.code ?? "ERROR" })), timeout]);
+}
+
+export async function checkResolves(ctx: DoctorContext): Promise<CheckResult[]> {
+  const host = ctx.config.mqttHost;
+  if (isIP(host) !== 0) return [];
+  const r = await resolves(host);
+  if (r.address) return [{ check: "dns", level: "ok", text: `${host} resolves here to ${r.address}` }];
+  if (isMdns(host)) {
+    return [{ check: "dns", level: "warning", text: `${host} does not resolve on this machine (${r.code}); the device finds it by mDNS, which this machine may not use`, fix: "Make sure the broker machine answers mDNS (Bonjour/Avahi) on the devices' network." }];
+  }
+  return [{ check: "dns", level: "problem", text: `${host} does not resolve (${r.code}): the device cannot find the broker`, fix: "Fix the name in DNS, or set mqtt_host to a name that resolves (e.g. <hostname>.local) and run \"esp-certs generate\"." }];
+}
+
+export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]> {
+  const c = ctx.config;
+  const client = ctx.probe.client ?? defaultAppClient(c) ?? c.clients[0];
+  const s = storePaths(c.certDir);
+  let material: { ca: Buffer; cert: Buffer; key: Buffer };
+  try {
+    material = { ca: readFileSync(s.caCertPem), cert: readFileSync(s.client(client).certPem), key: readFileSync(s.client(client).keyPem) };
+  } catch {
+    return [{ check: "tls", level: "problem", text: `cannot try the broker: the store has no certificate and key for ${client}`, fix: 'Run "esp-certs generate".' }];
+  }
+  const target = `${ctx.probe.address}:${ctx.probe.port}`;
+  const o = await probeBroker({
+    address: ctx.probe.address,
+    port: ctx.probe.port,
+    servername: c.mqttHost,
+    ...material,
+    // Not the client's own id: the broker would drop that client (e.g. Node-RED) to let us in.
+    clientId: `${client}-doctor`,
+    timeoutMs: LIVE_TIMEOUT_MS,
+  });
+  const as = `as ${client} to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
+  if (o.ok) return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }];
+  const d = diagnose(o, target, c.mqttHost);
+  // An mDNS name that this machine cannot resolve says nothing about the broker.
+  const level = /^(ENOTFOUND|EAI_AGAIN)$/.test(o.code) && isMdns(c.mqttHost) ? "warning" : "problem";
+  const fix = level === "warning" ? "If the broker runs here: esp-certs doctor --broker-address 127.0.0.1" : d.fix;
+  return [{ check: "tls", level, text: `connection ${as} failed: ${d.cause} [${o.code}]`, fix }];
+}
+
+export const LIVE_CHECKS: Check[] = [
+  { id: "dns", run: checkResolves },
+  { id: "tls", run: checkConnection },
+];

@@ -1,0 +1,97 @@
+// `esp-certs nodered`: writes the flow of flow.ts for one client of the store.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { clientForEnv, loadConfig, type Config } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { storePaths } from "../pki/paths.js";
+import { fileIsCurrent } from "../broker/files.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { colour, info, printJson, warn } from "../ui.js";
+import { buildFlow } from "./flow.js";
+
+export const DEFAULT_FLOW_FILE = "nodered-flow.json";
+
+/**
+ * Node-RED's client by default: the first of `clients` that no PlatformIO environment
+ * puts on a device (dev02 with the defaults). Sharing the device's id would make the
+ * broker drop one connection each time the other connects.
+ */
+export function defaultAppClient(config: Config): string | undefined {
+  const onDevices = new Set([clientForEnv(config), ...config.environments.map((e) => e.client).filter((c) => c !== undefined)]);
+  return config.clients.find((c) => !onDevices.has(c));
+}
+
+export interface NoderedOptions {
+  client?: string;
+  /** Default `<project>/nodered-flow.json`. */
+  out?: string;
+  /** The broker name Node-RED dials; default mqtt_host. */
+  host?: string;
+  /** The folder where Node-RED sees the store (same layout); default the store itself. */
+  filesDir?: string;
+}
+
+export interface FlowPlan {
+  file: string;
+  client: string;
+  host: string;
+  text: string;
+}
+
+/** Checks the options against the config and the store, and renders the flow. Writes nothing. */
+export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
+  const client = opts.client ?? defaultAppClient(config);
+  if (client === undefined) {
+    throw new EspCertsError(
+      "Cannot choose a client for Node-RED",
+      `every client (${config.clients.join(", ")}) is used by a device, and two connections with one client id push each other off the broker`,
+      "Add one to clients in [esp_certs] (e.g. dev02), run \"esp-certs generate\", or name one with --client.",
+    );
+  }
+  if (!config.clients.includes(client)) {
+    throw new EspCertsError(`Cannot use client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name one of those, or add it to clients in [esp_certs].");
+  }
+  const host = opts.host ?? config.mqttHost;
+  const brokerNames = [config.mqttHost, ...config.serverNames, ...config.serverIps];
+  if (!brokerNames.includes(host)) {
+    throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, "Use one of those, or add it to server_names and run \"esp-certs generate\".");
+  }
+  const store = storePaths(config.certDir);
+  const own = store.client(client);
+  for (const f of [store.caCertPem, own.certPem, own.keyPem]) {
+    if (!existsSync(f)) throw new EspCertsError("Cannot write the Node-RED flow", `${f} is missing`, 'Run "esp-certs generate" first.');
+  }
+  // With --files-dir the paths are Node-RED's view of the same layout (e.g. a container mount).
+  const seen = (f: string) => (opts.filesDir === undefined ? f : path.posix.join(opts.filesDir, path.relative(store.dir, f).split(path.sep).join("/")));
+  const flow = buildFlow({
+    host,
+    port: config.mqttPort,
+    client,
+    deviceClient: clientForEnv(config),
+    files: { cert: seen(own.certPem), key: seen(own.keyPem), ca: seen(store.caCertPem) },
+    idSeed: `${config.projectDir}\0${client}`,
+  });
+  return { file: path.resolve(config.projectDir, opts.out ?? DEFAULT_FLOW_FILE), client, host, text: `${JSON.stringify(flow, null, 2)}\n` };
+}
+
+/** The CLI action; a given --out is relative to the current directory. */
+export function noderedCommand(opts: NoderedOptions & { projectDir: string; json?: boolean }): number {
+  const config = loadConfig(opts.projectDir);
+  for (const w of config.warnings) warn(w);
+  const plan = planFlow(config, { ...opts, out: opts.out && path.resolve(opts.out) });
+  const changed = !fileIsCurrent({ path: plan.file, content: plan.text });
+  if (changed) writeFileAtomic(plan.file, plan.text);
+  if (opts.json) {
+    printJson({ file: plan.file, client: plan.client, host: plan.host, changed });
+    return ExitCode.ok;
+  }
+  const where = path.relative(process.cwd(), plan.file) || plan.file;
+  if (!changed) {
+    info(colour.dim(`${where}: up to date.`));
+    return ExitCode.ok;
+  }
+  info(`Wrote ${where}: Node-RED as ${plan.client}, to ${plan.host}:${config.mqttPort} over mutual TLS.`);
+  info("Import it in Node-RED (menu > Import > select a file to import), then Deploy.");
+  if (opts.filesDir === undefined) info(colour.dim("It names files on this machine; for Node-RED in Docker, mount the store and use --files-dir."));
+  return ExitCode.ok;
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { clientForEnv, resolveConfig } from "../../src/config/config.js";
+import { parseIni, replaceSection, setKeys } from "../../src/config/ini.js";
+import { dnsNameProblem } from "../../src/config/validate.js";
+import { EspCertsError } from "../../src/errors.js";
+
+const resolve = (ini: string, overrides = {}) => resolveConfig("/p", ini, overrides);
+const rejects = (ini: string, overrides = {}) => {
+  try {
+    resolve(ini, overrides);
+  } catch (err) {
+    expect(err).toBeInstanceOf(EspCertsError);
+    expect((err as EspCertsError).exitCode).toBe(2);
+    return (err as EspCertsError).message;
+  }
+  throw new Error("expected the configuration to be refused");
+};
+
+describe("configuration (SPEC §3)", () => {
+  it("has the documented defaults", () => {
+    const c = resolve("", { host: "win10.local" });
+    expect(c).toMatchObject({
+      mqttPort: 8883,
+      serverNames: ["localhost", "mosquitto"],
+      serverIps: [],
+      clients: ["dev01", "dev02"],
+      subject: { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" },
+      keyType: "rsa2048",
+      clientKeyType: "ec-p256",
+      caDays: 3650,
+      certDays: 825,
+      certDir: "/p/certs",
+      header: "/p/firmware/include/esp_certs.h",
+    });
+  });
+
+  it("defaults mqtt_host to the host name's first label plus .local", () => {
+    expect(resolve("").mqttHost).toMatch(/^[a-z0-9-]+\.local$/);
+  });
+
+  it("reads [esp_certs], multi-line lists and environments", () => {
+    const c = resolve(
+      "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = dev02\n\n[esp_certs]\nmqtt_host = Win10.Local ; the PC\nclients =\n  dev01\n  dev02\n  dev03\nserver_ips = 192.168.1.10\n",
+    );
+    expect(c.mqttHost).toBe("win10.local");
+    expect(c.clients).toEqual(["dev01", "dev02", "dev03"]);
+    expect(c.serverIps).toEqual(["192.168.1.10"]);
+    expect(clientForEnv(c, "d1_mini")).toBe("dev02");
+    expect(clientForEnv(c)).toBe("dev02");
+  });
+
+  it("lets flags override the file for one run", () => {
+    const c = resolve("[esp_certs]\nmqtt_host = a.local\n", { host: "b.local", clients: ["x1"] });
+    expect(c.mqttHost).toBe("b.local");
+    expect(c.clients).toEqual(["x1"]);
+  });
+
+  it("refuses an IP address as the MQTT host, and says why", () => {
+    expect(rejects("[esp_certs]\nmqtt_host = 192.168.1.50\n")).toMatch(/BearSSL/);
+  });
+
+  it("accepts an IP host with --allow-ip, with a warning and an IP SAN", () => {
+    const c = resolve("[esp_certs]\nmqtt_host = 192.168.1.50\n", { allowIp: true });
+    expect(c.warnings.join()).toMatch(/56/);
+    expect(c.serverIps).toContain("192.168.1.50");
+  });
+
+  it.each([
+    ["an empty label", "win10..local", /empty label/],
+    ["a leading hyphen", "-win10.local", /hyphen/],
+    ["over 253 characters", `${"a".repeat(60)}.`.repeat(5) + "local", /253/],
+    ["a space", "win 10.local", /space/],
+  ])("refuses a host name with %s", (_what, host, reason) => {
+    expect(rejects(`[esp_certs]\nmqtt_host = ${host}\n`, {})).toMatch(reason);
+  });
+
+  it.each([
+    ["a country that is not two letters", "[esp_certs]\ncountry = GBR\n", /two-letter/],
+    ["duplicate client ids", "[esp_certs]\nclients = dev01, DEV01\n", /twice/],
+    ["an empty client id", "[esp_certs]\nclients = dev01,,dev02\n", /empty/],
+    ["a client id that cannot be a file name", "[esp_certs]\nclients = dev01, ../x\n", /file/],
+    ["an unknown key_type", "[esp_certs]\nkey_type = rsa1024\n", /rsa2048, ec-p256/],
+    ["cert_days that is not a number of days", "[esp_certs]\ncert_days = soon\n", /whole number/],
+    ["an environment naming an unknown client", "[env:x]\ncustom_esp_certs_client = dev09\n", /dev09/],
+  ])("refuses %s", (_what, ini, reason) => {
+    expect(rejects(ini, { host: "win10.local" })).toMatch(reason);
+  });
+
+  it("knows what a valid DNS name is", () => {
+    expect(dnsNameProblem("win10.local")).toBeUndefined();
+    expect(dnsNameProblem("a-b.c-d.example")).toBeUndefined();
+    expect(dnsNameProblem("a_b.local")).toMatch(/characters/);
+  });
+});
+
+describe("platformio.ini editing keeps the user's file", () => {
+  const ini = "; my project\n[env:d1_mini]\nboard = d1_mini\nlib_deps =\n  foo\n  bar\n\n[esp_certs]\nmqtt_host = old.local\n; a comment\nclients = dev01\n\n[env:other]\nboard = x\n";
+
+  it("replaces keys where they stand and appends new ones", () => {
+    const out = setKeys(ini, "esp_certs", [["mqtt_host", "new.local"], ["allow_ip", "true"]]);
+    expect(out).toBe(ini.replace("mqtt_host = old.local", "mqtt_host = new.local").replace("clients = dev01\n", "clients = dev01\nallow_ip = true\n"));
+  });
+
+  it("appends a missing section and keeps every other byte", () => {
+    const without = "[env:d1_mini]\r\nboard = d1_mini\r\n";
+    const out = setKeys(without, "esp_certs", [["mqtt_host", "a.local"]]);
+    expect(out.startsWith(without)).toBe(true);
+    expect(out).toContain("[esp_certs]\r\nmqtt_host = a.local");
+    expect(parseIni(out).map((s) => s.name)).toEqual(["env:d1_mini", "esp_certs"]);
+  });
+
+  it("replaces a whole section in place", () => {
+    const out = replaceSection(ini, "esp_certs", ["mqtt_host = z.local"]);
+    expect(parseIni(out).map((s) => s.name)).toEqual(["env:d1_mini", "esp_certs", "env:other"]);
+    expect(out).toContain("lib_deps =\n  foo\n  bar\n");
+    expect(out).not.toContain("old.local");
+  });
+});

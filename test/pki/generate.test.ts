@@ -1,0 +1,245 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { cliPath, runCli, tmpProject, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { requireTool } from "../helpers/tools.js";
+
+requireTool("openssl", "openssl");
+
+function project(ini = "[esp_certs]\nmqtt_host = win10.local\n"): string {
+  const dir = tmpProject();
+  writeFileSync(path.join(dir, "platformio.ini"), ini);
+  return dir;
+}
+
+function generate(dir: string, ...args: string[]) {
+  const r = runCli(["generate", ...args], { cwd: dir });
+  if (r.status !== 0) throw new Error(`generate failed (${r.status}): ${r.stderr}`);
+  return r;
+}
+
+function openssl(...args: string[]): string {
+  const r = spawnSync("openssl", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Every file of the store with its bytes and mtime. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else out.set(path.relative(path.join(dir, "certs"), f), `${statSync(f).mtimeMs} ${readFileSync(f).toString("base64")}`);
+    }
+  };
+  walk(path.join(dir, "certs"));
+  return out;
+}
+
+const changedFiles = (a: Map<string, string>, b: Map<string, string>) =>
+  [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+
+describe("generate: the store of SPEC §4", () => {
+  it("issues certificates that openssl verifies for their purpose, with the profiles of §4", () => {
+    const dir = project();
+    generate(dir);
+    const c = (f: string) => path.join(dir, "certs", f);
+    expect(openssl("verify", "-CAfile", c("ca.crt.pem"), "-purpose", "sslserver", c("server.crt.pem"))).toContain("OK");
+    for (const id of ["dev01", "dev02"]) {
+      expect(openssl("verify", "-CAfile", c("ca.crt.pem"), "-purpose", "sslclient", c(`clients/${id}.crt.pem`))).toContain("OK");
+      // A client certificate is not a server certificate.
+      expect(spawnSync("openssl", ["verify", "-CAfile", c("ca.crt.pem"), "-purpose", "sslserver", c(`clients/${id}.crt.pem`)]).status).not.toBe(0);
+    }
+    const ca = openssl("x509", "-in", c("ca.crt.pem"), "-noout", "-text");
+    expect(ca).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
+    expect(ca).toMatch(/Key Usage: critical\s+Certificate Sign, CRL Sign/);
+    expect(ca).toMatch(/Subject Key Identifier/);
+    const server = openssl("x509", "-in", c("server.crt.pem"), "-noout", "-text");
+    expect(server).toMatch(/Subject: .*CN = win10\.local/);
+    expect(server).toMatch(/DNS:win10\.local, DNS:localhost, DNS:mosquitto/);
+    expect(server).toMatch(/Key Usage: critical\s+Digital Signature, Key Encipherment/);
+    expect(server).toMatch(/Extended Key Usage: \n\s+TLS Web Server Authentication/);
+    expect(server).toMatch(/Authority Key Identifier/);
+    const client = openssl("x509", "-in", c("clients/dev01.crt.pem"), "-noout", "-text");
+    expect(client).toMatch(/CN = dev01/);
+    expect(client).toMatch(/ASN1 OID: prime256v1/);
+    expect(client).toMatch(/Extended Key Usage: \n\s+TLS Web Client Authentication/);
+    // No EKU is critical: BearSSL rejects unknown critical extensions.
+    expect(`${server}${client}`).not.toMatch(/Extended Key Usage: critical/);
+    const serials = ["ca.crt.pem", "server.crt.pem", "clients/dev01.crt.pem", "clients/dev02.crt.pem"].map((f) =>
+      openssl("x509", "-in", c(f), "-noout", "-serial").trim(),
+    );
+    expect(new Set(serials).size).toBe(4);
+    for (const s of serials) expect(s.replace("serial=", "").length).toBeGreaterThanOrEqual(16);
+  });
+
+  it("encrypts the CA key with the passphrase, and writes keys 0600", () => {
+    const dir = project();
+    generate(dir);
+    const key = readFileSync(path.join(dir, "certs/ca.key.pem"), "utf8");
+    expect(key).toContain("BEGIN ENCRYPTED PRIVATE KEY");
+    expect(openssl("pkey", "-in", path.join(dir, "certs/ca.key.pem"), "-passin", `pass:${TEST_PASSPHRASE}`, "-noout", "-text_pub")).toContain("2048 bit");
+    expect(spawnSync("openssl", ["pkey", "-in", path.join(dir, "certs/ca.key.pem"), "-passin", "pass:wrong", "-noout"]).status).not.toBe(0);
+    for (const f of ["ca.key.pem", "server.key.pem", "clients/dev01.key.pem", "clients/dev01.key.der"]) {
+      expect(statSync(path.join(dir, "certs", f)).mode & 0o777).toBe(0o600);
+    }
+    expect(readFileSync(path.join(dir, "certs/server.key.pem"), "utf8")).toContain("BEGIN PRIVATE KEY");
+  });
+
+  it("is idempotent: a second run changes no byte and no mtime, and needs no passphrase", async () => {
+    const dir = project();
+    generate(dir);
+    const before = snapshot(dir);
+    await new Promise((r) => setTimeout(r, 20));
+    const r = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/kept\s+CA/);
+    expect(changedFiles(before, snapshot(dir))).toEqual([]);
+  });
+
+  it("re-issues only the broker certificate when its names change", () => {
+    const dir = project();
+    generate(dir);
+    const before = snapshot(dir);
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = pc2.local\nserver_names = localhost\n");
+    const r = generate(dir);
+    expect(r.stdout).toMatch(/reissued broker certificate\s+\S+ \(until [\d-]+\): its names changed/);
+    expect(changedFiles(before, snapshot(dir))).toEqual(["manifest.json", "server.crt.der", "server.crt.pem"]);
+    expect(openssl("x509", "-in", path.join(dir, "certs/server.crt.pem"), "-noout", "-ext", "subjectAltName")).toMatch(/DNS:pc2\.local, DNS:localhost\s*$/);
+  });
+
+  it("issues only the new client when a client is added", () => {
+    const dir = project();
+    generate(dir);
+    const before = snapshot(dir);
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev02, dev03\n");
+    generate(dir);
+    expect(changedFiles(before, snapshot(dir))).toEqual([
+      "clients/dev03.crt.der",
+      "clients/dev03.crt.pem",
+      "clients/dev03.key.der",
+      "clients/dev03.key.pem",
+      "manifest.json",
+    ]);
+  });
+
+  it("--new-ca moves the old CA into certs/backup/<time>/ and re-issues every leaf", () => {
+    const dir = project();
+    generate(dir);
+    const oldCa = readFileSync(path.join(dir, "certs/ca.crt.pem"), "utf8");
+    const oldKey = readFileSync(path.join(dir, "certs/ca.key.pem"), "utf8");
+    const r = generate(dir, "--new-ca");
+    expect(r.stdout).toMatch(/moved\s+old ca/);
+    const backups = readdirSync(path.join(dir, "certs/backup"));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(path.join(dir, "certs/backup", backups[0], "ca.crt.pem"), "utf8")).toBe(oldCa);
+    expect(readFileSync(path.join(dir, "certs/backup", backups[0], "ca.key.pem"), "utf8")).toBe(oldKey);
+    expect(readFileSync(path.join(dir, "certs/ca.crt.pem"), "utf8")).not.toBe(oldCa);
+    expect(r.stdout).toMatch(/reissued broker certificate.*the CA changed/);
+    expect(r.stdout).toMatch(/reissued client dev01.*the CA changed/);
+    expect(openssl("verify", "-CAfile", path.join(dir, "certs/ca.crt.pem"), path.join(dir, "certs/clients/dev01.crt.pem"))).toContain("OK");
+  });
+
+  it("survives kill -9 at any point: the next run completes a store that verifies", async () => {
+    let interrupted = 0;
+    for (const delayMs of [60, 120, 180, 240, 300, 360]) {
+      const dir = project();
+      await new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, [cliPath, "generate"], {
+          cwd: dir,
+          env: { ...process.env, ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
+          stdio: "ignore",
+        });
+        const timer = setTimeout(() => child.kill("SIGKILL"), delayMs);
+        child.on("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (existsSync(path.join(dir, "certs")) && !existsSync(path.join(dir, "certs/manifest.json"))) interrupted++;
+      generate(dir);
+      const c = (f: string) => path.join(dir, "certs", f);
+      expect(openssl("verify", "-CAfile", c("ca.crt.pem"), "-purpose", "sslserver", c("server.crt.pem"))).toContain("OK");
+      for (const id of ["dev01", "dev02"]) {
+        const certPub = openssl("x509", "-in", c(`clients/${id}.crt.pem`), "-noout", "-pubkey");
+        const keyPub = openssl("pkey", "-in", c(`clients/${id}.key.pem`), "-pubout");
+        expect(keyPub).toBe(certPub);
+      }
+      expect(openssl("x509", "-in", c("server.crt.pem"), "-noout", "-pubkey")).toBe(openssl("pkey", "-in", c("server.key.pem"), "-pubout"));
+      // Nothing left half-written.
+      expect(readdirSync(path.join(dir, "certs")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    }
+    // The kills must have landed inside a run for this test to mean anything.
+    expect(interrupted).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("generate: bad input exits 2, says what and how, writes nothing", () => {
+  const refused = (dir: string, args: string[], message: RegExp, env: NodeJS.ProcessEnv = {}) => {
+    const before = existsSync(path.join(dir, "certs")) ? snapshot(dir) : undefined;
+    const r = runCli(["generate", ...args], { cwd: dir, env });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^esp-certs: /);
+    expect(r.stderr).toMatch(message);
+    if (before) expect(changedFiles(before, snapshot(dir))).toEqual([]);
+    else expect(existsSync(path.join(dir, "certs"))).toBe(false);
+  };
+
+  it("an IP address as the host, unless --allow-ip", () => {
+    refused(project(), ["--host", "192.168.1.50"], /BearSSL[\s\S]*--allow-ip/);
+    const dir = project();
+    const r = runCli(["generate", "--host", "192.168.1.50", "--allow-ip"], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*IP address/);
+    expect(openssl("x509", "-in", path.join(dir, "certs/server.crt.pem"), "-noout", "-ext", "subjectAltName")).toMatch(/IP Address:192\.168\.1\.50/);
+  });
+
+  it("invalid names and settings in platformio.ini", () => {
+    refused(project("[esp_certs]\nmqtt_host = -bad.local\n"), [], /hyphen/);
+    refused(project("[esp_certs]\nmqtt_host = win10.local\ncountry = England\n"), [], /two-letter/);
+    refused(project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev01\n"), [], /twice/);
+    refused(project("[esp_certs]\nmqtt_host = win10.local\nkey_type = dsa\n"), [], /key_type/);
+  });
+
+  it("no passphrase, or a wrong one", () => {
+    refused(project(), [], /passphrase[\s\S]*ESP_CERTS_CA_PASSPHRASE/, { ESP_CERTS_CA_PASSPHRASE: "" });
+    const dir = project();
+    generate(dir);
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    refused(dir, [], /passphrase does not decrypt/, { ESP_CERTS_CA_PASSPHRASE: "wrong" });
+  });
+
+  it("a CA key that does not match the CA certificate", () => {
+    const dir = project();
+    generate(dir);
+    const other = project();
+    generate(other);
+    writeFileSync(path.join(dir, "certs/ca.key.pem"), readFileSync(path.join(other, "certs/ca.key.pem")), { mode: 0o600 });
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    refused(dir, [], /is not the key of/);
+  });
+
+  it("a truncated or corrupted PEM in the store", () => {
+    const dir = project();
+    generate(dir);
+    const ca = path.join(dir, "certs/ca.crt.pem");
+    writeFileSync(ca, readFileSync(ca, "utf8").slice(0, 300));
+    refused(dir, [], /ca\.crt\.pem[\s\S]*truncated or corrupted[\s\S]*never replaces a CA/);
+    const dir2 = project();
+    generate(dir2);
+    const key = path.join(dir2, "certs/clients/dev02.key.pem");
+    writeFileSync(key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", { mode: 0o600 });
+    refused(dir2, [], /dev02\.key\.pem[\s\S]*not a valid private key/);
+  });
+
+  it("cert_days beyond the CA's remaining life is clamped to the CA, with a warning", () => {
+    const dir = project("[esp_certs]\nmqtt_host = win10.local\nca_days = 100\ncert_days = 825\n");
+    const r = generate(dir);
+    expect(r.stderr).toMatch(/ends with the CA on .*--new-ca/);
+    const caEnd = openssl("x509", "-in", path.join(dir, "certs/ca.crt.pem"), "-noout", "-enddate");
+    expect(openssl("x509", "-in", path.join(dir, "certs/server.crt.pem"), "-noout", "-enddate")).toBe(caEnd);
+  });
+});
