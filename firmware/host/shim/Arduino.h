@@ -1,0 +1,41 @@
+// Host stand-in for the parts of the ESP8266 Arduino core that firmware/src uses.
+// Signatures follow cores/esp8266/Arduino.h, HardwareSerial.h and Esp.h.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef bool boolean;
+
+#ifndef PROGMEM
+#define PROGMEM
+#endif
+
+unsigned long millis();
+void delay(unsigned long ms);
+void yield();
+
+// The chip's SNTP client. The rehearsal has none when ESP_CERTS_CLOCK is set.
+void configTime(int timezone, int daylightOffset_sec, const char *server1, const char *server2 = nullptr,
+                const char *server3 = nullptr);
+
+// UART0: writes to the file or tty named by ESP_CERTS_SERIAL, else stdout.
+class HardwareSerial {
+ public:
+  void begin(unsigned long baud);
+  size_t print(const char *text);
+  size_t println(const char *text = "");
+};
+extern HardwareSerial Serial;
+
+class EspClass {
+ public:
+  uint32_t getFreeHeap();
+};
+extern EspClass ESP;
+
+void setup();
+void loop();

@@ -1,0 +1,50 @@
+// Host stand-in for knolleary/PubSubClient 2.8: the calls the firmware makes, real
+// MQTT 3.1.1 on the wire, and the same state() codes.
+#pragma once
+
+#include <Arduino.h>
+
+#include "Client.h"
+
+#define MQTT_CONNECTION_TIMEOUT -4
+#define MQTT_CONNECTION_LOST -3
+#define MQTT_CONNECT_FAILED -2
+#define MQTT_DISCONNECTED -1
+#define MQTT_CONNECTED 0
+#define MQTT_CONNECT_BAD_PROTOCOL 1
+#define MQTT_CONNECT_BAD_CLIENT_ID 2
+#define MQTT_CONNECT_UNAVAILABLE 3
+#define MQTT_CONNECT_BAD_CREDENTIALS 4
+#define MQTT_CONNECT_UNAUTHORIZED 5
+
+class PubSubClient {
+ public:
+  explicit PubSubClient(Client &client) : _client(&client) {}
+
+  PubSubClient &setServer(const char *domain, uint16_t port);
+  boolean connect(const char *id);
+  boolean connect(const char *id, const char *willTopic, uint8_t willQos, boolean willRetain,
+                  const char *willMessage);
+  void disconnect();
+  boolean publish(const char *topic, const char *payload);
+  boolean publish(const char *topic, const char *payload, boolean retained);
+  boolean loop();
+  boolean connected();
+  int state() { return _state; }
+
+ private:
+  boolean sendPacket(uint8_t header, const uint8_t *body, size_t len);
+  // One whole packet into _in; its type byte, or -1 when none came within the timeout.
+  int readPacket(uint32_t timeoutMs);
+
+  Client *_client;
+  const char *_domain = nullptr;
+  uint16_t _port = 0;
+  int _state = MQTT_DISCONNECTED;
+  uint16_t _keepAliveSeconds = 15;
+  unsigned long _lastOut = 0;
+  unsigned long _lastIn = 0;
+  bool _pingOutstanding = false;
+  uint8_t _in[256];
+  size_t _inLen = 0;
+};

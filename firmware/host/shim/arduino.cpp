@@ -1,0 +1,138 @@
+// The chip's clock, UART, heap gauge and main loop, and the rehearsal's environment:
+//   ESP_CERTS_SERIAL=<file or tty>   where Serial writes (default: stdout)
+//   ESP_CERTS_CLOCK=<unix time>      the clock starts there and no NTP server answers
+//   ESP_CERTS_RUN_SECONDS=<s>        exit 0 after this long (default 10; 0: until killed)
+#include <Arduino.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "rehearsal.h"
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
+
+HardwareSerial Serial;
+EspClass ESP;
+
+namespace {
+
+int serialFd = STDOUT_FILENO;
+struct timespec started;
+// Where the chip's clock stands at boot; 0 like an ESP8266 before SNTP.
+time_t clockBase = 0;
+bool clockFromEnv = false;
+bool ntpRunning = false;
+// A WiFi-connected sketch on core 3.x starts with about this much free heap.
+const long kSimulatedFreeHeap = 50000;
+size_t heapInUseAtBoot = 0;
+
+double secondsSinceStart() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - started.tv_sec) + (now.tv_nsec - started.tv_nsec) / 1e9;
+}
+
+void writeAll(const char *text, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(serialFd, text, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text += n;
+    len -= n;
+  }
+}
+
+void endOfRun(int) { _exit(0); }
+
+// Before C++ globals are built, so the firmware's own objects count against the heap.
+__attribute__((constructor(101))) void boot() {
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  heapInUseAtBoot = mallinfo2().uordblks;
+}
+
+}  // namespace
+
+// Replaces the C library's time() for the firmware and BearSSL alike: the chip's clock.
+extern "C" time_t time(time_t *out) {
+  time_t now;
+  if (ntpRunning) {
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    now = real.tv_sec;
+  } else {
+    now = clockBase + (time_t)secondsSinceStart();
+  }
+  if (out != nullptr) *out = now;
+  return now;
+}
+
+unsigned long millis() { return (unsigned long)(secondsSinceStart() * 1000.0); }
+
+void delay(unsigned long ms) {
+  struct timespec span = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&span, &span) != 0 && errno == EINTR) {
+  }
+}
+
+void yield() {}
+
+void configTime(int, int, const char *, const char *, const char *) { ntpRunning = !clockFromEnv; }
+
+void HardwareSerial::begin(unsigned long) {}
+
+size_t HardwareSerial::print(const char *text) {
+  writeAll(text, strlen(text));
+  return strlen(text);
+}
+
+size_t HardwareSerial::println(const char *text) {
+  std::string line = std::string(text) + "\r\n";
+  writeAll(line.data(), line.size());
+  return line.size();
+}
+
+uint32_t EspClass::getFreeHeap() {
+  long used = (long)mallinfo2().uordblks - (long)heapInUseAtBoot;
+  return (uint32_t)(used >= kSimulatedFreeHeap ? 0 : kSimulatedFreeHeap - used);
+}
+
+void rehearsalMeasureBegin() { CALLGRIND_START_INSTRUMENTATION; }
+
+void rehearsalMeasureEnd() { CALLGRIND_STOP_INSTRUMENTATION; }
+
+int main() {
+  const char *serial = getenv("ESP_CERTS_SERIAL");
+  if (serial != nullptr && *serial != '\0') {
+    serialFd = open(serial, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0644);
+    if (serialFd < 0) {
+      fprintf(stderr, "firmware: cannot open ESP_CERTS_SERIAL %s: %s\n", serial, strerror(errno));
+      return 2;
+    }
+  }
+  const char *clockEnv = getenv("ESP_CERTS_CLOCK");
+  if (clockEnv != nullptr && *clockEnv != '\0') {
+    clockBase = (time_t)strtoll(clockEnv, nullptr, 10);
+    clockFromEnv = true;
+  }
+  const char *run = getenv("ESP_CERTS_RUN_SECONDS");
+  double seconds = run != nullptr && *run != '\0' ? strtod(run, nullptr) : 10.0;
+  signal(SIGALRM, endOfRun);
+  struct itimerval timer = {};
+  timer.it_value.tv_sec = (time_t)seconds;
+  timer.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+  setitimer(ITIMER_REAL, &timer, nullptr);
+
+  setup();
+  for (;;) loop();
+}

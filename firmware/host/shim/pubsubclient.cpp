@@ -1,0 +1,154 @@
+#include <PubSubClient.h>
+
+#include <string>
+
+#include "rehearsal.h"
+
+namespace {
+
+const uint32_t kSocketTimeoutMs = 15000;  // PubSubClient's MQTT_SOCKET_TIMEOUT
+
+void putString(std::string &out, const char *s) {
+  size_t n = strlen(s);
+  out += (char)(n >> 8);
+  out += (char)(n & 0xff);
+  out += s;
+}
+
+}  // namespace
+
+PubSubClient &PubSubClient::setServer(const char *domain, uint16_t port) {
+  _domain = domain;
+  _port = port;
+  return *this;
+}
+
+boolean PubSubClient::connect(const char *id) { return connect(id, nullptr, 0, false, nullptr); }
+
+// Like the library: reuses a client that is already connected (the firmware connects
+// TLS itself to report the handshake), else dials setServer's host.
+boolean PubSubClient::connect(const char *id, const char *willTopic, uint8_t willQos, boolean willRetain,
+                              const char *willMessage) {
+  if (connected()) return true;
+  if (!_client->connected() && (_domain == nullptr || !_client->connect(_domain, _port))) {
+    _state = MQTT_CONNECT_FAILED;
+    return false;
+  }
+  std::string body("\0\4MQTT\4", 7);
+  uint8_t flags = 0x02;  // clean session
+  if (willTopic != nullptr) flags |= 0x04 | (uint8_t)(willQos << 3) | (willRetain ? 0x20 : 0);
+  body += (char)flags;
+  body += (char)(_keepAliveSeconds >> 8);
+  body += (char)(_keepAliveSeconds & 0xff);
+  putString(body, id);
+  if (willTopic != nullptr) {
+    putString(body, willTopic);
+    putString(body, willMessage);
+  }
+  if (!sendPacket(0x10, reinterpret_cast<const uint8_t *>(body.data()), body.size())) {
+    _state = MQTT_CONNECTION_LOST;
+    return false;
+  }
+  int type = readPacket(kSocketTimeoutMs);
+  rehearsalMeasureEnd();
+  if (type < 0) {
+    _state = MQTT_CONNECTION_TIMEOUT;
+    _client->stop();
+    return false;
+  }
+  if (type == 0x20 && _inLen == 4 && _in[3] == 0) {
+    _state = MQTT_CONNECTED;
+    _pingOutstanding = false;
+    return true;
+  }
+  if (type == 0x20 && _inLen == 4) _state = _in[3];
+  _client->stop();
+  return false;
+}
+
+void PubSubClient::disconnect() {
+  sendPacket(0xe0, nullptr, 0);
+  _client->stop();
+  _state = MQTT_DISCONNECTED;
+}
+
+boolean PubSubClient::publish(const char *topic, const char *payload) { return publish(topic, payload, false); }
+
+boolean PubSubClient::publish(const char *topic, const char *payload, boolean retained) {
+  if (!connected()) return false;
+  std::string body;
+  putString(body, topic);
+  body += payload;
+  return sendPacket(retained ? 0x31 : 0x30, reinterpret_cast<const uint8_t *>(body.data()), body.size());
+}
+
+boolean PubSubClient::loop() {
+  if (!connected()) return false;
+  unsigned long now = millis();
+  if (now - _lastIn > _keepAliveSeconds * 1000UL || now - _lastOut > _keepAliveSeconds * 1000UL) {
+    if (_pingOutstanding) {
+      _state = MQTT_CONNECTION_TIMEOUT;
+      _client->stop();
+      return false;
+    }
+    sendPacket(0xc0, nullptr, 0);
+    _lastIn = now;
+    _pingOutstanding = true;
+  }
+  if (_client->available() > 0 && readPacket(kSocketTimeoutMs) == 0xd0) _pingOutstanding = false;
+  return true;
+}
+
+boolean PubSubClient::connected() {
+  if (_client->connected()) return _state == MQTT_CONNECTED;
+  if (_state == MQTT_CONNECTED) {
+    _state = MQTT_CONNECTION_LOST;
+    _client->stop();
+  }
+  return false;
+}
+
+boolean PubSubClient::sendPacket(uint8_t header, const uint8_t *body, size_t len) {
+  std::string packet(1, (char)header);
+  size_t remaining = len;
+  do {
+    uint8_t digit = remaining % 128;
+    remaining /= 128;
+    packet += (char)(remaining > 0 ? digit | 0x80 : digit);
+  } while (remaining > 0);
+  packet.append(reinterpret_cast<const char *>(body), len);
+  _lastOut = millis();
+  return _client->write(reinterpret_cast<const uint8_t *>(packet.data()), packet.size()) == packet.size();
+}
+
+int PubSubClient::readPacket(uint32_t timeoutMs) {
+  unsigned long start = millis();
+  auto next = [&](uint8_t &b) {
+    while (_client->available() <= 0) {
+      if (!_client->connected() || millis() - start >= timeoutMs) return false;
+      delay(1);
+    }
+    int r = _client->read();
+    if (r < 0) return false;
+    b = (uint8_t)r;
+    // Bytes past the buffer are dropped: the firmware subscribes to nothing.
+    if (_inLen < sizeof _in) _in[_inLen] = b;
+    _inLen++;
+    return true;
+  };
+  _inLen = 0;
+  uint8_t b;
+  if (!next(b)) return -1;
+  size_t length = 0;
+  size_t multiplier = 1;
+  do {
+    if (!next(b)) return -1;
+    length += (b & 0x7f) * multiplier;
+    multiplier *= 128;
+  } while ((b & 0x80) && multiplier <= 128 * 128 * 128);
+  for (size_t i = 0; i < length; i++) {
+    if (!next(b)) return -1;
+  }
+  _lastIn = millis();
+  return _in[0] & 0xf0;
+}

@@ -1,0 +1,7 @@
+// The span the handshake benchmark measures. Internal to the shim; the firmware never sees it.
+#pragma once
+
+// Under `valgrind --tool=callgrind --instr-atstart=no`, instructions are counted from
+// the TLS client's start (after the TCP connect) to the MQTT CONNACK.
+void rehearsalMeasureBegin();
+void rehearsalMeasureEnd();

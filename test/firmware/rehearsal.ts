@@ -1,0 +1,94 @@
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
+
+/** A project made by the real CLI: `generate` for the store, `header` for firmware/include. */
+export interface Project {
+  dir: string;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  header: string;
+}
+
+function cli(args: string[], dir: string): void {
+  const r = runCli(args, { cwd: dir });
+  if (r.status !== 0) throw new Error(`esp-certs ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+}
+
+function projectAt(dir: string): Project {
+  const certs = path.join(dir, "certs");
+  return {
+    dir,
+    caCert: path.join(certs, "ca.crt.pem"),
+    serverCert: path.join(certs, "server.crt.pem"),
+    serverKey: path.join(certs, "server.key.pem"),
+    header: path.join(dir, "firmware", "include", "esp_certs.h"),
+  };
+}
+
+function writeIni(dir: string, host: string, port: number, extra = ""): void {
+  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = ${host}\nmqtt_port = ${port}\n${extra}`);
+}
+
+/** A fresh project with its own CA, its broker certificate naming `host`. */
+export function generateProject(host = "win10.local", extraIni = ""): Project {
+  const dir = tmpProject("esp-certs-fw-");
+  writeIni(dir, host, 8883, extraIni);
+  cli(["generate"], dir);
+  return projectAt(dir);
+}
+
+/** A copy of `p` (same CA) whose broker certificate was re-issued for another host. */
+export function reissuedFor(p: Project, host: string): Project {
+  const dir = tmpProject("esp-certs-fw-");
+  cpSync(path.join(p.dir, "certs"), path.join(dir, "certs"), { recursive: true });
+  writeIni(dir, host, 8883);
+  cli(["generate"], dir);
+  return projectAt(dir);
+}
+
+/** Renders the header for broker port `port` and builds the rehearsal against it. */
+export function buildFirmware(p: Project, port: number): string {
+  const ini = readFileSync(path.join(p.dir, "platformio.ini"), "utf8");
+  writeFileSync(path.join(p.dir, "platformio.ini"), ini.replace(/^mqtt_port = .*$/m, `mqtt_port = ${port}`));
+  cli(["header"], p.dir);
+  const buildDir = path.join(p.dir, `build-${port}`);
+  const hostDir = path.join(repoRoot, "firmware", "host");
+  const make = spawnSync("make", ["-s", "-j2", "-C", hostDir, `HEADER_DIR=${path.dirname(p.header)}`, `BUILD_DIR=${buildDir}`], {
+    encoding: "utf8",
+  });
+  if (make.status !== 0) throw new Error(`make failed:\n${make.stdout}${make.stderr}`);
+  return path.join(buildDir, "firmware");
+}
+
+export interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  /** Serial lines, without "\r". */
+  lines: string[];
+}
+
+/** Runs the rehearsal with win10.local mapped to loopback; resolves when it exits by itself. */
+export function runFirmware(binary: string, env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(binary, [], {
+      env: { ...process.env, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "3", ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("close", (status, signal) => {
+      const serial = env.ESP_CERTS_SERIAL !== undefined ? readFileSync(env.ESP_CERTS_SERIAL, "utf8") : out;
+      resolve({ status, signal, lines: serial.split("\n").map((l) => l.replace(/\r$/, "")) });
+    });
+  });
+}
+
+/** The value of `#define NAME value` in a generated header. */
+export function headerDefine(header: string, name: string): string {
+  const m = new RegExp(`^#define ${name} (\\S+)`, "m").exec(readFileSync(header, "utf8"));
+  if (!m) throw new Error(`${name} is not defined in ${header}`);
+  return m[1].replace(/^"|"$/g, "");
+}
