@@ -26,6 +26,12 @@ export function warn(line: string): void {
   process.stderr.write(`${colour.yellow("warning:")} ${line}\n`);
 }
 
+/** The one user-facing error as the CLI prints it: `esp-certs: <what>: <why>`, then the fix. */
+export function printError(err: { what: string; why: string; fix?: string }): void {
+  process.stderr.write(`${colour.red("esp-certs:")} ${err.what}: ${err.why}\n`);
+  if (err.fix) process.stderr.write(`  ${err.fix}\n`);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

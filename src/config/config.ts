@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { findSection, listValue, parseIni } from "./ini.js";
@@ -10,6 +9,7 @@ import {
   checkDnsName,
   checkIp,
   checkMqttHost,
+  isIpAddress,
   checkPort,
   suggestedHost,
 } from "./validate.js";
@@ -144,7 +144,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
     serverNames: serverNames.filter((n) => n !== mqttHost),
     // With --allow-ip the host goes into the certificate as what it is: an IP SAN.
-    serverIps: isIP(mqttHost) !== 0 ? dedupe([mqttHost, ...serverIps]) : serverIps,
+    serverIps: isIpAddress(mqttHost) ? dedupe([mqttHost, ...serverIps]) : serverIps,
     clients,
     subject: {
       country: checkCountry(get("country")),

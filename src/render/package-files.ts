@@ -8,7 +8,8 @@ import { EspCertsError } from "../errors.js";
  * from dist/ and the sources from src/<area>/ (tests), so look one and two levels up.
  */
 export function packageFile(relative: string): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
+  // The bundle is CommonJS (fast start for the hook); the sources run as ESM in tests.
+  const here = typeof __dirname === "string" ? __dirname : path.dirname(fileURLToPath(import.meta.url));
   const candidates = [path.join(here, "..", relative), path.join(here, "..", "..", relative)];
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) {

@@ -1,0 +1,72 @@
+# esp-certs PlatformIO pre-build hook (extra_scripts = pre:<this file>).
+#
+# Before every build it runs `esp-certs hook --env <environment>`, which makes any missing
+# certificate and keeps the firmware header (esp_certs.h) in step with the certificate
+# store. It prints nothing and touches nothing when everything is up to date, so
+# PlatformIO does not rebuild. Installed by "esp-certs init"; safe to commit.
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+
+Import("env")  # noqa: F821  (SCons provides Import)
+
+INSTALL = "npm install --save-dev esp-certs"
+
+
+def _script_dir():
+    # SCons runs this file through exec() without __file__; the code object keeps its name.
+    name = inspect.getframeinfo(inspect.currentframe()).filename
+    return os.path.dirname(os.path.abspath(name))
+
+
+def _find_cli(project_dir):
+    """The command that runs esp-certs, or None; and the places it looked."""
+    node = shutil.which("node")  # also finds node.exe on Windows
+    # The project's own copy, run directly: no .bin shim (esp-certs.cmd on Windows) in between.
+    local = os.path.join(project_dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs")
+    # Beside this script: how the esp-certs repository builds its own firmware.
+    beside = os.path.normpath(os.path.join(_script_dir(), "..", "dist", "esp-certs.cjs"))
+    looked = [local, "esp-certs on PATH", beside]
+    if os.path.isfile(local):
+        return ([node, local] if node else None), looked
+    on_path = shutil.which("esp-certs")
+    if on_path:
+        return [on_path], looked
+    if os.path.isfile(beside):
+        return ([node, beside] if node else None), looked
+    return None, looked
+
+
+def _fail(env, first, *more):
+    sys.stderr.write("esp-certs: %s\n" % first + "".join("  %s\n" % line for line in more))
+    sys.stderr.flush()
+    env.Exit(1)
+
+
+def main(env):
+    # An IDE asking for include paths, or `pio run -t clean`: nothing will be compiled.
+    if getattr(env, "IsIntegrationDump", lambda: False)() or getattr(env, "IsCleanTarget", lambda: False)():
+        return
+    project_dir = env.subst("$PROJECT_DIR")
+    pioenv = env.subst("$PIOENV")
+    client = env.GetProjectOption("custom_esp_certs_client", "")
+    cli, looked = _find_cli(project_dir)
+    if cli is None:
+        if shutil.which("node") is None:
+            _fail(env, "cannot run the pre-build step: Node.js is not installed (or not on PATH).",
+                  "Install Node.js 20 or later from https://nodejs.org, then run \"%s\" in %s." % (INSTALL, project_dir))
+        _fail(env, "cannot run the pre-build step: esp-certs is not installed.",
+              "Looked for: %s." % "; ".join(looked),
+              "Run \"%s\" in %s." % (INSTALL, project_dir))
+    args = cli + ["--project-dir", project_dir, "hook", "--env", pioenv]
+    if client:
+        args += ["--client", client]
+    # Output goes straight to the build log; a terminal stays attached for a passphrase prompt.
+    code = subprocess.call(args, cwd=project_dir)
+    if code != 0:
+        _fail(env, "the pre-build step failed (exit %d); the build stops. See the message above." % code)
+
+
+main(env)  # noqa: F821

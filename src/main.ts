@@ -1,0 +1,22 @@
+// The bin entry. `esp-certs hook` runs before every `pio run`; in the one form the
+// PlatformIO script passes, it is read here, so that a build with nothing to do loads
+// neither commander nor any other command's code. Everything else goes to cli.ts.
+import { EspCertsError } from "./errors.js";
+import { hookArgv, hookCommand } from "./platformio/hook.js";
+import { printError } from "./ui.js";
+
+async function main(argv: string[]): Promise<number> {
+  const hook = hookArgv(argv.slice(2));
+  if (hook === undefined) return (await import("./cli.js")).run(argv);
+  try {
+    return await hookCommand(hook);
+  } catch (err) {
+    if (!(err instanceof EspCertsError)) throw err;
+    printError(err);
+    return err.exitCode;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,91 @@
+/**
+ * `esp-certs hook --env NAME`: what firmware/esp_certs_hook.py runs before every `pio run`.
+ * The common case is "nothing to do", so that path reads a few small files and hashes
+ * them (no X.509 or template library is loaded) and prints nothing. Only when something
+ * must be issued does it load `generate`, which may need the CA key.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { clientForEnv, loadConfig, type Config } from "../config/config.js";
+import { ExitCode } from "../errors.js";
+import { manifestConfig, readManifest } from "../pki/manifest.js";
+import { storePaths } from "../pki/paths.js";
+import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
+import { headerIsCurrent } from "../render/header-inputs.js";
+import type { HeaderResult } from "../render/header.js";
+import { info, warn } from "../ui.js";
+
+export interface HookOptions {
+  projectDir: string;
+  /** The PlatformIO environment being built ($PIOENV). */
+  env: string;
+  /** The environment's custom_esp_certs_client as PlatformIO resolved it (with [env] and extends). */
+  client?: string;
+}
+
+/**
+ * The options of `esp-certs [--project-dir DIR] hook --env NAME [--client ID]`, the form
+ * esp_certs_hook.py runs, or undefined for any other command line (commander reads those).
+ */
+export function hookArgv(argv: string[]): HookOptions | undefined {
+  const at = argv.indexOf("hook");
+  const before = argv.slice(0, at);
+  if (at < 0 || !(before.length === 0 || (before.length === 2 && before[0] === "--project-dir"))) return undefined;
+  const opts: Record<string, string> = {};
+  const after = argv.slice(at + 1);
+  for (let i = 0; i < after.length; i += 2) {
+    const [flag, value] = [after[i], after[i + 1]];
+    if (!["--env", "--client"].includes(flag) || value === undefined || value.startsWith("-") || flag in opts) return undefined;
+    opts[flag] = value;
+  }
+  if (opts["--env"] === undefined) return undefined;
+  return { projectDir: before[1] ?? process.cwd(), env: opts["--env"], client: opts["--client"] };
+}
+
+export async function hookCommand(o: HookOptions): Promise<number> {
+  const config = loadConfig(o.projectDir);
+  const clientId = o.client || clientForEnv(config, o.env);
+  const work = storeNeedsWork(config, clientId, new Date());
+  if (work === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
+
+  for (const w of config.warnings) warn(w);
+  let header: HeaderResult;
+  if (work !== undefined) {
+    const { generate, describeAction } = await import("../generate.js");
+    info(`esp-certs: ${work}: generating`);
+    const report = await generate(config, { client: clientId, interactive: true });
+    for (const a of report.actions) if (a.action !== "kept") info(`esp-certs: ${describeAction(a, config.projectDir)}`);
+    for (const w of report.warnings.filter((w) => !config.warnings.includes(w))) warn(w);
+    header = report.header;
+  } else {
+    const { writeHeader } = await import("../render/header.js");
+    header = await writeHeader(config, clientId);
+  }
+  if (header.changed) {
+    info(`esp-certs: wrote ${path.relative(config.projectDir, header.path)} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+  }
+  return ExitCode.ok;
+}
+
+/**
+ * Why `generate` must run before this build, or undefined when the store already holds
+ * what the configuration asks for. Reads only the manifest and file names: fast.
+ */
+export function storeNeedsWork(config: Config, clientId: string, now: Date): string | undefined {
+  const p = storePaths(config.certDir);
+  const manifest = readManifest(p.manifest);
+  if (manifest === undefined) return "there is no certificate store yet";
+  if (!isDeepStrictEqual(manifest.config, manifestConfig(config))) return "[esp_certs] changed since the certificates were issued";
+  const client = p.client(clientId);
+  const files = [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, client.certPem, client.certDer, client.keyPem, client.keyDer];
+  const missing = files.find((f) => !existsSync(f));
+  if (missing !== undefined) return `${path.relative(config.projectDir, missing)} is missing`;
+  const leaves = { "the broker certificate": manifest.server, [`client ${clientId}'s certificate`]: manifest.clients[clientId] };
+  for (const [name, leaf] of Object.entries(leaves)) {
+    if (leaf === undefined) return `${name} is not in the manifest`;
+    if (leaf.caSha256 !== manifest.ca.sha256) return `${name} was issued by another CA`;
+    if (Date.parse(leaf.notAfter) - now.getTime() < RENEW_WITHIN_DAYS * 86_400_000) return `${name} expires ${leaf.notAfter.slice(0, 10)}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+/**
+ * Everything the header is made from, read from the store, and its digest. This module is
+ * the hook's no-op path: it must stay free of ejs and X.509 libraries (node:crypto hashing
+ * only), so that `pio run` with nothing to do costs little more than starting node.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { readManifest } from "../pki/manifest.js";
+import { storePaths } from "../pki/paths.js";
+import { templatePath } from "./templates.js";
+
+export const HEADER_TEMPLATE = "esp_certs.h.ejs";
+/** Bump when the renderer's code (not the template) changes what it writes. */
+const RENDERER_VERSION = "1";
+const DIGEST_LINE = /^\/\* esp-certs inputs sha256: ([0-9a-f]{64}) \*\/$/m;
+
+export interface HeaderInputs {
+  clientId: string;
+  host: string;
+  port: number;
+  /** Latest issue time of the CA, broker and client certificates (unix seconds). */
+  generatedAt: number;
+  caDer: Buffer;
+  serverDer: Buffer;
+  clientCertDer: Buffer;
+  clientKeyDer: Buffer;
+  template: string;
+  /** SHA-256 of the CA that the manifest says issued the broker and client certificates. */
+  issuedBy: { server: string; client: string };
+}
+
+/** Reads the inputs; throws EspCertsError (exit 2) naming what is missing and how to make it. */
+export function readHeaderInputs(config: Config, clientId: string): HeaderInputs {
+  if (!config.clients.includes(clientId)) {
+    throw new EspCertsError(
+      `Cannot render the header for client "${clientId}"`,
+      `it is not one of clients (${config.clients.join(", ")}), so it has no certificate`,
+      `Add it to clients in [esp_certs] of platformio.ini and run "esp-certs generate", or name one of those.`,
+    );
+  }
+  const store = storePaths(config.certDir);
+  const client = store.client(clientId);
+  const files = { caDer: store.caCertDer, serverDer: store.serverCertDer, clientCertDer: client.certDer, clientKeyDer: client.keyDer };
+  const missing = Object.values(files).filter((f) => !existsSync(f));
+  const manifest = readManifest(store.manifest);
+  const issued = manifest?.clients[clientId];
+  if (missing.length > 0 || manifest?.server === undefined || issued === undefined) {
+    const why = missing.length > 0 ? `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing` : `${store.manifest} does not record the broker and client "${clientId}" certificates`;
+    throw new EspCertsError(`Cannot render the header for client "${clientId}"`, why, 'Run "esp-certs generate" to make the certificates.');
+  }
+  return {
+    clientId,
+    host: config.mqttHost,
+    port: config.mqttPort,
+    generatedAt: Math.max(manifest.ca.issuedAt, manifest.server.issuedAt, issued.issuedAt),
+    caDer: readFileSync(files.caDer),
+    serverDer: readFileSync(files.serverDer),
+    clientCertDer: readFileSync(files.clientCertDer),
+    clientKeyDer: readFileSync(files.clientKeyDer),
+    template: readFileSync(templatePath(HEADER_TEMPLATE), "utf8"),
+    issuedBy: { server: manifest.server.caSha256, client: issued.caSha256 },
+  };
+}
+
+/** SHA-256 over every input that shapes the text, each length-prefixed so that no two input sets collide by concatenation. */
+export function inputsDigest(inputs: HeaderInputs): string {
+  const h = createHash("sha256");
+  const parts: (string | Buffer)[] = [
+    RENDERER_VERSION,
+    inputs.clientId,
+    inputs.host,
+    String(inputs.port),
+    String(inputs.generatedAt),
+    // Not the broker certificate: it is not in the header, and its re-issue must not rebuild the firmware.
+    inputs.caDer,
+    inputs.clientCertDer,
+    inputs.clientKeyDer,
+    inputs.template,
+  ];
+  for (const part of parts) {
+    const bytes = typeof part === "string" ? Buffer.from(part, "utf8") : part;
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    h.update(len).update(bytes);
+  }
+  return h.digest("hex");
+}
+
+/** The digest recorded in a rendered header, or undefined when the file has none. */
+export function recordedDigest(headerText: string): string | undefined {
+  return DIGEST_LINE.exec(headerText.slice(0, 400))?.[1];
+}
+
+/**
+ * Whether the header at `out` was rendered from exactly the store's current inputs.
+ * Never throws: a missing store or header just means "not current".
+ */
+export function headerIsCurrent(config: Config, clientId: string, out = config.header): boolean {
+  let text: string;
+  try {
+    text = readFileSync(out, "utf8");
+  } catch {
+    return false;
+  }
+  const recorded = recordedDigest(text);
+  if (recorded === undefined) return false;
+  try {
+    return inputsDigest(readHeaderInputs(config, clientId)) === recorded;
+  } catch (err) {
+    if (err instanceof EspCertsError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The firmware header (SPEC §6): renders templates/esp_certs.h.ejs from the store for one
+ * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
+ */
+import { X509Certificate, createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import path from "node:path";
+import { clientForEnv, loadConfig, type Config } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { writeIfChanged } from "../fs/atomic.js";
+import { info, warn } from "../ui.js";
+import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
+import { cBytes, cComment, cString } from "./c-source.js";
+import { HEADER_TEMPLATE, inputsDigest, readHeaderInputs, recordedDigest, type HeaderInputs } from "./header-inputs.js";
+
+export { headerIsCurrent } from "./header-inputs.js";
+
+/** The header holds the client's private key: owner-only, like the key files. */
+const HEADER_MODE = 0o600;
+
+export interface HeaderResult {
+  path: string;
+  changed: boolean;
+}
+
+export interface HeaderCommandOptions {
+  projectDir: string;
+  /** Default: the first environment's custom_esp_certs_client, else the first of clients. */
+  client?: string;
+  /** Default: `header` of [esp_certs]. Relative to the current directory. */
+  out?: string;
+  allowIp?: boolean;
+}
+
+/** `esp-certs header`: renders the header only; says so when it wrote, nothing when unchanged. */
+export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
+  const config = loadConfig(o.projectDir, { allowIp: o.allowIp });
+  for (const w of config.warnings) warn(w);
+  const clientId = o.client ?? clientForEnv(config);
+  const r = await writeHeader(config, clientId, { out: o.out === undefined ? undefined : path.resolve(o.out) });
+  if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+  return ExitCode.ok;
+}
+
+/**
+ * Renders the header for `clientId` into `opts.out` (default `config.header`). Refuses with
+ * exit 2, writing nothing, when the client has no certificate, the host is not among the
+ * broker certificate's names, or the host is an IP address without --allow-ip.
+ */
+export async function writeHeader(config: Config, clientId: string, opts: { out?: string } = {}): Promise<HeaderResult> {
+  const out = path.resolve(opts.out ?? config.header);
+  const inputs = readHeaderInputs(config, clientId);
+  checkInputs(config, inputs);
+  const digest = inputsDigest(inputs);
+  if (currentDigest(out) === digest) return { path: out, changed: false };
+  const text = await renderHeader(inputs, digest);
+  return { path: out, changed: writeIfChanged(out, text, HEADER_MODE) };
+}
+
+/** Pure apart from loading ejs: the header's text for these inputs. */
+export async function renderHeader(inputs: HeaderInputs, digest = inputsDigest(inputs)): Promise<string> {
+  const { default: ejs } = await import("ejs");
+  const ca = new X509Certificate(inputs.caDer);
+  const data = {
+    digest,
+    clientId: inputs.clientId,
+    host: inputs.host,
+    port: inputs.port,
+    caSubject: ca.subject.replace(/\n/g, ", "),
+    caSha256: createHash("sha256").update(inputs.caDer).digest("hex"),
+    generatedAt: inputs.generatedAt,
+    clientKeyIsEc: certificatePublicKey(inputs.clientCertDer).type === "ec",
+    arrays: [
+      { name: "esp_certs_ca_der", comment: "The CA certificate (DER)", bytes: inputs.caDer },
+      { name: "esp_certs_client_cert_der", comment: `Client certificate of "${cComment(inputs.clientId)}" (DER)`, bytes: inputs.clientCertDer },
+      { name: "esp_certs_client_key_der", comment: "Client private key (DER, for br_skey_decoder): SECRET", bytes: inputs.clientKeyDer },
+    ],
+    anchors: [trustAnchorFromCert(inputs.caDer)],
+    bytes: (b: Uint8Array) => cBytes(b),
+    str: cString,
+    comment: cComment,
+  };
+  return ejs.render(inputs.template, data, { filename: HEADER_TEMPLATE });
+}
+
+function currentDigest(file: string): string | undefined {
+  try {
+    return recordedDigest(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The refusals of SPEC §1 and §6, checked before anything is written. */
+function checkInputs(config: Config, inputs: HeaderInputs): void {
+  const what = `Cannot render the header for client "${inputs.clientId}"`;
+  const ipHost = isIP(inputs.host) !== 0;
+  if (ipHost && !config.allowIp) {
+    throw new EspCertsError(
+      what,
+      `mqtt_host ${inputs.host} is an IP address, and the ESP8266's BearSSL verifies the broker only by DNS name (it would fail with error 56)`,
+      "Set mqtt_host to the broker machine's name, or pass --allow-ip to go on anyway.",
+    );
+  }
+  let server: X509Certificate;
+  try {
+    server = new X509Certificate(inputs.serverDer);
+    trustAnchorFromCert(inputs.caDer);
+    certificatePublicKey(inputs.clientCertDer);
+  } catch (err) {
+    const why = err instanceof CertificateFormatError ? err.message : "a certificate in the store cannot be read";
+    throw new EspCertsError(what, why, 'Run "esp-certs generate" to re-issue it.');
+  }
+  const names = sanEntries(server.subjectAltName);
+  const wanted = ipHost ? `IP Address:${inputs.host}` : `DNS:${inputs.host}`;
+  if (!names.some((n) => n.toLowerCase() === wanted.toLowerCase())) {
+    throw new EspCertsError(
+      what,
+      `the broker certificate's names (${names.join(", ") || "none"}) do not include ${inputs.host}, so the device could not verify the broker`,
+      'Run "esp-certs generate" to re-issue the broker certificate for the configured mqtt_host.',
+    );
+  }
+  const caSha256 = createHash("sha256").update(inputs.caDer).digest("hex");
+  const stale = [
+    inputs.issuedBy.server !== caSha256 ? "the broker certificate" : undefined,
+    inputs.issuedBy.client !== caSha256 ? `the client "${inputs.clientId}" certificate` : undefined,
+  ].filter((s) => s !== undefined);
+  if (stale.length > 0) {
+    throw new EspCertsError(what, `${stale.join(" and ")} ${stale.length === 1 ? "was" : "were"} issued by another CA than the store's`, 'Run "esp-certs generate" to re-issue it.');
+  }
+}
+
+/** node:crypto's subjectAltName text ("DNS:a, IP Address:1.2.3.4") as entries. */
+function sanEntries(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(/,\s*/)
+    .map((s) => s.trim().replace(/^(DNS|IP Address):"(.*)"$/, "$1:$2"))
+    .filter((s) => s !== "");
+}

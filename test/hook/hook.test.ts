@@ -1,0 +1,126 @@
+// firmware/esp_certs_hook.py run by python3 as PlatformIO's SCons runs it (a stand-in
+// environment, exec() without __file__), calling the built CLI: it makes the store and
+// the header on the first build, is silent and touches nothing on the next, and stops the
+// build with the CLI's own message when something is wrong.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cliPath, repoRoot, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { requireTool } from "../helpers/tools.js";
+import { INI } from "../header/helpers.js";
+
+const hasPython = requireTool("python3", "python3");
+const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
+const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
+const nodeDir = path.dirname(process.execPath);
+
+function project(ini = INI()): string {
+  const dir = tmpProject("esp-certs-hook-");
+  writeFileSync(path.join(dir, "platformio.ini"), ini);
+  return dir;
+}
+
+describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
+  let python: string;
+  beforeAll(() => {
+    // The absolute interpreter: a pyenv shim would need the PATH that some tests take away.
+    python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
+  });
+
+  const build = (dir: string, opts: { script?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}) => {
+    const r = spawnSync(python, [runner, opts.script ?? hookScript, dir, "d1_mini", ...(opts.args ?? [])], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: `${nodeDir}:/usr/bin:/bin`, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it("makes the store and the header on the first build, then stays silent and touches nothing", () => {
+    const dir = project();
+    const first = build(dir);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/esp-certs: there is no certificate store yet: generating/);
+    expect(first.stdout).toMatch(/esp-certs: wrote firmware\/include\/esp_certs\.h \(client dev01, broker win10\.local:8883\)/);
+    const header = path.join(dir, "firmware", "include", "esp_certs.h");
+    const manifest = path.join(dir, "certs", "manifest.json");
+    const stamps = () => [statSync(header).mtimeMs, statSync(manifest).mtimeMs];
+    const before = stamps();
+
+    const second = build(dir);
+    expect(second).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect(stamps()).toEqual(before);
+  });
+
+  it("re-issues the broker certificate when its names change, and moves the header's clock floor to it", () => {
+    const dir = project();
+    expect(build(dir).status).toBe(0);
+    writeFileSync(path.join(dir, "platformio.ini"), INI("server_names = localhost, mosquitto, broker.lan\n"));
+    const r = build(dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[esp_certs\] changed since the certificates were issued: generating/);
+    expect(r.stdout).toMatch(/reissued +broker certificate/);
+    // The device checks the broker's certificate against its clock: the floor must not be older than it.
+    const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
+    const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+    expect(header).toContain(`#define ESP_CERTS_GENERATED_AT ${manifest.server.issuedAt} `);
+    expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
+  it("renders for the client PlatformIO resolved for the environment", () => {
+    const dir = project();
+    const r = build(dir, { args: ["dev02"] });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
+  });
+
+  it("does nothing when an IDE only dumps its integration data, or for `pio run -t clean`", () => {
+    const dir = project();
+    expect(build(dir, { args: ["--integration-dump"] })).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect(build(dir, { args: ["--clean"] })).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect(existsSync(path.join(dir, "certs"))).toBe(false);
+  });
+
+  it("stops the build with the CLI's message on a bad configuration", () => {
+    const dir = project(INI("mqtt_port = eighty\n"));
+    const r = build(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Cannot use mqtt_port "eighty": it must be a whole number/);
+    expect(r.stderr).toMatch(/the pre-build step failed \(exit 2\); the build stops/);
+    expect(existsSync(path.join(dir, "certs"))).toBe(false);
+  });
+
+  it("stops the build saying how to give the CA passphrase when one is needed and missing", () => {
+    const dir = project();
+    const r = build(dir, { env: { ESP_CERTS_CA_PASSPHRASE: undefined } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ESP_CERTS_CA_PASSPHRASE/);
+  });
+
+  it("uses the project's node_modules/esp-certs when there is one", () => {
+    const dir = project();
+    const script = path.join(dir, "esp_certs_hook.py"); // as `esp-certs init` installs it: no dist/ beside it
+    copyFileSync(hookScript, script);
+    mkdirSync(path.join(dir, "node_modules", "esp-certs", "dist"), { recursive: true });
+    symlinkSync(cliPath, path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    const r = build(dir, { script });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
+  });
+
+  it("says how to install esp-certs, or Node.js, when they cannot be found", () => {
+    const dir = project();
+    const script = path.join(dir, "esp_certs_hook.py");
+    copyFileSync(hookScript, script);
+    const noCli = build(dir, { script });
+    expect(noCli.status).toBe(1);
+    expect(noCli.stderr).toMatch(/esp-certs is not installed/);
+    expect(noCli.stderr).toContain(path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    expect(noCli.stderr).toMatch(/npm install --save-dev esp-certs/);
+
+    const noNode = build(dir, { script, env: { PATH: "/nonexistent" } });
+    expect(noNode.status).toBe(1);
+    expect(noNode.stderr).toMatch(/Node\.js is not installed[\s\S]*https:\/\/nodejs\.org/);
+  });
+});
