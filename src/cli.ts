@@ -1,9 +1,10 @@
 // The command-line entry: wires commander to the modules under src/, catches the one
 // user-facing error type, prints it and picks the exit code (SPEC §5). Each action loads
-// its module with import() so that `esp-certs hook`, run on every `pio run`, starts fast.
-import { Command, CommanderError } from "commander";
+// its module with import(), so that every command loads only its own code. (`esp-certs hook`
+// in the form the PlatformIO script runs it does not even come here: see main.ts.)
+import { Command, CommanderError, Option } from "commander";
 import { EspCertsError, ExitCode } from "./errors.js";
-import { colour } from "./ui.js";
+import { printError } from "./ui.js";
 
 const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
@@ -74,6 +75,29 @@ issuingOptions(
   });
 
 program
+  .command("header")
+  .description("render the firmware header (esp_certs.h) from the store, only when its content changes")
+  .option("--client <id>", "the client whose certificate goes in (default: the first environment's custom_esp_certs_client)")
+  .option("--out <path>", "where to write it (default: header of [esp_certs], firmware/include/esp_certs.h)")
+  .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
+  .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev03 --out include/esp_certs.h")
+  .action(async (o) => {
+    const m = await import("./render/header.js");
+    process.exitCode = await m.headerCommand({ ...globals(), ...o });
+  });
+
+program
+  .command("hook")
+  .description("the PlatformIO pre-build step: make what is missing, refresh the header; silent when nothing changed")
+  .requiredOption("--env <name>", "the PlatformIO environment being built")
+  .option("--client <id>", "its custom_esp_certs_client, as PlatformIO resolved it (default: read from platformio.ini)")
+  .addHelpText("after", "\nExample (what firmware/esp_certs_hook.py runs before each build):\n  $ esp-certs --project-dir . hook --env d1_mini")
+  .action(async (o) => {
+    const m = await import("./platformio/hook.js");
+    process.exitCode = await m.hookCommand({ ...globals(), ...o });
+  });
+
+program
   .command("status")
   .description("list the store's certificates: names, serial, SHA-256 fingerprint, expiry")
   .option("--json", "print as JSON")
@@ -83,7 +107,94 @@ program
     process.exitCode = m.statusCommand({ ...globals(), ...o });
   });
 
-async function main(argv: string[]): Promise<number> {
+program
+  .command("broker")
+  .description("write a Mosquitto folder from the store: mosquitto.conf, certs/, docker-compose.yml")
+  .option("--out <dir>", "the folder (default: broker/ in the project)")
+  .addOption(new Option("--paths <mode>", "paths in mosquitto.conf: inside the eclipse-mosquitto image, or on this machine (default: as the folder was made, else docker)").choices(["docker", "local"]))
+  .option("--json", "print the report as JSON")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs broker                  # then: docker compose up -d  (in broker/)\n  $ esp-certs broker --paths local    # then: mosquitto -c broker/mosquitto.conf",
+  )
+  .action(async (o) => {
+    const m = await import("./broker/broker.js");
+    process.exitCode = await m.brokerCommand({ ...globals(), ...o });
+  });
+
+program
+  .command("nodered")
+  .description("write an importable Node-RED flow: mqtt-broker and tls-config nodes for one client, and a debug of the device's topic")
+  .option("--client <id>", "Node-RED's client (default: the first client no environment uses, e.g. dev02)")
+  .option("--out <file>", "the flow file (default: nodered-flow.json in the project)")
+  .option("--host <name>", "the broker name Node-RED dials, one the broker certificate holds (default: mqtt_host; e.g. mosquitto on a Docker network)")
+  .option("--files-dir <dir>", "where Node-RED sees the store, same layout (default: the store's own paths; e.g. a container mount)")
+  .option("--json", "print the report as JSON")
+  .addHelpText("after", "\nExamples:\n  $ esp-certs nodered                 # then in Node-RED: Import > nodered-flow.json, Deploy\n  $ esp-certs nodered --host mosquitto --files-dir /data/esp-certs")
+  .action(async (o) => {
+    const m = await import("./nodered/nodered.js");
+    process.exitCode = m.noderedCommand({ ...globals(), ...o });
+  });
+
+program
+  .command("doctor")
+  .description("check config, store, header, broker folder, name resolution, and a live mutual-TLS MQTT connection")
+  .option("--broker-address <addr[:port]>", "dial this address (and port) instead of the MQTT host; the certificate is still checked for the host's name")
+  .option("--client <id>", "connect as this client (default: Node-RED's, e.g. dev02)")
+  .option("--json", "print the results as JSON")
+  .addHelpText("after", "\nExamples:\n  $ esp-certs doctor\n  $ esp-certs doctor --broker-address 127.0.0.1      # broker in Docker on this machine\n\nExit status: 0 no problem (warnings allowed), 1 a problem was found.")
+  .action(async (o) => {
+    const m = await import("./doctor/doctor.js");
+    process.exitCode = await m.doctorCommand({ ...globals(), ...o });
+  });
+
+program
+  .command("monitor")
+  .description("restart the board, read its serial output, and confirm or diagnose its TLS connection to the broker")
+  .requiredOption("--port <port>", "the serial port, e.g. /dev/ttyUSB0 or COM3")
+  .option("--baud <rate>", "serial speed (default: 115200, the firmware's)")
+  .option("--timeout <seconds>", "give up without a verdict after this long (default: 90), exit 3")
+  .option("--no-reset", "do not restart the board through DTR/RTS; read what it prints from now on")
+  .option("--json", "print only the verdict, as JSON")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs monitor --port COM3\n  $ esp-certs monitor --port /dev/ttyUSB0 --timeout 30 --json\n\nVerified means: TLS and MQTT up to mqtt_host:mqtt_port, and the device's CA is this project's\n(certs/ca.crt.der); without that file a connection is reported, not verified.\nExit status: 0 verified, 1 the device reported a failure (the cause and the fix are printed), 2 port or input error, 3 no verdict in time.",
+  )
+  .action(async (o) => {
+    const m = await import("./monitor/monitor.js");
+    process.exitCode = await m.monitor({ ...globals(), ...o });
+  });
+
+program
+  .command("flash")
+  .description("generate, build and upload the firmware with PlatformIO, then monitor the board")
+  .requiredOption("--port <port>", "the board's serial port, e.g. /dev/ttyUSB0 or COM3")
+  .option("--env <name>", "the PlatformIO environment (default: the first in platformio.ini)")
+  .option("--no-monitor", "stop after the upload")
+  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
+  .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
+  .option("--json", "print only the monitor's verdict on stdout, as JSON (PlatformIO's output goes to stderr)")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs flash --port COM3\n  $ esp-certs flash --port /dev/ttyUSB0 --env nodemcuv2 --no-monitor\n\nExit status: as monitor; 1 also when the build or upload fails.",
+  )
+  .action(async (o) => {
+    const m = await import("./flash/flash.js");
+    process.exitCode = await m.flash({ ...globals(), ...o });
+  });
+
+program
+  .command("ports")
+  .description("list serial ports with their USB ids and a guess at the USB-serial chip")
+  .option("--json", "print as JSON")
+  .addHelpText("after", "\nExample:\n  $ esp-certs ports")
+  .action(async (o) => {
+    const m = await import("./serial/ports.js");
+    process.exitCode = await m.ports({ json: o.json === true });
+  });
+
+/** Runs one command line; resolves to the exit code. */
+export async function run(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
@@ -93,12 +204,10 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (err instanceof EspCertsError) {
-      process.stderr.write(`${colour.red("esp-certs:")} ${err.what}: ${err.why}\n`);
-      if (err.fix) process.stderr.write(`  ${err.fix}\n`);
+      printError(err);
       return err.exitCode;
     }
     throw err;
   }
 }
 
-process.exitCode = await main(process.argv);

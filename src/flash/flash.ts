@@ -1,0 +1,47 @@
+/**
+ * `esp-certs flash`: generate, `pio run -t upload`, then monitor the board. Every input is
+ * checked (environment, pio, the port) before anything is written or run.
+ */
+import { clientForEnv, loadConfig } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { generate, printReport } from "../generate.js";
+import { monitor, timeoutSeconds } from "../monitor/monitor.js";
+import { probePort } from "../serial/open.js";
+import { warn } from "../ui.js";
+import { findPio, pioMissing, upload } from "./pio.js";
+
+export interface FlashOptions {
+  port: string;
+  /** Default: the first environment of platformio.ini. */
+  env?: string;
+  /** Monitor after the upload. Default true. */
+  monitor?: boolean;
+  timeout?: string | number;
+  caPassphraseFile?: string;
+  json?: boolean;
+  projectDir: string;
+}
+
+export async function flash(opts: FlashOptions): Promise<number> {
+  if (opts.port.trim() === "") throw new EspCertsError("Cannot flash", "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
+  timeoutSeconds(opts.timeout); // used by the monitor, after the upload: checked now
+  const config = loadConfig(opts.projectDir);
+  const env = opts.env ?? config.environments[0]?.name;
+  if (env === undefined) {
+    throw new EspCertsError("Cannot flash", "platformio.ini has no [env:NAME] section to build", 'Add an ESP8266 environment, e.g. "[env:d1_mini]" with platform = espressif8266, board = d1_mini, framework = arduino.');
+  }
+  const client = clientForEnv(config, env);
+  const pio = findPio();
+  if (pio === undefined) throw pioMissing();
+  await probePort(opts.port);
+
+  const json = opts.json === true;
+  const report = await generate(config, { client, interactive: !json, caPassphraseFile: opts.caPassphraseFile });
+  // Quiet when nothing changed; with --json stdout is the verdict's alone.
+  if (json) for (const w of report.warnings) warn(w);
+  else printReport(report, config.projectDir, { quiet: true });
+
+  await upload(pio, { projectDir: config.projectDir, env, port: opts.port, json });
+  if (opts.monitor === false) return 0;
+  return monitor({ port: opts.port, timeout: opts.timeout, json, projectDir: opts.projectDir });
+}

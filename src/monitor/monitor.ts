@@ -1,0 +1,156 @@
+/**
+ * `esp-certs monitor`: restart the board, read its serial lines, stop at the first verdict
+ * (SPEC §7). The I/O edge only: lines.ts splits, classify.ts reads, verdict.ts decides.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { loadConfig } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { storePaths } from "../pki/paths.js";
+import { LineSplitter } from "../serial/lines.js";
+import { closePort, openPort } from "../serial/open.js";
+import { resetBoard } from "../serial/reset.js";
+import { colour, info, printJson, warn } from "../ui.js";
+import { feedLine } from "./feed.js";
+import { finish, initialState, type Expected, type MonitorState, type Verdict } from "./verdict.js";
+
+export interface MonitorOptions {
+  port: string;
+  /** Default 115200, the firmware's speed. */
+  baud?: string | number;
+  /** Seconds without a verdict before exit 3. Default 90. */
+  timeout?: string | number;
+  /** Restart the board through DTR/RTS first. Default true. */
+  reset?: boolean;
+  json?: boolean;
+  projectDir: string;
+}
+
+export const DEFAULT_BAUD = 115200;
+export const DEFAULT_TIMEOUT_S = 90;
+const MAX_TIMEOUT_S = 86_400;
+
+function positiveNumber(value: string | number | undefined, fallback: number, flag: string, integer: boolean): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new EspCertsError(`Cannot use ${flag} ${value}`, `it must be a positive ${integer ? "whole " : ""}number`, `e.g. ${flag} ${fallback}`);
+  }
+  return n;
+}
+
+/** --timeout in seconds. Node's timers hold at most 2^31 ms; a day is more than any board needs. */
+export function timeoutSeconds(value: string | number | undefined): number {
+  const s = positiveNumber(value, DEFAULT_TIMEOUT_S, "--timeout", false);
+  if (s > MAX_TIMEOUT_S) throw new EspCertsError(`Cannot use --timeout ${value}`, `it must be at most ${MAX_TIMEOUT_S} s (a day)`, `e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
+  return s;
+}
+
+/** First 16 hex digits of the SHA-256 of the CA's DER: what the firmware's boot line prints as ca=. */
+export function localCaId(certDir: string): string | undefined {
+  const der = storePaths(certDir).caCertDer;
+  if (!existsSync(der)) return undefined;
+  return createHash("sha256").update(readFileSync(der)).digest("hex").slice(0, 16);
+}
+
+/** Everything checked before the port is opened. */
+export function prepare(opts: MonitorOptions): { expected: Expected; baud: number; timeoutS: number } {
+  if (opts.port.trim() === "") throw new EspCertsError("Cannot monitor", "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
+  const baud = positiveNumber(opts.baud, DEFAULT_BAUD, "--baud", true);
+  const timeoutS = timeoutSeconds(opts.timeout);
+  const config = loadConfig(opts.projectDir);
+  const ca = localCaId(config.certDir);
+  if (ca === undefined) {
+    warn(`${storePaths(config.certDir).caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
+  }
+  return { expected: { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, serial: opts.port }, baud, timeoutS };
+}
+
+export async function monitor(opts: MonitorOptions): Promise<number> {
+  const { expected, baud, timeoutS } = prepare(opts);
+  const json = opts.json === true;
+  const port = await openPort(opts.port, baud);
+  try {
+    if (opts.reset !== false) {
+      const why = await resetBoard(port);
+      if (why !== undefined) warn(`cannot restart the board through DTR/RTS on ${opts.port} (${why}); reading on without a restart: press the board's RESET button if nothing appears.`);
+    }
+    if (!json) process.stderr.write(colour.dim(`reading ${opts.port} at ${baud} baud for up to ${timeoutS} s\n`));
+    const { verdict, state } = await read(port, initialState(expected), timeoutS, json);
+    report(verdict, state, json);
+    return verdict.exitCode;
+  } finally {
+    await closePort(port);
+  }
+}
+
+type Readable = Awaited<ReturnType<typeof openPort>>;
+
+function read(port: Readable, start: MonitorState, timeoutS: number, json: boolean): Promise<{ verdict: Verdict; state: MonitorState }> {
+  return new Promise((resolve, reject) => {
+    const splitter = new LineSplitter();
+    let state = start;
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(gone);
+      for (const event of ["data", "close", "error"]) port.removeAllListeners(event);
+      outcome();
+    };
+    const stop = (verdict: Verdict) => settle(() => resolve({ verdict, state }));
+    const feed = (lines: string[]) => {
+      for (const line of lines) {
+        const fed = feedLine(state, line);
+        state = fed.state;
+        if (!json) for (const l of fed.shown) info(colour.dim(l.noise ? "(unreadable bytes: boot messages at 74880 baud, or a wrong --baud)" : l.text));
+        if (state.verdict) return stop(state.verdict);
+      }
+    };
+    const end = (why?: string) => {
+      feed(splitter.flush());
+      if (state.verdict || state.crash || why === undefined) return stop(finish(state, timeoutS));
+      settle(() => reject(new EspCertsError(`Cannot read ${start.expected.serial}`, why, "Plug it in and run the monitor again.", ExitCode.usage)));
+    };
+    const unplugged = "the port closed before the device reported a result (was the board unplugged?)";
+    const timer = setTimeout(() => end(), timeoutS * 1000);
+    // Unplugging removes the device node, but serialport does not always hear of it (a hung-up
+    // pty can leave its poll waiting): look for the node itself. COM ports have no node.
+    const path = start.expected.serial;
+    const watch = process.platform !== "win32" && existsSync(path);
+    const gone = setInterval(() => watch && !existsSync(path) && end(unplugged), 500);
+    port.on("data", (chunk: Buffer) => feed(splitter.push(chunk)));
+    port.once("close", () => end(unplugged));
+    port.once("error", (err: Error) => end(`${unplugged}: ${err.message}`));
+    // It may have gone while the board was being reset, before these listeners were there.
+    if (!port.isOpen) end(unplugged);
+  });
+}
+
+function report(v: Verdict, s: MonitorState, json: boolean): void {
+  if (json) {
+    printJson({
+      result: v.result,
+      exitCode: v.exitCode,
+      diagnosis: v.id,
+      title: v.title,
+      cause: v.cause,
+      fix: v.fix,
+      device: s.device,
+      expected: { host: s.expected.host, port: s.expected.port, ca: s.expected.ca ?? null },
+      serialPort: s.expected.serial,
+      lastLine: s.lastLine ?? null,
+    });
+    return;
+  }
+  if (v.result === "verified") {
+    const d = s.device;
+    const extra = [d.tlsMs !== undefined ? `handshake ${d.tlsMs} ms` : "", d.heap !== undefined ? `${d.heap} bytes free heap` : ""].filter(Boolean).join(", ");
+    info(`${colour.green("verified:")} ${v.title}${extra ? ` (${extra})` : ""}`);
+    return;
+  }
+  info(`${colour.bold(v.result === "timeout" ? "timed out:" : "failed:")} ${v.title}`);
+  if (v.cause) info(`  cause: ${v.cause}`);
+  if (v.fix) info(`  fix:   ${v.fix}`);
+}

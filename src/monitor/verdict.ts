@@ -1,0 +1,254 @@
+/**
+ * The verdict state machine: device events in, at most one verdict out (SPEC §7). Pure:
+ * monitor.ts feeds it lines and the clock; tests feed it recorded logs.
+ */
+import type { CrashKind, DeviceEvent } from "./classify.js";
+import { BEARSSL_ERRORS, EXCEPTION_CAUSES, MQTT_STATES, OUT_OF_MEMORY, RECV_FATAL_ALERT, ROM_RESET_CAUSES, SEND_FATAL_ALERT, TLS_ALERTS, WIFI_STATUS, named } from "./codes.js";
+import { diagnosis, type DiagnosisContext } from "./diagnoses.js";
+
+export type Result = "verified" | "failed" | "timeout";
+
+export interface Verdict {
+  result: Result;
+  exitCode: 0 | 1 | 3;
+  /** The diagnosis id (a key of DIAGNOSES), or "verified" / "timeout". */
+  id: string;
+  title: string;
+  cause?: string;
+  fix?: string;
+}
+
+export interface Expected {
+  host: string;
+  port: number;
+  /** First 16 hex digits of the local CA's SHA-256; undefined when the project has no CA. */
+  ca?: string;
+  certDir: string;
+  /** The serial port being read (for fix commands). */
+  serial: string;
+}
+
+/** What the device has said so far. */
+export interface DeviceFacts {
+  client?: string;
+  host?: string;
+  port?: number;
+  ca?: string;
+  ip?: string;
+  timeSource?: string;
+  epoch?: number;
+  tlsMs?: number;
+  heap?: number;
+  mfln?: string;
+}
+
+type Stage = "silent" | "noise" | "talking" | "booted" | "wifi" | "time" | "tls";
+
+interface Crash {
+  crash: CrashKind;
+  exception?: number;
+  detail?: string;
+  ctx?: string;
+  allocFail?: number;
+}
+
+export interface MonitorState {
+  expected: Expected;
+  device: DeviceFacts;
+  stage: Stage;
+  /** Boots seen (boot lines and readable ROM resets; a ROM reset and the boot line after it count once). */
+  boots: number;
+  resetCauses: number[];
+  lastWasRomReset: boolean;
+  /** Inside the core's "CUT HERE" markers. */
+  inDump: boolean;
+  crash?: Crash;
+  lastLine?: string;
+  verdict?: Verdict;
+}
+
+export const REBOOT_LOOP_BOOTS = 3;
+
+export function initialState(expected: Expected): MonitorState {
+  return { expected, device: {}, stage: "silent", boots: 0, resetCauses: [], lastWasRomReset: false, inDump: false };
+}
+
+function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): DiagnosisContext {
+  return {
+    host: s.expected.host,
+    port: s.expected.port,
+    serial: s.expected.serial,
+    certDir: s.expected.certDir,
+    localCa: s.expected.ca,
+    deviceCa: s.device.ca,
+    deviceHost: s.device.host,
+    devicePort: s.device.port,
+    ...extra,
+  };
+}
+
+function fail(s: MonitorState, id: string, extra: Partial<DiagnosisContext> = {}): MonitorState {
+  const d = diagnosis(id, ctxOf(s, extra));
+  return { ...s, verdict: { result: "failed", exitCode: 1, id, ...d } };
+}
+
+function sameHost(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
+  const extra = { code, text };
+  if (code === OUT_OF_MEMORY) return fail(s, "tls-oom", extra);
+  // The core reports an alert as 256/512 + alert; newer cores strip the offset from the number
+  // but keep the words, so either one marks an alert.
+  const received = code >= RECV_FATAL_ALERT && code < SEND_FATAL_ALERT || /SSL received fatal alert/i.test(text);
+  const sent = code >= SEND_FATAL_ALERT || /SSL sent fatal alert/i.test(text);
+  if (received || sent) {
+    const alert = code & 0xff;
+    const name = `${TLS_ALERTS[alert] ?? "alert"} (alert ${alert})`;
+    const id = received && DIAG_ALERTS.has(alert) ? `alert-received-${alert}` : received ? "alert-received" : "alert-sent";
+    return fail(s, id, { ...extra, name });
+  }
+  const name = named(BEARSSL_ERRORS, code);
+  if (code === 62 && s.device.ca !== undefined && s.device.ca === s.expected.ca) return fail(s, "tls-62-broker-ca", { ...extra, name });
+  if (code === 54 && s.device.timeSource === "floor") return fail(s, "tls-54-floor", { ...extra, name });
+  if (DIAG_TLS.has(code)) return fail(s, `tls-${code}`, { ...extra, name });
+  return fail(s, code > 32 && code < 64 ? "tls-x509" : "tls", { ...extra, name });
+}
+
+const DIAG_TLS = new Set([28, 29, 31, 54, 56, 57, 58, 59, 60, 62]);
+const DIAG_ALERTS = new Set([40, 42, 43, 45, 48, 51, 70, 71]);
+const DIAG_WIFI = new Set([1, 4, 6]);
+const DIAG_MQTT = new Set([-4, -3, -2, 1, 2, 4, 5]);
+
+function crashVerdict(s: MonitorState): MonitorState {
+  const c = s.crash!;
+  const seen = [
+    c.ctx !== undefined ? `in ctx: ${c.ctx}` : "",
+    c.allocFail !== undefined ? `last failed allocation: ${c.allocFail} bytes` : "",
+    c.detail ? c.detail : "",
+  ].filter(Boolean).join("; ");
+  const extra = { seen: seen ? ` (${seen})` : "" };
+  if (c.ctx === "bearssl") return fail(s, c.crash === "soft-wdt" ? "wdt-bearssl" : "crash-bearssl", extra);
+  if (c.crash === "soft-wdt") return fail(s, "soft-wdt", extra);
+  if (c.crash === "exception" && c.exception !== undefined) {
+    const known = EXCEPTION_CAUSES[c.exception];
+    return fail(s, "exception", {
+      ...extra,
+      name: `Exception (${c.exception})${known ? ` ${known.name}` : ""}`,
+      meaning: known?.meaning ?? `exception cause ${c.exception}`,
+    });
+  }
+  return fail(s, "crash", { ...extra, name: c.crash });
+}
+
+function connected(s: MonitorState, plain: boolean): MonitorState {
+  if (plain || s.stage !== "tls") return fail(s, "unconfirmed");
+  if (s.expected.ca === undefined) return fail(s, "no-local-ca");
+  if (s.device.ca === undefined) return fail(s, "no-boot-line");
+  const d = s.device;
+  return {
+    ...s,
+    verdict: {
+      result: "verified",
+      exitCode: 0,
+      id: "verified",
+      title: `${d.client ?? "the device"} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's`,
+    },
+  };
+}
+
+function boot(s: MonitorState, fromRom: boolean): MonitorState {
+  const counted = fromRom || !s.lastWasRomReset;
+  const next = { ...s, boots: s.boots + (counted ? 1 : 0), lastWasRomReset: fromRom, stage: "booted" as Stage };
+  // A crash report ends when the board restarts, even without its closing marker.
+  if (s.crash) return crashVerdict(s);
+  if (next.boots >= REBOOT_LOOP_BOOTS) {
+    const causes = [...new Set(next.resetCauses)].map((c) => `rst cause ${c}: ${ROM_RESET_CAUSES[c] ?? "unknown"}`);
+    return fail(next, "reboot-loop", { seen: causes.length ? ` (${causes.join("; ")})` : "" });
+  }
+  return next;
+}
+
+/** One event; `line` is what the device printed, kept for the timeout report. */
+export function step(state: MonitorState, e: DeviceEvent, line: string, noise = false): MonitorState {
+  if (state.verdict) return state;
+  let s: MonitorState = { ...state, lastLine: noise ? state.lastLine : line };
+  if (s.stage === "silent" || s.stage === "noise") s.stage = noise ? "noise" : "talking";
+  if (e.kind !== "rom-reset" && e.kind !== "boot" && e.kind !== "other") s.lastWasRomReset = false;
+  switch (e.kind) {
+    case "rom-reset":
+      return boot({ ...s, resetCauses: [...s.resetCauses, e.cause] }, true);
+    case "boot": {
+      s = boot(s, false);
+      if (s.verdict) return s;
+      s = { ...s, device: { client: e.client, host: e.host, port: e.port, ca: e.ca } };
+      if (e.ca !== undefined && s.expected.ca !== undefined && e.ca.slice(0, 16) !== s.expected.ca.slice(0, 16)) return fail(s, "ca-mismatch");
+      if (e.host !== undefined && (!sameHost(e.host, s.expected.host) || e.port !== s.expected.port)) return fail(s, "wrong-host");
+      return s;
+    }
+    case "wifi-ok":
+      return { ...s, stage: "wifi", device: { ...s.device, ip: e.ip } };
+    case "wifi-fail": {
+      const status = e.status ?? -1;
+      return fail(s, DIAG_WIFI.has(status) ? `wifi-${status}` : "wifi", { name: named(WIFI_STATUS, status), code: status });
+    }
+    case "time":
+      return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
+    case "tls-ok": {
+      s = { ...s, stage: "tls", device: { ...s.device, host: e.host, port: e.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln } };
+      if (e.host !== undefined && (!sameHost(e.host, s.expected.host) || e.port !== s.expected.port)) return fail(s, "wrong-host");
+      return s;
+    }
+    case "tls-fail":
+      // Code 0 is no TLS error: the workshop sketch prints "last SSL Error = 0 : OK" before its
+      // MQTT failure line; the esp-certs firmware reports a TCP connection that never opened.
+      if (e.code === 0) return e.plain ? s : fail(s, "no-connection", { text: e.text });
+      return tlsFailure(s, e.code, e.text);
+    case "mqtt-ok":
+      return connected(s, e.plain === true);
+    case "mqtt-fail": {
+      if (e.plain || e.state === undefined) return fail(s, "mqtt-plain");
+      return fail(s, DIAG_MQTT.has(e.state) ? `mqtt-${e.state}` : "mqtt", { name: named(MQTT_STATES, e.state), code: e.state });
+    }
+    case "cut-here":
+      if (s.crash && s.inDump) return crashVerdict(s);
+      return { ...s, inDump: true };
+    case "crash":
+      // Soft WDT reports an "Exception (4)" after it, and the stack marker follows both: the first names the crash.
+      return s.crash ? s : { ...s, crash: { crash: e.crash, exception: e.exception, detail: e.detail } };
+    case "stack-ctx":
+      return s.crash ? { ...s, crash: { ...s.crash, ctx: s.crash.ctx ?? e.ctx } } : s;
+    case "alloc-fail":
+      return s.crash ? { ...s, crash: { ...s.crash, allocFail: e.size } } : s;
+    case "stack-end":
+      // Cores without the CUT HERE markers end the report here.
+      return s.crash && !s.inDump ? crashVerdict(s) : s;
+    case "other":
+      return s;
+  }
+}
+
+/** The verdict when reading stops without one: a pending crash report, or a timeout. */
+export function finish(s: MonitorState, seconds: number): Verdict {
+  if (s.verdict) return s.verdict;
+  if (s.crash) return crashVerdict(s).verdict!;
+  const where = `${s.expected.host}:${s.expected.port}`;
+  const hints: Record<Stage, string> = {
+    silent: `nothing came from ${s.expected.serial}: is the board on this port and running (press its RESET button)?`,
+    noise: "only unreadable bytes came: check --baud (the firmware prints at 115200)",
+    talking: "the device printed lines, but none of the esp-certs firmware's: is it running this project's firmware?",
+    booted: "the device booted but did not report WiFi",
+    wifi: `the device has WiFi but did not report the TLS connection to ${where} (does the name resolve on its network?)`,
+    time: `the device has WiFi and time but did not report the TLS connection to ${where}`,
+    tls: "TLS is up but the device did not report the MQTT session",
+  };
+  return {
+    result: "timeout",
+    exitCode: 3,
+    id: "timeout",
+    title: `No verdict within ${seconds} s`,
+    cause: hints[s.stage] + (s.lastLine !== undefined ? `; last line: ${s.lastLine}` : ""),
+    fix: s.stage === "silent" || s.stage === "noise" || s.stage === "talking" ? `Flash the firmware: esp-certs flash --port ${s.expected.serial}` : `Watch longer (--timeout), or check the broker with esp-certs doctor.`,
+  };
+}

@@ -1,0 +1,187 @@
+// `esp-certs flash` with a stand-in `pio` first on PATH that records how it was called,
+// a pty pair as the board's port, and the real generate and monitor.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cliPath, runCli, TEST_PASSPHRASE, tmpProject, type CliResult } from "../helpers/cli.js";
+import { requireTool } from "../helpers/tools.js";
+import { fixtureBytes } from "../monitor/cases.js";
+import { ptyPair, startCli, waitUntilOpen, writeSlowly, type PtyPair } from "../monitor/pty.js";
+
+const hasSocat = requireTool("socat", "socat");
+const hasFlock = requireTool("flock", "util-linux");
+
+const INI = `[esp_certs]
+mqtt_host = win10.local
+
+[env:d1_mini]
+platform = espressif8266
+board = d1_mini
+framework = arduino
+
+[env:nodemcuv2]
+platform = espressif8266
+board = nodemcuv2
+framework = arduino
+custom_esp_certs_client = dev02
+`;
+
+// Records its working directory and arguments, prints like PlatformIO, exits with $PIO_EXIT.
+const STAND_IN_PIO = `#!/bin/sh
+printf '%s|%s\\n' "$(pwd)" "$*" >> "$PIO_ARGS"
+echo "Uploading .pio/build/$3/firmware.bin"
+exit "\${PIO_EXIT:-0}"
+`;
+
+function project(ini = INI): string {
+  const dir = tmpProject();
+  chmodSync(dir, 0o755);
+  writeFileSync(path.join(dir, "platformio.ini"), ini);
+  return dir;
+}
+
+function pioBin(): { bin: string; argsFile: string } {
+  const root = tmpProject("esp-certs-pio-");
+  chmodSync(root, 0o755);
+  const bin = path.join(root, "bin");
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, "pio"), STAND_IN_PIO);
+  chmodSync(path.join(bin, "pio"), 0o755);
+  return { bin, argsFile: path.join(root, "pio-args") };
+}
+
+function pioCalls(argsFile: string): string[] {
+  return existsSync(argsFile) ? readFileSync(argsFile, "utf8").trim().split("\n") : [];
+}
+
+describe.skipIf(!hasSocat)("esp-certs flash", () => {
+  let pty: PtyPair;
+  let pio: { bin: string; argsFile: string };
+  const env = (extra: NodeJS.ProcessEnv = {}) => ({ PATH: `${pio.bin}:${process.env.PATH}`, PIO_ARGS: pio.argsFile, ...extra });
+
+  beforeEach(async () => {
+    pty = await ptyPair();
+    pio = pioBin();
+  });
+  afterEach(() => pty.stop());
+
+  it("generates, then uploads the first environment through pio, in the project", () => {
+    const dir = project();
+    const r = runCli(["flash", "--port", pty.dev, "--no-monitor"], { cwd: dir, env: env() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(pioCalls(pio.argsFile)).toEqual([`${realpathSync(dir)}|run -e d1_mini -t upload --upload-port ${pty.dev}`]);
+    expect(r.stdout).toContain("Uploading .pio/build/d1_mini/firmware.bin");
+    expect(existsSync(path.join(dir, "certs", "clients", "dev01.crt.der"))).toBe(true);
+  });
+
+  it("uploads the environment named with --env", () => {
+    const r = runCli(["flash", "--port", pty.dev, "--env", "nodemcuv2", "--no-monitor"], { cwd: project(), env: env() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(pioCalls(pio.argsFile)[0]).toContain("|run -e nodemcuv2 -t upload");
+  });
+
+  it("exits 1 when pio fails, and does not monitor", () => {
+    const r = runCli(["flash", "--port", pty.dev], { cwd: project(), env: env({ PIO_EXIT: "1" }) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`Cannot upload the firmware to ${pty.dev}`);
+    expect(r.stderr).toContain("exit 1");
+    expect(r.stderr).not.toContain("reading");
+  });
+
+  async function flashAndPlay(dir: string, args: string[]): Promise<CliResult> {
+    const run = startCli(["flash", "--port", pty.dev, "--timeout", "10", ...args], { cwd: dir, env: env() });
+    // flash opens the port once to check it, before pio: wait for pio, then for the monitor.
+    const deadline = Date.now() + 20_000;
+    while (pioCalls(pio.argsFile).length === 0) {
+      if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`pio was not run:\n${(await run.done).stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await waitUntilOpen(run.child.pid!, pty.dev);
+    const caId = createHash("sha256").update(readFileSync(path.join(dir, "certs", "ca.crt.der"))).digest("hex").slice(0, 16);
+    await writeSlowly(pty.feed, fixtureBytes("verified.log", caId));
+    return run.done;
+  }
+
+  it("monitors the board after the upload and reports the verdict", async () => {
+    const r = await flashAndPlay(project(), []);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("verified: dev01 connected to win10.local:8883");
+  });
+
+  it("with --json, keeps stdout for the verdict alone: pio's output goes to stderr", async () => {
+    const r = await flashAndPlay(project(), ["--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ result: "verified", exitCode: 0 });
+    expect(r.stderr).toContain("Uploading .pio/build/d1_mini/firmware.bin");
+  });
+
+  describe("checks everything before it writes or runs anything (exit 2)", () => {
+    const refused = (r: CliResult, dir: string, message: string) => {
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(pioCalls(pio.argsFile)).toEqual([]);
+      expect(existsSync(path.join(dir, "certs"))).toBe(false);
+    };
+
+    it("an unknown environment", () => {
+      const dir = project();
+      refused(runCli(["flash", "--port", pty.dev, "--env", "esp32dev"], { cwd: dir, env: env() }), dir, 'Cannot find environment "esp32dev"');
+    });
+
+    it("a platformio.ini without environments", () => {
+      const dir = project("[esp_certs]\nmqtt_host = win10.local\n");
+      refused(runCli(["flash", "--port", pty.dev], { cwd: dir, env: env() }), dir, "platformio.ini has no [env:NAME] section");
+    });
+
+    it("no pio on PATH (nor in ~/.platformio)", () => {
+      const dir = project();
+      const r = runCli(["flash", "--port", pty.dev], { cwd: dir, env: { PATH: path.join(tmpProject(), "empty"), HOME: tmpProject() } });
+      refused(r, dir, "PlatformIO Core (`pio`) is not on PATH");
+      expect(r.stderr).toContain("pip install -U platformio");
+    });
+
+    it("a --timeout the monitor would refuse after the upload", () => {
+      const dir = project();
+      refused(runCli(["flash", "--port", pty.dev, "--timeout", "soon"], { cwd: dir, env: env() }), dir, "Cannot use --timeout soon");
+    });
+
+    it("a port that does not exist", () => {
+      const dir = project();
+      refused(runCli(["flash", "--port", "/dev/ttyUSB-esp-certs-none"], { cwd: dir, env: env() }), dir, "there is no such port");
+    });
+
+    it.skipIf(!hasFlock)("a port another program holds", async () => {
+      const dir = project();
+      const holder = spawn("flock", [pty.dev, "sleep", "30"], { stdio: "ignore" });
+      try {
+        await new Promise((r) => setTimeout(r, 200));
+        refused(runCli(["flash", "--port", pty.dev], { cwd: dir, env: env() }), dir, "another program is using it");
+      } finally {
+        holder.kill("SIGTERM");
+      }
+    });
+
+    it("a port the user may not open", () => {
+      const dir = project();
+      const args = ["--project-dir", dir, "flash", "--port", pty.dev];
+      let r: CliResult;
+      if (process.getuid?.() === 0) {
+        // root opens anything: run as nobody, who may not open root's 0600 pty.
+        if (!requireTool("setpriv", "util-linux")) return;
+        const s = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, cliPath, ...args], {
+          cwd: dir,
+          encoding: "utf8",
+          env: { ...process.env, ...env(), NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
+        });
+        r = { status: s.status ?? -1, stdout: s.stdout, stderr: s.stderr };
+      } else {
+        chmodSync(realpathSync(pty.dev), 0o000);
+        r = runCli(args, { cwd: dir, env: env() });
+      }
+      refused(r, dir, "permission denied");
+      expect(r.stderr).toContain("sudo usermod -aG");
+    });
+  });
+});

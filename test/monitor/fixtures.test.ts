@@ -1,0 +1,58 @@
+// Recorded device output, played through a pty pair into the built CLI as a board would
+// send it: each log ends in the exit code and diagnosis it must produce.
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli, tmpProject } from "../helpers/cli.js";
+import { requireTool } from "../helpers/tools.js";
+import { CASES, fixtureBytes, type Case } from "./cases.js";
+import { monitorPlaying, ptyPair } from "./pty.js";
+
+const hasSocat = requireTool("socat", "socat");
+
+describe.skipIf(!hasSocat)("monitor reads recorded boards through a pty", () => {
+  let project: string;
+  let caId: string;
+
+  beforeAll(() => {
+    project = tmpProject();
+    writeFileSync(path.join(project, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n\n[env:d1_mini]\nplatform = espressif8266\nboard = d1_mini\nframework = arduino\n");
+    const gen = runCli(["generate"], { cwd: project });
+    expect(gen.status, gen.stderr).toBe(0);
+    caId = createHash("sha256").update(readFileSync(path.join(project, "certs", "ca.crt.der"))).digest("hex").slice(0, 16);
+  });
+
+  const play = async (c: Case, json: boolean) => {
+    const data = fixtureBytes(c.log, caId);
+    const pty = await ptyPair();
+    try {
+      return await monitorPlaying(pty, data, [...(c.args ?? ["--timeout", "10"]), ...(json ? ["--json"] : [])], project);
+    } finally {
+      await pty.stop();
+    }
+  };
+
+  for (const c of CASES) {
+    it(`${c.log}: exit ${c.exit}, ${c.diagnosis}`, async () => {
+      const r = await play(c, false);
+      expect(r.status, r.stdout + r.stderr).toBe(c.exit);
+      for (const words of c.says) expect(r.stdout).toContain(words);
+    });
+  }
+
+  it("prints one JSON verdict and nothing else on stdout with --json", async () => {
+    const r = await play(CASES.find((c) => c.log === "tls-56-bad-server-name.log")!, true);
+    expect(r.status).toBe(1);
+    const v = JSON.parse(r.stdout);
+    expect(v).toMatchObject({ result: "failed", exitCode: 1, diagnosis: "tls-56", expected: { host: "win10.local", port: 8883, ca: caId } });
+    expect(v.fix).toContain("esp-certs generate --host win10.local");
+  });
+
+  it("says once that a pty cannot restart the board, and goes on", async () => {
+    const r = await play(CASES[0], false);
+    expect(r.status).toBe(0);
+    expect(r.stderr.match(/cannot restart the board through DTR\/RTS/g)).toHaveLength(1);
+    expect(r.stderr).toContain("Inappropriate ioctl");
+  });
+});

@@ -1,0 +1,71 @@
+// What monitor says before and instead of reading: bad flags, a port that is not there,
+// a port another program holds.
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { runCli, tmpProject } from "../helpers/cli.js";
+import { requireTool } from "../helpers/tools.js";
+import { ptyPair, startCli, waitUntilOpen, writeSlowly } from "./pty.js";
+
+const hasSocat = requireTool("socat", "socat");
+const hasFlock = requireTool("flock", "util-linux");
+
+describe("monitor refuses bad input before it opens the port", () => {
+  it.each([
+    [["--baud", "fast"], "Cannot use --baud fast"],
+    [["--baud", "9600.5"], "Cannot use --baud 9600.5"],
+    [["--timeout", "0"], "Cannot use --timeout 0"],
+    [["--timeout", "-3"], "Cannot use --timeout -3"],
+    [["--timeout", "1e9"], "it must be at most 86400 s"],
+  ])("%j", (flags, message) => {
+    // The port does not exist either: the flag must be what is reported.
+    const r = runCli(["monitor", "--port", "/dev/does-not-exist", ...flags], { cwd: tmpProject() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("needs --port", () => {
+    const r = runCli(["monitor"], { cwd: tmpProject() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--port");
+  });
+});
+
+describe("monitor's port errors", () => {
+  it("a port that does not exist: exit 2 and where to look", () => {
+    const r = runCli(["monitor", "--port", "/dev/ttyUSB-esp-certs-none", "--json"], { cwd: tmpProject() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Cannot open serial port /dev/ttyUSB-esp-certs-none: there is no such port");
+    expect(r.stderr).toContain("esp-certs ports");
+    expect(r.stdout).toBe("");
+  });
+
+  it.skipIf(!hasSocat || !hasFlock)("a port another program holds: exit 2 and what to close", async () => {
+    const pty = await ptyPair();
+    // flock(1) takes the same exclusive lock serialport and esptool take on a port.
+    const holder = spawn("flock", [pty.dev, "sleep", "30"], { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const r = runCli(["monitor", "--port", pty.dev, "--timeout", "2"], { cwd: tmpProject() });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`Cannot open serial port ${pty.dev}: another program is using it`);
+    } finally {
+      holder.kill("SIGTERM");
+      await pty.stop();
+    }
+  });
+
+  it.skipIf(!hasSocat)("a port that goes away while it is read (board unplugged): exit 2", async () => {
+    const pty = await ptyPair();
+    const run = startCli(["monitor", "--port", pty.dev, "--timeout", "10"], { cwd: tmpProject() });
+    await waitUntilOpen(run.child.pid!, pty.dev);
+    // Once the monitor shows a line it is reading; then the other end goes.
+    let shown = "";
+    run.child.stdout!.on("data", (d) => (shown += d));
+    await writeSlowly(pty.feed, Buffer.from("Hello from the board\r\n"));
+    while (!shown.includes("Hello from the board")) await new Promise((r) => setTimeout(r, 10));
+    await pty.stop();
+    const r = await run.done;
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("the port closed before the device reported a result");
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * A pseudo-terminal pair from socat that stands in for a board on a USB-serial port: the
+ * CLI opens `dev`, the test writes what the board would print into `feed`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, closeSync, writeSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { cliPath, TEST_PASSPHRASE, type CliResult } from "../helpers/cli.js";
+
+export interface PtyPair {
+  dev: string;
+  feed: string;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function ptyPair(): Promise<PtyPair> {
+  const dir = mkdtempSync(path.join(tmpdir(), "esp-certs-pty-"));
+  const dev = path.join(dir, "dev");
+  const feed = path.join(dir, "feed");
+  const socat: ChildProcess = spawn("socat", [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${feed}`], { stdio: "ignore" });
+  const deadline = Date.now() + 5000;
+  while (!(existsSync(dev) && existsSync(feed))) {
+    if (socat.exitCode !== null || Date.now() > deadline) throw new Error("socat did not make the pty pair");
+    await sleep(10);
+  }
+  return {
+    dev,
+    feed,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (socat.exitCode !== null) return resolve();
+        socat.once("exit", () => resolve());
+        socat.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Waits until process `pid` has `file` open (the CLI opened the port, so writes are not flushed away). */
+export async function waitUntilOpen(pid: number, file: string, timeoutMs = 10_000): Promise<void> {
+  const target = realpathSync(file);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      throw new Error(`process ${pid} ended before it opened ${file}`);
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return;
+      } catch {
+        // the descriptor closed while we looked
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not open ${file}`);
+    await sleep(10);
+  }
+}
+
+/** Writes the bytes line by line, a little apart, as a board prints them. */
+export async function writeSlowly(file: string, data: Buffer, gapMs = 2): Promise<void> {
+  const fd = openSync(file, "w");
+  try {
+    let start = 0;
+    while (start < data.length) {
+      const nl = data.indexOf(0x0a, start);
+      const end = nl === -1 ? data.length : nl + 1;
+      writeSync(fd, data, start, end - start);
+      start = end;
+      await sleep(gapMs);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface Running {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+/** Starts the built CLI without waiting for it. */
+export function startCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Running {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr })));
+  return { child, done };
+}
+
+/** Runs `esp-certs monitor` on the pty and plays `data` to it as the board. */
+export async function monitorPlaying(pty: PtyPair, data: Buffer, args: string[], cwd: string): Promise<CliResult> {
+  const run = startCli(["monitor", "--port", pty.dev, ...args], { cwd });
+  try {
+    await waitUntilOpen(run.child.pid!, pty.dev);
+  } catch (err) {
+    const r = await run.done;
+    throw new Error(`${(err as Error).message}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  await writeSlowly(pty.feed, data);
+  return run.done;
+}

@@ -1,0 +1,69 @@
+// The device-free rehearsal (SPEC §8) as the board: the firmware built for this machine
+// prints into one end of a pty pair, `esp-certs monitor` reads the other, real mosquitto
+// is the broker. A working broker must be verified; one whose certificate lacks the host
+// must be diagnosed as BearSSL's 56, with the command that fixes it.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { requireTool } from "../helpers/tools.js";
+import { buildFirmware, generateProject, reissuedFor, type Project } from "../firmware/rehearsal.js";
+import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
+
+const ready =
+  requireTool("socat", "socat") &&
+  requireTool("mosquitto", "mosquitto") &&
+  requireTool("make", "make") &&
+  requireTool("g++", "g++") &&
+  spawnSync("sh", ["-c", "echo '#include <bearssl.h>' | g++ -E -x c++ - >/dev/null"]).status === 0;
+
+describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", () => {
+  let project: Project;
+  const brokers: Broker[] = [];
+
+  beforeAll(() => {
+    project = generateProject("win10.local");
+  });
+
+  afterAll(async () => {
+    await Promise.all(brokers.map((b) => b.stop()));
+  });
+
+  /** Builds the firmware for `broker`, runs it as the board on a pty, and monitors it. */
+  async function monitorRehearsal(broker: Broker) {
+    const firmware = buildFirmware(project, broker.port);
+    const pty = await ptyPair();
+    let board: ChildProcess | undefined;
+    try {
+      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "20"], { cwd: project.dir });
+      await waitUntilOpen(run.child.pid!, pty.dev);
+      board = spawn(firmware, [], {
+        env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "15" },
+        stdio: "ignore",
+      });
+      return await run.done;
+    } finally {
+      board?.kill("SIGTERM");
+      await pty.stop();
+    }
+  }
+
+  it("verifies the board against a broker with this project's certificates (exit 0)", async () => {
+    const broker = await startMosquitto({ tls: { cafile: project.caCert, certfile: project.serverCert, keyfile: project.serverKey } });
+    brokers.push(broker);
+    const r = await monitorRehearsal(broker);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`verified: dev01 connected to win10.local:${broker.port}`);
+  });
+
+  it("diagnoses a broker certificate without the host as BearSSL 56 (exit 1), and names the fix", async () => {
+    // Same CA, but the broker certificate names other.local only.
+    const other = reissuedFor(project, "other.local");
+    const broker = await startMosquitto({ tls: { cafile: other.caCert, certfile: other.serverCert, keyfile: other.serverKey } });
+    brokers.push(broker);
+    const r = await monitorRehearsal(broker);
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain("[esp-certs] tls fail code=56");
+    expect(r.stdout).toContain("The broker's certificate does not name win10.local");
+    expect(r.stdout).toContain("esp-certs generate --host win10.local");
+  });
+});
