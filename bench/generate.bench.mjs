@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { alternate, timeOnce } from "./lib.mjs";
 
-const cli = fileURLToPath(new URL("../dist/esp-certs.mjs", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/esp-certs.cjs", import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const subj = "/C=GB/ST=DOR/L=Bournemouth/O=MOSQUITTO/OU=MOSQUITTO Corporate";
 

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { median } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "dist", "esp-certs.mjs");
+const cli = path.join(root, "dist", "esp-certs.cjs");
 const env = { ...process.env, ESP_CERTS_CA_PASSPHRASE: process.env.ESP_CERTS_CA_PASSPHRASE ?? "bench", NO_COLOR: "1" };
 const WALL_RUNS = Number(process.env.BENCH_RUNS ?? 5);
 

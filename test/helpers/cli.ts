@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const cliPath = path.join(repoRoot, "dist", "esp-certs.mjs");
+export const cliPath = path.join(repoRoot, "dist", "esp-certs.cjs");
 
 export interface CliResult {
   status: number;
