@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { loadConfig, platformioIniPath, resolveConfig, type ConfigOverrides } from "./config/config.js";
-import { setKeys } from "./config/ini.js";
+import { DEFAULTS, loadConfig, platformioIniPath, resolveConfig, type ConfigOverrides } from "./config/config.js";
+import { findSection, parseIni, setKeys } from "./config/ini.js";
+import { installIntoProject } from "./platformio/project.js";
 import { ExitCode } from "./errors.js";
 import { writeIfChanged } from "./fs/atomic.js";
 import { writeBrokerFolder } from "./broker/broker.js";
@@ -22,10 +23,25 @@ export function writeProjectSettings(projectDir: string, overrides: ConfigOverri
   const entries: [string, string][] = [["mqtt_host", wanted.mqttHost]];
   if (overrides.clients || !wanted.hasSection) entries.push(["clients", wanted.clients.join(", ")]);
   if (overrides.allowIp) entries.push(["allow_ip", "true"]);
+  const header = headerForProject(before);
+  if (header !== undefined) entries.push(["header", header]);
   const after = setKeys(before, "esp_certs", entries);
   // What the hook will read must be valid on its own too.
   resolveConfig(projectDir, after, { allowIp: overrides.allowIp });
   return writeIfChanged(file, after.endsWith("\n") ? after : `${after}\n`);
+}
+
+/**
+ * Where the header goes in this project: its include_dir (PlatformIO's default is
+ * `include/`), so that the compiler finds it. Undefined when `header` is set already or
+ * the default is right (this repository's own layout).
+ */
+export function headerForProject(iniText: string): string | undefined {
+  const sections = parseIni(iniText);
+  if (findSection(sections, "esp_certs")?.values.has("header")) return undefined;
+  const includeDir = findSection(sections, "platformio")?.values.get("include_dir") || "include";
+  const header = `${includeDir.replace(/\\/g, "/").replace(/\/$/, "")}/esp_certs.h`;
+  return header === DEFAULTS.header ? undefined : header;
 }
 
 export interface InitCommandOptions extends GenerateCommandOptions {
@@ -39,6 +55,9 @@ export interface InitCommandOptions extends GenerateCommandOptions {
 export async function initCommand(o: InitCommandOptions): Promise<number> {
   const changed = writeProjectSettings(o.projectDir, o);
   if (changed && !o.json) info(`wrote    [esp_certs] in ${path.relative(process.cwd(), platformioIniPath(o.projectDir)) || "platformio.ini"}`);
+  // The hook, its extra_scripts entry and the .gitignore lines, once.
+  const installed = installIntoProject(o.projectDir);
+  if (!o.json) for (const f of installed.changed) info(`wrote    ${"".padEnd(20)}${path.relative(o.projectDir, f)}`);
   const config = loadConfig(o.projectDir);
   const report = await generate(config, {
     client: o.client,

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_BROKER_DIR } from "../broker/broker.js";
 import { DEFAULTS, platformioIniPath } from "../config/config.js";
 import { findSection, parseIni, type IniSection } from "../config/ini.js";
 import { writeIfChanged } from "../fs/atomic.js";
@@ -107,7 +108,8 @@ function secretPaths(iniText: string): string[] {
   const rel = (p: string) => path.posix.normalize(p.replace(/\\/g, "/"));
   const certDir = rel(own?.get("cert_dir") || DEFAULTS.cert_dir);
   const header = rel(own?.get("header") || DEFAULTS.header);
-  return [`${certDir.replace(/\/$/, "")}/`, header].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
+  // broker/ holds a copy of the broker's key (esp-certs broker).
+  return [`${certDir.replace(/\/$/, "")}/`, header, `${DEFAULT_BROKER_DIR}/`].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
 }
 
 function withIgnored(text: string, wanted: string[]): string {
@@ -117,5 +119,5 @@ function withIgnored(text: string, wanted: string[]): string {
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
   const head = text === "" || text.endsWith("\n") ? text : `${text}${eol}`;
   const gap = head === "" ? "" : eol;
-  return `${head}${gap}# esp-certs: the certificate store and the firmware header hold private keys${eol}${missing.join(eol)}${eol}`;
+  return `${head}${gap}# esp-certs: the certificate store, the firmware header and the broker folder hold private keys${eol}${missing.join(eol)}${eol}`;
 }

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { headerForProject } from "../../src/init.js";
+import { runCli, tmpProject } from "../helpers/cli.js";
+
+const USER_INI = `; my weather station
+[platformio]
+default_envs = d1_mini
+
+[env:d1_mini]
+platform = espressif8266
+board = d1_mini
+framework = arduino
+lib_deps =
+  bblanchon/ArduinoJson
+extra_scripts = pre:version.py
+`;
+
+describe("esp-certs init: the main job on its defaults", () => {
+  it("sets up an existing PlatformIO project, keeping what is there, and is quiet the second time", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const r = runCli(["init", "--host", "weather-pc.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    for (const line of USER_INI.split("\n")) expect(ini).toContain(line);
+    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\nheader = include\/esp_certs\.h\n/);
+    expect(ini).toMatch(/extra_scripts = pre:version\.py\n\s+pre:esp_certs_hook\.py/);
+    expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(true);
+    // The header lands where PlatformIO's compiler looks, with the device's host in it.
+    expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "weather-pc.local"');
+    expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toMatch(/^listener 8883/m);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toEqual(expect.arrayContaining(["certs/", "include/esp_certs.h", "broker/"]));
+
+    const again = runCli(["init", "--host", "weather-pc.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/^(wrote|created|reissued)/m);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(ini);
+  });
+
+  it("makes platformio.ini in an empty folder", () => {
+    const dir = tmpProject();
+    const r = runCli(["init", "--host", "win10.local", "--clients", "board1,nodered", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toContain("[esp_certs]\nmqtt_host = win10.local\nclients = board1, nodered\n");
+    expect(existsSync(path.join(dir, "certs/clients/nodered.crt.pem"))).toBe(true);
+  });
+
+  it("refuses a bad host before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const r = runCli(["init", "--host", "192.168.1.20", "--yes"], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/IP address/);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(USER_INI);
+    expect(existsSync(path.join(dir, "certs"))).toBe(false);
+    expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(false);
+  });
+
+  it("puts the header in the project's include_dir", () => {
+    expect(headerForProject("[env:x]\n")).toBe("include/esp_certs.h");
+    expect(headerForProject("[platformio]\ninclude_dir = lib\\inc\\\n")).toBe("lib/inc/esp_certs.h");
+    // This repository's layout is the default: nothing to write.
+    expect(headerForProject("[platformio]\ninclude_dir = firmware/include\n")).toBeUndefined();
+    expect(headerForProject("[esp_certs]\nheader = my.h\n")).toBeUndefined();
+  });
+});
