@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, closeSync, writeSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { cliPath, TEST_PASSPHRASE, type CliResult } from "../helpers/cli.js";
+import { startCli, type CliResult } from "../helpers/cli.js";
+
+export { startCli };
 
 export interface PtyPair {
   dev: string;
@@ -78,25 +80,6 @@ export async function writeSlowly(file: string, data: Buffer, gapMs = 2): Promis
   }
 }
 
-export interface Running {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-}
-
-/** Starts the built CLI without waiting for it. */
-export function startCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Running {
-  const child = spawn(process.execPath, [cliPath, ...args], {
-    cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<CliResult>((resolve) => child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr })));
-  return { child, done };
-}
 
 /** Runs `esp-certs monitor` on the pty and plays `data` to it as the board. */
 export async function monitorPlaying(pty: PtyPair, data: Buffer, args: string[], cwd: string): Promise<CliResult> {
