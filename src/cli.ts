@@ -3,6 +3,7 @@
 // its module with import(), so that every command loads only its own code. (`esp-certs hook`
 // in the form the PlatformIO script runs it does not even come here: see main.ts.)
 import { Command, CommanderError, Option } from "commander";
+import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { printError } from "./ui.js";
 
@@ -41,6 +42,8 @@ function issuingOptions(cmd: Command): Command {
     .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
     .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
     .option("--no-ca-passphrase", "store a new CA key unencrypted (not recommended)")
+    .addOption(new Option("--key-type <type>", "key of a new CA and of the broker (default: key_type, else rsa2048)").choices(KEY_TYPES))
+    .addOption(new Option("--client-key-type <type>", "key of new clients (default: client_key_type, else ec-p256)").choices(KEY_TYPES))
     .option("--json", "print the report as JSON");
 }
 

@@ -88,14 +88,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,
   });
-  if (o.host !== undefined) {
-    const saved = loadConfigQuietly(o.projectDir);
-    if (saved && saved.mqttHost !== config.mqttHost) {
-      report.warnings.push(
-        `--host ${config.mqttHost} is for this run only: the \`pio run\` hook reads mqtt_host from platformio.ini (${saved.mqttHost}) and would issue for that again. To keep it: esp-certs init --host ${config.mqttHost}`,
-      );
-    }
-  }
+  report.warnings.push(...oneRunOnly(o, config));
   printReport(report, config.projectDir, { json: o.json });
   return ExitCode.ok;
 }
@@ -123,6 +116,24 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
     for (const advice of brokerAdvice(b, b.port)) info(advice);
   }
   for (const w of report.warnings) warn(w);
+}
+
+/**
+ * Flags that change what is issued hold for this run only: the `pio run` hook reads
+ * platformio.ini and would issue for that again. Say so, and how to keep them.
+ */
+function oneRunOnly(o: GenerateCommandOptions, config: Config): string[] {
+  const saved = loadConfigQuietly(o.projectDir);
+  if (saved === undefined) return [];
+  const differs: [string, string, string][] = [
+    ["--host", config.mqttHost, saved.mqttHost],
+    ["--key-type", config.keyType, saved.keyType],
+    ["--client-key-type", config.clientKeyType, saved.clientKeyType],
+  ].filter(([, now, kept]) => now !== kept) as [string, string, string][];
+  return differs.map(
+    ([flag, now, kept]) =>
+      `${flag} ${now} is for this run only: the \`pio run\` hook reads platformio.ini (${kept}) and would issue for that again. To keep it: esp-certs init ${flag} ${now}`,
+  );
 }
 
 function loadConfigQuietly(projectDir: string): Config | undefined {

@@ -23,6 +23,8 @@ export function writeProjectSettings(projectDir: string, overrides: ConfigOverri
   const entries: [string, string][] = [["mqtt_host", wanted.mqttHost]];
   if (overrides.clients || !wanted.hasSection) entries.push(["clients", wanted.clients.join(", ")]);
   if (overrides.allowIp) entries.push(["allow_ip", "true"]);
+  if (overrides.keyType) entries.push(["key_type", wanted.keyType]);
+  if (overrides.clientKeyType) entries.push(["client_key_type", wanted.clientKeyType]);
   const header = headerForProject(before);
   if (header !== undefined) entries.push(["header", header]);
   const after = setKeys(before, "esp_certs", entries);

@@ -109,7 +109,7 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   const issuing = mustSign ? import("./issue.js") : undefined;
   let caKey: KeyMaterial | undefined;
   if (ca === undefined) {
-    ({ ca, key: caKey } = await makeCa(config, opts, p, newCaKey, used, deps, actions, await issuing!));
+    ({ ca, key: caKey } = await makeCa(config, opts, p, newCaKey, used, deps, actions, warnings, await issuing!));
   } else {
     if (mustSign) caKey = await unlockCaKey(p, ca, opts.passphrase, deps);
     actions.push({ item: "ca", action: "kept", file: p.caCertPem, notAfter: iso(ca.cert.validTo) });
@@ -193,6 +193,7 @@ async function makeCa(
   used: Set<string>,
   deps: IssueDeps,
   actions: StoreAction[],
+  warnings: string[],
   { issueCa }: typeof import("./issue.js"),
 ): Promise<{ ca: StoredCert; key: KeyMaterial }> {
   const keyPresent = newKey === undefined;
@@ -202,6 +203,9 @@ async function makeCa(
   } else {
     key = await newKey;
     const secret = opts.noCaPassphrase ? undefined : await passphraseGetter(opts.passphrase, "create")();
+    if (secret === undefined) {
+      warnings.push(`The CA key ${p.caKey} is stored unencrypted (--no-ca-passphrase): anyone who can read it can issue certificates your broker and devices trust.`);
+    }
     mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     writeKey(p.caKey, pkcs8Pem(key.pkcs8, secret));
   }
