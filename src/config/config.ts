@@ -169,8 +169,12 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 export function clientForEnv(config: Config, envName?: string): string {
   const env = envName === undefined ? config.environments[0] : config.environments.find((e) => e.name === envName);
   if (envName !== undefined && env === undefined) {
-    const known = config.environments.map((e) => e.name).join(", ") || "none";
-    throw new EspCertsError(`Cannot find environment "${envName}"`, `platformio.ini has no [env:${envName}]; its environments are: ${known}`, "Use one of those names.");
+    const known = config.environments.map((e) => e.name).join(", ");
+    throw new EspCertsError(
+      `Cannot find environment "${envName}"`,
+      known ? `platformio.ini has no [env:${envName}]; its environments are: ${known}` : "platformio.ini has no [env:NAME] section at all",
+      known ? "Use one of those names." : `Add one, e.g. "[env:${envName}]" with platform = espressif8266, board = d1_mini, framework = arduino.`,
+    );
   }
   return env?.client ?? config.clients[0];
 }

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireTool } from "../helpers/tools.js";
+import { requireHeader, requireTool } from "../helpers/tools.js";
 import { buildFirmware, generateProject, headerDefine, reissuedFor, runFirmware, type Project } from "./rehearsal.js";
 
 // The device-free rehearsal (SPEC §8): firmware/src built for this machine, real BearSSL,
@@ -15,7 +15,7 @@ const ready =
   requireTool("make", "make") &&
   requireTool("g++", "g++") &&
   requireTool("openssl", "openssl") &&
-  spawnSync("sh", ["-c", "echo '#include <bearssl.h>' | g++ -E -x c++ - >/dev/null"]).status === 0;
+  requireHeader("bearssl.h", "libbearssl-dev");
 
 describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
   let project: Project;

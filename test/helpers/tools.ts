@@ -13,3 +13,13 @@ export function requireTool(tool: string, debianPackage: string): boolean {
   console.warn(`SKIPPED: ${message}`);
   return false;
 }
+
+/** The same for a C header a test compiles against (e.g. <bearssl.h> from libbearssl-dev). */
+export function requireHeader(header: string, debianPackage: string): boolean {
+  const found = spawnSync("sh", ["-c", `echo '#include <${header}>' | cc -E -x c - >/dev/null 2>&1`]).status === 0;
+  if (found) return true;
+  const message = `<${header}> is missing: install the Debian package ${debianPackage} (.ci/run does)`;
+  if (process.env.CI === "true") throw new Error(message);
+  console.warn(`SKIPPED: ${message}`);
+  return false;
+}

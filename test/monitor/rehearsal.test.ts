@@ -2,10 +2,10 @@
 // prints into one end of a pty pair, `esp-certs monitor` reads the other, real mosquitto
 // is the broker. A working broker must be verified; one whose certificate lacks the host
 // must be diagnosed as BearSSL's 56, with the command that fixes it.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireTool } from "../helpers/tools.js";
+import { requireHeader, requireTool } from "../helpers/tools.js";
 import { buildFirmware, generateProject, reissuedFor, type Project } from "../firmware/rehearsal.js";
 import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
 
@@ -14,7 +14,7 @@ const ready =
   requireTool("mosquitto", "mosquitto") &&
   requireTool("make", "make") &&
   requireTool("g++", "g++") &&
-  spawnSync("sh", ["-c", "echo '#include <bearssl.h>' | g++ -E -x c++ - >/dev/null"]).status === 0;
+  requireHeader("bearssl.h", "libbearssl-dev");
 
 describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", () => {
   let project: Project;

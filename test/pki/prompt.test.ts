@@ -33,7 +33,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 `;
 
 function onTerminal(dir: string, ...answers: string[]) {
-  const env = { ...process.env, NO_COLOR: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete env.ESP_CERTS_CA_PASSPHRASE;
   return spawnSync("python3", ["-c", DRIVER, cliPath, ...answers], { cwd: dir, env, encoding: "utf8", timeout: 30_000 });
 }
