@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { alternate, timeOnce } from "./lib.mjs";
 
 const cli = fileURLToPath(new URL("../dist/esp-certs.cjs", import.meta.url));
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const subj = "/C=GB/ST=DOR/L=Bournemouth/O=MOSQUITTO/OU=MOSQUITTO Corporate";
 
 // The workshop's commands, verbatim in what they do (its hard-coded password included).

@@ -63,7 +63,15 @@ export function checkIp(ip: string): string {
   if (isIP(ip) === 0) {
     throw new EspCertsError(`Cannot use server_ips entry "${ip}"`, "it is not an IPv4 or IPv6 address", "Remove it, or put names under server_names.");
   }
-  return ip;
+  return canonicalIp(ip);
+}
+
+/**
+ * One spelling per address, so that "::1" in platformio.ini and the "0:0:0:0:0:0:0:1" that
+ * node:crypto prints from a certificate compare equal (else every run re-issues).
+ */
+export function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

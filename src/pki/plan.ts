@@ -1,5 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import type { KeyType } from "../config/config.js";
+import { canonicalIp } from "../config/validate.js";
 
 /**
  * What `generate` must do with each certificate, decided from what the store holds and
@@ -39,7 +40,7 @@ export function sanOf(cert: X509Certificate): { dns: string[]; ips: string[] } {
   const ips: string[] = [];
   for (const part of (cert.subjectAltName ?? "").split(/,\s*/)) {
     if (part.startsWith("DNS:")) dns.push(part.slice(4).toLowerCase());
-    else if (part.startsWith("IP Address:")) ips.push(part.slice(11));
+    else if (part.startsWith("IP Address:")) ips.push(canonicalIp(part.slice(11)));
   }
   return { dns, ips };
 }

@@ -111,6 +111,14 @@ describe("generate: the store of SPEC §4", () => {
     expect(openssl("x509", "-in", path.join(dir, "certs/server.crt.pem"), "-noout", "-ext", "subjectAltName")).toMatch(/DNS:pc2\.local, DNS:localhost\s*$/);
   });
 
+  it("keeps a broker certificate with IPv6 addresses: '::1' and the certificate's spelling are one address", () => {
+    const dir = project("[esp_certs]\nmqtt_host = win10.local\nserver_ips = 192.168.1.10, ::1, FE80:0::1\n");
+    generate(dir);
+    const before = snapshot(dir);
+    expect(generate(dir).stdout).toMatch(/kept\s+broker certificate/);
+    expect(changedFiles(before, snapshot(dir))).toEqual([]);
+  });
+
   it("issues only the new client when a client is added", () => {
     const dir = project();
     generate(dir);
