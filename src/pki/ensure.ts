@@ -74,7 +74,12 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   removeStaleTemps(p.clientsDir);
 
   // ---- read and decide ----
-  if (opts.newCa && (existsSync(p.caCertPem) || existsSync(p.caKey))) moveCaToBackup(p, now, actions);
+  const newCaSecret = passphraseGetter(opts.passphrase, "create");
+  if (opts.newCa && (existsSync(p.caCertPem) || existsSync(p.caKey))) {
+    // The new CA's passphrase first: a run that cannot make the new CA leaves the old one in place.
+    if (!opts.noCaPassphrase) await newCaSecret();
+    moveCaToBackup(p, now, actions);
+  }
   let ca = readCert(p.caCertPem, CA_FIX);
   const caKeyPresent = existsSync(p.caKey);
   if (ca) checkCaValidity(ca.cert, now, warnings);
@@ -109,7 +114,7 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   const issuing = mustSign ? import("./issue.js") : undefined;
   let caKey: KeyMaterial | undefined;
   if (ca === undefined) {
-    ({ ca, key: caKey } = await makeCa(config, opts, p, newCaKey, used, deps, actions, warnings, await issuing!));
+    ({ ca, key: caKey } = await makeCa(config, opts, p, newCaKey, newCaSecret, used, deps, actions, warnings, await issuing!));
   } else {
     if (mustSign) caKey = await unlockCaKey(p, ca, opts.passphrase, deps);
     actions.push({ item: "ca", action: "kept", file: p.caCertPem, notAfter: iso(ca.cert.validTo) });
@@ -190,6 +195,7 @@ async function makeCa(
   p: StorePaths,
   /** A key being made; undefined when a CA key is already there (an interrupted first run). */
   newKey: Promise<KeyMaterial> | undefined,
+  newSecret: () => Promise<string>,
   used: Set<string>,
   deps: IssueDeps,
   actions: StoreAction[],
@@ -202,7 +208,7 @@ async function makeCa(
     key = await keyMaterialFrom((await readKey(p.caKey, CA_FIX, passphraseGetter(opts.passphrase, "unlock")))!, deps.crypto, p.caKey);
   } else {
     key = await newKey;
-    const secret = opts.noCaPassphrase ? undefined : await passphraseGetter(opts.passphrase, "create")();
+    const secret = opts.noCaPassphrase ? undefined : await newSecret();
     if (secret === undefined) {
       warnings.push(`The CA key ${p.caKey} is stored unencrypted (--no-ca-passphrase): anyone who can read it can issue certificates your broker and devices trust.`);
     }

@@ -212,6 +212,13 @@ describe("generate: bad input exits 2, says what and how, writes nothing", () =>
     refused(project("[esp_certs]\nmqtt_host = win10.local\nkey_type = dsa\n"), [], /key_type/);
   });
 
+  it("--new-ca without a passphrase for the new CA, leaving the old CA where it was", () => {
+    const dir = project();
+    generate(dir);
+    refused(dir, ["--new-ca"], /passphrase/, { ESP_CERTS_CA_PASSPHRASE: "" });
+    expect(existsSync(path.join(dir, "certs/backup"))).toBe(false);
+  });
+
   it("no passphrase, or a wrong one", () => {
     refused(project(), [], /passphrase[\s\S]*ESP_CERTS_CA_PASSPHRASE/, { ESP_CERTS_CA_PASSPHRASE: "" });
     const dir = project();
