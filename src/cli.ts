@@ -172,7 +172,7 @@ program
   .command("flash")
   .description("generate, build and upload the firmware with PlatformIO, then monitor the board")
   .requiredOption("--port <port>", "the board's serial port, e.g. /dev/ttyUSB0 or COM3")
-  .option("--env <name>", "the PlatformIO environment (default: the first in platformio.ini)")
+  .option("--env <name>", "the PlatformIO environment (default: as pio run, the first of default_envs, else the first [env:NAME])")
   .option("--no-monitor", "stop after the upload")
   .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")

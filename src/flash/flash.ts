@@ -2,7 +2,9 @@
  * `esp-certs flash`: generate, `pio run -t upload`, then monitor the board. Every input is
  * checked (environment, pio, the port) before anything is written or run.
  */
-import { clientForEnv, loadConfig } from "../config/config.js";
+import { existsSync, readFileSync } from "node:fs";
+import { clientForEnv, loadConfig, platformioIniPath, type Config } from "../config/config.js";
+import { findSection, listValue, parseIni } from "../config/ini.js";
 import { EspCertsError } from "../errors.js";
 import { generate, printReport } from "../generate.js";
 import { monitor, timeoutSeconds } from "../monitor/monitor.js";
@@ -12,7 +14,7 @@ import { findPio, pioMissing, upload } from "./pio.js";
 
 export interface FlashOptions {
   port: string;
-  /** Default: the first environment of platformio.ini. */
+  /** Default: PlatformIO's own, the first of default_envs, else the first environment. */
   env?: string;
   /** Monitor after the upload. Default true. */
   monitor?: boolean;
@@ -22,11 +24,18 @@ export interface FlashOptions {
   projectDir: string;
 }
 
+/** What `pio run` builds without -e: the first of [platformio] default_envs, else the first [env:NAME]. */
+export function defaultEnv(config: Config): string | undefined {
+  const ini = platformioIniPath(config.projectDir);
+  const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";
+  return listValue(findSection(parseIni(text), "platformio")?.values.get("default_envs"))?.[0] ?? config.environments[0]?.name;
+}
+
 export async function flash(opts: FlashOptions): Promise<number> {
   if (opts.port.trim() === "") throw new EspCertsError("Cannot flash", "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
   timeoutSeconds(opts.timeout); // used by the monitor, after the upload: checked now
   const config = loadConfig(opts.projectDir);
-  const env = opts.env ?? config.environments[0]?.name;
+  const env = opts.env ?? defaultEnv(config);
   if (env === undefined) {
     throw new EspCertsError("Cannot flash", "platformio.ini has no [env:NAME] section to build", 'Add an ESP8266 environment, e.g. "[env:d1_mini]" with platform = espressif8266, board = d1_mini, framework = arduino.');
   }

@@ -12,7 +12,11 @@ import { EspCertsError, ExitCode } from "../errors.js";
 export function findPio(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string | undefined {
   const windows = platform === "win32";
   const names = windows ? ["pio.exe", "platformio.exe"] : ["pio", "platformio"];
-  const dirs = (env.PATH ?? env.Path ?? "").split(windows ? ";" : ":").filter((d) => d !== "");
+  // Windows allows quoted entries ("C:\Program Files\...") in PATH; cmd.exe strips the quotes.
+  const dirs = (env.PATH ?? env.Path ?? "")
+    .split(windows ? ";" : ":")
+    .map((d) => (windows ? d.replace(/^"(.*)"$/, "$1") : d))
+    .filter((d) => d !== "");
   dirs.push(path.join(home, ".platformio", "penv", windows ? "Scripts" : "bin"));
   for (const dir of dirs) {
     for (const name of names) {
@@ -53,9 +57,9 @@ export function upload(pio: string, opts: { projectDir: string; env: string; por
       if (code === 0) return resolve();
       reject(
         new EspCertsError(
-          `Cannot upload the firmware to ${opts.port}`,
+          `Cannot build and upload the firmware to ${opts.port}`,
           `pio ${args.join(" ")} failed (${signal ?? `exit ${code}`}); its output is above`,
-          "If it could not connect to the board, hold FLASH (GPIO0) while pressing RESET, or lower upload_speed in platformio.ini.",
+          "For a build error, fix what its message names. If it could not connect to the board, hold FLASH (GPIO0) while pressing RESET, or lower upload_speed in platformio.ini.",
           ExitCode.failed,
         ),
       );

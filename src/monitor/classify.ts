@@ -4,7 +4,7 @@
  * ROM and core print on their own (reset causes, crash dumps).
  */
 
-export type CrashKind = "exception" | "soft-wdt" | "panic" | "abort" | "stack-overflow" | "stack-smash" | "cpp-exception" | "stack-dump";
+export type CrashKind = "exception" | "soft-wdt" | "panic" | "abort" | "stack-overflow" | "cpp-exception" | "stack-dump";
 
 export type DeviceEvent =
   | { kind: "boot"; client?: string; host?: string; port?: number; ca?: string }
@@ -82,8 +82,8 @@ const CRASH_LINES: [RegExp, (m: RegExpExecArray) => DeviceEvent][] = [
   [/Soft WDT reset/, () => ({ kind: "crash", crash: "soft-wdt" })],
   [/^\s*Panic (.*)/, (m) => ({ kind: "crash", crash: "panic", detail: m[1].trim() })],
   [/^\s*Abort called/, () => ({ kind: "crash", crash: "abort" })],
+  // The core's stack-protector report (its __stack_chk_fail), after "PANIC: Stack overrun".
   [/Stack overflow detected/, () => ({ kind: "crash", crash: "stack-overflow" })],
-  [/Stack smashing detected/, () => ({ kind: "crash", crash: "stack-smash" })],
   [/Unhandled C\+\+ exception: ?(.*)/, (m) => ({ kind: "crash", crash: "cpp-exception", detail: m[1].trim() })],
   [/>>>stack>>>/, () => ({ kind: "crash", crash: "stack-dump" })],
   [/^\s*ctx: (\w+)/, (m) => ({ kind: "stack-ctx", ctx: m[1] })],

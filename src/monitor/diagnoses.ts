@@ -1,7 +1,7 @@
 /**
  * The diagnosis table: what a failure the device reports means, and the command that
  * fixes it. Data only; `{name}` placeholders are filled from what the monitor saw and the
- * configuration (see DiagnosisContext). verdict.ts picks the id; report.ts renders it.
+ * configuration (see DiagnosisContext). verdict.ts picks the id; monitor.ts prints it.
  */
 
 export interface Diagnosis {
@@ -58,7 +58,12 @@ export const DIAGNOSES: Readonly<Record<string, Diagnosis>> = {
   "no-boot-line": {
     title: "Connected, but the device's CA was not seen",
     cause: "the device's boot line (which names its CA) came before the monitor started reading.",
-    fix: "Run `esp-certs monitor --port {serial}` without --no-reset, so that the board restarts and prints it.",
+    fix: "Run `esp-certs monitor --port {serial}` without --no-reset, so that the board restarts and prints it; where the port cannot restart it, press the board's RESET button once the monitor is reading.",
+  },
+  "unconfirmed-host": {
+    title: "Connected, but the firmware does not say to which broker",
+    cause: "its boot and tls ok lines name no host= and port=, so the connection cannot be confirmed as one to {host}:{port}: it runs older or other firmware than this project's.",
+    fix: `Flash this project's firmware, which reports them: \`${REFLASH}\`.`,
   },
   unconfirmed: {
     title: "Connected, but the firmware does not say where to, or with which CA",
@@ -110,6 +115,11 @@ export const DIAGNOSES: Readonly<Record<string, Diagnosis>> = {
     title: "The broker's certificate does not name {host} ({name})",
     cause: "the device dials {host}, and the broker's certificate has no subjectAltName for it (BearSSL matches DNS names only, never an IP address).",
     fix: REISSUE_BROKER,
+  },
+  "tls-56-ip": {
+    title: "The device dials an IP address, {host}, which BearSSL never finds in a certificate ({name})",
+    cause: "BearSSL on the ESP8266 matches DNS names only, so no broker certificate can validate for an IP address, whatever its subjectAltNames hold.",
+    fix: `Use a name the device can resolve as the MQTT host (mDNS: the broker computer's <name>.local): \`esp-certs init --host <name>.local\`, then \`esp-certs broker\`, restart Mosquitto, and \`${REFLASH}\`.`,
   },
   "tls-62": {
     title: "The broker's certificate is not from the device's CA ({name})",

@@ -2,6 +2,7 @@
  * The verdict state machine: device events in, at most one verdict out (SPEC §7). Pure:
  * monitor.ts feeds it lines and the clock; tests feed it recorded logs.
  */
+import { isIP } from "node:net";
 import type { CrashKind, DeviceEvent } from "./classify.js";
 import { BEARSSL_ERRORS, EXCEPTION_CAUSES, MQTT_STATES, OUT_OF_MEMORY, RECV_FATAL_ALERT, ROM_RESET_CAUSES, SEND_FATAL_ALERT, TLS_ALERTS, WIFI_STATUS, named } from "./codes.js";
 import { diagnosis, type DiagnosisContext } from "./diagnoses.js";
@@ -92,8 +93,10 @@ function fail(s: MonitorState, id: string, extra: Partial<DiagnosisContext> = {}
   return { ...s, verdict: { result: "failed", exitCode: 1, id, ...d } };
 }
 
-function sameHost(a: string | undefined, b: string): boolean {
-  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+/** The device named a host or a port other than the configured ones (each checked once named). */
+function dialsElsewhere(s: MonitorState): boolean {
+  const { host, port } = s.device;
+  return (host !== undefined && host.toLowerCase() !== s.expected.host.toLowerCase()) || (port !== undefined && port !== s.expected.port);
 }
 
 function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
@@ -112,6 +115,7 @@ function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
   const name = named(BEARSSL_ERRORS, code);
   if (code === 62 && s.device.ca !== undefined && s.device.ca === s.expected.ca) return fail(s, "tls-62-broker-ca", { ...extra, name });
   if (code === 54 && s.device.timeSource === "floor") return fail(s, "tls-54-floor", { ...extra, name });
+  if (code === 56 && isIP(s.expected.host) !== 0) return fail(s, "tls-56-ip", { ...extra, name });
   if (DIAG_TLS.has(code)) return fail(s, `tls-${code}`, { ...extra, name });
   return fail(s, code > 32 && code < 64 ? "tls-x509" : "tls", { ...extra, name });
 }
@@ -147,6 +151,8 @@ function connected(s: MonitorState, plain: boolean): MonitorState {
   if (s.expected.ca === undefined) return fail(s, "no-local-ca");
   if (s.device.ca === undefined) return fail(s, "no-boot-line");
   const d = s.device;
+  // Mismatches failed on their own line; a firmware that never names them confirms nothing.
+  if (d.host === undefined || d.port === undefined) return fail(s, "unconfirmed-host");
   return {
     ...s,
     verdict: {
@@ -184,7 +190,7 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       if (s.verdict) return s;
       s = { ...s, device: { client: e.client, host: e.host, port: e.port, ca: e.ca } };
       if (e.ca !== undefined && s.expected.ca !== undefined && e.ca.slice(0, 16) !== s.expected.ca.slice(0, 16)) return fail(s, "ca-mismatch");
-      if (e.host !== undefined && (!sameHost(e.host, s.expected.host) || e.port !== s.expected.port)) return fail(s, "wrong-host");
+      if (dialsElsewhere(s)) return fail(s, "wrong-host");
       return s;
     }
     case "wifi-ok":
@@ -196,8 +202,8 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
     case "time":
       return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
     case "tls-ok": {
-      s = { ...s, stage: "tls", device: { ...s.device, host: e.host, port: e.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln } };
-      if (e.host !== undefined && (!sameHost(e.host, s.expected.host) || e.port !== s.expected.port)) return fail(s, "wrong-host");
+      s = { ...s, stage: "tls", device: { ...s.device, host: e.host ?? s.device.host, port: e.port ?? s.device.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln } };
+      if (dialsElsewhere(s)) return fail(s, "wrong-host");
       return s;
     }
     case "tls-fail":

@@ -10,14 +10,15 @@ import { EspCertsError } from "../errors.js";
  * The user-facing error for a port that would not open. `message` is serialport's text:
  * "Error: No such file or directory, cannot open /dev/ttyUSB0", "Error Resource temporarily
  * unavailable Cannot lock port" (another serialport or esptool holds its lock),
- * "Opening COM3: Access denied" (Windows: another program has it open).
+ * "Opening COM3: Access denied" (Windows: another program has it open), "Resource busy" (macOS:
+ * strerror(EBUSY), where Linux says "Device or resource busy").
  */
 export function openError(path: string, message: string, platform: NodeJS.Platform = process.platform, group?: string): EspCertsError {
   const what = `Cannot open serial port ${path}`;
   if (/No such file or directory|File not found|ENOENT/i.test(message)) {
     return new EspCertsError(what, "there is no such port (is the board plugged in?)", 'List the ports with "esp-certs ports" and pass one with --port.');
   }
-  if (/Cannot lock port|Resource temporarily unavailable|Device or resource busy|EBUSY/i.test(message) || (platform === "win32" && /Access denied/i.test(message))) {
+  if (/Cannot lock port|Resource temporarily unavailable|Resource busy|EBUSY/i.test(message) || (platform === "win32" && /Access denied/i.test(message))) {
     return new EspCertsError(what, "another program is using it (a serial monitor, `pio device monitor`, the Arduino IDE)", "Close that program, then try again.");
   }
   if (/Permission denied|EACCES/i.test(message)) {

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFile
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE, tmpProject, type CliResult } from "../helpers/cli.js";
+import { findPio } from "../../src/flash/pio.js";
 import { requireTool } from "../helpers/tools.js";
 import { fixtureBytes } from "../monitor/cases.js";
 import { ptyPair, startCli, waitUntilOpen, writeSlowly, type PtyPair } from "../monitor/pty.js";
@@ -82,11 +83,22 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
     expect(pioCalls(pio.argsFile)[0]).toContain("|run -e nodemcuv2 -t upload");
   });
 
+  it("uploads the environment PlatformIO would build by default: [platformio] default_envs", () => {
+    const dir = project(`[platformio]\ndefault_envs = nodemcuv2\n\n${INI}`);
+    const r = runCli(["flash", "--port", pty.dev, "--no-monitor"], { cwd: dir, env: env() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(pioCalls(pio.argsFile)[0]).toContain("|run -e nodemcuv2 -t upload");
+    // ...with that environment's client in the header.
+    expect(r.stdout).toContain("(client dev02)");
+  });
+
   it("exits 1 when pio fails, and does not monitor", () => {
     const r = runCli(["flash", "--port", pty.dev], { cwd: project(), env: env({ PIO_EXIT: "1" }) });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`Cannot upload the firmware to ${pty.dev}`);
+    expect(r.stderr).toContain(`Cannot build and upload the firmware to ${pty.dev}`);
     expect(r.stderr).toContain("exit 1");
+    // pio run builds before it uploads: the advice must not assume the upload was what failed.
+    expect(r.stderr).toContain("a build error");
     expect(r.stderr).not.toContain("reading");
   });
 
@@ -183,5 +195,29 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
       refused(r, dir, "permission denied");
       expect(r.stderr).toContain("sudo usermod -aG");
     });
+  });
+});
+
+describe("findPio", () => {
+  function dirWith(name: string): string {
+    const dir = tmpProject("esp-certs-pio-");
+    writeFileSync(path.join(dir, name), "");
+    return dir;
+  }
+
+  it("reads a Windows Path: ';'-separated, entries may be quoted, pio.exe", () => {
+    const dir = dirWith("pio.exe");
+    const home = tmpProject();
+    expect(findPio({ Path: `C:\\nowhere;"${dir}"` }, "win32", home)).toBe(path.join(dir, "pio.exe"));
+    expect(findPio({ Path: "C:\\nowhere" }, "win32", home)).toBeUndefined();
+  });
+
+  it("falls back to the PlatformIO IDE's own copy in ~/.platformio/penv", () => {
+    const home = tmpProject();
+    const bin = path.join(home, ".platformio", "penv", "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, "pio"), "#!/bin/sh\n");
+    chmodSync(path.join(bin, "pio"), 0o755);
+    expect(findPio({ PATH: "/nonexistent" }, "linux", home)).toBe(path.join(bin, "pio"));
   });
 });

@@ -56,6 +56,7 @@ describe("classifyLine", () => {
     expect(classifyLine("Fatal exception:29 flag:2 (EXCEPTION) epc1:0x40201e5a")).toEqual({ kind: "other" });
     expect(classifyLine("Soft WDT reset")).toMatchObject({ kind: "crash", crash: "soft-wdt" });
     expect(classifyLine("Panic core_esp8266_main.cpp:137 __yield")).toMatchObject({ kind: "crash", crash: "panic", detail: "core_esp8266_main.cpp:137 __yield" });
+    expect(classifyLine("Stack overflow detected.")).toMatchObject({ kind: "crash", crash: "stack-overflow" });
     expect(classifyLine("Unhandled C++ exception: OOM")).toMatchObject({ kind: "crash", crash: "cpp-exception", detail: "OOM" });
     expect(classifyLine(">>>stack>>>")).toMatchObject({ kind: "crash", crash: "stack-dump" });
     expect(classifyLine("ctx: bearssl")).toEqual({ kind: "stack-ctx", ctx: "bearssl" });

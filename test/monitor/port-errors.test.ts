@@ -2,6 +2,7 @@
 // a port another program holds.
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { openError } from "../../src/serial/open.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 import { ptyPair, startCli, waitUntilOpen, writeSlowly } from "./pty.js";
@@ -67,5 +68,21 @@ describe("monitor's port errors", () => {
     const r = await run.done;
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("the port closed before the device reported a result");
+  });
+});
+
+describe("openError reads each platform's words for a port it cannot open", () => {
+  // serialport's texts: bindings-cpp serialport_unix.cpp ("Error: <strerror>, cannot open P",
+  // "Error <strerror> Cannot lock port") and serialport_win.cpp ("Opening P: ...").
+  it.each([
+    ["linux", "Error: No such file or directory, cannot open /dev/ttyUSB0", "there is no such port"],
+    ["linux", "Error: Device or resource busy, cannot open /dev/ttyUSB0", "another program is using it"],
+    ["linux", "Error Resource temporarily unavailable Cannot lock port", "another program is using it"],
+    ["darwin", "Error: Resource busy, cannot open /dev/cu.usbserial-0001", "another program is using it"],
+    ["win32", "Opening COM3: File not found", "there is no such port"],
+    ["win32", "Opening COM3: Access denied", "another program is using it"],
+    ["linux", "Error: Permission denied, cannot open /dev/ttyUSB0", "permission denied"],
+  ] as const)("%s: %s", (platform, message, why) => {
+    expect(openError("P", message, platform).why).toContain(why);
   });
 });

@@ -60,11 +60,24 @@ describe("verdict", () => {
     expect(v.fix).toContain("without --no-reset");
   });
 
+  it("is not verified when the firmware never says which host and port it connected to", () => {
+    const bare = [`[esp-certs] boot client=dev01 ca=${CA}`, "[esp-certs] wifi ok ip=1.2.3.4", "[esp-certs] tls ok ms=1840 heap=21440", "[esp-certs] mqtt ok client=dev01"];
+    const v = play(bare).verdict!;
+    expect(v).toMatchObject({ result: "failed", exitCode: 1, id: "unconfirmed-host" });
+    expect(v.cause).toContain("win10.local:8883");
+    // The boot line named them: a tls ok line without them still counts, and the title names them.
+    const named = play([BOOT, "[esp-certs] wifi ok ip=1.2.3.4", "[esp-certs] tls ok ms=1840 heap=21440", "[esp-certs] mqtt ok client=dev01"]).verdict!;
+    expect(named).toMatchObject({ result: "verified" });
+    expect(named.title).toContain("win10.local:8883");
+  });
+
   it("fails at once on another CA, another host or another port", () => {
     expect(play([BOOT.replace(CA, "0000000000000000")]).verdict?.id).toBe("ca-mismatch");
     expect(play([BOOT.replace("win10.local", "WIN10.LOCAL")]).verdict).toBeUndefined();
     expect(play([BOOT.replace("port=8883", "port=1883")]).verdict?.id).toBe("wrong-host");
     expect(play([...UP, TLS_OK.replace("port=8883", "port=8884")]).verdict?.id).toBe("wrong-host");
+    // Each field on its own: a line that names only one of them is still checked.
+    expect(play([BOOT.replace("host=win10.local ", "").replace("port=8883", "port=1883")]).verdict?.id).toBe("wrong-host");
   });
 
   it("reads a TLS alert both as 256 + alert and as the stripped number with the alert's words", () => {
@@ -89,6 +102,15 @@ describe("verdict", () => {
     expect(unknownCa.id).toBe("tls-62");
     expect(unknownCa.fix).toContain("esp-certs flash --port /dev/ttyUSB0");
     expect(unknownCa.fix).toContain("esp-certs broker");
+  });
+
+  it("does not offer an IP address as a name to put in the certificate for 56: BearSSL never matches one", () => {
+    const ip: Expected = { ...EXPECTED, host: "192.168.1.10" };
+    const v = play([BOOT.replace("win10.local", "192.168.1.10"), '[esp-certs] tls fail code=56 text="Expected server name was not found in the chain."'], ip).verdict!;
+    expect(v.id).toBe("tls-56-ip");
+    expect(v.fix).not.toContain("--host 192.168.1.10");
+    expect(v.fix).toContain("esp-certs init --host");
+    expect(play([...UP, '[esp-certs] tls fail code=56 text="x"']).verdict?.id).toBe("tls-56");
   });
 
   it("names every BearSSL code, with a generic diagnosis where no specific one exists", () => {
