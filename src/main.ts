@@ -5,6 +5,12 @@ import { EspCertsError } from "./errors.js";
 import { hookArgv, hookCommand } from "./platformio/hook.js";
 import { printError } from "./ui.js";
 
+// `esp-certs --help | head`: a reader that goes away is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 async function main(argv: string[]): Promise<number> {
   const hook = hookArgv(argv.slice(2));
   if (hook === undefined) return (await import("./cli.js")).run(argv);
