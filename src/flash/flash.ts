@@ -9,7 +9,7 @@ import { EspCertsError } from "../errors.js";
 import { generate, printReport } from "../generate.js";
 import { monitor, timeoutSeconds } from "../monitor/monitor.js";
 import { probePort } from "../serial/open.js";
-import { warn } from "../ui.js";
+import { printJson, warn } from "../ui.js";
 import { findPio, pioMissing, upload } from "./pio.js";
 
 export interface FlashOptions {
@@ -51,6 +51,10 @@ export async function flash(opts: FlashOptions): Promise<number> {
   else printReport(report, config.projectDir, { quiet: true });
 
   await upload(pio, { projectDir: config.projectDir, env, port: opts.port, json });
-  if (opts.monitor === false) return 0;
+  if (opts.monitor === false) {
+    // --json promises one JSON object on stdout, even with no verdict to give.
+    if (json) printJson({ uploaded: true, env, port: opts.port, client });
+    return 0;
+  }
   return monitor({ port: opts.port, timeout: opts.timeout, json, projectDir: opts.projectDir });
 }

@@ -77,6 +77,12 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
     expect(existsSync(path.join(dir, "certs", "clients", "dev01.crt.der"))).toBe(true);
   });
 
+  it("with --json and --no-monitor, prints one JSON object saying what it uploaded", () => {
+    const r = runCli(["flash", "--port", pty.dev, "--no-monitor", "--json"], { cwd: project(), env: env() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ uploaded: true, env: "d1_mini", port: pty.dev, client: "dev01" });
+  });
+
   it("uploads the environment named with --env", () => {
     const r = runCli(["flash", "--port", pty.dev, "--env", "nodemcuv2", "--no-monitor"], { cwd: project(), env: env() });
     expect(r.status, r.stderr).toBe(0);
