@@ -33,6 +33,12 @@ def _find_cli(project_dir):
         return ([node, local] if node else None), looked
     on_path = shutil.which("esp-certs")
     if on_path:
+        # A global install on Windows is an esp-certs.cmd shim beside node_modules: run its
+        # bundle with node rather than through cmd.exe (slower to start, and it mangles
+        # arguments holding % or ^, and asks "Terminate batch job?" on Ctrl+C).
+        bundle = os.path.join(os.path.dirname(on_path), "node_modules", "esp-certs", "dist", "esp-certs.cjs")
+        if node and os.path.isfile(bundle):
+            return [node, bundle], looked
         return [on_path], looked
     if os.path.isfile(beside):
         return ([node, beside] if node else None), looked

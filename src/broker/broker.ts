@@ -1,6 +1,7 @@
-// `esp-certs broker`: a folder Mosquitto runs from (SPEC §5), kept in step with the store.
-// The lead's `generate` calls writeBrokerFolder again whenever the folder exists.
+// `esp-certs broker`: a folder Mosquitto runs from (SPEC §5), kept in step with the store:
+// `generate` and the pre-build hook call writeBrokerFolder again whenever a folder it made exists.
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { userInfo } from "node:os";
 import path from "node:path";
 import { loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
@@ -15,7 +16,7 @@ import {
   type PathsMode,
   type StoreMaterial,
 } from "./conf.js";
-import { syncFile } from "./files.js";
+import { fileIsCurrent, syncFile } from "./files.js";
 
 export const DEFAULT_BROKER_DIR = "broker";
 
@@ -39,8 +40,21 @@ export function brokerDir(config: Config, out?: string): string {
   return path.resolve(config.projectDir, out ?? DEFAULT_BROKER_DIR);
 }
 
+/** The text of the folder's mosquitto.conf when esp-certs wrote it; undefined when absent or the user's own. */
+function generatedConf(dir: string): string | undefined {
+  const file = path.join(dir, BROKER_FILES.conf);
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, "utf8");
+  return isGenerated(text) ? text : undefined;
+}
+
+/**
+ * Whether the project has a broker folder that esp-certs made, and so keeps in step. A
+ * folder holding the user's own mosquitto.conf is theirs: `generate` (and the pre-build
+ * hook) must not stop on it.
+ */
 export function brokerFolderExists(config: Config, out?: string): boolean {
-  return existsSync(path.join(brokerDir(config, out), BROKER_FILES.conf));
+  return generatedConf(brokerDir(config, out)) !== undefined;
 }
 
 /** The container user: this one, so the 0600 key stays readable and the folder stays ours. */
@@ -49,6 +63,18 @@ export function containerUser(): string | undefined {
   const gid = process.getgid?.();
   // root (or Windows) keeps the image's own user handling.
   return uid === undefined || gid === undefined || uid === 0 ? undefined : `${uid}:${gid}`;
+}
+
+/** The user a local mosquitto started as root switches to: this one, the owner of the 0600 key. */
+export function localUser(): string | undefined {
+  // Windows' mosquitto never switches users.
+  if (process.platform === "win32") return undefined;
+  try {
+    return userInfo().username;
+  } catch {
+    // A uid without a passwd entry (a container's): there is no name to give.
+    return undefined;
+  }
 }
 
 /** The broker's files as the store holds them; throws (exit 2) when the store lacks them. */
@@ -77,7 +103,7 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
     );
   }
   const mode = opts.paths ?? (existing !== undefined ? pathsModeOf(existing) : undefined) ?? "docker";
-  const files = await planBrokerFolder({ config, dir, mode, store: readStoreMaterial(config), user: containerUser() });
+  const files = await planFolder(config, dir, mode, readStoreMaterial(config));
 
   const changed: string[] = [];
   try {
@@ -96,10 +122,43 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
     throw new EspCertsError(
       `Cannot write ${dir}`,
       "permission denied: a container started without --user may have given the folder to its own user (uid 1883)",
-      `Take it back with "sudo chown -R $(id -u):$(id -g) ${dir}", then run this again.`,
+      `Take it back, then run this again: sudo chown -R $(id -u):$(id -g) "${dir}"`,
     );
   }
   return { dir, mode, created: existing === undefined, changed };
+}
+
+function planFolder(config: Config, dir: string, mode: PathsMode, store: StoreMaterial) {
+  return planBrokerFolder({ config, dir, mode, store, user: containerUser(), localUser: localUser() });
+}
+
+/**
+ * The files of the project's broker folder that differ from what the store makes (an
+ * unreadable one says why), or undefined when there is no folder esp-certs made, or the
+ * store lacks what it copies (the store's own check says so). Writes nothing.
+ */
+export async function staleBrokerFiles(config: Config): Promise<{ dir: string; stale: string[] } | undefined> {
+  const dir = brokerDir(config);
+  const conf = generatedConf(dir);
+  if (conf === undefined) return undefined;
+  let store: StoreMaterial;
+  try {
+    store = readStoreMaterial(config);
+  } catch (err) {
+    if (err instanceof EspCertsError) return undefined;
+    throw err;
+  }
+  const stale: string[] = [];
+  for (const f of await planFolder(config, dir, pathsModeOf(conf) ?? "docker", store)) {
+    const rel = path.relative(dir, f.path).split(path.sep).join("/");
+    try {
+      if (!fileIsCurrent(f)) stale.push(rel);
+    } catch (err) {
+      // E.g. a container started without --user took the folder for its uid 1883.
+      stale.push(`${rel} (cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  return { dir, stale };
 }
 
 /** What to tell the user after a sync: how to start the broker, or that it must restart. */
@@ -107,9 +166,14 @@ export function brokerAdvice(r: BrokerResult, port: number): string[] {
   if (r.changed.length === 0) return [];
   const conf = path.join(r.dir, BROKER_FILES.conf);
   if (!r.created) {
-    return r.mode === "docker"
-      ? ["Restart the broker so that it loads them: docker restart mosquitto"]
-      : [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+    if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+    // A restarted container keeps its old port mapping and user: a new port needs a new container.
+    if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
+    return [
+      "Recreate the broker's container, so that it takes the new settings:",
+      `  docker compose up -d --force-recreate   (in ${r.dir})`,
+      `or, started with docker run: docker rm -f mosquitto, then ${dockerRunLine(r.dir, port, containerUser())}`,
+    ];
   }
   return r.mode === "docker"
     ? [

@@ -6,7 +6,6 @@ import { renderTemplate } from "./template.js";
 import type { WantedFile } from "./files.js";
 
 export type PathsMode = "docker" | "local";
-export const PATHS_MODES: readonly PathsMode[] = ["docker", "local"];
 
 /** Where the eclipse-mosquitto image expects its configuration. */
 export const DOCKER_CONFIG_DIR = "/mosquitto/config";
@@ -34,6 +33,8 @@ export interface BrokerPlanInput {
   store: StoreMaterial;
   /** "uid:gid" for the container's user; undefined where there is none (Windows). */
   user?: string;
+  /** The user name a local mosquitto started as root switches to; undefined on Windows. */
+  localUser?: string;
 }
 
 /** The files the folder must hold, in the order they are written. */
@@ -44,6 +45,7 @@ export async function planBrokerFolder(p: BrokerPlanInput): Promise<WantedFile[]
     p.mode === "docker" ? path.posix.join(DOCKER_CONFIG_DIR, rel) : path.join(path.resolve(p.dir), rel);
   const conf = await renderTemplate("mosquitto.conf.ejs", {
     mode: p.mode,
+    user: p.mode === "local" ? p.localUser : undefined,
     port: p.config.mqttPort,
     dataDir: p.mode === "docker" ? "/mosquitto/data/" : `${path.join(path.resolve(p.dir), "data")}${path.sep}`,
     logFile: p.mode === "docker" ? "/mosquitto/log/mosquitto.log" : path.join(path.resolve(p.dir), "log", "mosquitto.log"),

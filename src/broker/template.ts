@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { templatePath } from "../render/templates.js";
 
-/** Renders templates/<name> with EJS (loaded on demand: the hook never needs it). */
+/**
+ * Renders templates/<name> with EJS (loaded on demand: the hook never needs it). The
+ * templates write values with <%- (raw): <%= would HTML-escape a path's & or ' .
+ */
 export async function renderTemplate(name: string, data: Record<string, unknown>): Promise<string> {
   const { default: ejs } = await import("ejs");
   return ejs.render(readFileSync(templatePath(name), "utf8"), data, { filename: name });

@@ -2,11 +2,8 @@
 // is missing or unreadable is recorded, and the checks say what it means.
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import type { Config } from "../config/config.js";
-import { brokerDir, brokerFolderExists, containerUser } from "../broker/broker.js";
-import { BROKER_FILES, isGenerated, pathsModeOf, planBrokerFolder } from "../broker/conf.js";
-import { fileIsCurrent } from "../broker/files.js";
+import { staleBrokerFiles } from "../broker/broker.js";
 import { EspCertsError } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
 
@@ -62,20 +59,6 @@ export function readCerts(config: Config): CertEntry[] {
     readCert("broker", "server", s.serverCertPem, s.serverKey),
     ...config.clients.map((id) => readCert(id, "client", s.client(id).certPem, s.client(id).keyPem)),
   ];
-}
-
-async function staleBrokerFiles(config: Config): Promise<{ dir: string; stale: string[] } | undefined> {
-  if (!brokerFolderExists(config)) return undefined;
-  const dir = brokerDir(config);
-  const conf = readFileSync(path.join(dir, BROKER_FILES.conf), "utf8");
-  // A folder esp-certs did not write is the user's own business.
-  if (!isGenerated(conf)) return undefined;
-  const s = storePaths(config.certDir);
-  if (![s.caCertPem, s.serverCertPem, s.serverKey].every((f) => existsSync(f))) return { dir, stale: [] };
-  const mode = pathsModeOf(conf) ?? "docker";
-  const store = { caCertPem: readFileSync(s.caCertPem), serverCertPem: readFileSync(s.serverCertPem), serverKeyPem: readFileSync(s.serverKey) };
-  const wanted = await planBrokerFolder({ config, dir, mode, store, user: containerUser() });
-  return { dir, stale: wanted.filter((f) => !fileIsCurrent(f)).map((f) => path.relative(dir, f.path).split(path.sep).join("/")) };
 }
 
 export async function loadContext(

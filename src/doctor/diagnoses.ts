@@ -44,6 +44,13 @@ const RULES: Rule[] = [
     explain: (t) => ({ cause: `${t} does not speak TLS (a plain MQTT listener, e.g. 1883?)`, fix: "Dial the TLS port (mqtt_port, 8883)." }),
   },
   {
+    codes: /ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL/,
+    explain: () => ({
+      cause: "the broker refuses TLS 1.2, the newest version the ESP8266's BearSSL speaks",
+      fix: 'Remove tls_version from the broker\'s mosquitto.conf (or set "tls_version tlsv1.2"); "esp-certs broker" writes one without it.',
+    }),
+  },
+  {
     // The broker's alert about our certificate: unknown_ca (48), bad_certificate (42),
     // certificate_required (116, TLS 1.3), handshake_failure (40: none sent, TLS 1.2) ...
     codes: /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|DECRYPT_ERROR|ACCESS_DENIED)/,

@@ -41,17 +41,27 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
     return [{ check: "tls", level: "problem", text: `cannot try the broker: the store has no certificate and key for ${client}`, fix: 'Run "esp-certs generate".' }];
   }
   const target = `${ctx.probe.address}:${ctx.probe.port}`;
-  const o = await probeBroker({
-    address: ctx.probe.address,
-    port: ctx.probe.port,
-    servername: c.mqttHost,
-    ...material,
-    // Not the client's own id: the broker would drop that client (e.g. Node-RED) to let us in.
-    clientId: `${client}-doctor`,
-    timeoutMs: LIVE_TIMEOUT_MS,
-  });
+  const probe = (maxVersion?: "TLSv1.2") =>
+    probeBroker({
+      address: ctx.probe.address,
+      port: ctx.probe.port,
+      servername: c.mqttHost,
+      ...material,
+      // Not the client's own id: the broker would drop that client (e.g. Node-RED) to let us in.
+      clientId: `${client}-doctor`,
+      timeoutMs: LIVE_TIMEOUT_MS,
+      maxVersion,
+    });
   const as = `as ${client} to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
-  if (o.ok) return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }];
+  const o = await probe();
+  if (o.ok && o.protocol !== "TLSv1.3") return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }];
+  if (o.ok) {
+    // The ESP8266's BearSSL speaks TLS 1.2 at most: a broker that insists on 1.3 shuts it out.
+    const device = await probe("TLSv1.2");
+    if (device.ok) return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol} (and TLSv1.2, as the ESP8266), ${o.ms} ms` }];
+    const d = diagnose(device, target, c.mqttHost);
+    return [{ check: "tls", level: "problem", text: `connection ${as} in TLS 1.2, as the ESP8266 makes it, failed (${o.protocol} works): ${d.cause} [${device.code}]`, fix: d.fix }];
+  }
   const d = diagnose(o, target, c.mqttHost);
   // An mDNS name that this machine cannot resolve says nothing about the broker.
   const level = /^(ENOTFOUND|EAI_AGAIN)$/.test(o.code) && isMdns(c.mqttHost) ? "warning" : "problem";

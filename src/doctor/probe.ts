@@ -15,6 +15,8 @@ export interface ProbeInput {
   key: Buffer;
   clientId: string;
   timeoutMs: number;
+  /** "TLSv1.2" to speak as the ESP8266 does (BearSSL has no TLS 1.3); default: the newest both sides have. */
+  maxVersion?: "TLSv1.2";
 }
 
 export type ProbeOutcome =
@@ -70,6 +72,7 @@ export function probeBroker(p: ProbeInput): Promise<ProbeOutcome> {
       cert: p.cert,
       key: p.key,
       rejectUnauthorized: true,
+      maxVersion: p.maxVersion,
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(p.servername, cert),
     });
     const timer = setTimeout(

@@ -4,6 +4,7 @@
 // node on port 8883 with TLS, and an "mqtt in" -> debug pair so the import shows traffic
 // at once. Field names follow Node-RED's 05-tls.js and 10-mqtt.js.
 import { createHash } from "node:crypto";
+import { isIP } from "node:net";
 
 export interface FlowInput {
   /** The name Node-RED dials and checks in the broker's certificate. */
@@ -106,7 +107,8 @@ export function buildFlow(i: FlowInput): FlowNode[] {
       certname: "",
       keyname: "",
       caname: "",
-      servername: i.host,
+      // SNI carries names only (RFC 6066); an address is checked against the IP SANs without it.
+      servername: isIP(i.host) === 0 ? i.host : "",
       verifyservercert: true,
       alpnprotocol: "",
     },

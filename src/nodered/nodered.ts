@@ -1,7 +1,9 @@
 // `esp-certs nodered`: writes the flow of flow.ts for one client of the store.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
+import { canonicalIp } from "../config/validate.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
 import { fileIsCurrent } from "../broker/files.js";
@@ -23,7 +25,7 @@ export function defaultAppClient(config: Config): string | undefined {
 
 export interface NoderedOptions {
   client?: string;
-  /** Default `<project>/nodered-flow.json`. */
+  /** Default `<project>/nodered-flow.json`; a folder gets that name inside it. */
   out?: string;
   /** The broker name Node-RED dials; default mqtt_host. */
   host?: string;
@@ -53,7 +55,9 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
   }
   const host = opts.host ?? config.mqttHost;
   const brokerNames = [config.mqttHost, ...config.serverNames, ...config.serverIps];
-  if (!brokerNames.includes(host)) {
+  // Names match in any case, addresses in any spelling ("::1" is "0:0:0:0:0:0:0:1").
+  const spelled = (n: string) => (isIP(n) === 0 ? n.toLowerCase() : canonicalIp(n));
+  if (!brokerNames.map(spelled).includes(spelled(host))) {
     throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, "Use one of those, or add it to server_names and run \"esp-certs generate\".");
   }
   const store = storePaths(config.certDir);
@@ -71,7 +75,9 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
     files: { cert: seen(own.certPem), key: seen(own.keyPem), ca: seen(store.caCertPem) },
     idSeed: `${config.projectDir}\0${client}`,
   });
-  return { file: path.resolve(config.projectDir, opts.out ?? DEFAULT_FLOW_FILE), client, host, text: `${JSON.stringify(flow, null, 2)}\n` };
+  const out = path.resolve(config.projectDir, opts.out ?? DEFAULT_FLOW_FILE);
+  const file = existsSync(out) && statSync(out).isDirectory() ? path.join(out, DEFAULT_FLOW_FILE) : out;
+  return { file, client, host, text: `${JSON.stringify(flow, null, 2)}\n` };
 }
 
 /** The CLI action; a given --out is relative to the current directory. */

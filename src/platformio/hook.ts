@@ -13,6 +13,7 @@ import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
+import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
 import { info, warn } from "../ui.js";
 
@@ -50,7 +51,9 @@ export async function hookCommand(o: HookOptions): Promise<number> {
   if (work === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
 
   for (const w of config.warnings) warn(w);
+  const broker = await import("../broker/broker.js");
   let header: HeaderResult;
+  let brokerResult: BrokerResult | undefined;
   if (work !== undefined) {
     const { generate, describeAction } = await import("../generate.js");
     info(`esp-certs: ${work}: generating`);
@@ -58,12 +61,20 @@ export async function hookCommand(o: HookOptions): Promise<number> {
     for (const a of report.actions) if (a.action !== "kept") info(`esp-certs: ${describeAction(a, config.projectDir)}`);
     for (const w of report.warnings.filter((w) => !config.warnings.includes(w))) warn(w);
     header = report.header;
+    brokerResult = report.broker;
   } else {
     const { writeHeader } = await import("../render/header.js");
     header = await writeHeader(config, clientId);
+    // A new mqtt_port reaches the header without a new certificate: the broker folder's
+    // listener must follow it, or the device dials a port nothing listens on.
+    if (broker.brokerFolderExists(config)) brokerResult = await broker.writeBrokerFolder(config);
   }
   if (header.changed) {
     info(`esp-certs: wrote ${path.relative(config.projectDir, header.path)} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+  }
+  if (brokerResult !== undefined && brokerResult.changed.length > 0) {
+    info(`esp-certs: updated ${path.relative(config.projectDir, brokerResult.dir)} (${brokerResult.changed.join(", ")})`);
+    for (const line of broker.brokerAdvice(brokerResult, config.mqttPort)) info(`esp-certs: ${line}`);
   }
   return ExitCode.ok;
 }

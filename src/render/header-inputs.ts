@@ -73,7 +73,8 @@ export function inputsDigest(inputs: HeaderInputs): string {
     inputs.host,
     String(inputs.port),
     String(inputs.generatedAt),
-    // Not the broker certificate: it is not in the header, and its re-issue must not rebuild the firmware.
+    // Not the broker certificate, which is not in the header; its re-issue still moves
+    // generatedAt (the device's clock floor must not predate it), and so the header.
     inputs.caDer,
     inputs.clientCertDer,
     inputs.clientKeyDer,

@@ -3,7 +3,7 @@
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
 import { X509Certificate, createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
@@ -11,10 +11,10 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/atomic.js";
 import { info, warn } from "../ui.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
+import { canonicalIp } from "../config/validate.js";
+import { sanOf } from "../pki/plan.js";
 import { cBytes, cComment, cString } from "./c-source.js";
 import { HEADER_TEMPLATE, inputsDigest, readHeaderInputs, recordedDigest, type HeaderInputs } from "./header-inputs.js";
-
-export { headerIsCurrent } from "./header-inputs.js";
 
 /** The header holds the client's private key: owner-only, like the key files. */
 const HEADER_MODE = 0o600;
@@ -28,7 +28,7 @@ export interface HeaderCommandOptions {
   projectDir: string;
   /** Default: the first environment's custom_esp_certs_client, else the first of clients. */
   client?: string;
-  /** Default: `header` of [esp_certs]. Relative to the current directory. */
+  /** Default: `header` of [esp_certs]. Relative to the current directory; a folder gets that file name inside it. */
   out?: string;
   allowIp?: boolean;
 }
@@ -38,7 +38,10 @@ export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
   const config = loadConfig(o.projectDir, { allowIp: o.allowIp });
   for (const w of config.warnings) warn(w);
   const clientId = o.client ?? clientForEnv(config);
-  const r = await writeHeader(config, clientId, { out: o.out === undefined ? undefined : path.resolve(o.out) });
+  const out = o.out === undefined ? undefined : path.resolve(o.out);
+  // A folder (an include directory) gets the header under its configured name.
+  const file = out !== undefined && existsSync(out) && statSync(out).isDirectory() ? path.join(out, path.basename(config.header)) : out;
+  const r = await writeHeader(config, clientId, { out: file });
   if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
   return ExitCode.ok;
 }
@@ -112,9 +115,10 @@ function checkInputs(config: Config, inputs: HeaderInputs): void {
     const why = err instanceof CertificateFormatError ? err.message : "a certificate in the store cannot be read";
     throw new EspCertsError(what, why, 'Run "esp-certs generate" to re-issue it.');
   }
-  const names = sanEntries(server.subjectAltName);
-  const wanted = ipHost ? `IP Address:${inputs.host}` : `DNS:${inputs.host}`;
-  if (!names.some((n) => n.toLowerCase() === wanted.toLowerCase())) {
+  // sanOf spells IPs one way: node:crypto prints "::1" as "0:0:0:0:0:0:0:1".
+  const san = sanOf(server);
+  if (!(ipHost ? san.ips.includes(canonicalIp(inputs.host)) : san.dns.includes(inputs.host.toLowerCase()))) {
+    const names = [...san.dns.map((n) => `DNS:${n}`), ...san.ips.map((n) => `IP Address:${n}`)];
     throw new EspCertsError(
       what,
       `the broker certificate's names (${names.join(", ") || "none"}) do not include ${inputs.host}, so the device could not verify the broker`,
@@ -129,12 +133,4 @@ function checkInputs(config: Config, inputs: HeaderInputs): void {
   if (stale.length > 0) {
     throw new EspCertsError(what, `${stale.join(" and ")} ${stale.length === 1 ? "was" : "were"} issued by another CA than the store's`, 'Run "esp-certs generate" to re-issue it.');
   }
-}
-
-/** node:crypto's subjectAltName text ("DNS:a, IP Address:1.2.3.4") as entries. */
-function sanEntries(text: string | undefined): string[] {
-  return (text ?? "")
-    .split(/,\s*/)
-    .map((s) => s.trim().replace(/^(DNS|IP Address):"(.*)"$/, "$1:$2"))
-    .filter((s) => s !== "");
 }

@@ -1,18 +1,20 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
-import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
+import { brokerAdvice } from "../../src/broker/broker.js";
 import { dockerRunLine, pathsModeOf, planBrokerFolder } from "../../src/broker/conf.js";
 import { resolveConfig } from "../../src/config/config.js";
 
 const hasMosquitto = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients");
 
 /** A project with a store made by the real CLI. */
-function project(host = "win10.local"): string {
-  const dir = tmpProject("esp-certs-broker-");
+function project(host = "win10.local", prefix = "esp-certs-broker-"): string {
+  const dir = tmpProject(prefix);
   writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = ${host}\n`);
   const r = runCli(["generate"], { cwd: dir });
   expect(r.status, r.stderr).toBe(0);
@@ -70,13 +72,34 @@ describe("esp-certs broker", () => {
     expect(statSync(conf).mtimeMs).toBe(before);
   });
 
-  it("follows a re-issued broker certificate", () => {
+  it("is kept in step by generate: a re-issued broker certificate, and a new CA", () => {
     const dir = project();
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
+    const inStep = () => {
+      for (const f of ["ca.crt.pem", "server.crt.pem", "server.key.pem"]) {
+        expect(readFileSync(path.join(dir, "broker/certs", f)), f).toEqual(readFileSync(path.join(dir, "certs", f)));
+      }
+    };
     writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
-    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
-    runCli(["broker"], { cwd: dir });
-    expect(readFileSync(path.join(dir, "broker/certs/server.crt.pem"))).toEqual(readFileSync(path.join(dir, "certs/server.crt.pem")));
+    const reissued = runCli(["generate"], { cwd: dir });
+    expect(reissued.status, reissued.stderr).toBe(0);
+    expect(reissued.stdout).toMatch(/Restart the broker/);
+    inStep();
+    const newCa = runCli(["generate", "--new-ca"], { cwd: dir });
+    expect(newCa.status, newCa.stderr).toBe(0);
+    inStep();
+  });
+
+  it("leaves a broker/ folder with the user's own mosquitto.conf alone, and generate still works", () => {
+    const dir = project();
+    const conf = path.join(dir, "broker/mosquitto.conf");
+    mkdirSync(path.dirname(conf));
+    writeFileSync(conf, "listener 1883\n");
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    const r = runCli(["generate"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(conf, "utf8")).toBe("listener 1883\n");
+    expect(existsSync(path.join(dir, "broker/certs"))).toBe(false);
   });
 
   it("remembers --paths local for the next run, and drops its docker-compose.yml", () => {
@@ -86,6 +109,8 @@ describe("esp-certs broker", () => {
     expect(r.status, r.stderr).toBe(0);
     const conf = () => readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8");
     expect(conf()).toContain(`cafile ${path.join(dir, "broker", "certs", "ca.crt.pem")}`);
+    // Started as root (a service), mosquitto switches to this user, who can read the 0600 key.
+    expect(conf()).toMatch(new RegExp(`^user ${userInfo().username}$`, "m"));
     expect(existsSync(path.join(dir, "broker/docker-compose.yml"))).toBe(false);
     expect(runCli(["broker"], { cwd: dir }).stdout).toMatch(/up to date/);
     expect(pathsModeOf(conf())).toBe("local");
@@ -118,6 +143,17 @@ describe("esp-certs broker", () => {
   });
 });
 
+describe("what to do after an update", () => {
+  const advice = (changed: string[]) => brokerAdvice({ dir: "/p/broker", mode: "docker", created: false, changed }, 8884).join("\n");
+  it("restarts the container for new certificates, and recreates it for a new port", () => {
+    expect(advice(["certs/server.crt.pem"])).toMatch(/docker restart mosquitto/);
+    const recreate = advice(["mosquitto.conf", "docker-compose.yml"]);
+    expect(recreate).not.toMatch(/docker restart/);
+    expect(recreate).toMatch(/docker compose up -d --force-recreate/);
+    expect(recreate).toMatch(/docker rm -f mosquitto, then docker run .*-p 8884:8884/);
+  });
+});
+
 describe("the Docker files for a non-root user", () => {
   it("run the container as that user, so it reads the 0600 key and leaves the folder's owner alone", async () => {
     const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\nmqtt_port = 8884\n");
@@ -129,6 +165,18 @@ describe("the Docker files for a non-root user", () => {
     expect(String(files.find((f) => f.path.endsWith("mosquitto.conf"))!.content)).toMatch(/^listener 8884$/m);
     expect(files.find((f) => f.path.endsWith("server.key.pem"))!.mode).toBe(0o600);
     expect(dockerRunLine("/p/broker", 8884, "1000:1000")).toContain("-p 8884:8884 --user 1000:1000 ");
+    // Not "user" in docker mode: inside the image that name means nothing.
+    expect(String(files.find((f) => f.path.endsWith("mosquitto.conf"))!.content)).not.toMatch(/^user /m);
+  });
+
+  it("join the workshop's network mqtt as it is: compose refuses a same-named network it did not create", async () => {
+    // `docker network create mqtt` (the workshop, and our own advice) makes a network without
+    // compose's labels; compose then stops with "network mqtt was found but has incorrect label".
+    const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
+    const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key") };
+    const files = await planBrokerFolder({ config, dir: "/p/broker", mode: "docker", store });
+    const compose = String(files.find((f) => f.path.endsWith("docker-compose.yml"))!.content);
+    expect(compose).toMatch(/^networks:\n {2}mqtt:\n {4}name: mqtt\n {4}external: true\n/m);
   });
 });
 
@@ -163,5 +211,33 @@ describe.skipIf(!hasMosquitto)("a real mosquitto from the generated config", () 
     const other = project();
     const r = pub("--cert", path.join(other, "certs/clients/dev02.crt.pem"), "--key", path.join(other, "certs/clients/dev02.key.pem"));
     expect(r.status).not.toBe(0);
+  });
+});
+
+describe.skipIf(!hasMosquitto)("the local mosquitto.conf, as written", () => {
+  it("runs as is (only its port moved), even started as root like a service, from a path with spaces and quotes", async () => {
+    // Started as root, mosquitto switches users: the 0600 broker key must stay readable.
+    const dir = project("localhost", "esp-certs O'Brien & Co-");
+    expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
+    const port = await freePort();
+    const conf = path.join(dir, "broker", "run.conf");
+    writeFileSync(conf, readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8").replace(/^listener \d+$/m, `listener ${port} 127.0.0.1`));
+    const child = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
+    try {
+      let r = pub(port);
+      for (let i = 0; i < 40 && r.status !== 0 && child.exitCode === null; i++) {
+        await new Promise((ok) => setTimeout(ok, 100));
+        r = pub(port);
+      }
+      const log = () => (existsSync(path.join(dir, "broker/log/mosquitto.log")) ? readFileSync(path.join(dir, "broker/log/mosquitto.log"), "utf8") : "");
+      expect(r.status, `${r.stderr}\n${log()}`).toBe(0);
+    } finally {
+      child.kill();
+    }
+
+    function pub(p: number) {
+      const c = path.join(dir, "certs");
+      return spawnSync("mosquitto_pub", ["-h", "localhost", "-p", String(p), "--cafile", path.join(c, "ca.crt.pem"), "--cert", path.join(c, "clients/dev02.crt.pem"), "--key", path.join(c, "clients/dev02.key.pem"), "-i", "dev02", "-t", "dev01/x", "-m", "hi"], { encoding: "utf8", timeout: 5000 });
+    }
   });
 });

@@ -1,10 +1,10 @@
-import { writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
 import { loadConfig } from "../../src/config/config.js";
 import { writeHeader } from "../../src/render/header.js";
-import { checkExpiry, checkHeader, headerBytes, headerDefine, type CheckResult } from "../../src/doctor/checks.js";
+import { checkBrokerFolder, checkExpiry, checkHeader, headerBytes, headerDefine, type CheckResult } from "../../src/doctor/checks.js";
 import { loadContext, parseAddress, type DoctorContext } from "../../src/doctor/context.js";
 import { diagnose } from "../../src/doctor/diagnoses.js";
 import { connectPacket } from "../../src/doctor/probe.js";
@@ -25,6 +25,7 @@ describe("diagnoses of a failed live connection", () => {
     ["ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", /^client certificate rejected/],
     ["ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", /^client certificate rejected/],
     ["ECONNRESET", /closed the connection/],
+    ["ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION", /refuses TLS 1\.2/],
   ];
   it.each(cases)("%s", (code, cause) => {
     const d = diagnose(fail(code), "127.0.0.1:8883", "win10.local");
@@ -95,5 +96,29 @@ describe("offline checks on a real store", () => {
     const swapped = text.replace(/(esp_certs_client_cert_der\s*\[\s*\][^=]*=\s*\{)[^}]*\}/, `$1 ${bytes} }`);
     expect(levels(with_(swapped))).toMatch(/^problem .*older certificate of dev01/m);
     expect(with_(undefined as unknown as string)[0].level).toBe("warning");
+  });
+});
+
+describe("the broker folder check", () => {
+  it("reports a file it cannot read (a container gave the folder to its own user) instead of crashing", async () => {
+    const dir = tmpProject("esp-certs-doctor-");
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
+    // Unreadable even to root, like a 0600 key owned by uid 1883 is to the user.
+    const key = path.join(dir, "broker/certs/server.key.pem");
+    rmSync(key);
+    mkdirSync(key);
+    const ctx = await loadContext(loadConfig(dir), {});
+    expect(checkBrokerFolder(ctx)).toEqual([expect.objectContaining({ level: "problem", text: expect.stringMatching(/certs\/server\.key\.pem \(cannot read it: EISDIR\)/) })]);
+  });
+
+  it("says nothing about the folder while the store lacks what it copies", async () => {
+    const dir = tmpProject("esp-certs-doctor-");
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
+    rmSync(path.join(dir, "certs/server.crt.pem"));
+    expect(checkBrokerFolder(await loadContext(loadConfig(dir), {}))).toEqual([]);
   });
 });

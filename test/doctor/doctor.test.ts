@@ -148,6 +148,18 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     expect(line(r, "problem", "dns")).toMatch(/nobroker\.invalid does not resolve/);
   });
 
+  it("a broker that speaks only TLS 1.3, which the ESP8266's BearSSL cannot", async () => {
+    const conf = readFileSync(path.join(base, "live/mosquitto.conf"), "utf8").replace(/^(listener .*)$/m, "$1\ntls_version tlsv1.3");
+    const strict = await startMosquitto({ config: conf });
+    try {
+      const r = await runCliAsync(["doctor", "--broker-address", `127.0.0.1:${strict.port}`], { cwd: base });
+      expect(r.status, r.stdout).toBe(1);
+      expect(line(r, "problem", "tls")).toMatch(/TLS 1\.2/);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it("a broker that is not there: refused", async () => {
     const r = await runCliAsync(["doctor", "--broker-address", `127.0.0.1:${await freePort()}`], { cwd: base });
     expect(r.status).toBe(1);
@@ -160,6 +172,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     const r = await doctor(dir);
     expect(r.status).toBe(1);
     expect(line(r, "problem", "store")).toMatch(/ca\.crt\.pem is missing/);
+    expect(line(r, "ok", "broker")).toBeUndefined();
   });
 
   it("rejects a malformed --broker-address (exit 2)", async () => {

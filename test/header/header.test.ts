@@ -72,6 +72,19 @@ describe("esp-certs header", () => {
     expect(readFileSync(out, "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
   });
 
+  it("writes into a folder given as --out (an include directory)", () => {
+    const r = runCli(["header", "--out", work], { cwd: project });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(work, "esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev01"');
+  });
+
+  it("accepts an IPv6 address as host with --allow-ip, however node:crypto spells it in the certificate", () => {
+    // node:crypto prints the SAN as "IP Address:FE80:0:0:0:0:0:0:1".
+    const dir = generatedProject(INI("allow_ip = true\n").replace("win10.local", "fe80::1"));
+    const text = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+    expect(text).toContain('#define ESP_CERTS_MQTT_HOST "fe80::1"');
+  });
+
   describe("refuses with exit 2 and writes nothing", () => {
     const refused = (dir: string, args: string[], why: RegExp) => {
       const out = path.join(dir, "refused.h");

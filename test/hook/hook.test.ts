@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliPath, repoRoot, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { cliPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
 
@@ -56,15 +56,35 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
   it("re-issues the broker certificate when its names change, and moves the header's clock floor to it", () => {
     const dir = project();
     expect(build(dir).status).toBe(0);
+    expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     writeFileSync(path.join(dir, "platformio.ini"), INI("server_names = localhost, mosquitto, broker.lan\n"));
     const r = build(dir);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[esp_certs\] changed since the certificates were issued: generating/);
     expect(r.stdout).toMatch(/reissued +broker certificate/);
+    // The broker folder follows, and the build log says the broker must load it.
+    expect(readFileSync(path.join(dir, "broker", "certs", "server.crt.pem"))).toEqual(readFileSync(path.join(dir, "certs", "server.crt.pem")));
+    expect(r.stdout).toMatch(/esp-certs: updated broker \(certs\/server\.crt\.pem.*\n.*Restart the broker/);
     // The device checks the broker's certificate against its clock: the floor must not be older than it.
     const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
     const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
     expect(header).toContain(`#define ESP_CERTS_GENERATED_AT ${manifest.server.issuedAt} `);
+    expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
+  it("keeps the broker folder in step when mqtt_port changes, as it does the header", () => {
+    const dir = project();
+    expect(build(dir).status).toBe(0);
+    expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
+    writeFileSync(path.join(dir, "platformio.ini"), INI("mqtt_port = 8884\n"));
+    const r = build(dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
+    // The device now dials 8884: a broker still listening on 8883 would never see it.
+    expect(readFileSync(path.join(dir, "broker", "mosquitto.conf"), "utf8")).toMatch(/^listener 8884$/m);
+    expect(readFileSync(path.join(dir, "broker", "docker-compose.yml"), "utf8")).toContain('"8884:8884"');
+    // `docker restart` would keep the container's old port mapping.
+    expect(r.stdout).toMatch(/Recreate the broker's container[\s\S]*docker compose up -d --force-recreate/);
     expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
   });
 
@@ -106,6 +126,21 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
     symlinkSync(cliPath, path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
     const r = build(dir, { script });
     expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
+  });
+
+  it("runs a global install's bundle with node, not through its shim (esp-certs.cmd on Windows)", () => {
+    const dir = project();
+    const script = path.join(dir, "esp_certs_hook.py");
+    copyFileSync(hookScript, script);
+    // npm's Windows layout: <prefix>/esp-certs(.cmd) beside <prefix>/node_modules/esp-certs.
+    const prefix = path.join(dir, "npm prefix");
+    mkdirSync(path.join(prefix, "node_modules", "esp-certs", "dist"), { recursive: true });
+    symlinkSync(cliPath, path.join(prefix, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    writeFileSync(path.join(prefix, "esp-certs"), "#!/bin/sh\necho the shim ran >&2\nexit 9\n", { mode: 0o755 });
+    const r = build(dir, { script, env: { PATH: `${prefix}:${nodeDir}:/usr/bin:/bin` } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/the shim ran/);
     expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -95,6 +95,23 @@ describe("esp-certs nodered", () => {
     const flow: Node[] = JSON.parse(readFileSync(path.join(dir, "flows/dash.json"), "utf8"));
     expect(one(flow, "tls-config")).toMatchObject({ cert: "/data/esp-certs/clients/dash.crt.pem", ca: "/data/esp-certs/ca.crt.pem", servername: "mosquitto" });
     expect(one(flow, "mqtt-broker")).toMatchObject({ broker: "mosquitto", clientid: "dash" });
+  });
+
+  it("takes a --host of server_ips however it is spelled, and sends no IP address as TLS server name", () => {
+    const dir = project("[esp_certs]\nmqtt_host = win10.local\nserver_ips = ::1\n");
+    const r = runCli(["nodered", "--host", "0:0:0:0:0:0:0:1"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(one(readFlow(dir), "mqtt-broker")).toMatchObject({ broker: "0:0:0:0:0:0:0:1" });
+    // Node warns (DEP0123) and will ignore an address as SNI; Node-RED omits an empty one.
+    expect(one(readFlow(dir), "tls-config")).toMatchObject({ servername: "" });
+  });
+
+  it("writes into a folder given as --out", () => {
+    const dir = project();
+    mkdirSync(path.join(dir, "flows"));
+    const r = runCli(["nodered", "--out", "flows"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(one(JSON.parse(readFileSync(path.join(dir, "flows", "nodered-flow.json"), "utf8")), "tls-config").servername).toBe("win10.local");
   });
 
   it("refuses a host the broker certificate does not name, and a lone client shared with the device (exit 2)", () => {
