@@ -5,7 +5,7 @@ import { findSection, parseIni, setKeys } from "./config/ini.js";
 import { installIntoProject } from "./platformio/project.js";
 import { ExitCode } from "./errors.js";
 import { writeIfChanged } from "./fs/atomic.js";
-import { writeBrokerFolder } from "./broker/broker.js";
+import { brokerDir, brokerFolderExists, writeBrokerFolder } from "./broker/broker.js";
 import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
 import { info } from "./ui.js";
 
@@ -67,7 +67,12 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,
   });
-  report.broker ??= { ...(await writeBrokerFolder(config)), port: config.mqttPort };
+  if (existsSync(path.join(brokerDir(config), "mosquitto.conf")) && !brokerFolderExists(config)) {
+    // The user's own broker setup: left alone, as generate leaves it.
+    report.warnings.push(`${path.relative(config.projectDir, brokerDir(config))}/mosquitto.conf is your own: left as it is. "esp-certs broker --out DIR" writes esp-certs' broker folder elsewhere.`);
+  } else {
+    report.broker ??= { ...(await writeBrokerFolder(config)), port: config.mqttPort };
+  }
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
     info("Next: the Node-RED flow with  esp-certs nodered ; build and flash with  esp-certs flash --port <port>");

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
-import { findSection, listValue, parseIni } from "./ini.js";
+import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
   checkCountry,
@@ -125,7 +125,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   const environments = sections
     .filter((s) => s.name.startsWith("env:"))
-    .map((s) => ({ name: s.name.slice(4), client: s.values.get("custom_esp_certs_client") || undefined }));
+    .map((s) => ({ name: s.name.slice(4), client: envOption(sections, s, "custom_esp_certs_client") || undefined }));
   for (const env of environments) {
     if (env.client !== undefined && !clients.includes(env.client)) {
       throw new EspCertsError(
@@ -177,6 +177,23 @@ export function clientForEnv(config: Config, envName?: string): string {
     );
   }
   return env?.client ?? config.clients[0];
+}
+
+/**
+ * An environment's option as PlatformIO resolves it: its own value, else the sections it
+ * `extends` (in order), else the common [env] section.
+ */
+function envOption(sections: IniSection[], env: IniSection, key: string, seen = new Set<string>()): string | undefined {
+  if (seen.has(env.name)) return undefined;
+  seen.add(env.name);
+  const own = env.values.get(key);
+  if (own !== undefined) return own;
+  for (const name of listValue(env.values.get("extends")) ?? []) {
+    const base = findSection(sections, name);
+    const value = base && envOption(sections, base, key, seen);
+    if (value !== undefined) return value;
+  }
+  return env.name === "env" ? undefined : findSection(sections, "env")?.values.get(key);
 }
 
 function checkKeyType(value: string, key: string): KeyType {

@@ -54,7 +54,7 @@ export function checkMqttHost(host: string, allowIp: boolean, warnings: string[]
       );
     }
     warnings.push(`mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`);
-    return host;
+    return canonicalIp(host);
   }
   return checkDnsName(host, "mqtt_host");
 }

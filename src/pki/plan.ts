@@ -27,6 +27,8 @@ export interface LeafWanted {
   keyType: KeyType;
   /** Force a new key of `keyType` (`--rekey`, or a broker whose key_type changed). */
   rekey: boolean;
+  /** What a certificate issued now could get: for the renewal rule. */
+  renewal: { certDays: number; caNotAfter: Date };
 }
 
 export const RENEW_WITHIN_DAYS = 30;
@@ -64,8 +66,21 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
     if (!sameSet(have.dns, wanted.dns) || !sameSet(have.ips, wanted.ips ?? [])) return issue("its names changed", false);
   }
   const expires = new Date(state.cert.validTo);
-  if (expires.getTime() - now.getTime() < RENEW_WITHIN_DAYS * DAY_MS) {
+  if (renewalDue(expires, now, wanted.renewal.certDays, wanted.renewal.caNotAfter)) {
     return issue(`it expires ${expires.toISOString().slice(0, 10)}`, false);
   }
   return { action: "keep" };
+}
+
+/**
+ * Whether a certificate ending at `notAfter` should be renewed now: it is within the renewal
+ * window (30 days, or half of cert_days when that is shorter), and a new one would really
+ * end later. Without the second rule a certificate cut to its CA's end, or a short
+ * cert_days, would be re-issued on every run, and every build would want the CA passphrase.
+ */
+export function renewalDue(notAfter: Date, now: Date, certDays: number, caNotAfter: Date): boolean {
+  const window = Math.min(RENEW_WITHIN_DAYS, certDays / 2) * DAY_MS;
+  if (notAfter.getTime() - now.getTime() >= window) return false;
+  const renewed = Math.min(now.getTime() + certDays * DAY_MS, caNotAfter.getTime());
+  return renewed > notAfter.getTime() + DAY_MS;
 }

@@ -11,7 +11,7 @@ import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
-import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
+import { renewalDue } from "../pki/plan.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
@@ -96,7 +96,7 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
   for (const [name, leaf] of Object.entries(leaves)) {
     if (leaf === undefined) return `${name} is not in the manifest`;
     if (leaf.caSha256 !== manifest.ca.sha256) return `${name} was issued by another CA`;
-    if (Date.parse(leaf.notAfter) - now.getTime() < RENEW_WITHIN_DAYS * 86_400_000) return `${name} expires ${leaf.notAfter.slice(0, 10)}`;
+    if (renewalDue(new Date(leaf.notAfter), now, config.certDays, new Date(manifest.ca.notAfter))) return `${name} expires ${leaf.notAfter.slice(0, 10)}`;
   }
   return undefined;
 }

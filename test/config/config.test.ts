@@ -49,6 +49,17 @@ describe("configuration (SPEC §3)", () => {
     expect(clientForEnv(c)).toBe("dev02");
   });
 
+  it("resolves custom_esp_certs_client as PlatformIO does: own, then extends, then [env]", () => {
+    const c = resolve(
+      "[env]\ncustom_esp_certs_client = dev02\n\n[base]\ncustom_esp_certs_client = dev03\n\n[env:a]\nboard = x\n\n[env:b]\nextends = base\n\n[env:c]\ncustom_esp_certs_client = dev01\nextends = base\n\n[esp_certs]\nmqtt_host = w.local\nclients = dev01, dev02, dev03\n",
+    );
+    expect(c.environments).toEqual([
+      { name: "a", client: "dev02" },
+      { name: "b", client: "dev03" },
+      { name: "c", client: "dev01" },
+    ]);
+  });
+
   it("lets flags override the file for one run", () => {
     const c = resolve("[esp_certs]\nmqtt_host = a.local\n", { host: "b.local", clients: ["x1"] });
     expect(c.mqttHost).toBe("b.local");

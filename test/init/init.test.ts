@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { headerForProject } from "../../src/init.js";
@@ -45,6 +45,17 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toContain("[esp_certs]\nmqtt_host = win10.local\nclients = board1, nodered\n");
     expect(existsSync(path.join(dir, "certs/clients/nodered.crt.pem"))).toBe(true);
+  });
+
+  it("leaves a broker/ folder with the user's own mosquitto.conf alone, and says so", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    mkdirSync(path.join(dir, "broker"));
+    writeFileSync(path.join(dir, "broker/mosquitto.conf"), "listener 1883\n");
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/mosquitto\.conf is your own: left as it is/);
+    expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toBe("listener 1883\n");
   });
 
   it("refuses a bad host before writing anything", () => {

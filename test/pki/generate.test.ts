@@ -119,6 +119,14 @@ describe("generate: the store of SPEC §4", () => {
     expect(changedFiles(before, snapshot(dir))).toEqual([]);
   });
 
+  it("keeps a broker certificate for an IPv6 mqtt_host however it is spelled (--allow-ip)", () => {
+    const dir = project("[esp_certs]\nmqtt_host = FE80:0::1\nallow_ip = true\n");
+    generate(dir);
+    const before = snapshot(dir);
+    generate(dir);
+    expect(changedFiles(before, snapshot(dir))).toEqual([]);
+  });
+
   it("issues only the new client when a client is added", () => {
     const dir = project();
     generate(dir);
@@ -262,6 +270,17 @@ describe("generate: bad input exits 2, says what and how, writes nothing", () =>
     const key = path.join(dir2, "certs/clients/dev02.key.pem");
     writeFileSync(key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", { mode: 0o600 });
     refused(dir2, [], /dev02\.key\.pem[\s\S]*not a valid private key/);
+  });
+
+  it("a CA near its end, or a short cert_days, does not re-issue on every run", () => {
+    for (const ini of ["ca_days = 20\n", "cert_days = 10\n"]) {
+      const dir = project(`[esp_certs]\nmqtt_host = win10.local\n${ini}`);
+      generate(dir);
+      const before = snapshot(dir);
+      const again = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+      expect(again.status, again.stderr).toBe(0);
+      expect(changedFiles(before, snapshot(dir))).toEqual([]);
+    }
   });
 
   it("cert_days beyond the CA's remaining life is clamped to the CA, with a warning", () => {

@@ -2,7 +2,7 @@ import { webcrypto, X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { issueCa, issueLeaf, newSerial, type IssueDeps } from "../../src/pki/issue.js";
 import { generateKey } from "../../src/pki/keys.js";
-import { BACKDATE_MS, planLeaf, type LeafWanted } from "../../src/pki/plan.js";
+import { BACKDATE_MS, planLeaf, renewalDue, type LeafWanted } from "../../src/pki/plan.js";
 
 const subject = { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" };
 const crypto = webcrypto as unknown as Crypto;
@@ -59,7 +59,8 @@ describe("issuing with injected clock and randomness", () => {
 
 describe("re-issue rules (planLeaf)", () => {
   const now = new Date("2026-06-01T00:00:00Z");
-  const wanted: LeafWanted = { dns: ["win10.local", "localhost"], ips: [], keyType: "rsa2048", rekey: true };
+  const renewal = { certDays: 825, caNotAfter: new Date("2036-01-01T00:00:00Z") };
+  const wanted: LeafWanted = { dns: ["win10.local", "localhost"], ips: [], keyType: "rsa2048", rekey: true, renewal };
   let server: X509Certificate;
   const signedBy = (ok: boolean) => () => ok;
 
@@ -88,5 +89,27 @@ describe("re-issue rules (planLeaf)", () => {
     expect(planLeaf(ok, wanted, signedBy(true), earlier)).toEqual({ action: "keep" });
     expect(planLeaf(ok, { ...wanted, keyType: "ec-p256", rekey: false }, signedBy(true), now)).toEqual({ action: "keep" });
     expect(planLeaf(ok, { ...wanted, keyType: "ec-p256", rekey: true }, signedBy(true), now)).toMatchObject({ newKey: true, keyType: "ec-p256" });
+  });
+});
+
+describe("renewal (renewalDue)", () => {
+  const day = 86_400_000;
+  const now = new Date("2026-06-01T00:00:00Z");
+  const at = (days: number) => new Date(now.getTime() + days * day);
+
+  it("renews within 30 days of the end, when a new certificate would end later", () => {
+    expect(renewalDue(at(29), now, 825, at(3000))).toBe(true);
+    expect(renewalDue(at(31), now, 825, at(3000))).toBe(false);
+    expect(renewalDue(at(-5), now, 825, at(3000))).toBe(true);
+  });
+
+  // Regression: these were re-issued on every run, so every build asked for the CA passphrase.
+  it("does not renew a certificate already cut to its CA's end", () => {
+    expect(renewalDue(at(20), now, 825, at(20))).toBe(false);
+  });
+
+  it("renews a short cert_days in the last half of its life, not on every run", () => {
+    expect(renewalDue(at(9), now, 10, at(3000))).toBe(false);
+    expect(renewalDue(at(4), now, 10, at(3000))).toBe(true);
   });
 });
