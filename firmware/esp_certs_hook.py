@@ -12,7 +12,8 @@ import sys
 
 Import("env")  # noqa: F821  (SCons provides Import)
 
-INSTALL = "npm install --save-dev esp-certs"
+# Until esp-certs is on the npm registry, a project installs it from a built clone.
+INSTALL = "in %s run \"npm install --save-dev PATH/TO/esp-certs\" (a clone, after npm run build), or run \"npm link\" in the clone"
 
 
 def _script_dir():
@@ -62,10 +63,10 @@ def main(env):
     if cli is None:
         if shutil.which("node") is None:
             _fail(env, "cannot run the pre-build step: Node.js is not installed (or not on PATH).",
-                  "Install Node.js 20 or later from https://nodejs.org, then run \"%s\" in %s." % (INSTALL, project_dir))
+                  "Install Node.js 20 or later from https://nodejs.org, then %s." % (INSTALL % project_dir))
         _fail(env, "cannot run the pre-build step: esp-certs is not installed.",
               "Looked for: %s." % "; ".join(looked),
-              "Run \"%s\" in %s." % (INSTALL, project_dir))
+              "Install it: %s." % (INSTALL % project_dir))
     args = cli + ["--project-dir", project_dir, "hook", "--env", pioenv]
     if client:
         args += ["--client", client]
