@@ -4,7 +4,7 @@
 // in the form the PlatformIO script runs it does not even come here: see main.ts.)
 import { Command, CommanderError, Option } from "commander";
 import { KEY_TYPES } from "./config/config.js";
-import { EspCertsError, ExitCode } from "./errors.js";
+import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
 import { printError } from "./ui.js";
 
 const program = new Command("esp-certs")
@@ -206,11 +206,10 @@ export async function run(argv: string[]): Promise<number> {
       // Help and version exit 0; anything else commander rejects is a usage error.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    if (err instanceof EspCertsError) {
-      printError(err);
-      return err.exitCode;
-    }
-    throw err;
+    const failure = err instanceof EspCertsError ? err : fromSystemError(err);
+    if (failure === undefined) throw err;
+    printError(failure);
+    return failure.exitCode;
   }
 }
 

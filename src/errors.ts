@@ -28,3 +28,34 @@ export class EspCertsError extends Error {
     this.name = "EspCertsError";
   }
 }
+
+const SYSTEM_WHY: Record<string, [why: string, fix: string]> = {
+  EACCES: ["permission denied", "Check the owner and permissions of that path, or run esp-certs as its owner."],
+  EPERM: ["the operation is not permitted", "Check the owner and permissions of that path; on Windows, that no other program holds it."],
+  EROFS: ["the file system is read-only", "Run esp-certs in a project on a writable disk."],
+  ENOSPC: ["the disk is full", "Free some space and run it again."],
+  ENOTDIR: ["a part of that path is a file, not a folder", "Move that file away, or set another cert_dir / header in [esp_certs]."],
+  EISDIR: ["it is a folder, not a file", "Move that folder away, or name another path."],
+  EBUSY: ["another program has it open", "Close that program (an editor, a broker, an antivirus scan) and run it again."],
+};
+const SYSCALL_VERB: Record<string, string> = {
+  open: "open",
+  mkdir: "create the folder",
+  scandir: "read the folder",
+  rename: "move a file to",
+  chmod: "set the permissions of",
+  unlink: "remove",
+  write: "write",
+};
+
+/**
+ * A file system error (permission, read-only disk, a file where a folder belongs) as the
+ * one user-facing error, naming the path; undefined for anything else, which is a bug.
+ */
+export function fromSystemError(err: unknown): EspCertsError | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const known = typeof e?.code === "string" ? SYSTEM_WHY[e.code] : undefined;
+  if (known === undefined || typeof e.path !== "string") return undefined;
+  const verb = SYSCALL_VERB[e.syscall ?? ""] ?? "use";
+  return new EspCertsError(`Cannot ${verb} ${e.path}`, known[0], known[1]);
+}

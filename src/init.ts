@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DEFAULTS, loadConfig, platformioIniPath, resolveConfig, type ConfigOverrides } from "./config/config.js";
-import { findSection, parseIni, setKeys } from "./config/ini.js";
+import { DEFAULTS, loadConfig, ownSettings, platformioIniPath, resolveConfig, type ConfigOverrides } from "./config/config.js";
+import { findSection, listValue, parseIni, setKeys } from "./config/ini.js";
 import { installIntoProject } from "./platformio/project.js";
 import { ExitCode } from "./errors.js";
 import { writeIfChanged } from "./fs/atomic.js";
@@ -27,10 +27,20 @@ export function writeProjectSettings(projectDir: string, overrides: ConfigOverri
   if (overrides.clientKeyType) entries.push(["client_key_type", wanted.clientKeyType]);
   const header = headerForProject(before);
   if (header !== undefined) entries.push(["header", header]);
-  const after = setKeys(before, "esp_certs", entries);
+  // A line that already says this keeps its comment and its ${...} references.
+  const current = ownSettings(parseIni(before));
+  const changes = entries.filter(([key, value]) => !sameSetting(key, current.get(key), value));
+  const after = setKeys(before, "esp_certs", changes);
   // What the hook will read must be valid on its own too.
   resolveConfig(projectDir, after, { allowIp: overrides.allowIp });
   return writeIfChanged(file, after.endsWith("\n") ? after : `${after}\n`);
+}
+
+function sameSetting(key: string, current: string | undefined, wanted: string): boolean {
+  if (current === undefined) return false;
+  const norm = (v: string) =>
+    key === "allow_ip" ? String(/^(true|yes|1)$/i.test(v)) : key === "mqtt_host" ? v.toLowerCase() : (listValue(v) ?? []).join(", ");
+  return norm(current) === norm(wanted);
 }
 
 /**

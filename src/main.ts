@@ -1,7 +1,7 @@
 // The bin entry. `esp-certs hook` runs before every `pio run`; in the one form the
 // PlatformIO script passes, it is read here, so that a build with nothing to do loads
 // neither commander nor any other command's code. Everything else goes to cli.ts.
-import { EspCertsError } from "./errors.js";
+import { EspCertsError, fromSystemError } from "./errors.js";
 import { hookArgv, hookCommand } from "./platformio/hook.js";
 import { printError } from "./ui.js";
 
@@ -17,9 +17,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await hookCommand(hook);
   } catch (err) {
-    if (!(err instanceof EspCertsError)) throw err;
-    printError(err);
-    return err.exitCode;
+    const failure = err instanceof EspCertsError ? err : fromSystemError(err);
+    if (failure === undefined) throw err;
+    printError(failure);
+    return failure.exitCode;
   }
 }
 

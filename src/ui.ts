@@ -1,3 +1,5 @@
+import { EspCertsError } from "./errors.js";
+
 /**
  * Terminal output. Colour only on a terminal and never with NO_COLOR (no-color.org);
  * everything goes through these so that --json runs print nothing else on stdout.
@@ -8,13 +10,17 @@ const useColour = (stream: NodeJS.WriteStream): boolean =>
 const paint = (code: string, stream: NodeJS.WriteStream) => (s: string) =>
   useColour(stream) ? `\x1b[${code}m${s}\x1b[0m` : s;
 
+/** For text that goes to stdout (info): coloured only when stdout is a terminal. */
 export const colour = {
   green: paint("32", process.stdout),
-  yellow: paint("33", process.stderr),
-  red: paint("31", process.stderr),
+  yellow: paint("33", process.stdout),
+  red: paint("31", process.stdout),
   dim: paint("2", process.stdout),
   bold: paint("1", process.stdout),
 };
+
+// Warnings and errors go to stderr, so that terminal is the one that decides.
+const onStderr = { yellow: paint("33", process.stderr), red: paint("31", process.stderr) };
 
 /** A line of normal output (stdout). */
 export function info(line: string): void {
@@ -23,12 +29,12 @@ export function info(line: string): void {
 
 /** A warning: stderr, so that --json output stays parseable. */
 export function warn(line: string): void {
-  process.stderr.write(`${colour.yellow("warning:")} ${line}\n`);
+  process.stderr.write(`${onStderr.yellow("warning:")} ${line}\n`);
 }
 
 /** The one user-facing error as the CLI prints it: `esp-certs: <what>: <why>`, then the fix. */
 export function printError(err: { what: string; why: string; fix?: string }): void {
-  process.stderr.write(`${colour.red("esp-certs:")} ${err.what}: ${err.why}\n`);
+  process.stderr.write(`${onStderr.red("esp-certs:")} ${err.what}: ${err.why}\n`);
   if (err.fix) process.stderr.write(`  ${err.fix}\n`);
 }
 
@@ -43,12 +49,24 @@ export async function askHidden(question: string): Promise<string> {
   process.stderr.write(question);
   // readline echoes through _writeToOutput; silence it while the answer is typed.
   (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    let answered = false;
     rl.question("", (answer) => {
+      answered = true;
       rl.close();
       process.stderr.write("\n");
       resolve(answer);
     });
+    // Ctrl+C or Ctrl+D: without these the run ended quietly with exit 0, as if it had succeeded.
+    const stop = (why: string) => () => {
+      if (answered) return;
+      answered = true;
+      rl.close();
+      process.stderr.write("\n");
+      reject(new EspCertsError("Cannot read the CA key passphrase", why, "Run the command again, or set ESP_CERTS_CA_PASSPHRASE."));
+    };
+    rl.on("SIGINT", stop("interrupted (Ctrl+C)"));
+    rl.on("close", stop("no answer (the input ended)"));
   });
 }
 

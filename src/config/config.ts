@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
@@ -11,7 +11,7 @@ import {
   checkMqttHost,
   isIpAddress,
   checkPort,
-  suggestedHost,
+  defaultMqttHost,
 } from "./validate.js";
 
 export const KEY_TYPES = ["rsa2048", "ec-p256"] as const;
@@ -95,20 +95,27 @@ export function platformioIniPath(projectDir: string): string {
 
 export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}): Config {
   const dir = path.resolve(projectDir);
-  if (!existsSync(dir)) {
-    throw new EspCertsError(`Cannot open project ${dir}`, "the folder does not exist", "Check --project-dir.");
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EspCertsError(`Cannot open project ${dir}`, existsSync(dir) ? "it is a file, not a folder" : "the folder does not exist", "Check --project-dir.");
   }
   const iniPath = platformioIniPath(dir);
   const text = existsSync(iniPath) ? readFileSync(iniPath, "utf8") : "";
   return resolveConfig(dir, text, overrides);
 }
 
-/** Pure: the configuration from platformio.ini's text and the flags. */
-export function resolveConfig(projectDir: string, iniText: string, overrides: ConfigOverrides = {}): Config {
+/**
+ * The configuration from platformio.ini's text and the flags; `sysenv` is the environment
+ * that `${sysenv.NAME}` reads (PlatformIO's own, when the hook runs).
+ */
+export function resolveConfig(projectDir: string, iniText: string, overrides: ConfigOverrides = {}, sysenv: NodeJS.ProcessEnv = process.env): Config {
   const sections = parseIni(iniText);
   const own = findSection(sections, "esp_certs");
-  const raw = new Map<string, string>(own?.values ?? []);
+  const expand = (value: string) => expandValue(sections, value, sysenv);
+  const raw = ownSettings(sections, sysenv);
   const warnings: string[] = [];
+  if (iniText.startsWith("\uFEFF")) {
+    warnings.push('platformio.ini starts with a byte-order mark (Notepad\'s "UTF-8 with BOM"), which PlatformIO cannot read ("File contains no section headers"): save it as UTF-8 without BOM.');
+  }
   for (const key of raw.keys()) {
     if (!KNOWN_KEYS.has(key)) warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.`);
   }
@@ -118,14 +125,14 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   // allow_ip keeps `init --allow-ip` in force for the hook, which passes no flags.
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
-  const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || suggestedHost()), allowIp, warnings);
+  const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map(checkIp));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
 
   const environments = sections
     .filter((s) => s.name.startsWith("env:"))
-    .map((s) => ({ name: s.name.slice(4), client: envOption(sections, s, "custom_esp_certs_client") || undefined }));
+    .map((s) => ({ name: s.name.slice(4), client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined }));
   for (const env of environments) {
     if (env.client !== undefined && !clients.includes(env.client)) {
       throw new EspCertsError(
@@ -194,6 +201,34 @@ function envOption(sections: IniSection[], env: IniSection, key: string, seen = 
     if (value !== undefined) return value;
   }
   return env.name === "env" ? undefined : findSection(sections, "env")?.values.get(key);
+}
+
+/** The `[esp_certs]` values as written, with references expanded; empty without the section. */
+export function ownSettings(sections: IniSection[], sysenv: NodeJS.ProcessEnv = process.env): Map<string, string> {
+  const own = findSection(sections, "esp_certs");
+  return new Map([...(own?.values ?? [])].map(([k, v]) => [k, expandValue(sections, v, sysenv)]));
+}
+
+const REFERENCE = /\$\{([^.}()]+)\.([^}]+)\}/g;
+
+/**
+ * A value with `${sysenv.NAME}` and `${section.option}` replaced, as PlatformIO expands
+ * them: an unset variable is empty; an option of an `env:` section is looked up as the
+ * environment resolves it.
+ */
+function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = []): string {
+  return value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+    if (section === "sysenv") return sysenv[option] ?? "";
+    if (chain.includes(ref)) {
+      throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, "it refers to itself", "Write the value itself in one of the places.");
+    }
+    const base = findSection(sections, section);
+    const found = base && (section.startsWith("env:") ? envOption(sections, base, option) : base.values.get(option));
+    if (found === undefined) {
+      throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, `[${section}] has no ${option}`, `Set ${option} in [${section}], or write the value itself.`);
+    }
+    return expandValue(sections, found, sysenv, [...chain, ref]);
+  });
 }
 
 function checkKeyType(value: string, key: string): KeyType {

@@ -1,8 +1,12 @@
+import { EspCertsError } from "../errors.js";
+
 /**
- * The subset of Python's configparser that platformio.ini uses: `[section]`, `key = value`,
- * values continued on indented lines, `;`/`#` comment lines and ` ;` inline comments.
- * Parsing keeps line numbers so that edits can replace one section and leave every other
- * byte of the user's file as it was.
+ * The subset of Python's configparser that platformio.ini uses, read as PlatformIO reads it
+ * (`ConfigParser(inline_comment_prefixes=("#", ";"))`): `[section]`, `key = value` with
+ * keys in lower case, values continued on indented lines, `;`/`#` comment lines, and
+ * ` ;`/` #` inline comments. A section or a key given twice is refused, as configparser
+ * does. Parsing keeps line numbers so that edits can replace one section and leave every
+ * other byte of the user's file as it was.
  */
 export interface IniSection {
   name: string;
@@ -14,25 +18,39 @@ export interface IniSection {
 }
 
 const SECTION = /^\[([^\]]+)\]\s*(?:[;#].*)?$/;
-const ENTRY = /^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$/;
+const ENTRY = /^([^=:\s][^=:]*?)\s*[=:](.*)$/;
 
+/** A value without its inline comment: `;` or `#` after whitespace starts one. */
 function stripInlineComment(v: string): string {
-  return v.replace(/\s+;.*$/, "").trim();
+  return v.replace(/\s[;#].*$/, "").trim();
 }
 
+const duplicate = (what: string, first: number, again: number) =>
+  new EspCertsError(
+    "Cannot read platformio.ini",
+    `${what} (lines ${first + 1} and ${again + 1}); PlatformIO refuses such a file too`,
+    "Merge the two into one.",
+  );
+
 export function parseIni(text: string): IniSection[] {
-  const lines = text.split(/\r?\n/);
+  // Notepad's "UTF-8 with BOM": the mark is not part of the first line.
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const sections: IniSection[] = [];
   let current: IniSection | undefined;
   let lastKey: string | undefined;
+  let keyLines = new Map<string, number>();
   lines.forEach((raw, i) => {
     const line = raw.replace(/\s+$/, "");
     if (line === "" || /^\s*[;#]/.test(line)) return;
     const sec = SECTION.exec(line);
     if (sec) {
-      current = { name: sec[1].trim(), values: new Map(), startLine: i, endLine: i + 1 };
+      const name = sec[1].trim();
+      const before = sections.find((s) => s.name === name);
+      if (before) throw duplicate(`[${name}] appears twice`, before.startLine, i);
+      current = { name, values: new Map(), startLine: i, endLine: i + 1 };
       sections.push(current);
       lastKey = undefined;
+      keyLines = new Map();
       return;
     }
     if (!current) return;
@@ -45,7 +63,10 @@ export function parseIni(text: string): IniSection[] {
     }
     const entry = ENTRY.exec(line);
     if (entry) {
-      lastKey = entry[1].trim();
+      lastKey = entry[1].trim().toLowerCase();
+      const before = keyLines.get(lastKey);
+      if (before !== undefined) throw duplicate(`${lastKey} is set twice in [${current.name}]`, before, i);
+      keyLines.set(lastKey, i);
       current.values.set(lastKey, stripInlineComment(entry[2]));
     }
   });
@@ -96,7 +117,7 @@ export function setKeys(text: string, name: string, entries: [string, string][])
   const lines = text.split(/\r?\n/);
   const tail: string[] = [];
   for (const [key, value] of entries) {
-    const at = lines.findIndex((l, i) => i > section.startLine && i < section.endLine && ENTRY.exec(l)?.[1].trim() === key);
+    const at = lines.findIndex((l, i) => i > section.startLine && i < section.endLine && ENTRY.exec(l)?.[1].trim().toLowerCase() === key);
     if (at < 0) {
       tail.push(`${key} = ${value}`);
       continue;

@@ -74,6 +74,8 @@ export function canonicalIp(ip: string): string {
   return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
 }
 
+/** File names Windows reserves for devices, with any extension. */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkClientIds(ids: string[]): string[] {
@@ -87,6 +89,13 @@ export function checkClientIds(ids: string[]): string[] {
       throw new EspCertsError(
         `Cannot use client id "${id}"`,
         "a client id names its certificate files, so it may hold only letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit)",
+        'Choose an id such as "dev03".',
+      );
+    }
+    if (WINDOWS_DEVICE.test(id.split(".")[0])) {
+      throw new EspCertsError(
+        `Cannot use client id "${id}"`,
+        `Windows keeps the name ${id.split(".")[0].toUpperCase()} for a device, whatever follows the dot, so its certificate files could not be written there (COM3 would be the serial port)`,
         'Choose an id such as "dev03".',
       );
     }
@@ -125,6 +134,20 @@ export function checkPort(value: string): number {
 /** The workshop's rule: the machine's host name up to its first dot, plus ".local". */
 export function suggestedHost(hostname?: string): string {
   return `${defaultHostLabel(hostname)}.local`;
+}
+
+/** mqtt_host when none is set: suggestedHost, refused with words about the machine's name. */
+export function defaultMqttHost(hostname = osHostname()): string {
+  const host = suggestedHost(hostname);
+  const problem = dnsNameProblem(host);
+  if (problem) {
+    throw new EspCertsError(
+      `Cannot use this machine's name "${hostname.split(".")[0]}" as mqtt_host`,
+      `${host} is not a valid host name: ${problem}`,
+      'Set "mqtt_host = <the name devices dial>.local" in [esp_certs], e.g. with: esp-certs init --host broker.local',
+    );
+  }
+  return host;
 }
 
 function defaultHostLabel(hostname?: string): string {

@@ -69,7 +69,8 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   const now = deps.now();
   const warnings: string[] = [];
   const actions: StoreAction[] = [];
-  const used = new Set(readManifest(p.manifest)?.serials ?? []);
+  const previous = readManifest(p.manifest);
+  const used = new Set(previous?.serials ?? []);
   removeStaleTemps(p.dir);
   removeStaleTemps(p.clientsDir);
 
@@ -93,12 +94,12 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   const renewal = { certDays: config.certDays, caNotAfter: ca ? new Date(ca.cert.validTo) : new Date(now.getTime() + config.caDays * DAY_MS) };
   const server = await readLeaf("server", p.serverCertPem, p.serverCertDer, p.serverKey);
   // The broker follows key_type (rekey: true); its key is not worth keeping across a change.
-  server.plan = planLeaf(leafState(server), { dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: true, renewal }, issuedByCa, now);
+  server.plan = planLeaf(leafState(server), { commonName: config.mqttHost, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: true, renewal }, issuedByCa, now);
   leaves.push(server);
   for (const id of config.clients) {
     const c = p.client(id);
     const leaf = await readLeaf(`client ${id}`, c.certPem, c.certDer, c.keyPem, c.keyDer);
-    leaf.plan = planLeaf(leafState(leaf), { keyType: config.clientKeyType, rekey: opts.rekey?.includes(id) ?? false, renewal }, issuedByCa, now);
+    leaf.plan = planLeaf(leafState(leaf), { commonName: id, keyType: config.clientKeyType, rekey: opts.rekey?.includes(id) ?? false, renewal }, issuedByCa, now);
     leaves.push(leaf);
   }
 
@@ -125,6 +126,8 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   writeIfChanged(p.caCertDer, caCert.der);
 
   // ---- leaves ----
+  // Private like certs/ (made with the CA): writeFileAtomic's own mkdir would follow the umask.
+  mkdirSync(p.clientsDir, { recursive: true, mode: 0o700 });
   for (const leaf of leaves) {
     if (leaf.plan.action === "issue") {
       await issueInto(leaf, newKeys.get(leaf), config, caCert, caKey!, used, deps, warnings, await issuing!);
@@ -142,9 +145,10 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
     chmodSync(leaf.keyPem, 0o600);
     if (leaf.keyDer) writeIfChanged(leaf.keyDer, leaf.key!.export({ type: "pkcs8", format: "der" }), 0o600);
   }
-  chmodSync(p.caKey, 0o600);
+  // A CA key may be kept offline between runs that sign nothing.
+  if (existsSync(p.caKey)) chmodSync(p.caKey, 0o600);
 
-  const manifest = buildManifest(config, p, caCert, leaves, used);
+  const manifest = buildManifest(config, p, caCert, leaves, used, previous);
   writeIfChanged(p.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return { actions, warnings, manifest };
 }
@@ -182,12 +186,26 @@ function checkCaValidity(cert: X509Certificate, now: Date, warnings: string[]): 
 
 /** Moves the CA's files into certs/backup/<timestamp>/: a CA is never deleted. */
 function moveCaToBackup(p: StorePaths, now: Date, actions: StoreAction[]): void {
-  const dir = path.join(p.backupDir, now.toISOString().replace(/[:.]/g, "-"));
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(p.backupDir, { recursive: true, mode: 0o700 });
+  const stamp = now.toISOString().replace(/[:.]/g, "-");
+  // A folder of its own for each CA: a rename onto an earlier backup's file would replace it.
+  let dir = path.join(p.backupDir, stamp);
+  for (let n = 2; !makeDir(dir); n++) dir = path.join(p.backupDir, `${stamp}-${n}`);
   for (const file of [p.caCertPem, p.caCertDer, p.caKey]) {
     if (existsSync(file)) renameSync(file, path.join(dir, path.basename(file)));
   }
   actions.push({ item: "old ca", action: "moved", reason: "--new-ca", file: dir, notAfter: "" });
+}
+
+/** Creates `dir`; false when it is there already. */
+function makeDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
 }
 
 /** A new CA, or (after an interrupted first run) the certificate for a CA key already there. */
@@ -286,7 +304,8 @@ export function serverDns(config: Config): string[] {
   return config.serverIps.includes(config.mqttHost) ? config.serverNames : [config.mqttHost, ...config.serverNames];
 }
 
-function entry(stored: StoredCert, keyType: KeyType, keyFile: string): IssuedCert {
+/** `keySha256` is the one given when the key file is away (a CA key kept offline). */
+function entry(stored: StoredCert, keyType: KeyType, keyFile: string, keySha256 = ""): IssuedCert {
   const notBefore = new Date(stored.cert.validFrom);
   return {
     serial: stored.cert.serialNumber.toLowerCase(),
@@ -295,11 +314,11 @@ function entry(stored: StoredCert, keyType: KeyType, keyFile: string): IssuedCer
     notAfter: new Date(stored.cert.validTo).toISOString(),
     keyType,
     issuedAt: Math.floor((notBefore.getTime() + BACKDATE_MS) / 1000),
-    keySha256: sha256Hex(readFileSync(keyFile)),
+    keySha256: existsSync(keyFile) ? sha256Hex(readFileSync(keyFile)) : keySha256,
   };
 }
 
-function buildManifest(config: Config, p: StorePaths, ca: StoredCert, leaves: Leaf[], used: Set<string>): Manifest {
+function buildManifest(config: Config, p: StorePaths, ca: StoredCert, leaves: Leaf[], used: Set<string>, previous?: Manifest): Manifest {
   const caSha256 = sha256Hex(ca.der);
   const typeOf = (l: Leaf) => keyTypeOf(l.key!)!;
   const [server, ...clients] = leaves;
@@ -308,7 +327,7 @@ function buildManifest(config: Config, p: StorePaths, ca: StoredCert, leaves: Le
   return {
     version: 1,
     config: manifestConfig(config),
-    ca: { ...entry(ca, keyTypeOf(ca.cert.publicKey) ?? config.keyType, p.caKey), subject: ca.cert.subject.replace(/\n/g, ", ") },
+    ca: { ...entry(ca, keyTypeOf(ca.cert.publicKey) ?? config.keyType, p.caKey, previous?.ca.keySha256), subject: ca.cert.subject.replace(/\n/g, ", ") },
     server: { ...entry(server.cert!, typeOf(server), server.keyPem), dns: serverDns(config), ips: config.serverIps, caSha256 },
     clients: Object.fromEntries(clients.map((l) => [l.item.slice("client ".length), { ...entry(l.cert!, typeOf(l), l.keyPem), caSha256 }])),
     serials: [...used].sort(),

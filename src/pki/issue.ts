@@ -48,12 +48,17 @@ export function newSerial(randomBytes: (n: number) => Uint8Array, used: Readonly
   }
 }
 
-function dn(subject: Subject, cn: string, ou?: string): string {
-  const esc = (v: string) => v.replace(/([,+"\\<>;=])/g, "\\$1");
-  const parts = [`C=${esc(subject.country)}`, `ST=${esc(subject.state)}`, `L=${esc(subject.locality)}`, `O=${esc(subject.organization)}`];
-  if (ou) parts.push(`OU=${esc(ou)}`);
-  parts.push(`CN=${esc(cn)}`);
-  return parts.join(", ");
+/**
+ * The subject as a structured name, never a DN string: a field read from platformio.ini
+ * may begin with '#' (a DN string's hex form) or hold ',', '=' or quotes, and must land in
+ * the certificate as written. PrintableString where it fits, else UTF8String.
+ */
+function dn(subject: Subject, cn: string, ou?: string): x509.Name {
+  const rdns: [string, string][] = [["C", subject.country], ["ST", subject.state], ["L", subject.locality], ["O", subject.organization]];
+  if (ou) rdns.push(["OU", ou]);
+  rdns.push(["CN", cn]);
+  const typed = (v: string) => (x509.Name.isPrintableString(v) ? { printableString: v } : { utf8String: v });
+  return new x509.Name(rdns.map(([type, value]) => ({ [type]: [typed(value)] })));
 }
 
 function validity(deps: IssueDeps, days: number, notAfterLimit?: Date): { notBefore: Date; notAfter: Date; clampedToCa: boolean } {

@@ -81,8 +81,9 @@ export function pkcs8Pem(pkcs8: Buffer, passphrase?: string): string {
     : (key.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string);
 }
 
+/** Encrypted PKCS#8, or the traditional "Proc-Type: 4,ENCRYPTED" PEM of OpenSSL 1.1's `genrsa -aes256`. */
 export function isEncryptedPem(pem: string): boolean {
-  return pem.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+  return pem.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----") || /^Proc-Type: 4,ENCRYPTED\s*$/m.test(pem);
 }
 
 /** Whether a private key and a certificate's public key are one pair. */

@@ -20,6 +20,8 @@ export interface LeafState {
 }
 
 export interface LeafWanted {
+  /** CN: mqtt_host for the broker, the id for a client. */
+  commonName: string;
   /** DNS and IP SANs, for the broker; undefined for a client. */
   dns?: string[];
   ips?: string[];
@@ -47,6 +49,11 @@ export function sanOf(cert: X509Certificate): { dns: string[]; ips: string[] } {
   return { dns, ips };
 }
 
+/** The certificate's CN, as node:crypto prints the subject (one attribute a line). */
+export function commonNameOf(cert: X509Certificate): string | undefined {
+  return /^CN=(.*)$/m.exec(cert.subject)?.[1];
+}
+
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert: X509Certificate) => boolean, now: Date): LeafPlan {
@@ -61,6 +68,8 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
   if (state.cert === undefined) return issue("it is missing", false);
   if (!state.keyMatches) return issue("it does not match its key", false);
   if (!issuedByCa(state.cert)) return issue("the CA changed", false);
+  // The CN too: mqtt_host swapped with one of server_names leaves the SANs as they were.
+  if (commonNameOf(state.cert) !== wanted.commonName) return issue("its names changed", false);
   if (wanted.dns !== undefined) {
     const have = sanOf(state.cert);
     if (!sameSet(have.dns, wanted.dns) || !sameSet(have.ips, wanted.ips ?? [])) return issue("its names changed", false);

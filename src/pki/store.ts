@@ -1,8 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { EspCertsError } from "../errors.js";
-import { writeFileAtomic, writeIfChanged } from "../fs/atomic.js";
+import { writeFileAtomic } from "../fs/atomic.js";
 import type { Issued } from "./issue.js";
 import { isEncryptedPem } from "./keys.js";
 
@@ -16,10 +15,6 @@ export interface StoredCert {
   pem: string;
   der: Buffer;
   cert: X509Certificate;
-}
-
-export function relativeToProject(projectDir: string, file: string): string {
-  return path.relative(projectDir, file) || file;
 }
 
 /** A certificate from its PEM file, or undefined when the file is not there. */
@@ -65,11 +60,6 @@ export async function readKey(pemPath: string, fixIfBroken: string, passphrase?:
 export function writeCert(pemPath: string, derPath: string, issued: Issued): void {
   writeFileAtomic(derPath, issued.der);
   writeFileAtomic(pemPath, issued.pem);
-}
-
-/** Keeps the DER copy in step with its PEM (it is derived; a kill can leave it stale). */
-export function syncDer(derPath: string, stored: StoredCert): void {
-  writeIfChanged(derPath, stored.der);
 }
 
 export function writeKey(file: string, data: string | Buffer): void {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { clientForEnv, resolveConfig } from "../../src/config/config.js";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { clientForEnv, loadConfig, resolveConfig } from "../../src/config/config.js";
 import { parseIni, replaceSection, setKeys } from "../../src/config/ini.js";
-import { dnsNameProblem } from "../../src/config/validate.js";
+import { defaultMqttHost, dnsNameProblem } from "../../src/config/validate.js";
 import { EspCertsError } from "../../src/errors.js";
+import { tmpProject } from "../helpers/cli.js";
 
 const resolve = (ini: string, overrides = {}) => resolveConfig("/p", ini, overrides);
 const rejects = (ini: string, overrides = {}) => {
@@ -60,6 +63,17 @@ describe("configuration (SPEC §3)", () => {
     ]);
   });
 
+  // Regression: a machine named "My_PC" got "Cannot use mqtt_host", a setting never written.
+  it("says so when the machine's own name cannot be the default mqtt_host", () => {
+    expect(defaultMqttHost("Win10.fritz.box")).toBe("win10.local");
+    expect(() => defaultMqttHost("My_PC")).toThrow(/Cannot use this machine's name "My_PC" as mqtt_host/);
+    try {
+      defaultMqttHost("My_PC");
+    } catch (err) {
+      expect((err as EspCertsError).fix).toMatch(/mqtt_host = .*esp-certs init --host/);
+    }
+  });
+
   it("lets flags override the file for one run", () => {
     const c = resolve("[esp_certs]\nmqtt_host = a.local\n", { host: "b.local", clients: ["x1"] });
     expect(c.mqttHost).toBe("b.local");
@@ -90,11 +104,57 @@ describe("configuration (SPEC §3)", () => {
     ["duplicate client ids", "[esp_certs]\nclients = dev01, DEV01\n", /twice/],
     ["an empty client id", "[esp_certs]\nclients = dev01,,dev02\n", /empty/],
     ["a client id that cannot be a file name", "[esp_certs]\nclients = dev01, ../x\n", /file/],
+    ["a client id Windows keeps for a device (its files would be the serial port)", "[esp_certs]\nclients = dev01, com3\n", /Windows/],
+    ["a client id Windows keeps for a device, before a dot", "[esp_certs]\nclients = Nul.board\n", /Windows/],
     ["an unknown key_type", "[esp_certs]\nkey_type = rsa1024\n", /rsa2048, ec-p256/],
     ["cert_days that is not a number of days", "[esp_certs]\ncert_days = soon\n", /whole number/],
     ["an environment naming an unknown client", "[env:x]\ncustom_esp_certs_client = dev09\n", /dev09/],
   ])("refuses %s", (_what, ini, reason) => {
     expect(rejects(ini, { host: "win10.local" })).toMatch(reason);
+  });
+
+  // PlatformIO reads platformio.ini with configparser(inline_comment_prefixes=("#", ";")),
+  // which lower-cases keys; esp-certs must read the same values from it.
+  it("reads platformio.ini as PlatformIO does: ' #' comments, keys in any case", () => {
+    const c = resolve("[esp_certs]\nMQTT_Host = win10.local # the PC\nClients =\n  dev01 # the board\n  nodered\nserver_names = a.local ; b.local\n");
+    expect(c.mqttHost).toBe("win10.local");
+    expect(c.clients).toEqual(["dev01", "nodered"]);
+    expect(c.serverNames).toEqual(["a.local"]);
+    expect(c.warnings).toEqual([]);
+    expect(resolve("[env:d1]\nCustom_ESP_Certs_Client = dev02\n[esp_certs]\nmqtt_host = w.local\n").environments).toEqual([{ name: "d1", client: "dev02" }]);
+  });
+
+  it("expands ${sysenv.NAME} and ${section.option} in values, as PlatformIO does", () => {
+    const ini = "[common]\nids = dev01, board7\nboard = board7\n\n[env:d1]\ncustom_esp_certs_client = ${common.board}\n\n[esp_certs]\nmqtt_host = ${sysenv.BROKER_HOST}\nclients = ${common.ids}\norganization = ${sysenv.UNSET_HERE}\n";
+    const c = resolveConfig("/p", ini, {}, { BROKER_HOST: "pc7.local" });
+    expect(c.mqttHost).toBe("pc7.local");
+    expect(c.clients).toEqual(["dev01", "board7"]);
+    expect(clientForEnv(c, "d1")).toBe("board7");
+    // An unset variable is empty to PlatformIO, so the default applies.
+    expect(c.subject.organization).toBe("MOSQUITTO");
+    expect(() => resolveConfig("/p", "[esp_certs]\nmqtt_host = ${nowhere.host}\n", {}, {})).toThrow(/\[nowhere\] has no host/);
+    expect(() => resolveConfig("/p", "[a]\nx = ${a.x}\n[esp_certs]\nmqtt_host = ${a.x}\n", {}, {})).toThrow(/refers to itself/);
+  });
+
+  // Notepad's "UTF-8 with BOM": the first section was not seen, so its settings were lost.
+  it("reads a file that starts with a byte-order mark, and warns that PlatformIO cannot", () => {
+    const c = resolve("\uFEFF[esp_certs]\r\nmqtt_host = win10.local\r\n");
+    expect(c.mqttHost).toBe("win10.local");
+    expect(c.hasSection).toBe(true);
+    expect(c.warnings.join()).toMatch(/byte-order mark.*UTF-8 without/);
+  });
+
+  it("refuses a section or a key given twice, as PlatformIO does", () => {
+    expect(rejects("[esp_certs]\nmqtt_host = a.local\n\n[env:d1]\nboard = x\n\n[esp_certs]\nclients = dev01\n")).toMatch(/\[esp_certs\] appears twice \(lines 1 and 7\)/);
+    expect(rejects("[esp_certs]\nmqtt_host = a.local\nMQTT_HOST = b.local\n")).toMatch(/mqtt_host.*twice.*\[esp_certs\] \(lines 2 and 3\)/);
+  });
+
+  // Regression: a file given as --project-dir crashed later with ENOTDIR from mkdir.
+  it("refuses a --project-dir that is missing or is a file", () => {
+    const file = path.join(tmpProject(), "platformio.ini");
+    writeFileSync(file, "");
+    expect(() => loadConfig(file)).toThrow(/Cannot open project .*: it is a file, not a folder/);
+    expect(() => loadConfig(path.join(file, "..", "nope"))).toThrow(/the folder does not exist/);
   });
 
   it("knows what a valid DNS name is", () => {
@@ -106,6 +166,11 @@ describe("configuration (SPEC §3)", () => {
 
 describe("platformio.ini editing keeps the user's file", () => {
   const ini = "; my project\n[env:d1_mini]\nboard = d1_mini\nlib_deps =\n  foo\n  bar\n\n[esp_certs]\nmqtt_host = old.local\n; a comment\nclients = dev01\n\n[env:other]\nboard = x\n";
+
+  it("replaces a key written in another case where it stands", () => {
+    const out = setKeys("[esp_certs]\nMQTT_HOST = old.local\n", "esp_certs", [["mqtt_host", "new.local"]]);
+    expect(out).toBe("[esp_certs]\nmqtt_host = new.local\n");
+  });
 
   it("replaces keys where they stand and appends new ones", () => {
     const out = setKeys(ini, "esp_certs", [["mqtt_host", "new.local"], ["allow_ip", "true"]]);

@@ -69,6 +69,36 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(false);
   });
 
+  // Regression: with Notepad's byte-order mark the first section went unseen, and init
+  // appended a second [esp_certs] (which PlatformIO refuses).
+  it("edits a Windows platformio.ini in place: byte-order mark, CRLF, keys in another case", () => {
+    const dir = tmpProject();
+    const before = "\uFEFF[esp_certs]\r\nMQTT_HOST = old.local # the old PC\r\n\r\n[env:d1_mini]\r\nboard = d1_mini\r\n";
+    writeFileSync(path.join(dir, "platformio.ini"), before);
+    const r = runCli(["init", "--host", "new.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const after = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    expect(after.startsWith("\uFEFF[esp_certs]\r\nmqtt_host = new.local\r\n")).toBe(true);
+    expect(after.match(/\[esp_certs\]/g)).toHaveLength(1);
+    expect(after.replace(/\r\n/g, "")).not.toMatch(/\n/);
+    expect(after).toContain("\r\n[env:d1_mini]\r\nboard = d1_mini\r\n");
+    expect(r.stderr).toMatch(/byte-order mark/);
+  });
+
+  it("keeps the user's own lines: comments, and ${sysenv.X} references, when their value stays", () => {
+    const dir = tmpProject();
+    const own = "[esp_certs]\nmqtt_host = ${sysenv.BROKER_HOST} ; set per machine\nclients = dev01, dev02 ; the board, Node-RED\nheader = include/esp_certs.h\n";
+    writeFileSync(path.join(dir, "platformio.ini"), `[env:d1_mini]\nboard = d1_mini\n\n${own}`);
+    const r = runCli(["init", "--yes"], { cwd: dir, env: { BROKER_HOST: "pc7.local" } });
+    expect(r.status, r.stderr).toBe(0);
+    const before = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    expect(before).toContain(own);
+    expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "pc7.local"');
+    // Given again on the command line, the same value leaves the line as it is too.
+    expect(runCli(["init", "--host", "pc7.local", "--clients", "dev01,dev02", "--yes"], { cwd: dir, env: { BROKER_HOST: "pc7.local" } }).status).toBe(0);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(before);
+  });
+
   it("puts the header in the project's include_dir", () => {
     expect(headerForProject("[env:x]\n")).toBe("include/esp_certs.h");
     expect(headerForProject("[platformio]\ninclude_dir = lib\\inc\\\n")).toBe("lib/inc/esp_certs.h");

@@ -1,4 +1,6 @@
 import { webcrypto, X509Certificate } from "node:crypto";
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
 import { issueCa, issueLeaf, newSerial, type IssueDeps } from "../../src/pki/issue.js";
 import { generateKey } from "../../src/pki/keys.js";
@@ -26,6 +28,21 @@ describe("issuing with injected clock and randomness", () => {
     expect(new Date(cert.validTo).getTime()).toBe(FIXED.getTime() + 3650 * 86_400_000);
     expect(cert.ca).toBe(true);
     expect(cert.verify(cert.publicKey)).toBe(true);
+  });
+
+  // Regression: a DN string was built and parsed again, so "#1 Team" was read as hex and threw.
+  it("puts subject fields in as written, whatever DN syntax they hold", async () => {
+    const key = await generateKey("ec-p256", crypto);
+    const odd = { ...subject, organization: "#1 Team, CN=x", locality: ' "Zürich"+\\ ' };
+    const ca = await issueCa({ subject: odd, days: 10, key, usedSerials: new Set() }, fixedDeps());
+    expect(new x509.X509Certificate(new Uint8Array(ca.der)).subjectName.toJSON()).toEqual([
+      { C: ["GB"] },
+      { ST: ["DOR"] },
+      { L: [' "Zürich"+\\ '] },
+      { O: ["#1 Team, CN=x"] },
+      { OU: ["esp-certs"] },
+      { CN: ["esp-certs Root CA"] },
+    ]);
   });
 
   it("never lets a leaf outlive its CA, and says it clamped", async () => {
@@ -60,7 +77,7 @@ describe("issuing with injected clock and randomness", () => {
 describe("re-issue rules (planLeaf)", () => {
   const now = new Date("2026-06-01T00:00:00Z");
   const renewal = { certDays: 825, caNotAfter: new Date("2036-01-01T00:00:00Z") };
-  const wanted: LeafWanted = { dns: ["win10.local", "localhost"], ips: [], keyType: "rsa2048", rekey: true, renewal };
+  const wanted: LeafWanted = { commonName: "win10.local", dns: ["win10.local", "localhost"], ips: [], keyType: "rsa2048", rekey: true, renewal };
   let server: X509Certificate;
   const signedBy = (ok: boolean) => () => ok;
 
@@ -79,6 +96,7 @@ describe("re-issue rules (planLeaf)", () => {
 
     expect(planLeaf(ok, wanted, signedBy(true), now)).toEqual({ action: "keep" });
     expect(planLeaf(ok, { ...wanted, dns: ["other.local", "localhost"] }, signedBy(true), now)).toMatchObject({ action: "issue", reason: "its names changed", newKey: false });
+    expect(planLeaf(ok, { ...wanted, commonName: "localhost" }, signedBy(true), now)).toMatchObject({ action: "issue", reason: "its names changed" });
     expect(planLeaf(ok, wanted, signedBy(false), now)).toMatchObject({ reason: "the CA changed", newKey: false });
     expect(planLeaf({ ...ok, keyMatches: false }, wanted, signedBy(true), now)).toMatchObject({ reason: "it does not match its key" });
     expect(planLeaf({ ...ok, keyType: undefined }, wanted, signedBy(true), now)).toMatchObject({ reason: "its key is missing", newKey: true });

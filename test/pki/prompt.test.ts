@@ -26,7 +26,8 @@ while True:
     out += chunk
     if answers and (b"passphrase: " in chunk):
         time.sleep(0.05)
-        os.write(fd, answers.pop(0).encode() + b"\\r")
+        a = answers.pop(0)
+        os.write(fd, a.encode() + (b"" if a in ("\\x03", "\\x04") else b"\\r"))
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode("utf8", "replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
@@ -50,6 +51,18 @@ describe("the CA passphrase asked on a terminal", () => {
     expect(r.stdout).toMatch(/created\s+CA/);
     const key = path.join(dir, "certs/ca.key.pem");
     expect(spawnSync("openssl", ["pkey", "-in", key, "-passin", "pass:typed-secret", "-noout"]).status).toBe(0);
+  });
+
+  // Regression: Ctrl+C at the prompt ended the run with exit 0, as if it had succeeded.
+  it("stops with exit 2 on Ctrl+C or Ctrl+D at the prompt, and writes nothing", () => {
+    for (const key of ["\x03", "\x04"]) {
+      const dir = tmpProject();
+      writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+      const r = onTerminal(dir, key);
+      expect(r.status, r.stdout).toBe(2);
+      expect(r.stdout).toMatch(/esp-certs: Cannot read the CA key passphrase: (interrupted|no answer)/);
+      expect(spawnSync("ls", [path.join(dir, "certs")]).status).not.toBe(0);
+    }
   });
 
   it("refuses two different answers, and writes nothing", () => {

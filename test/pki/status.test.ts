@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { cliPath, runCli, tmpProject } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
@@ -82,5 +82,30 @@ describe("CA passphrase and key-type flags", () => {
     const kept = project("");
     expect(runCli(["init", "--host", "win10.local", "--key-type", "ec-p256", "--yes"], { cwd: kept }).status).toBe(0);
     expect(readFileSync(path.join(kept, "platformio.ini"), "utf8")).toMatch(/^key_type = ec-p256$/m);
+  });
+});
+
+describe("colour", () => {
+  // Regression: red was decided by stderr's terminal, so `esp-certs status > file` run in a
+  // terminal wrote escape codes into the file.
+  it("goes only to a terminal: stdout piped while stderr is a terminal gets none", () => {
+    requireTool("python3", "python3");
+    const dir = project();
+    const other = project();
+    for (const d of [dir, other]) expect(runCli(["generate"], { cwd: d }).status).toBe(0);
+    // A broker certificate of another store: status marks it in red.
+    writeFileSync(path.join(dir, "certs/server.crt.pem"), readFileSync(path.join(other, "certs/server.crt.pem")));
+    const driver = `
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+env["TERM"] = "xterm"
+p = subprocess.run([sys.argv[1], sys.argv[2], "status"], stdout=subprocess.PIPE, stderr=slave, env=env)
+sys.stdout.write(p.stdout.decode())
+`;
+    const r = spawnSync("python3", ["-c", driver, process.execPath, cliPath], { cwd: dir, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("not signed by this store's CA");
+    expect(r.stdout).not.toContain("\x1b[");
   });
 });
