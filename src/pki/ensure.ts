@@ -329,7 +329,7 @@ function buildManifest(config: Config, p: StorePaths, ca: StoredCert, leaves: Le
     config: manifestConfig(config),
     ca: { ...entry(ca, keyTypeOf(ca.cert.publicKey) ?? config.keyType, p.caKey, previous?.ca.keySha256), subject: ca.cert.subject.replace(/\n/g, ", ") },
     server: { ...entry(server.cert!, typeOf(server), server.keyPem), dns: serverDns(config), ips: config.serverIps, caSha256 },
-    clients: Object.fromEntries(clients.map((l) => [l.item.slice("client ".length), { ...entry(l.cert!, typeOf(l), l.keyPem), caSha256 }])),
+    clients: Object.fromEntries(clients.map((l) => [l.item.slice("client ".length), { ...entry(l.cert!, typeOf(l), l.keyPem), caSha256, keyDerSha256: sha256Hex(readFileSync(l.keyDer!)) }])),
     serials: [...used].sort(),
   };
 }

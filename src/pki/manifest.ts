@@ -35,7 +35,8 @@ export interface Manifest {
   config: ManifestConfig;
   ca: IssuedCert & { subject: string };
   server?: IssuedCert & { dns: string[]; ips: string[]; caSha256: string };
-  clients: Record<string, IssuedCert & { caSha256: string }>;
+  /** keyDerSha256: the DER copy of the key, which the header embeds. */
+  clients: Record<string, IssuedCert & { caSha256: string; keyDerSha256: string }>;
   /** Every serial this store has issued, to keep them unique. */
   serials: string[];
 }

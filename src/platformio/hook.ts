@@ -4,7 +4,7 @@
  * them (no X.509 or template library is loaded) and prints nothing. Only when something
  * must be issued does it load `generate`, which may need the CA key.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
@@ -12,6 +12,7 @@ import { ExitCode } from "../errors.js";
 import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { renewalDue } from "../pki/plan.js";
+import { sha256Hex } from "../pki/store.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
@@ -81,7 +82,9 @@ export async function hookCommand(o: HookOptions): Promise<number> {
 
 /**
  * Why `generate` must run before this build, or undefined when the store already holds
- * what the configuration asks for. Reads only the manifest and file names: fast.
+ * what the configuration asks for. Reads the manifest and hashes the few files the build
+ * uses (no X.509 parsing): fast, and a key or certificate replaced behind the manifest's
+ * back (an interrupted --rekey, a CA restored from backup/) sends the hook to generate.
  */
 export function storeNeedsWork(config: Config, clientId: string, now: Date): string | undefined {
   const p = storePaths(config.certDir);
@@ -92,6 +95,17 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
   const files = [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, client.certPem, client.certDer, client.keyPem, client.keyDer];
   const missing = files.find((f) => !existsSync(f));
   if (missing !== undefined) return `${path.relative(config.projectDir, missing)} is missing`;
+  const own = manifest.clients[clientId];
+  const recorded: [string, string | undefined][] = [
+    [p.caCertDer, manifest.ca.sha256],
+    [p.serverCertDer, manifest.server?.sha256],
+    [p.serverKey, manifest.server?.keySha256],
+    [client.certDer, own?.sha256],
+    [client.keyPem, own?.keySha256],
+    [client.keyDer, own?.keyDerSha256],
+  ];
+  const changed = recorded.find(([file, sha]) => sha !== undefined && sha256Hex(readFileSync(file)) !== sha);
+  if (changed !== undefined) return `${path.relative(config.projectDir, changed[0])} is not the file the manifest recorded`;
   const leaves = { "the broker certificate": manifest.server, [`client ${clientId}'s certificate`]: manifest.clients[clientId] };
   for (const [name, leaf] of Object.entries(leaves)) {
     if (leaf === undefined) return `${name} is not in the manifest`;

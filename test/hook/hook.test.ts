@@ -88,6 +88,25 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
     expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
   });
 
+  // Regression: the hook checked only that files existed, and built a header pairing a
+  // replaced key with the old certificate (a --rekey killed after writing the key).
+  it("notices a client key that is not the one the manifest recorded, and repairs the store", () => {
+    const dir = project();
+    expect(build(dir).status).toBe(0);
+    const other = project();
+    expect(build(other).status).toBe(0);
+    for (const f of ["dev01.key.pem", "dev01.key.der"]) {
+      copyFileSync(path.join(other, "certs", "clients", f), path.join(dir, "certs", "clients", f));
+    }
+    const repaired = build(dir);
+    expect(repaired.status, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(/certs\/clients\/dev01\.key\.pem is not the file the manifest recorded: generating/);
+    const pub = (args: string[]) => spawnSync("openssl", args, { encoding: "utf8" }).stdout;
+    const certs = path.join(dir, "certs", "clients");
+    expect(pub(["pkey", "-in", path.join(certs, "dev01.key.pem"), "-pubout"])).toBe(pub(["x509", "-in", path.join(certs, "dev01.crt.pem"), "-noout", "-pubkey"]));
+    expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
   it("renders for the client PlatformIO resolved for the environment", () => {
     const dir = project();
     const r = build(dir, { args: ["dev02"] });
