@@ -83,7 +83,7 @@ program
   .option("--client <id>", "the client whose certificate goes in (default: the first environment's custom_esp_certs_client)")
   .option("--out <path>", "where to write it (default: header of [esp_certs], firmware/include/esp_certs.h)")
   .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
-  .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev03 --out include/esp_certs.h")
+  .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
   .action(async (o) => {
     const m = await import("./render/header.js");
     process.exitCode = await m.headerCommand({ ...globals(), ...o });

@@ -20,6 +20,8 @@ export interface GenerateOptions {
   interactive: boolean;
   caPassphraseFile?: string;
   noCaPassphrase?: boolean;
+  /** A passphrase already settled (init asks before it writes anything). */
+  caPassphrase?: string;
 }
 
 export interface GenerateReport {
@@ -52,7 +54,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     newCa: opts.newCa,
     rekey: opts.rekey,
     noCaPassphrase: opts.noCaPassphrase,
-    passphrase: passphraseSources(opts),
+    passphrase: opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts),
   });
   const header = { ...(await writeHeader(config, client)), client };
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;

@@ -6,7 +6,9 @@ import { installIntoProject } from "./platformio/project.js";
 import { ExitCode } from "./errors.js";
 import { writeIfChanged } from "./fs/atomic.js";
 import { brokerDir, brokerFolderExists, writeBrokerFolder } from "./broker/broker.js";
-import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
+import { generate, passphraseSources, printReport, type GenerateCommandOptions } from "./generate.js";
+import { passphraseGetter } from "./pki/passphrase.js";
+import { storePaths } from "./pki/paths.js";
 import { info } from "./ui.js";
 
 /**
@@ -65,17 +67,31 @@ export interface InitCommandOptions extends GenerateCommandOptions {
  * and the broker folder (which `generate` keeps in step from then on).
  */
 export async function initCommand(o: InitCommandOptions): Promise<number> {
+  const interactive = !o.json && !o.yes;
+  // A new CA's passphrase is settled before anything is written: without one, init stops
+  // with the project as it was.
+  const store = storePaths(loadConfig(o.projectDir, o).certDir);
+  const newCa = !existsSync(store.caCertPem) && !existsSync(store.caKey);
+  const caPassphrase =
+    newCa && o.caPassphrase !== false
+      ? await passphraseGetter(passphraseSources({ interactive, caPassphraseFile: o.caPassphraseFile }), "create")()
+      : undefined;
+
+  const iniFile = platformioIniPath(o.projectDir);
   const changed = writeProjectSettings(o.projectDir, o);
-  if (changed && !o.json) info(`wrote    [esp_certs] in ${path.relative(process.cwd(), platformioIniPath(o.projectDir)) || "platformio.ini"}`);
+  if (changed && !o.json) info(`wrote    [esp_certs] in ${path.relative(process.cwd(), iniFile) || "platformio.ini"}`);
   // The hook, its extra_scripts entry and the .gitignore lines, once.
   const installed = installIntoProject(o.projectDir);
-  if (!o.json) for (const f of installed.changed) info(`wrote    ${"".padEnd(20)}${path.relative(o.projectDir, f)}`);
+  if (!o.json) {
+    for (const f of installed.changed) if (!(changed && f === iniFile)) info(`wrote    ${"".padEnd(20)}${path.relative(o.projectDir, f)}`);
+  }
   const config = loadConfig(o.projectDir);
   const report = await generate(config, {
     client: o.client,
-    interactive: !o.json && !o.yes,
+    interactive,
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,
+    caPassphrase,
   });
   if (existsSync(path.join(brokerDir(config), "mosquitto.conf")) && !brokerFolderExists(config)) {
     // The user's own broker setup: left alone, as generate leaves it.

@@ -27,8 +27,10 @@ export interface LeafWanted {
   ips?: string[];
   /** The key type a new key gets. */
   keyType: KeyType;
-  /** Force a new key of `keyType` (`--rekey`, or a broker whose key_type changed). */
+  /** A new key of `keyType` whatever the present one is (`--rekey`). */
   rekey: boolean;
+  /** A new key when the present one is not of `keyType` (the broker follows key_type). */
+  followKeyType: boolean;
   /** What a certificate issued now could get: for the renewal rule. */
   renewal: { certDays: number; caNotAfter: Date };
 }
@@ -64,7 +66,8 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
     keyType: newKey ? wanted.keyType : state.keyType!,
   });
   if (state.keyType === undefined) return issue(state.cert ? "its key is missing" : "it is new", true);
-  if (wanted.rekey && state.keyType !== wanted.keyType) return issue(`new ${wanted.keyType} key`, true);
+  if (wanted.rekey) return issue(`new ${wanted.keyType} key (--rekey)`, true);
+  if (wanted.followKeyType && state.keyType !== wanted.keyType) return issue(`new ${wanted.keyType} key`, true);
   if (state.cert === undefined) return issue("it is missing", false);
   if (!state.keyMatches) return issue("it does not match its key", false);
   if (!issuedByCa(state.cert)) return issue("the CA changed", false);

@@ -58,6 +58,18 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toBe("listener 1883\n");
   });
 
+  it("settles the new CA's passphrase before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/passphrase/);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(USER_INI);
+    expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(false);
+    expect(existsSync(path.join(dir, ".gitignore"))).toBe(false);
+  });
+
   it("refuses a bad host before writing anything", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), USER_INI);

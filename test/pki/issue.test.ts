@@ -77,7 +77,7 @@ describe("issuing with injected clock and randomness", () => {
 describe("re-issue rules (planLeaf)", () => {
   const now = new Date("2026-06-01T00:00:00Z");
   const renewal = { certDays: 825, caNotAfter: new Date("2036-01-01T00:00:00Z") };
-  const wanted: LeafWanted = { commonName: "win10.local", dns: ["win10.local", "localhost"], ips: [], keyType: "rsa2048", rekey: true, renewal };
+  const wanted: LeafWanted = { commonName: "win10.local", dns: ["win10.local", "localhost"], ips: [], keyType: "rsa2048", rekey: false, followKeyType: true, renewal };
   let server: X509Certificate;
   const signedBy = (ok: boolean) => () => ok;
 
@@ -105,8 +105,11 @@ describe("re-issue rules (planLeaf)", () => {
     expect(planLeaf(ok, wanted, signedBy(true), late)).toMatchObject({ action: "issue", reason: expect.stringMatching(/^it expires/) });
     const earlier = new Date(new Date(server.validTo).getTime() - 31 * 86_400_000);
     expect(planLeaf(ok, wanted, signedBy(true), earlier)).toEqual({ action: "keep" });
-    expect(planLeaf(ok, { ...wanted, keyType: "ec-p256", rekey: false }, signedBy(true), now)).toEqual({ action: "keep" });
-    expect(planLeaf(ok, { ...wanted, keyType: "ec-p256", rekey: true }, signedBy(true), now)).toMatchObject({ newKey: true, keyType: "ec-p256" });
+    // A client keeps its key when client_key_type changes; the broker follows key_type.
+    expect(planLeaf(ok, { ...wanted, keyType: "ec-p256", followKeyType: false }, signedBy(true), now)).toEqual({ action: "keep" });
+    expect(planLeaf(ok, { ...wanted, keyType: "ec-p256" }, signedBy(true), now)).toMatchObject({ newKey: true, keyType: "ec-p256" });
+    // --rekey replaces a key even of the same type (a key thought compromised).
+    expect(planLeaf(ok, { ...wanted, rekey: true }, signedBy(true), now)).toMatchObject({ newKey: true, keyType: "rsa2048", reason: "new rsa2048 key (--rekey)" });
   });
 });
 

@@ -60,6 +60,12 @@ describe("key types: rsa2048 and ec-p256 for every role (issue 7)", () => {
     expect(openssl("x509", "-in", cert, "-noout", "-text")).toMatch(ALG["ec-p256"]);
     expect(openssl("x509", "-in", path.join(dir, "certs/clients/dev02.crt.pem"), "-noout", "-text")).toMatch(ALG.rsa2048);
 
+    // Again: --rekey replaces even a key of the configured type.
+    const ecKey = readFileSync(path.join(dir, "certs/clients/dev01.key.pem"), "utf8");
+    const again = runCli(["generate", "--rekey", "dev01"], { cwd: dir });
+    expect(again.stdout).toMatch(/reissued client dev01.*new ec-p256 key \(--rekey\)/);
+    expect(readFileSync(path.join(dir, "certs/clients/dev01.key.pem"), "utf8")).not.toBe(ecKey);
+
     const unknown = runCli(["generate", "--rekey", "dev09"], { cwd: dir });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/dev09/);
