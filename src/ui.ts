@@ -20,11 +20,16 @@ export const colour = {
 };
 
 // Warnings and errors go to stderr, so that terminal is the one that decides.
-const onStderr = { yellow: paint("33", process.stderr), red: paint("31", process.stderr) };
+const onStderr = { yellow: paint("33", process.stderr), red: paint("31", process.stderr), dim: paint("2", process.stderr) };
 
 /** A line of normal output (stdout). */
 export function info(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** A remark about the run itself (what is being read, from where): stderr, dimmed. */
+export function note(line: string): void {
+  process.stderr.write(`${onStderr.dim(line)}\n`);
 }
 
 /** A warning: stderr, so that --json output stays parseable. */

@@ -10,7 +10,7 @@ import { storePaths } from "../pki/paths.js";
 import { LineSplitter } from "../serial/lines.js";
 import { closePort, openPort } from "../serial/open.js";
 import { resetBoard } from "../serial/reset.js";
-import { colour, info, printJson, warn } from "../ui.js";
+import { colour, info, note, printJson, warn } from "../ui.js";
 import { feedLine } from "./feed.js";
 import { finish, initialState, type Expected, type MonitorState, type Verdict } from "./verdict.js";
 
@@ -75,7 +75,7 @@ export async function monitor(opts: MonitorOptions): Promise<number> {
       const why = await resetBoard(port);
       if (why !== undefined) warn(`cannot restart the board through DTR/RTS on ${opts.port} (${why}); reading on without a restart: press the board's RESET button if nothing appears.`);
     }
-    if (!json) process.stderr.write(colour.dim(`reading ${opts.port} at ${baud} baud for up to ${timeoutS} s\n`));
+    if (!json) note(`reading ${opts.port} at ${baud} baud for up to ${timeoutS} s`);
     const { verdict, state } = await read(port, initialState(expected), timeoutS, json);
     report(verdict, state, json);
     return verdict.exitCode;

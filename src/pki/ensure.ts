@@ -170,6 +170,7 @@ function leafState(leaf: Leaf) {
   return {
     cert: leaf.cert?.cert,
     keyType: leaf.key ? keyTypeOf(leaf.key) : undefined,
+    keyUnsupported: leaf.key !== undefined && keyTypeOf(leaf.key) === undefined,
     keyMatches: leaf.cert !== undefined && leaf.key !== undefined && samePublicKey(leaf.key, leaf.cert.cert.publicKey),
   };
 }

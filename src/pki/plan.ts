@@ -13,8 +13,10 @@ export type LeafPlan =
 
 export interface LeafState {
   cert?: X509Certificate;
-  /** The key's type, or undefined when there is no key file. */
+  /** The key's type, or undefined when there is no key file or it is of another kind. */
   keyType?: KeyType;
+  /** A key file is there, of a kind esp-certs does not issue (e.g. RSA-4096 made by hand). */
+  keyUnsupported?: boolean;
   /** Whether the key is the pair of the certificate's public key. */
   keyMatches: boolean;
 }
@@ -65,6 +67,7 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
     newKey,
     keyType: newKey ? wanted.keyType : state.keyType!,
   });
+  if (state.keyUnsupported) return issue("its key is neither RSA-2048 nor EC P-256", true);
   if (state.keyType === undefined) return issue(state.cert ? "its key is missing" : "it is new", true);
   if (wanted.rekey) return issue(`new ${wanted.keyType} key (--rekey)`, true);
   if (wanted.followKeyType && state.keyType !== wanted.keyType) return issue(`new ${wanted.keyType} key`, true);

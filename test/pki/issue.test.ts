@@ -101,6 +101,10 @@ describe("re-issue rules (planLeaf)", () => {
     expect(planLeaf({ ...ok, keyMatches: false }, wanted, signedBy(true), now)).toMatchObject({ reason: "it does not match its key" });
     expect(planLeaf({ ...ok, keyType: undefined }, wanted, signedBy(true), now)).toMatchObject({ reason: "its key is missing", newKey: true });
     expect(planLeaf({ keyMatches: false }, wanted, signedBy(true), now)).toMatchObject({ reason: "it is new", newKey: true });
+    expect(planLeaf({ cert: server, keyUnsupported: true, keyMatches: false }, wanted, signedBy(true), now)).toMatchObject({
+      reason: "its key is neither RSA-2048 nor EC P-256",
+      newKey: true,
+    });
     const late = new Date(new Date(server.validTo).getTime() - 29 * 86_400_000);
     expect(planLeaf(ok, wanted, signedBy(true), late)).toMatchObject({ action: "issue", reason: expect.stringMatching(/^it expires/) });
     const earlier = new Date(new Date(server.validTo).getTime() - 31 * 86_400_000);
