@@ -11,8 +11,19 @@ const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
   .version("0.1.0")
   .option("--project-dir <dir>", "the PlatformIO project", process.cwd())
+  .option("--json", "print the report as JSON, for the commands that report something")
   .showHelpAfterError('(run "esp-certs --help" for usage)')
   .exitOverride();
+
+// --json is global (SPEC §5): this option takes it before or after the command, and hands
+// it to the command, which must be one that reports something.
+program.hook("preAction", (_program, command) => {
+  if (program.opts().json !== true) return;
+  if (!command.options.some((o) => o.long === "--json")) {
+    throw new EspCertsError(`Cannot use --json with "${command.name()}"`, "it reports nothing", "Leave out --json.");
+  }
+  command.setOptionValue("json", true);
+});
 
 program.addHelpText(
   "after",
@@ -83,6 +94,7 @@ program
   .option("--client <id>", "the client whose certificate goes in (default: the first environment's custom_esp_certs_client)")
   .option("--out <path>", "where to write it (default: header of [esp_certs], firmware/include/esp_certs.h)")
   .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
+  .option("--json", "print what it wrote as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
   .action(async (o) => {
     const m = await import("./render/header.js");

@@ -9,7 +9,7 @@ import path from "node:path";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/atomic.js";
-import { info, warn } from "../ui.js";
+import { info, printJson, warn } from "../ui.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
 import { sanOf } from "../pki/plan.js";
@@ -31,6 +31,7 @@ export interface HeaderCommandOptions {
   /** Default: `header` of [esp_certs]. Relative to the current directory; a folder gets that file name inside it. */
   out?: string;
   allowIp?: boolean;
+  json?: boolean;
 }
 
 /** `esp-certs header`: renders the header only; says so when it wrote, nothing when unchanged. */
@@ -42,7 +43,8 @@ export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
   // A folder (an include directory) gets the header under its configured name.
   const file = out !== undefined && existsSync(out) && statSync(out).isDirectory() ? path.join(out, path.basename(config.header)) : out;
   const r = await writeHeader(config, clientId, { out: file });
-  if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+  if (o.json) printJson({ path: r.path, client: clientId, host: config.mqttHost, port: config.mqttPort, changed: r.changed });
+  else if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
   return ExitCode.ok;
 }
 

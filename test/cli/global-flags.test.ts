@@ -1,0 +1,51 @@
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli, tmpProject } from "../helpers/cli.js";
+
+// SPEC §5: "Global flags: --project-dir DIR, --json where a command reports something."
+// A global flag goes before the command as well as after it.
+
+function project(): string {
+  const dir = tmpProject();
+  writeFileSync(path.join(dir, "platformio.ini"), "[env:d1_mini]\nboard = d1_mini\n\n[esp_certs]\nmqtt_host = win10.local\n");
+  return dir;
+}
+
+describe("global flags", () => {
+  it("--json before the command is the command's --json", () => {
+    const dir = project();
+    const gen = runCli(["--json", "generate"], { cwd: dir });
+    expect(gen.status, gen.stderr).toBe(0);
+    expect(JSON.parse(gen.stdout)).toHaveProperty("actions");
+
+    const before = runCli(["--json", "status"], { cwd: dir });
+    expect(before.status, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual(JSON.parse(runCli(["status", "--json"], { cwd: dir }).stdout));
+
+    const elsewhere = tmpProject();
+    const doctor = runCli(["--json", "--project-dir", dir, "doctor"], { cwd: elsewhere });
+    expect(JSON.parse(doctor.stdout)).toHaveProperty("checks");
+  });
+
+  it("header --json reports what it wrote, and that nothing changed the second time", () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    const out = path.join(dir, "other.h");
+    const first = runCli(["--json", "header", "--client", "dev02", "--out", out], { cwd: dir });
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ path: out, client: "dev02", host: "win10.local", port: 8883, changed: true });
+    const again = runCli(["header", "--client", "dev02", "--out", out, "--json"], { cwd: dir });
+    expect(JSON.parse(again.stdout)).toMatchObject({ path: out, changed: false });
+  });
+
+  it("--json with a command that reports nothing is refused (exit 2), and nothing is written", () => {
+    const dir = project();
+    const r = runCli(["--json", "hook", "--env", "d1_mini"], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/esp-certs: Cannot use --json with "hook"/);
+    expect(r.stdout).toBe("");
+    expect(existsSync(path.join(dir, "certs"))).toBe(false);
+    expect(readdirSync(dir)).toEqual(["platformio.ini"]);
+  });
+});
