@@ -79,11 +79,14 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
 
   const iniFile = platformioIniPath(o.projectDir);
   const changed = writeProjectSettings(o.projectDir, o);
-  if (changed && !o.json) info(`wrote    [esp_certs] in ${path.relative(process.cwd(), iniFile) || "platformio.ini"}`);
+  if (changed && !o.json) info(`wrote    ${"[esp_certs]".padEnd(20)}${path.relative(o.projectDir, iniFile)}`);
   // The hook, its extra_scripts entry and the .gitignore lines, once.
   const installed = installIntoProject(o.projectDir);
   if (!o.json) {
-    for (const f of installed.changed) if (!(changed && f === iniFile)) info(`wrote    ${"".padEnd(20)}${path.relative(o.projectDir, f)}`);
+    for (const f of installed.changed) {
+      const what = f === iniFile ? "extra_scripts" : path.basename(f) === ".gitignore" ? "git-ignored secrets" : "pre-build hook";
+      if (!(changed && f === iniFile)) info(`wrote    ${what.padEnd(20)}${path.relative(o.projectDir, f)}`);
+    }
   }
   const config = loadConfig(o.projectDir);
   const report = await generate(config, {
