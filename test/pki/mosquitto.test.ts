@@ -54,14 +54,16 @@ describe("a real mosquitto with the generated certificates", () => {
   });
   afterAll(async () => broker?.stop());
 
+  /** TLS options of client dev02 from `certsOf`, trusting this store's CA, checking the broker as `servername`. */
+  const dev02 = (certsOf: string, servername = "win10.local") => ({
+    ca: file(dir, "ca.crt.pem"),
+    cert: file(certsOf, "clients/dev02.crt.pem"),
+    key: file(certsOf, "clients/dev02.key.pem"),
+    servername,
+  });
+
   it("accepts dev02 checking the broker as win10.local, and knows it as dev02", async () => {
-    const outcome = await connect(broker.port, {
-      ca: file(dir, "ca.crt.pem"),
-      cert: file(dir, "clients/dev02.crt.pem"),
-      key: file(dir, "clients/dev02.key.pem"),
-      servername: "win10.local",
-    });
-    expect(outcome).toBe("connack 0");
+    expect(await connect(broker.port, dev02(dir))).toBe("connack 0");
     // use_identity_as_username: the certificate's CN is the MQTT user.
     expect(broker.log()).toMatch(/u'dev02'|as test-client .*u'dev02'/);
   });
@@ -71,22 +73,10 @@ describe("a real mosquitto with the generated certificates", () => {
   });
 
   it("rejects a client signed by another CA", async () => {
-    const outcome = await connect(broker.port, {
-      ca: file(dir, "ca.crt.pem"),
-      cert: file(other, "clients/dev02.crt.pem"),
-      key: file(other, "clients/dev02.key.pem"),
-      servername: "win10.local",
-    });
-    expect(outcome).not.toBe("connack 0");
+    expect(await connect(broker.port, dev02(other))).not.toBe("connack 0");
   });
 
   it("is refused by a client that checks the broker under a name not in its SANs", async () => {
-    const outcome = await connect(broker.port, {
-      ca: file(dir, "ca.crt.pem"),
-      cert: file(dir, "clients/dev02.crt.pem"),
-      key: file(dir, "clients/dev02.key.pem"),
-      servername: "elsewhere.local",
-    });
-    expect(outcome).toBe("error ERR_TLS_CERT_ALTNAME_INVALID");
+    expect(await connect(broker.port, dev02(dir, "elsewhere.local"))).toBe("error ERR_TLS_CERT_ALTNAME_INVALID");
   });
 });
