@@ -1,5 +1,5 @@
 // The command-line entry: wires commander to the modules under src/, catches the one
-// user-facing error type, prints it and picks the exit code (SPEC §5). Each action loads
+// user-facing error type, prints it and picks the exit code (docs/commands.md). Each action loads
 // its module with import(), so that every command loads only its own code. (`esp-certs hook`
 // in the form the PlatformIO script runs it does not even come here: see main.ts.)
 import { Command, CommanderError, Option } from "commander";
@@ -15,7 +15,7 @@ const program = new Command("esp-certs")
   .showHelpAfterError('(run "esp-certs --help" for usage)')
   .exitOverride();
 
-// --json is global (SPEC §5): this option takes it before or after the command, and hands
+// --json is global (docs/commands.md): this option takes it before or after the command, and hands
 // it to the command, which must be one that reports something.
 program.hook("preAction", (_program, command) => {
   if (program.opts().json !== true) return;

@@ -1,4 +1,4 @@
-/** Exit codes of every command (SPEC §5). */
+/** Exit codes of every command (docs/commands.md). */
 export const ExitCode = {
   ok: 0,
   /** A check, or the device, reported a failure. */

@@ -8,7 +8,7 @@ import { writeHeader, type HeaderResult } from "./render/header.js";
 import { askHidden, canPrompt, colour, info, printJson, warn } from "./ui.js";
 
 /**
- * `esp-certs generate`: the store (SPEC §4), then the header for one client, then the
+ * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
  * broker folder when the project has one. Each step keeps what is already right.
  */
 export interface GenerateOptions {
@@ -27,7 +27,7 @@ export interface GenerateOptions {
 export interface GenerateReport {
   actions: StoreAction[];
   header: HeaderResult & { client: string };
-  /** The broker folder, when the project has one (SPEC §5: generate keeps it in step). */
+  /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
   broker?: BrokerResult & { port: number };
   warnings: string[];
 }

@@ -1,5 +1,5 @@
 // esp-certs device firmware: mutual-TLS MQTT to the broker that esp_certs.h names,
-// reporting every step on the serial port in the lines of SPEC §7 so that
+// reporting every step on the serial port in the lines of docs/serial-protocol.md so that
 // `esp-certs monitor` can say "verified" or explain the failure. Flash it as it is.
 #include <Arduino.h>
 #include <ESP8266WiFi.h>

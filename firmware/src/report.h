@@ -1,4 +1,4 @@
-// One serial line per event, in the exact forms of SPEC §7: `esp-certs monitor`
+// One serial line per event, in the exact forms of docs/serial-protocol.md: `esp-certs monitor`
 // parses them, so the prefix and field names are a contract.
 #pragma once
 

@@ -1,4 +1,4 @@
-// `esp-certs broker`: a folder Mosquitto runs from (SPEC §5), kept in step with the store:
+// `esp-certs broker`: a folder Mosquitto runs from (docs/commands.md), kept in step with the store:
 // `generate` and the pre-build hook call writeBrokerFolder again whenever a folder it made exists.
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { userInfo } from "node:os";

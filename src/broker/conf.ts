@@ -1,5 +1,5 @@
 // What a broker folder holds, as data: mosquitto.conf, docker-compose.yml and the three
-// PEM files Mosquitto reads, copied from the store (SPEC §4, §5).
+// PEM files Mosquitto reads, copied from the store (docs/store.md, docs/commands.md).
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { renderTemplate } from "./template.js";

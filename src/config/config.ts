@@ -24,7 +24,7 @@ export interface Subject {
   organization: string;
 }
 
-/** The validated configuration (SPEC §3). Paths are absolute. */
+/** The validated configuration (docs/configuration.md). Paths are absolute. */
 export interface Config {
   projectDir: string;
   /** The name the device dials; always in the broker certificate. */
@@ -45,7 +45,7 @@ export interface Config {
   caDays: number;
   /** Default 825; a leaf never outlives its CA. */
   certDays: number;
-  /** The store (SPEC §4). Default `<project>/certs`. */
+  /** The store (docs/store.md). Default `<project>/certs`. */
   certDir: string;
   /** The generated header. Default `<project>/firmware/include/esp_certs.h`. */
   header: string;
@@ -172,7 +172,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   };
 }
 
-/** The client whose certificate goes into an environment's header (SPEC §3, §5). */
+/** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */
 export function clientForEnv(config: Config, envName?: string): string {
   const env = envName === undefined ? config.environments[0] : config.environments.find((e) => e.name === envName);
   if (envName !== undefined && env === undefined) {

@@ -42,7 +42,7 @@ export function isIpAddress(s: string): boolean {
 
 /**
  * The device's MQTT host. BearSSL's X.509 engine on the ESP8266 matches the host only
- * against DNS subjectAltNames, so an IP address can never validate there (SPEC §1).
+ * against DNS subjectAltNames, so an IP address can never validate there (docs/configuration.md).
  */
 export function checkMqttHost(host: string, allowIp: boolean, warnings: string[]): string {
   if (isIpAddress(host)) {

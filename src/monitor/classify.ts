@@ -1,6 +1,6 @@
 /**
  * One serial line -> one event. Pure. Knows three dialects: the esp-certs firmware's
- * `[esp-certs] ...` lines (SPEC §7), the workshop sketch's plain lines, and what the ESP8266
+ * `[esp-certs] ...` lines (docs/serial-protocol.md), the workshop sketch's plain lines, and what the ESP8266
  * ROM and core print on their own (reset causes, crash dumps).
  */
 
@@ -25,7 +25,7 @@ export type DeviceEvent =
   | { kind: "alloc-fail"; size: number }
   | { kind: "other" };
 
-/** What starts each line of the esp-certs firmware (SPEC §7). */
+/** What starts each line of the esp-certs firmware (docs/serial-protocol.md). */
 export const PREFIX = "[esp-certs] ";
 
 /** `key=value` pairs; a value may be double-quoted (then it runs to the last quote). */

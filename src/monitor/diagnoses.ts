@@ -39,7 +39,7 @@ const REISSUE_BROKER =
   "Run `esp-certs generate --host {host}`, then `esp-certs broker` and restart Mosquitto so that it serves the new certificate.";
 
 export const DIAGNOSES: Readonly<Record<string, Diagnosis>> = {
-  // ---- the device's own checks (SPEC §7) ----
+  // ---- the device's own checks (docs/serial-protocol.md) ----
   "ca-mismatch": {
     title: "The device trusts another CA than this project",
     cause: "the firmware was built with CA {deviceCa}, this project's CA is {localCa}: it was flashed from another project, or before `esp-certs generate --new-ca`.",

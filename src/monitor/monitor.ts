@@ -1,6 +1,6 @@
 /**
  * `esp-certs monitor`: restart the board, read its serial lines, stop at the first verdict
- * (SPEC §7). The I/O edge only: lines.ts splits, classify.ts reads, verdict.ts decides.
+ * (docs/serial-protocol.md). The I/O edge only: lines.ts splits, classify.ts reads, verdict.ts decides.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * The verdict state machine: device events in, at most one verdict out (SPEC §7). Pure:
+ * The verdict state machine: device events in, at most one verdict out (docs/serial-protocol.md). Pure:
  * monitor.ts feeds it lines and the clock; tests feed it recorded logs.
  */
 import { isIP } from "node:net";

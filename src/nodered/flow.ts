@@ -1,4 +1,4 @@
-// An importable Node-RED flow that does the workshop's step 3 (SPEC §5): a tls-config node
+// An importable Node-RED flow that does the workshop's step 3 (docs/commands.md): a tls-config node
 // with the client's certificate, key and the CA as *file paths* (uploaded credentials are
 // stripped from exported flows, so they could not travel in this file), an mqtt-broker
 // node on port 8883 with TLS, and an "mqtt in" -> debug pair so the import shows traffic

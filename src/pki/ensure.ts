@@ -13,7 +13,7 @@ import { BACKDATE_MS, planLeaf, RENEW_WITHIN_DAYS, type LeafPlan } from "./plan.
 import { readCert, readKey, sha256Hex, writeCert, writeKey, type StoredCert } from "./store.js";
 
 /**
- * `generate`'s work on the store (SPEC §4): decide everything first from what is on disk,
+ * `generate`'s work on the store (docs/store.md): decide everything first from what is on disk,
  * ask for the CA passphrase only if something must be signed, then write, each file
  * atomically, keys before the certificates that need them, the manifest last. A run
  * killed anywhere leaves files that the next run reads and completes.

@@ -5,7 +5,7 @@ import { KEY_ALGORITHMS, type KeyMaterial } from "./keys.js";
 import { BACKDATE_MS } from "./plan.js";
 
 /**
- * The certificate profiles of SPEC §4, as pure functions of their inputs: with a fixed
+ * The certificate profiles of docs/store.md, as pure functions of their inputs: with a fixed
  * clock, random source and keys they give the same bytes (RSA PKCS#1 v1.5 signatures are
  * deterministic), which is what the fixed-vector tests rely on.
  */
@@ -35,7 +35,7 @@ export interface IssuingCa {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * A random, positive serial of 128 bits (SPEC: at least 64), never one in `used`.
+ * A random, positive serial of 128 bits (docs/store.md: at least 64), never one in `used`.
  * The top bit is cleared so DER needs no sign byte and the value stays positive.
  */
 export function newSerial(randomBytes: (n: number) => Uint8Array, used: ReadonlySet<string>): string {

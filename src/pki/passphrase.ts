@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { EspCertsError } from "../errors.js";
 
-/** Where the CA key's passphrase may come from (SPEC §4). No passphrase is ever built in. */
+/** Where the CA key's passphrase may come from (docs/store.md). No passphrase is ever built in. */
 export interface PassphraseSources {
   /** --ca-passphrase-file: wins over the environment, being the more explicit. */
   file?: string;

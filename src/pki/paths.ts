@@ -1,6 +1,6 @@
 import path from "node:path";
 
-/** File names of the certificate store (SPEC §4). */
+/** File names of the certificate store (docs/store.md). */
 export interface ClientPaths {
   certPem: string;
   certDer: string;

@@ -1,5 +1,5 @@
 /**
- * The firmware header (SPEC §6): renders templates/esp_certs.h.ejs from the store for one
+ * The firmware header (docs/header.md): renders templates/esp_certs.h.ejs from the store for one
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
 import { X509Certificate, createHash } from "node:crypto";
@@ -97,7 +97,7 @@ function currentDigest(file: string): string | undefined {
   }
 }
 
-/** The refusals of SPEC §1 and §6, checked before anything is written. */
+/** The refusals of docs/configuration.md and docs/header.md, checked before anything is written. */
 function checkInputs(config: Config, inputs: HeaderInputs): void {
   const what = `Cannot render the header for client "${inputs.clientId}"`;
   const ipHost = isIP(inputs.host) !== 0;

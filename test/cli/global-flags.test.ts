@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
 
-// SPEC §5: "Global flags: --project-dir DIR, --json where a command reports something."
+// docs/commands.md: "Global flags: --project-dir DIR, --json where a command reports something."
 // A global flag goes before the command as well as after it.
 
 function project(): string {

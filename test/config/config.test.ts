@@ -19,7 +19,7 @@ const rejects = (ini: string, overrides = {}) => {
   throw new Error("expected the configuration to be refused");
 };
 
-describe("configuration (SPEC §3)", () => {
+describe("configuration (docs/configuration.md)", () => {
   it("has the documented defaults", () => {
     const c = resolve("", { host: "win10.local" });
     expect(c).toMatchObject({

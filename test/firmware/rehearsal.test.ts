@@ -8,8 +8,8 @@ import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
 import { buildFirmware, generateProject, headerDefine, reissuedFor, runFirmware, type Project } from "./rehearsal.js";
 
-// The device-free rehearsal (SPEC §8): firmware/src built for this machine, real BearSSL,
-// real mosquitto, the serial lines of SPEC §7.
+// The device-free rehearsal (docs/rehearsal.md): firmware/src built for this machine, real BearSSL,
+// real mosquitto, the serial lines of docs/serial-protocol.md.
 const ready =
   requireTool("mosquitto", "mosquitto") &&
   requireTool("make", "make") &&

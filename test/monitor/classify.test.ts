@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { classifyLine, parseFields } from "../../src/monitor/classify.js";
 
 describe("classifyLine", () => {
-  it("reads every line of SPEC §7", () => {
+  it("reads every line of docs/serial-protocol.md", () => {
     expect(classifyLine("[esp-certs] boot client=dev01 host=win10.local port=8883 ca=EF8EC94449E9AB38")).toEqual({
       kind: "boot",
       client: "dev01",

@@ -1,4 +1,4 @@
-// The device-free rehearsal (SPEC §8) as the board: the firmware built for this machine
+// The device-free rehearsal (docs/rehearsal.md) as the board: the firmware built for this machine
 // prints into one end of a pty pair, `esp-certs monitor` reads the other, real mosquitto
 // is the broker. A working broker must be verified; one whose certificate lacks the host
 // must be diagnosed as BearSSL's 56, with the command that fixes it.

@@ -42,8 +42,8 @@ function snapshot(dir: string): Map<string, string> {
 const changedFiles = (a: Map<string, string>, b: Map<string, string>) =>
   [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 
-describe("generate: the store of SPEC §4", () => {
-  it("issues certificates that openssl verifies for their purpose, with the profiles of §4", () => {
+describe("generate: the store of docs/store.md", () => {
+  it("issues certificates that openssl verifies for their purpose, with the profiles of docs/store.md", () => {
     const dir = project();
     generate(dir);
     const c = (f: string) => path.join(dir, "certs", f);

@@ -105,7 +105,7 @@ describe("the store's edges", () => {
   });
 
   // Regression: with the names swapped, the SAN set stayed the same and the broker kept a
-  // CN that was no longer mqtt_host (SPEC §4: CN = mqtt_host).
+  // CN that was no longer mqtt_host (docs/store.md: CN = mqtt_host).
   it("re-issues the broker certificate when mqtt_host changes to one of its other names", () => {
     const dir = project("[esp_certs]\nmqtt_host = a.local\nserver_names = b.local\n");
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
