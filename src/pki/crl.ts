@@ -67,12 +67,12 @@ export function crlRenewalDue(nextUpdate: Date, now: Date, certDays: number, caN
 }
 
 /** DER INTEGER of a non-negative number, as the CRL number extension holds it. */
-function derInteger(n: bigint): Uint8Array {
+function derInteger(n: bigint): Uint8Array<ArrayBuffer> {
   let hex = n.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
   const bytes = Buffer.from(hex, "hex");
   const body = bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
-  return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  return new Uint8Array(Buffer.concat([Buffer.from([0x02, body.length]), body]));
 }
 
 /**
