@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
+import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
 import { printError } from "./ui.js";
 
 const program = new Command("esp-certs")
@@ -161,6 +162,22 @@ program
   .action(async (o) => {
     const m = await import("./doctor/doctor.js");
     process.exitCode = await m.doctorCommand({ ...globals(), ...o });
+  });
+
+program
+  .command("revoke")
+  .description("shut a client out of the broker: the CA signs a CRL listing its certificate, the broker folder gets it")
+  .argument("<id>", "the client, e.g. dev02")
+  .addOption(new Option("--reason <reason>", "why, recorded in the CRL (default: keyCompromise: a lost board's key is readable from its flash)").choices(REVOCATION_REASON_NAMES))
+  .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
+  .option("--json", "print the report as JSON")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs revoke dev02                              # then restart Mosquitto\n  $ esp-certs revoke dev07 --reason cessationOfOperation\n  $ esp-certs generate --rekey dev02                    # bring it back, with a new key",
+  )
+  .action(async (id: string, o) => {
+    const m = await import("./revoke.js");
+    process.exitCode = await m.revokeCommand({ ...globals(), ...o, id });
   });
 
 program

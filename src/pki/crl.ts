@@ -3,6 +3,7 @@ import * as x509 from "@peculiar/x509";
 import type { IssueDeps, IssuingCa } from "./issue.js";
 import { KEY_ALGORITHMS } from "./keys.js";
 import { BACKDATE_MS } from "./plan.js";
+import { DEFAULT_REASON, REVOCATION_REASONS, type RevocationReason } from "./reasons.js";
 
 /**
  * The CA's certificate revocation list (docs/revocation.md), as pure functions: building one
@@ -10,19 +11,7 @@ import { BACKDATE_MS } from "./plan.js";
  * same each time, which the fixed-vector tests rely on.
  */
 
-/** The reasons `esp-certs revoke --reason` takes, and their RFC 5280 reason codes. */
-export const REVOCATION_REASONS = {
-  keyCompromise: x509.X509CrlReason.keyCompromise,
-  cessationOfOperation: x509.X509CrlReason.cessationOfOperation,
-  superseded: x509.X509CrlReason.superseded,
-} as const satisfies Record<string, x509.X509CrlReason>;
-export type RevocationReason = keyof typeof REVOCATION_REASONS;
-/**
- * Without --reason: a device's key sits unencrypted in its flash, so a board that is gone is
- * assumed to have given its key away. (Every entry then carries a reason code, which also keeps
- * @peculiar/x509 from writing an empty entry-extensions SEQUENCE, which RFC 5280 forbids.)
- */
-export const DEFAULT_REASON: RevocationReason = "keyCompromise";
+export { DEFAULT_REASON, REVOCATION_REASONS, type RevocationReason } from "./reasons.js";
 
 export interface Revoked {
   /** Lower-case hex, as the manifest and `openssl x509 -serial` (lower-cased) give it. */

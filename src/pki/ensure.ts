@@ -243,7 +243,7 @@ async function makeCa(
   return { ca: readCert(p.caCertPem, CA_FIX)!, key };
 }
 
-async function unlockCaKey(p: StorePaths, ca: StoredCert, passphrase: PassphraseSources, deps: IssueDeps): Promise<KeyMaterial> {
+export async function unlockCaKey(p: StorePaths, ca: StoredCert, passphrase: PassphraseSources, deps: IssueDeps): Promise<KeyMaterial> {
   const stored = await readKey(p.caKey, CA_FIX, passphraseGetter(passphrase, "unlock"));
   if (stored === undefined) {
     throw new EspCertsError("Cannot sign certificates", `the CA key ${p.caKey} is missing`, CA_FIX);

@@ -1,0 +1,133 @@
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import path from "node:path";
+import { EspCertsError } from "../errors.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
+import type { StorePaths } from "./paths.js";
+
+/**
+ * What the store says is revoked (docs/revocation.md). The signed CRL is the record: a serial is
+ * revoked once certs/ca.crl.pem lists it, and from no earlier moment, so a `revoke` killed at
+ * any point leaves a client either revoked with a CRL that says so, or not revoked at all. The
+ * revoked certificate's files are then moved to certs/revoked/<id>-<serial>/, which says whose
+ * serial it was; a run that finds them still in certs/clients/ finishes the move.
+ */
+
+export interface ClientRevocation {
+  id: string;
+  serial: string;
+  at: Date;
+  reason?: RevocationReason;
+}
+
+export interface StoreCrl {
+  /** The parsed CRL; undefined when the store has none (nothing was ever revoked) or it is unreadable. */
+  crl?: ReadCrl;
+  /** Why the CRL file cannot be used. */
+  error?: string;
+}
+
+export function readStoreCrl(p: StorePaths): StoreCrl {
+  if (!existsSync(p.crlPem)) return {};
+  try {
+    return { crl: readCrl(readFileSync(p.crlPem, "utf8")) };
+  } catch (err) {
+    return { error: `it is not a readable CRL (${(err as Error).message})` };
+  }
+}
+
+/** The store's CRL, or an error (exit 2) when a file is there that cannot be read: revocations are never dropped. */
+export function requireStoreCrl(p: StorePaths): ReadCrl | undefined {
+  const s = readStoreCrl(p);
+  if (s.error !== undefined) {
+    throw new EspCertsError(`Cannot read ${p.crlPem}`, s.error, `Restore it from your backup; it lists every revoked certificate, and esp-certs will not sign a CRL that forgets them.`);
+  }
+  return s.crl;
+}
+
+const CLIENT_FILES = (p: StorePaths, id: string) => {
+  const c = p.client(id);
+  // The key first and the certificate last: the certificate left in clients/ names the move to finish.
+  return [c.keyDer, c.keyPem, c.certDer, c.certPem];
+};
+
+export const revokedDir = (p: StorePaths) => path.join(p.dir, "revoked");
+const archiveDir = (p: StorePaths, id: string, serial: string) => path.join(revokedDir(p), `${id}-${serial}`);
+
+function serialOf(pemFile: string): string | undefined {
+  try {
+    return normalSerial(new X509Certificate(readFileSync(pemFile)).serialNumber);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The certificates moved aside: id and serial, from the folder names. */
+function archived(p: StorePaths): { id: string; serial: string }[] {
+  const dir = revokedDir(p);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => /^(.+)-([0-9a-f]+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ id: m[1], serial: m[2] }));
+}
+
+/**
+ * Every client whose current certificate is revoked: its certificate in certs/clients/ is listed
+ * by the CRL (a revoke not finished), or it has none there and the CRL lists one moved aside.
+ * A client issued again (`generate --rekey`) has a certificate the CRL does not list: active.
+ */
+export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Iterable<string>): Map<string, ClientRevocation> {
+  const out = new Map<string, ClientRevocation>();
+  if (crl === undefined) return out;
+  const listed = new Map(crl.revoked.map((r) => [r.serial, r]));
+  const known = new Set([...ids, ...archived(p).map((a) => a.id), ...clientIdsInStore(p)]);
+  for (const id of known) {
+    const current = existsSync(p.client(id).certPem) ? serialOf(p.client(id).certPem) : undefined;
+    const candidates = current !== undefined ? [current] : archived(p).filter((a) => a.id === id).map((a) => a.serial);
+    const hits = candidates.map((s) => listed.get(s)).filter((r) => r !== undefined);
+    const latest = hits.sort((a, b) => b.at.getTime() - a.at.getTime())[0];
+    if (latest) out.set(id, { id, serial: latest.serial, at: latest.at, reason: latest.reason });
+  }
+  return out;
+}
+
+function clientIdsInStore(p: StorePaths): string[] {
+  if (!existsSync(p.clientsDir)) return [];
+  return readdirSync(p.clientsDir)
+    .filter((n) => n.endsWith(".crt.pem"))
+    .map((n) => n.slice(0, -".crt.pem".length));
+}
+
+/**
+ * Moves a revoked client's files from certs/clients/ to certs/revoked/<id>-<serial>/ (renames
+ * in one file system: never a copy, never a delete). Returns the folder, or undefined when there
+ * was nothing left to move.
+ */
+export function archiveRevoked(p: StorePaths, id: string, serial: string): string | undefined {
+  const files = CLIENT_FILES(p, id).filter((f) => existsSync(f));
+  if (files.length === 0) return undefined;
+  const dir = archiveDir(p, id, serial);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const f of files) renameSync(f, path.join(dir, path.basename(f)));
+  return dir;
+}
+
+/** Finishes the moves of revocations a killed run left half done. Returns the ids it moved. */
+export function finishRevocations(p: StorePaths, revoked: Map<string, ClientRevocation>): string[] {
+  const moved: string[] = [];
+  for (const r of revoked.values()) {
+    const c = p.client(r.id);
+    // Only the revoked certificate's own files (the certificate moves last, so while any is
+    // left it is there); a client issued again keeps its new ones.
+    if (existsSync(c.certPem) && serialOf(c.certPem) === r.serial && archiveRevoked(p, r.id, r.serial)) moved.push(r.id);
+  }
+  return moved;
+}
+
+/** Writes the CRL: DER first, then the PEM that the broker reads and that marks the revocation done. */
+export function writeStoreCrl(p: StorePaths, crl: { der: Buffer; pem: string }): void {
+  writeFileAtomic(p.crlDer, crl.der);
+  writeFileAtomic(p.crlPem, crl.pem);
+}

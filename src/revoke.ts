@@ -1,0 +1,176 @@
+// `esp-certs revoke ID`: the CA signs a CRL that lists the client's certificate, the store moves
+// its files aside, and the broker folder gets the new CRL (docs/revocation.md).
+import type { X509Certificate } from "node:crypto";
+import path from "node:path";
+import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
+import { loadConfig, type Config } from "./config/config.js";
+import { EspCertsError, ExitCode } from "./errors.js";
+import { passphraseSources } from "./generate.js";
+import { buildCrl, crlNextUpdate, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
+import { defaultDeps, unlockCaKey } from "./pki/ensure.js";
+import type { IssueDeps } from "./pki/issue.js";
+import type { PassphraseSources } from "./pki/passphrase.js";
+import { storePaths, type StorePaths } from "./pki/paths.js";
+import { archiveRevoked, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
+import { readCert } from "./pki/store.js";
+import { colour, info, printJson, warn } from "./ui.js";
+
+export interface RevokeReport {
+  id: string;
+  serial: string;
+  /** ISO date of the revocation, as the CRL records it. */
+  at: string;
+  reason: RevocationReason;
+  /** False when an earlier, interrupted run had already signed the CRL and this one finished it. */
+  signed: boolean;
+  crl: { file: string; number: string; nextUpdate: string };
+  /** Where the certificate and key went; undefined when they were moved before. */
+  archived?: string;
+  broker?: BrokerResult & { port: number };
+}
+
+const STATUS = 'Run "esp-certs status" to see every client and its state.';
+
+/** Refuses what cannot or need not be revoked, before the CA passphrase is asked for. */
+function refuse(config: Config, id: string): void {
+  if (id.toLowerCase() === "ca") {
+    throw new EspCertsError(
+      "Cannot revoke the CA",
+      "a CRL is signed by the CA and cannot revoke the CA itself",
+      'If its key leaked, make a new CA: "esp-certs generate --new-ca" (the old one goes to certs/backup/), then reflash every device.',
+    );
+  }
+  if (["server", "broker", config.mqttHost.toLowerCase()].includes(id.toLowerCase())) {
+    throw new EspCertsError(
+      "Cannot revoke the broker",
+      "the devices check no CRL (BearSSL has none), so revoking the broker's certificate would not stop them trusting it",
+      'If the broker\'s key leaked, make a new CA: "esp-certs generate --new-ca", then reflash every device; to give the broker a new key only, move certs/server.key.pem away and run "esp-certs generate".',
+    );
+  }
+}
+
+interface Target {
+  id: string;
+  serial: string;
+  cert: X509Certificate;
+  /** Already in the CRL: an earlier run was killed after signing it. */
+  alreadyListed?: { at: Date; reason?: RevocationReason };
+}
+
+function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | undefined): Target {
+  const revoked = revokedClients(p, crl, config.clients).get(id);
+  const cert = readCert(p.client(id).certPem, `Move ${p.client(id).certPem} away; the store's other files are unchanged.`);
+  if (cert === undefined) {
+    if (revoked !== undefined) {
+      throw new EspCertsError(
+        `Cannot revoke ${id}`,
+        `it was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}), and has no newer certificate`,
+        `Nothing to do. To bring it back with a new key: esp-certs generate --rekey ${id}`,
+      );
+    }
+    const known = config.clients.includes(id);
+    throw new EspCertsError(
+      `Cannot revoke ${id}`,
+      known ? "it has no certificate in the store yet" : `the store has no client "${id}" (clients: ${config.clients.join(", ")})`,
+      known ? "Nothing to revoke: a client without a certificate cannot connect. Remove it from clients in [esp_certs] if it is not wanted." : STATUS,
+    );
+  }
+  const serial = normalSerial(cert.cert.serialNumber);
+  const listed = crl?.revoked.find((r) => r.serial === serial);
+  return { id, serial, cert: cert.cert, alreadyListed: listed && { at: listed.at, reason: listed.reason } };
+}
+
+export async function revoke(
+  config: Config,
+  opts: { id: string; reason?: RevocationReason; passphrase: PassphraseSources },
+  deps: IssueDeps = defaultDeps(),
+): Promise<RevokeReport> {
+  refuse(config, opts.id);
+  const p = storePaths(config.certDir);
+  const ca = readCert(p.caCertPem, 'Restore it from your backup; "esp-certs doctor" says what else is wrong.');
+  if (ca === undefined) throw new EspCertsError(`Cannot revoke ${opts.id}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
+  const previous = requireStoreCrl(p);
+  if (previous !== undefined && !(await crlSignedBy(previous, ca.der, deps.crypto))) {
+    throw new EspCertsError(
+      `Cannot revoke ${opts.id}`,
+      `${p.crlPem} was not signed by this store's CA`,
+      "Restore the CRL that belongs to this CA from your backup (certs/backup/ holds the old CA's).",
+    );
+  }
+  const target = findTarget(config, p, opts.id, previous);
+  const cert = target.cert;
+  if (!cert.checkIssued(ca.cert) || !cert.verify(ca.cert.publicKey)) {
+    throw new EspCertsError(`Cannot revoke ${opts.id}`, "its certificate was not issued by this store's CA, so the broker refuses it already", 'Run "esp-certs generate" to issue it again from this CA, or leave it.');
+  }
+
+  let signed = false;
+  let read: { number: bigint; nextUpdate: Date };
+  let entry: { at: Date; reason: RevocationReason };
+  if (target.alreadyListed) {
+    entry = { at: target.alreadyListed.at, reason: target.alreadyListed.reason ?? DEFAULT_REASON };
+    read = previous!;
+  } else {
+    const now = deps.now();
+    const key = await unlockCaKey(p, ca, opts.passphrase, deps);
+    entry = { at: now, reason: opts.reason ?? DEFAULT_REASON };
+    const content = {
+      revoked: [...(previous?.revoked ?? []), { serial: target.serial, ...entry }],
+      number: (previous?.number ?? 0n) + 1n,
+      thisUpdate: now,
+      nextUpdate: crlNextUpdate(now, config.certDays, new Date(ca.cert.validTo)),
+    };
+    // From this write on, the certificate is revoked; everything after it is tidying up that
+    // the next run finishes if this one is killed.
+    writeStoreCrl(p, await buildCrl(content, { der: ca.der, key }, deps.crypto));
+    signed = true;
+    read = content;
+  }
+  const archived = archiveRevoked(p, opts.id, target.serial);
+  const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
+  return {
+    id: opts.id,
+    serial: target.serial,
+    at: entry.at.toISOString(),
+    reason: entry.reason,
+    signed,
+    crl: { file: p.crlPem, number: read.number.toString(), nextUpdate: read.nextUpdate.toISOString() },
+    archived,
+    broker,
+  };
+}
+
+export interface RevokeCommandOptions {
+  projectDir: string;
+  id: string;
+  reason?: RevocationReason;
+  caPassphraseFile?: string;
+  json?: boolean;
+}
+
+export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
+  const config = loadConfig(o.projectDir);
+  for (const w of config.warnings) warn(w);
+  const r = await revoke(config, { id: o.id, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
+  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port) : noBrokerFolder(config);
+  if (o.json) {
+    printJson({ ...r, advice });
+    return ExitCode.ok;
+  }
+  const rel = (f: string) => path.relative(config.projectDir, f) || f;
+  info(`${r.signed ? "Revoked" : "Finished revoking"} ${r.id} (serial ${r.serial}, ${r.reason}) on ${r.at.slice(0, 10)}.`);
+  info(`${"wrote".padEnd(9)}${"CRL".padEnd(20)}${rel(r.crl.file)} (number ${r.crl.number}, valid until ${r.crl.nextUpdate.slice(0, 10)})`);
+  if (r.archived) info(`${"moved".padEnd(9)}${`client ${r.id}`.padEnd(20)}${rel(r.archived)}${path.sep}`);
+  if (r.broker && r.broker.changed.length > 0) info(`${"wrote".padEnd(9)}${"broker folder".padEnd(20)}${rel(r.broker.dir)} (${r.broker.changed.join(", ")})`);
+  for (const line of advice) info(line);
+  info(colour.dim(`To bring ${r.id} back with a new key: esp-certs generate --rekey ${r.id}`));
+  return ExitCode.ok;
+}
+
+/** Without a broker folder, where the CRL must go so that the broker uses it. */
+function noBrokerFolder(config: Config): string[] {
+  const crl = storePaths(config.certDir).crlPem;
+  return [
+    `This project has no broker folder: run "esp-certs broker" (its mosquitto.conf names the CRL), or set "crlfile ${crl}" on your Mosquitto listener.`,
+    "Then restart Mosquitto: a restart, not a reload (SIGHUP), shuts out a revoked device that is connected now.",
+  ];
+}
