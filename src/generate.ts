@@ -1,7 +1,9 @@
 import path from "node:path";
 import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
+import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
+import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
 import { writeHeader, type HeaderResult } from "./render/header.js";
@@ -22,6 +24,8 @@ export interface GenerateOptions {
   noCaPassphrase?: boolean;
   /** A passphrase already settled (init asks before it writes anything). */
   caPassphrase?: string;
+  /** The pre-build hook: a CRL due for re-signing warns rather than stops when no passphrase can be had. */
+  crlMayWait?: boolean;
 }
 
 export interface GenerateReport {
@@ -50,15 +54,25 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
       throw new EspCertsError(`Cannot rekey "${id}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name a configured client.");
     }
   }
-  const store = await ensureStore(config, {
-    newCa: opts.newCa,
-    rekey: opts.rekey,
-    noCaPassphrase: opts.noCaPassphrase,
-    passphrase: opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts),
-  });
-  const header = { ...(await writeHeader(config, client)), client };
+  const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);
+  const revoked = revokedIdsFor(config, opts.rekey ?? []);
+  const headerRevoked = revoked.get(client);
+  if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
+  const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
+  const warnings = [...config.warnings, ...store.warnings];
+  const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
+  const crl = await maintainCrl(config, store.actions, passphrase, opts.crlMayWait === true);
+  if (crl.action) actions.push(crl.action);
+  if (crl.warning) warnings.push(crl.warning);
+  let header: GenerateReport["header"];
+  if (headerRevoked === undefined) {
+    header = { ...(await writeHeader(config, client)), client };
+  } else {
+    warnings.push(`The header was left as it is: ${revokedHeaderError(headerRevoked).why}. Bring it back with "esp-certs generate --rekey ${client}", or build for another client.`);
+    header = { path: config.header, changed: false, client };
+  }
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
-  return { actions: store.actions, header, broker, warnings: [...config.warnings, ...store.warnings] };
+  return { actions, header, broker, warnings };
 }
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */

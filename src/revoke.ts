@@ -6,7 +6,8 @@ import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult 
 import { loadConfig, type Config } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { passphraseSources } from "./generate.js";
-import { buildCrl, crlNextUpdate, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
+import { buildCrl, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
+import { crlNextUpdate } from "./pki/crl-dates.js";
 import { defaultDeps, unlockCaKey } from "./pki/ensure.js";
 import type { IssueDeps } from "./pki/issue.js";
 import type { PassphraseSources } from "./pki/passphrase.js";

@@ -29,31 +29,7 @@ export interface CrlContent {
   nextUpdate: Date;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const OID_CRL_NUMBER = "2.5.29.20";
-export const RENEW_CRL_WITHIN_DAYS = 30;
-
-/**
- * When a CRL signed now stops being accepted. OpenSSL (and so Mosquitto) refuses EVERY client
- * once the CRL is past nextUpdate, so it must outlive the gap between two runs that can re-sign
- * it. The broker certificate sets that gap: it lasts cert_days and its renewal, in `generate`,
- * asks for the CA passphrase anyway. A CRL lasting cert_days from now outlives the broker
- * certificate in use, so the run that renews the one re-signs the other. Never past the CA.
- */
-export function crlNextUpdate(now: Date, certDays: number, caNotAfter: Date): Date {
-  return new Date(Math.min(now.getTime() + certDays * DAY_MS, caNotAfter.getTime()));
-}
-
-/**
- * Whether `generate` should re-sign a CRL that ends at `nextUpdate`: within the renewal window
- * (30 days, or half of cert_days when shorter), and only when a new one would really end later
- * (a CRL cut to its CA's end would otherwise be re-signed on every run).
- */
-export function crlRenewalDue(nextUpdate: Date, now: Date, certDays: number, caNotAfter: Date): boolean {
-  const window = Math.min(RENEW_CRL_WITHIN_DAYS, certDays / 2) * DAY_MS;
-  if (nextUpdate.getTime() - now.getTime() >= window) return false;
-  return crlNextUpdate(now, certDays, caNotAfter).getTime() > nextUpdate.getTime() + DAY_MS;
-}
 
 /** DER INTEGER of a non-negative number, as the CRL number extension holds it. */
 function derInteger(n: bigint): Uint8Array<ArrayBuffer> {

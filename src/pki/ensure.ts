@@ -25,13 +25,15 @@ export interface EnsureOptions {
   rekey?: string[];
   /** Store a new CA key unencrypted. */
   noCaPassphrase?: boolean;
+  /** Revoked clients: not issued again (docs/revocation.md), unless they are in `rekey`. */
+  skip?: string[];
   passphrase: PassphraseSources;
 }
 
 export interface StoreAction {
   /** "ca", "server" or "client <id>". */
   item: string;
-  action: "created" | "reissued" | "kept" | "moved";
+  action: "created" | "reissued" | "kept" | "moved" | "revoked";
   reason?: string;
   file: string;
   notAfter: string;
@@ -97,6 +99,7 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   server.plan = planLeaf(leafState(server), { commonName: config.mqttHost, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: false, followKeyType: true, renewal }, issuedByCa, now);
   leaves.push(server);
   for (const id of config.clients) {
+    if (opts.skip?.includes(id)) continue;
     const c = p.client(id);
     const leaf = await readLeaf(`client ${id}`, c.certPem, c.certDer, c.keyPem, c.keyDer);
     leaf.plan = planLeaf(leafState(leaf), { commonName: id, keyType: config.clientKeyType, rekey: opts.rekey?.includes(id) ?? false, followKeyType: false, renewal }, issuedByCa, now);
@@ -192,7 +195,8 @@ function moveCaToBackup(p: StorePaths, now: Date, actions: StoreAction[]): void 
   // A folder of its own for each CA: a rename onto an earlier backup's file would replace it.
   let dir = path.join(p.backupDir, stamp);
   for (let n = 2; !makeDir(dir); n++) dir = path.join(p.backupDir, `${stamp}-${n}`);
-  for (const file of [p.caCertPem, p.caCertDer, p.caKey]) {
+  // The CA's CRL goes with it: signed by the old key, it means nothing to the new CA.
+  for (const file of [p.caCertPem, p.caCertDer, p.caKey, p.crlPem, p.crlDer]) {
     if (existsSync(file)) renameSync(file, path.join(dir, path.basename(file)));
   }
   actions.push({ item: "old ca", action: "moved", reason: "--new-ca", file: dir, notAfter: "" });

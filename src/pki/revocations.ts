@@ -1,10 +1,12 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
+import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
+import type { StoreAction } from "./ensure.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
-import type { StorePaths } from "./paths.js";
+import { storePaths, type StorePaths } from "./paths.js";
 
 /**
  * What the store says is revoked (docs/revocation.md). The signed CRL is the record: a serial is
@@ -80,8 +82,9 @@ function archived(p: StorePaths): { id: string; serial: string }[] {
  */
 export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Iterable<string>): Map<string, ClientRevocation> {
   const out = new Map<string, ClientRevocation>();
-  if (crl === undefined) return out;
-  const listed = new Map(crl.revoked.map((r) => [r.serial, r]));
+  // A client revoked under an earlier CA stays revoked: its entry is in that CA's CRL, in the backup.
+  const listed = new Map([...backupCrls(p), ...(crl ? [crl] : [])].flatMap((c) => c.revoked.map((r) => [r.serial, r] as const)));
+  if (listed.size === 0) return out;
   const known = new Set([...ids, ...archived(p).map((a) => a.id), ...clientIdsInStore(p)]);
   for (const id of known) {
     const current = existsSync(p.client(id).certPem) ? serialOf(p.client(id).certPem) : undefined;
@@ -91,6 +94,22 @@ export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Ite
     if (latest) out.set(id, { id, serial: latest.serial, at: latest.at, reason: latest.reason });
   }
   return out;
+}
+
+/** The CRLs of the CAs that --new-ca moved to certs/backup/, oldest first. */
+function backupCrls(p: StorePaths): ReadCrl[] {
+  if (!existsSync(p.backupDir)) return [];
+  return readdirSync(p.backupDir)
+    .sort()
+    .map((d) => path.join(p.backupDir, d, path.basename(p.crlPem)))
+    .filter((f) => existsSync(f))
+    .flatMap((f) => {
+      try {
+        return [readCrl(readFileSync(f, "utf8"))];
+      } catch {
+        return [];
+      }
+    });
 }
 
 function clientIdsInStore(p: StorePaths): string[] {
@@ -130,4 +149,29 @@ export function finishRevocations(p: StorePaths, revoked: Map<string, ClientRevo
 export function writeStoreCrl(p: StorePaths, crl: { der: Buffer; pem: string }): void {
   writeFileAtomic(p.crlDer, crl.der);
   writeFileAtomic(p.crlPem, crl.pem);
+}
+
+// ---- what `generate` does with revoked clients ----
+
+/** The revoked clients that this run leaves alone (all but those given --rekey), after finishing an interrupted revoke. */
+export function revokedIdsFor(config: Config, rekey: string[]): Map<string, ClientRevocation> {
+  const p = storePaths(config.certDir);
+  const revoked = revokedClients(p, requireStoreCrl(p), config.clients);
+  finishRevocations(p, revoked);
+  for (const id of rekey) revoked.delete(id);
+  for (const id of revoked.keys()) if (!config.clients.includes(id)) revoked.delete(id);
+  return revoked;
+}
+
+export function revokedHeaderError(r: ClientRevocation): EspCertsError {
+  return new EspCertsError(
+    `Cannot make a header for client "${r.id}"`,
+    `${r.id} was revoked on ${r.at.toISOString().slice(0, 10)} (${r.reason ?? "no reason given"}): the broker refuses it`,
+    `To bring it back with a new key: esp-certs generate --rekey ${r.id} (then flash the device). Or build for another client (custom_esp_certs_client).`,
+  );
+}
+
+export function revokedAction(config: Config, r: ClientRevocation): StoreAction {
+  const crl = storePaths(config.certDir).crlPem;
+  return { item: `client ${r.id}`, action: "revoked", reason: `${r.at.toISOString().slice(0, 10)}, ${r.reason ?? "no reason"}; esp-certs generate --rekey ${r.id} brings it back`, file: crl, notAfter: "" };
 }

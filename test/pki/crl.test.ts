@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCrl, crlNextUpdate, crlRenewalDue, crlSignedBy, readCrl, type Revoked } from "../../src/pki/crl.js";
+import { buildCrl, crlSignedBy, readCrl, type Revoked } from "../../src/pki/crl.js";
+import { crlNextUpdate, crlNextUpdateOf, crlRenewalDue } from "../../src/pki/crl-dates.js";
 import { issueCa, issueLeaf, type IssueDeps, type Issued } from "../../src/pki/issue.js";
 import { generateKey, type KeyMaterial } from "../../src/pki/keys.js";
 import { BACKDATE_MS } from "../../src/pki/plan.js";
@@ -123,6 +124,9 @@ describe.skipIf(!hasOpenssl)("CRLs that OpenSSL (and so Mosquitto) accepts", () 
     expect(read.thisUpdate.getTime()).toBe(Math.floor((NOW.getTime() - BACKDATE_MS) / 1000) * 1000);
     expect(await crlSignedBy(read, ca.der, crypto)).toBe(true);
     expect(readCrl(crl.der).number).toBe(12345678901234567890n);
+    // The hook's own reader, without the X.509 library, finds the same nextUpdate.
+    expect(crlNextUpdateOf(crl.pem)).toEqual(read.nextUpdate);
+    expect(crlNextUpdateOf("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")).toBeUndefined();
     const otherKey = await generateKey("ec-p256", crypto);
     const other = await issueCa({ subject, days: 10, key: otherKey, usedSerials: new Set() }, deps());
     expect(await crlSignedBy(read, other.der, crypto)).toBe(false);

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { buildCrl, readCrl } from "./crl.js";
+import { crlNextUpdate, crlRenewalDue } from "./crl-dates.js";
+import { defaultDeps, unlockCaKey, type StoreAction } from "./ensure.js";
+import type { IssuingCa, IssueDeps } from "./issue.js";
+import type { KeyMaterial } from "./keys.js";
+import type { PassphraseSources } from "./passphrase.js";
+import { storePaths } from "./paths.js";
+import { requireStoreCrl, writeStoreCrl } from "./revocations.js";
+import { readCert } from "./store.js";
+
+/**
+ * `generate`'s care of the CRL (docs/revocation.md): re-sign it ahead of its nextUpdate, and give
+ * a new CA a new, empty one when the old CA had one (the broker's crlfile stays, and a CRL from
+ * the old CA would make OpenSSL refuse every client of the new one). Nothing when the store never
+ * revoked anything.
+ */
+export type CrlWork = { action: "keep" } | { action: "none" } | { action: "sign"; reason: string; fresh: boolean; number: bigint };
+
+/**
+ * What the CRL needs, decided from the files alone (no key). `oldCaDir` is where this run moved
+ * the previous CA (--new-ca), if it did.
+ */
+export function planCrl(config: Config, now: Date, oldCaDir?: string): CrlWork {
+  const p = storePaths(config.certDir);
+  const ca = readCert(p.caCertPem, "");
+  if (ca === undefined) return { action: "none" };
+  if (oldCaDir !== undefined) {
+    const old = path.join(oldCaDir, path.basename(p.crlPem));
+    if (!existsSync(old)) return { action: "none" };
+    // The number keeps growing across CAs: harmless, and no reader ever sees it go back.
+    return { action: "sign", reason: "a new CA starts an empty list", fresh: true, number: readCrl(readFileSync(old, "utf8")).number + 1n };
+  }
+  const crl = requireStoreCrl(p);
+  if (crl === undefined) return { action: "none" };
+  const caEnd = new Date(ca.cert.validTo);
+  if (crlRenewalDue(crl.nextUpdate, now, config.certDays, caEnd)) {
+    const when = crl.nextUpdate <= now ? "expired" : "expires";
+    return { action: "sign", reason: `it ${when} ${crl.nextUpdate.toISOString().slice(0, 10)}`, fresh: false, number: crl.number + 1n };
+  }
+  return { action: "keep" };
+}
+
+/** Signs the CRL `planCrl` asked for: the same entries (none for a new CA), new dates, the next number. */
+export async function signPlannedCrl(config: Config, work: Extract<CrlWork, { action: "sign" }>, ca: IssuingCa, deps: IssueDeps): Promise<StoreAction> {
+  const p = storePaths(config.certDir);
+  const now = deps.now();
+  const caCert = readCert(p.caCertPem, "")!;
+  const nextUpdate = crlNextUpdate(now, config.certDays, new Date(caCert.cert.validTo));
+  const revoked = work.fresh ? [] : (requireStoreCrl(p)?.revoked ?? []);
+  writeStoreCrl(p, await buildCrl({ revoked, number: work.number, thisUpdate: now, nextUpdate }, ca, deps.crypto));
+  return { item: "crl", action: work.fresh ? "created" : "reissued", reason: work.fresh ? undefined : work.reason, file: p.crlPem, notAfter: nextUpdate.toISOString() };
+}
+
+/** The CRL as `generate` lists it when it is kept. */
+export function keptCrl(config: Config): StoreAction | undefined {
+  const p = storePaths(config.certDir);
+  const crl = requireStoreCrl(p);
+  return crl && { item: "crl", action: "kept", file: p.crlPem, notAfter: crl.nextUpdate.toISOString() };
+}
+
+/**
+ * Re-signs the CRL when it is due, or starts a new one for a new CA. With `mayWait` (the
+ * pre-build hook) the broker's CRL cannot stop a firmware build: when the passphrase cannot be
+ * had, it says so instead.
+ */
+export async function maintainCrl(config: Config, done: StoreAction[], passphrase: PassphraseSources, mayWait: boolean): Promise<{ action?: StoreAction; warning?: string }> {
+  const oldCa = done.find((a) => a.item === "old ca" && a.action === "moved")?.file;
+  const deps = defaultDeps();
+  const work = planCrl(config, deps.now(), oldCa);
+  if (work.action === "none") return {};
+  if (work.action === "keep") return { action: keptCrl(config) };
+  const p = storePaths(config.certDir);
+  const ca = readCert(p.caCertPem, "")!;
+  let key: KeyMaterial;
+  try {
+    key = await unlockCaKey(p, ca, passphrase, deps);
+  } catch (err) {
+    if (!mayWait || work.fresh || !(err instanceof EspCertsError)) throw err;
+    return { warning: `The CRL must be re-signed (${work.reason}); once past that date Mosquitto refuses every client. Run "esp-certs generate" where it can ask for the CA passphrase.` };
+  }
+  return { action: await signPlannedCrl(config, work, { der: ca.der, key }, deps) };
+}
