@@ -121,7 +121,7 @@ function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
 }
 
 const DIAG_TLS = new Set([28, 29, 31, 54, 56, 57, 58, 59, 60, 62]);
-const DIAG_ALERTS = new Set([40, 42, 43, 45, 48, 51, 70, 71]);
+const DIAG_ALERTS = new Set([40, 42, 43, 44, 45, 48, 51, 70, 71]);
 const DIAG_WIFI = new Set([1, 4, 6]);
 const DIAG_MQTT = new Set([-4, -3, -2, 1, 2, 4, 5]);
 

@@ -55,7 +55,7 @@ const CLIENT_FILES = (p: StorePaths, id: string) => {
 };
 
 export const revokedDir = (p: StorePaths) => path.join(p.dir, "revoked");
-const archiveDir = (p: StorePaths, id: string, serial: string) => path.join(revokedDir(p), `${id}-${serial}`);
+export const archiveDir = (p: StorePaths, id: string, serial: string) => path.join(revokedDir(p), `${id}-${serial}`);
 
 function serialOf(pemFile: string): string | undefined {
   try {
