@@ -5,6 +5,7 @@ import path from "node:path";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
 import { loadConfig, type Config } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
+import { removeStaleTemps } from "./fs/atomic.js";
 import { passphraseSources } from "./generate.js";
 import { buildCrl, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
 import { crlNextUpdate } from "./pki/crl-dates.js";
@@ -88,6 +89,7 @@ export async function revoke(
 ): Promise<RevokeReport> {
   refuse(config, opts.id);
   const p = storePaths(config.certDir);
+  removeStaleTemps(p.dir);
   const ca = readCert(p.caCertPem, 'Restore it from your backup; "esp-certs doctor" says what else is wrong.');
   if (ca === undefined) throw new EspCertsError(`Cannot revoke ${opts.id}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
   const previous = requireStoreCrl(p);

@@ -163,6 +163,13 @@ export function revokedIdsFor(config: Config, rekey: string[]): Map<string, Clie
   return revoked;
 }
 
+/** Refuses (exit 2) a header for a revoked client, saying how to bring it back. */
+export function refuseRevoked(config: Config, id: string): void {
+  const p = storePaths(config.certDir);
+  const r = revokedClients(p, requireStoreCrl(p), [id]).get(id);
+  if (r !== undefined) throw revokedHeaderError(r);
+}
+
 export function revokedHeaderError(r: ClientRevocation): EspCertsError {
   return new EspCertsError(
     `Cannot make a header for client "${r.id}"`,

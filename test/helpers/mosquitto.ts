@@ -35,8 +35,9 @@ export interface TlsListener {
  * the free port and loopback). As root, mosquitto drops to user "mosquitto" unless told
  * `user root`, and then cannot read 0600 keys.
  */
-export async function startMosquitto(opts: { tls?: TlsListener; config?: string }): Promise<Broker> {
-  const port = await freePort();
+export async function startMosquitto(opts: { tls?: TlsListener; config?: string; port?: number }): Promise<Broker> {
+  // A given port: a broker restarted where a device (the rehearsal firmware) already dials.
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "mosq-"));
   const logFile = path.join(dir, "mosquitto.log");
   let conf: string;
