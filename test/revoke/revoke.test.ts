@@ -4,16 +4,14 @@
 // either revoked with a CRL that says so, or not revoked at all.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createPrivateKey, webcrypto } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
-import { buildCrl, readCrl } from "../../src/pki/crl.js";
-import { keyMaterialFrom } from "../../src/pki/keys.js";
+import { readCrl } from "../../src/pki/crl.js";
 import { storePaths } from "../../src/pki/paths.js";
-import { writeStoreCrl } from "../../src/pki/revocations.js";
+import { resignCrlAt } from "./stale.js";
 
 const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients") && requireTool("openssl", "openssl");
 const hasStrace = requireTool("strace", "strace");
@@ -148,11 +146,8 @@ describe.skipIf(!ready)("esp-certs revoke with a real mosquitto", () => {
   it("a CRL past its nextUpdate: the broker refuses everyone, doctor says so, generate re-signs it, and after a restart every active client is back", async () => {
     // Signed as if two cert_days ago: the injected clock.
     const p = storePaths(path.join(dir, "certs"));
-    const key = await keyMaterialFrom(createPrivateKey({ key: readFileSync(p.caKey, "utf8"), passphrase: TEST_PASSPHRASE }), webcrypto as unknown as Crypto, p.caKey);
     const old = readCrl(readFileSync(p.crlPem, "utf8"));
-    const then = new Date(Date.now() - 2 * 825 * 86_400_000);
-    const stale = await buildCrl({ revoked: old.revoked, number: old.number + 1n, thisUpdate: then, nextUpdate: new Date(then.getTime() + 825 * 86_400_000) }, { der: readFileSync(p.caCertDer), key }, webcrypto as unknown as Crypto);
-    writeStoreCrl(p, stale);
+    await resignCrlAt(dir, new Date(Date.now() - 2 * 825 * 86_400_000), 825);
     expect(cli(dir, "broker").status).toBe(0);
     await broker!.stop();
     broker = await brokerOf(dir);
