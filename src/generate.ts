@@ -61,7 +61,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   const warnings = [...config.warnings, ...store.warnings];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
-  const crl = await maintainCrl(config, store.actions, passphrase, opts.crlMayWait === true);
+  const crl = await maintainCrl(config, passphrase, opts.crlMayWait === true);
   if (crl.action) actions.push(crl.action);
   if (crl.warning) warnings.push(crl.warning);
   let header: GenerateReport["header"];

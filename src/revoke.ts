@@ -7,7 +7,7 @@ import { loadConfig, type Config } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { removeStaleTemps } from "./fs/atomic.js";
 import { passphraseSources } from "./generate.js";
-import { buildCrl, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
+import { buildCrl, crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
 import { crlNextUpdate } from "./pki/crl-dates.js";
 import { defaultDeps, unlockCaKey } from "./pki/ensure.js";
 import type { IssueDeps } from "./pki/issue.js";
@@ -93,12 +93,11 @@ export async function revoke(
   const ca = readCert(p.caCertPem, 'Restore it from your backup; "esp-certs doctor" says what else is wrong.');
   if (ca === undefined) throw new EspCertsError(`Cannot revoke ${opts.id}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
   const previous = requireStoreCrl(p);
+  if (previous !== undefined && !crlMatchesCa(previous, ca.der)) {
+    throw new EspCertsError(`Cannot revoke ${opts.id}`, `${p.crlPem} is an earlier CA's`, 'Run "esp-certs generate" first: it moves that CRL to the old CA\'s backup and starts one for this CA.');
+  }
   if (previous !== undefined && !(await crlSignedBy(previous, ca.der, deps.crypto))) {
-    throw new EspCertsError(
-      `Cannot revoke ${opts.id}`,
-      `${p.crlPem} was not signed by this store's CA`,
-      "Restore the CRL that belongs to this CA from your backup (certs/backup/ holds the old CA's).",
-    );
+    throw new EspCertsError(`Cannot revoke ${opts.id}`, `the signature of ${p.crlPem} does not verify with this store's CA`, "Restore the CRL from your backup: it lists every revoked certificate.");
   }
   const target = findTarget(config, p, opts.id, previous);
   const cert = target.cert;

@@ -29,7 +29,7 @@ export function checkCrl(ctx: DoctorContext): CheckResult[] {
   }
   if (r.crl === undefined) return [{ check: "crl", level: "ok", text: "no client is revoked (no CRL yet)" }];
   if (!r.signedByCa) {
-    return [{ check: "crl", level: "problem", text: `${rel} is not signed by this store's CA: Mosquitto refuses every client with it`, fix: "Restore the CRL that belongs to this CA from your backup (an older CA's is in certs/backup/)." }];
+    return [{ check: "crl", level: "problem", text: `${rel} is not signed by this store's CA: Mosquitto refuses every client with it`, fix: 'Run "esp-certs generate": it moves an earlier CA\'s CRL to that CA\'s backup and signs one for this CA. If the CRL is this CA\'s but damaged, restore it from your backup.' }];
   }
   const left = r.crl.nextUpdate.getTime() - ctx.now.getTime();
   if (left <= 0) {

@@ -1,47 +1,58 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { buildCrl, readCrl } from "./crl.js";
+import { buildCrl, crlMatchesCa, type ReadCrl } from "./crl.js";
 import { crlNextUpdate, crlRenewalDue } from "./crl-dates.js";
 import { defaultDeps, unlockCaKey, type StoreAction } from "./ensure.js";
 import type { IssuingCa, IssueDeps } from "./issue.js";
 import type { KeyMaterial } from "./keys.js";
 import type { PassphraseSources } from "./passphrase.js";
-import { storePaths } from "./paths.js";
+import { storePaths, type StorePaths } from "./paths.js";
 import { requireStoreCrl, writeStoreCrl } from "./revocations.js";
 import { readCert } from "./store.js";
 
 /**
  * `generate`'s care of the CRL (docs/revocation.md): re-sign it ahead of its nextUpdate, and give
- * a new CA a new, empty one when the old CA had one (the broker's crlfile stays, and a CRL from
- * the old CA would make OpenSSL refuse every client of the new one). Nothing when the store never
- * revoked anything.
+ * a new CA a new, empty one (the broker's crlfile stays, and a CRL of the old CA would make
+ * OpenSSL refuse every client of the new one). Nothing when the store never revoked anything.
  */
 export type CrlWork = { action: "keep" } | { action: "none" } | { action: "sign"; reason: string; fresh: boolean; number: bigint };
 
 /**
- * What the CRL needs, decided from the files alone (no key). `oldCaDir` is where this run moved
- * the previous CA (--new-ca), if it did.
+ * What the CRL needs, decided from the files alone (no key). A CRL of an earlier CA (after
+ * --new-ca) is moved into that CA's backup folder first: it is the record of what was revoked
+ * under it.
  */
-export function planCrl(config: Config, now: Date, oldCaDir?: string): CrlWork {
+export function planCrl(config: Config, now: Date): CrlWork {
   const p = storePaths(config.certDir);
   const ca = readCert(p.caCertPem, "");
-  if (ca === undefined) return { action: "none" };
-  if (oldCaDir !== undefined) {
-    const old = path.join(oldCaDir, path.basename(p.crlPem));
-    if (!existsSync(old)) return { action: "none" };
-    // The number keeps growing across CAs: harmless, and no reader ever sees it go back.
-    return { action: "sign", reason: "a new CA starts an empty list", fresh: true, number: readCrl(readFileSync(old, "utf8")).number + 1n };
-  }
   const crl = requireStoreCrl(p);
-  if (crl === undefined) return { action: "none" };
+  if (ca === undefined || crl === undefined) return { action: "none" };
+  if (!crlMatchesCa(crl, ca.der)) {
+    archiveOldCrl(p, crl);
+    // The number keeps growing across CAs: harmless, and no reader ever sees it go back.
+    return { action: "sign", reason: "a new CA starts an empty list", fresh: true, number: crl.number + 1n };
+  }
   const caEnd = new Date(ca.cert.validTo);
   if (crlRenewalDue(crl.nextUpdate, now, config.certDays, caEnd)) {
     const when = crl.nextUpdate <= now ? "expired" : "expires";
     return { action: "sign", reason: `it ${when} ${crl.nextUpdate.toISOString().slice(0, 10)}`, fresh: false, number: crl.number + 1n };
   }
   return { action: "keep" };
+}
+
+/** Moves an earlier CA's CRL (both files) into the backup folder of that CA, or a folder of its own. */
+function archiveOldCrl(p: StorePaths, crl: ReadCrl): void {
+  const folders = existsSync(p.backupDir) ? readdirSync(p.backupDir).sort().reverse() : [];
+  const own = folders.find((d) => {
+    const cert = path.join(p.backupDir, d, path.basename(p.caCertDer));
+    return existsSync(cert) && !existsSync(path.join(p.backupDir, d, path.basename(p.crlPem))) && crlMatchesCa(crl, readFileSync(cert));
+  });
+  const dir = path.join(p.backupDir, own ?? `crl-${crl.number}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The DER first: the PEM left behind is what names the move to finish.
+  for (const f of [p.crlDer, p.crlPem]) if (existsSync(f)) renameSync(f, path.join(dir, path.basename(f)));
 }
 
 /** Signs the CRL `planCrl` asked for: the same entries (none for a new CA), new dates, the next number. */
@@ -67,10 +78,9 @@ export function keptCrl(config: Config): StoreAction | undefined {
  * pre-build hook) the broker's CRL cannot stop a firmware build: when the passphrase cannot be
  * had, it says so instead.
  */
-export async function maintainCrl(config: Config, done: StoreAction[], passphrase: PassphraseSources, mayWait: boolean): Promise<{ action?: StoreAction; warning?: string }> {
-  const oldCa = done.find((a) => a.item === "old ca" && a.action === "moved")?.file;
+export async function maintainCrl(config: Config, passphrase: PassphraseSources, mayWait: boolean): Promise<{ action?: StoreAction; warning?: string }> {
   const deps = defaultDeps();
-  const work = planCrl(config, deps.now(), oldCa);
+  const work = planCrl(config, deps.now());
   if (work.action === "none") return {};
   if (work.action === "keep") return { action: keptCrl(config) };
   const p = storePaths(config.certDir);

@@ -111,6 +111,19 @@ export function normalSerial(hex: string): string {
   return hex.toLowerCase().replace(/^(00)+(?=..)/, "");
 }
 
+/**
+ * Whether the CRL names this CA as its issuer (subject and key identifier); no signature check,
+ * so that the hook and `generate` can tell without WebCrypto. A CRL of an earlier CA has the
+ * same name but another key.
+ */
+export function crlMatchesCa(read: ReadCrl, caDer: Uint8Array): boolean {
+  const caCert = new x509.X509Certificate(new Uint8Array(caDer));
+  if (!Buffer.from(caCert.subjectName.toArrayBuffer()).equals(read.issuerDer)) return false;
+  const ski = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  const aki = read.crl.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  return ski === undefined || aki === undefined || ski === aki;
+}
+
 /** Whether the CRL was signed by this CA (its key, and its name). */
 export async function crlSignedBy(read: ReadCrl, caDer: Uint8Array, crypto: IssueDeps["crypto"]): Promise<boolean> {
   const caCert = new x509.X509Certificate(new Uint8Array(caDer));

@@ -195,8 +195,7 @@ function moveCaToBackup(p: StorePaths, now: Date, actions: StoreAction[]): void 
   // A folder of its own for each CA: a rename onto an earlier backup's file would replace it.
   let dir = path.join(p.backupDir, stamp);
   for (let n = 2; !makeDir(dir); n++) dir = path.join(p.backupDir, `${stamp}-${n}`);
-  // The CA's CRL goes with it: signed by the old key, it means nothing to the new CA.
-  for (const file of [p.caCertPem, p.caCertDer, p.caKey, p.crlPem, p.crlDer]) {
+  for (const file of [p.caCertPem, p.caCertDer, p.caKey]) {
     if (existsSync(file)) renameSync(file, path.join(dir, path.basename(file)));
   }
   actions.push({ item: "old ca", action: "moved", reason: "--new-ca", file: dir, notAfter: "" });

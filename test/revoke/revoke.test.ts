@@ -188,6 +188,30 @@ describe.skipIf(!ready)("esp-certs revoke with a real mosquitto", () => {
   });
 });
 
+describe.skipIf(!ready)("a new CA", () => {
+  it("starts a new, empty CRL; the old one goes to the backup with the old CA, and what it revoked stays revoked", () => {
+    const dir = project();
+    const serial = serialOf(clientFiles(dir, "dev02").cert);
+    expect(cli(dir, "revoke", "dev02").status).toBe(0);
+    const g = cli(dir, "generate", "--new-ca");
+    expect(g.status, g.out).toBe(0);
+    expect(g.out).toMatch(/created\s+crl\s+certs\/ca\.crl\.pem/);
+    const backups = readdirSync(path.join(dir, "certs", "backup"));
+    expect(backups).toHaveLength(1);
+    const old = readCrl(readFileSync(path.join(dir, "certs", "backup", backups[0], "ca.crl.pem"), "utf8"));
+    expect(old.revoked.map((r) => r.serial)).toEqual([serial]);
+    const fresh = readCrl(readFileSync(path.join(dir, "certs", "ca.crl.pem"), "utf8"));
+    expect(fresh.revoked).toEqual([]);
+    expect(fresh.number).toBe(old.number + 1n);
+    const v = spawnSync("openssl", ["crl", "-in", path.join(dir, "certs", "ca.crl.pem"), "-noout", "-verify", "-CAfile", path.join(dir, "certs", "ca.crt.pem")], { encoding: "utf8" });
+    expect(v.stderr).toContain("verify OK");
+    expect(readFileSync(path.join(dir, "broker", "certs", "ca.crl.pem"))).toEqual(readFileSync(path.join(dir, "certs", "ca.crl.pem")));
+    expect(existsSync(path.join(dir, "certs", "clients", "dev02.crt.pem"))).toBe(false);
+    const dev02 = JSON.parse(cli(dir, "status", "--json").stdout).certificates.find((c: { name: string }) => c.name === "dev02");
+    expect(dev02).toMatchObject({ state: "revoked", serial });
+  });
+});
+
 describe.skipIf(!ready || !hasStrace)("revoke killed at every rename (strace inject)", () => {
   let template: string;
   let serial: string;
