@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "no
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
+import { writeIfChanged } from "../fs/atomic.js";
 import { buildCrl, crlMatchesCa, type ReadCrl } from "./crl.js";
 import { crlNextUpdate, crlRenewalDue } from "./crl-dates.js";
 import { defaultDeps, unlockCaKey, type StoreAction } from "./ensure.js";
@@ -66,11 +67,13 @@ export async function signPlannedCrl(config: Config, work: Extract<CrlWork, { ac
   return { item: "crl", action: work.fresh ? "created" : "reissued", reason: work.fresh ? undefined : work.reason, file: p.crlPem, notAfter: nextUpdate.toISOString() };
 }
 
-/** The CRL as `generate` lists it when it is kept. */
+/** The CRL as `generate` lists it when it is kept; its DER copy brought in step (a run killed between the two). */
 export function keptCrl(config: Config): StoreAction | undefined {
   const p = storePaths(config.certDir);
   const crl = requireStoreCrl(p);
-  return crl && { item: "crl", action: "kept", file: p.crlPem, notAfter: crl.nextUpdate.toISOString() };
+  if (crl === undefined) return undefined;
+  writeIfChanged(p.crlDer, new Uint8Array(crl.crl.rawData));
+  return { item: "crl", action: "kept", file: p.crlPem, notAfter: crl.nextUpdate.toISOString() };
 }
 
 /**
