@@ -59,5 +59,5 @@ describe.skipIf(!ready)("a revoked board, rehearsed", () => {
       board?.kill("SIGTERM");
       await pty.stop();
     }
-  });
+  }, 240_000); // the firmware build and the handshake are slow on a busy 2-core machine
 });
