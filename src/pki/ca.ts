@@ -1,4 +1,4 @@
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Subject } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
@@ -107,7 +107,7 @@ export class CertificateAuthority {
   static async create(paths: StorePaths, req: NewCa, deps: IssueDeps): Promise<{ ca: CertificateAuthority; issued: Issued; backup?: string }> {
     const key = await req.key;
     const issued = await issueCaCert(req, key, deps);
-    stageNewCa(paths, { keyPem: pkcs8Pem(key.pkcs8, req.secret), certPem: issued.pem, certDer: issued.der }, deps.now());
+    stageNewCa(paths, { keyPem: caKeyPem(key, req.secret), certPem: issued.pem, certDer: issued.der }, deps.now());
     const backup = finishCaSwitch(paths);
     return { ca: CertificateAuthority.fromIssued(paths, key, req.passphrase, deps), issued, backup };
   }
@@ -170,25 +170,40 @@ function signer(cert: StoredCert, key: KeyMaterial, deps: IssueDeps): CaSigner {
   };
 }
 
+/**
+ * An encrypted key hides its public half until unlocked; the line before the PEM block
+ * (text there is ignored by OpenSSL and node:crypto) says whose key it is, so that a key
+ * of another CA shows without the passphrase.
+ */
+const FINGERPRINT_LINE = /^esp-certs CA key; public key sha256 ([0-9a-f]{64})$/m;
+
+function caKeyPem(key: KeyMaterial, secret: string | undefined): string {
+  const pub = createPublicKey(createPrivateKey({ key: key.pkcs8, format: "der", type: "pkcs8" }));
+  return `esp-certs CA key; public key sha256 ${spkiSha256(pub)}\n${pkcs8Pem(key.pkcs8, secret)}`;
+}
+
+const spkiSha256 = (k: KeyObject) => sha256Hex(k.export({ type: "spki", format: "der" }));
+
 /** See CaKeyCheck. Reads ca.key.pem; never asks for a passphrase. */
-export function checkCaKey(p: StorePaths, ca: StoredCert, manifest: Manifest | undefined): CaKeyCheck {
+export function checkCaKey(p: StorePaths, ca: Pick<StoredCert, "cert" | "der">, manifest: Manifest | undefined): CaKeyCheck {
   if (!existsSync(p.caKey)) return { verdict: "absent" };
-  const pem = readFileSync(p.caKey);
-  if (!isEncryptedPem(pem.toString("utf8"))) {
-    let key;
+  const file = readFileSync(p.caKey);
+  const pem = file.toString("utf8");
+  const notIts = { verdict: "mismatch", why: `${p.caKey} is not the key of ${p.caCertPem}` } as const;
+  if (!isEncryptedPem(pem)) {
     try {
-      key = createPrivateKey(pem);
+      return samePublicKey(createPrivateKey(pem), ca.cert.publicKey) ? { verdict: "matches" } : notIts;
     } catch {
       return { verdict: "mismatch", why: `${p.caKey} is not a readable private key` };
     }
-    return samePublicKey(key, ca.cert.publicKey) ? { verdict: "matches" } : { verdict: "mismatch", why: `${p.caKey} is not the key of ${p.caCertPem}` };
   }
-  const keySha256 = sha256Hex(pem);
+  const keySha256 = sha256Hex(file);
   const caSha256 = sha256Hex(ca.der);
   const own = manifest?.history.find((r) => r.role === "ca" && r.sha256 === caSha256);
   if (own?.keySha256 === keySha256) return { verdict: "matches" };
   const other = manifest?.history.find((r) => r.role === "ca" && r.keySha256 === keySha256 && r.sha256 !== caSha256);
   if (other) return { verdict: "mismatch", why: `${p.caKey} is the key of another CA (serial ${other.serial}), not of ${p.caCertPem}` };
+  const recorded = FINGERPRINT_LINE.exec(pem.slice(0, pem.indexOf("-----BEGIN")))?.[1];
+  if (recorded !== undefined) return recorded === spkiSha256(ca.cert.publicKey) ? { verdict: "matches" } : notIts;
   return { verdict: "unknown" };
 }
-
