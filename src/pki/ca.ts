@@ -123,7 +123,7 @@ export class CertificateAuthority {
       throw new EspCertsError(
         "Cannot make a CA certificate for ca.key.pem",
         `${paths.caKey} is the key of the CA ${replaced.serial}, which was replaced; a new CA must have a new key`,
-        `Move ${paths.caKey} into certs/backup/ and run "esp-certs generate --new-ca".`,
+        'Run "esp-certs generate --new-ca": it moves that key into certs/backup/ with a new CA in its place.',
       );
     }
     const stored = (await readKey(paths.caKey, CA_FIX, passphraseGetter(req.passphrase, "unlock")))!;

@@ -4,7 +4,6 @@
  * the manifest's history share it.
  */
 export type CertId = { role: "ca" } | { role: "server" } | { role: "client"; id: string };
-export type Role = CertId["role"];
 
 export const CA_ID = { role: "ca" } as const satisfies CertId;
 export const SERVER_ID = { role: "server" } as const satisfies CertId;
@@ -18,6 +17,3 @@ export function certLabel(c: CertId): string {
 export function sameCertId(a: CertId, b: CertId): boolean {
   return a.role === b.role && (a.role !== "client" || a.id === (b as { id: string }).id);
 }
-
-/** The client id, or undefined for the CA and the broker. */
-export const clientIdOf = (c: CertId): string | undefined => (c.role === "client" ? c.id : undefined);

@@ -133,11 +133,6 @@ export function withCurrent(history: IssuedRecord[], record: IssuedRecord): Issu
   return [...history.map((r) => (sameCertId(r, record) && r.replacedBy === undefined ? { ...r, replacedBy: record.serial } : r)), record];
 }
 
-/** The record of the certificate whose DER has this SHA-256. */
-export function recordBySha256(m: Manifest | undefined, sha256: string): IssuedRecord | undefined {
-  return m?.history.find((r) => r.sha256 === sha256);
-}
-
 export function manifestConfig(c: Config): ManifestConfig {
   return {
     mqttHost: c.mqttHost,
