@@ -3,6 +3,7 @@ import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./c
 import { EspCertsError, ExitCode } from "./errors.js";
 import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
+import { certLabel } from "./pki/identity.js";
 import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
@@ -61,7 +62,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   const warnings = [...config.warnings, ...store.warnings];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
-  const crl = await maintainCrl(config, passphrase, opts.crlMayWait === true);
+  const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
   if (crl.action) actions.push(crl.action);
   if (crl.warning) warnings.push(crl.warning);
   let header: GenerateReport["header"];
@@ -77,7 +78,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */
 export function describeAction(a: StoreAction, projectDir: string): string {
-  const what = a.item === "ca" ? "CA" : a.item === "server" ? "broker certificate" : a.item;
+  const what = a.action === "moved" ? "old ca" : a.item === "crl" ? "CRL" : a.cert.role === "server" ? "broker certificate" : certLabel(a.cert);
   const until = a.notAfter ? ` (until ${a.notAfter.slice(0, 10)})` : "";
   const why = a.reason ? `: ${a.reason}` : "";
   return `${a.action.padEnd(9)}${what.padEnd(20)}${path.relative(projectDir, a.file) || a.file}${until}${why}`;

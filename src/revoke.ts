@@ -9,11 +9,13 @@ import { removeStaleTemps } from "./fs/atomic.js";
 import { passphraseSources } from "./generate.js";
 import { buildCrl, crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
 import { crlNextUpdate } from "./pki/crl-dates.js";
-import { defaultDeps, unlockCaKey } from "./pki/ensure.js";
+import { CertificateAuthority } from "./pki/ca.js";
+import { defaultDeps } from "./pki/ensure.js";
 import type { IssueDeps } from "./pki/issue.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { storePaths, type StorePaths } from "./pki/paths.js";
-import { archiveRevoked, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
+import { readManifest } from "./pki/manifest.js";
+import { archiveRevoked, recordRevocations, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
 import { readCert } from "./pki/store.js";
 import { colour, info, printJson, warn } from "./ui.js";
 
@@ -90,8 +92,9 @@ export async function revoke(
   refuse(config, opts.id);
   const p = storePaths(config.certDir);
   removeStaleTemps(p.dir);
-  const ca = readCert(p.caCertPem, 'Restore it from your backup; "esp-certs doctor" says what else is wrong.');
-  if (ca === undefined) throw new EspCertsError(`Cannot revoke ${opts.id}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
+  const authority = CertificateAuthority.open(p, { passphrase: opts.passphrase, manifest: readManifest(p.manifest), deps });
+  if (authority === undefined) throw new EspCertsError(`Cannot revoke ${opts.id}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
+  const ca = authority.cert;
   const previous = requireStoreCrl(p);
   if (previous !== undefined && !crlMatchesCa(previous, ca.der)) {
     throw new EspCertsError(`Cannot revoke ${opts.id}`, `${p.crlPem} is an earlier CA's`, 'Run "esp-certs generate" first: it moves that CRL to the old CA\'s backup and starts one for this CA.');
@@ -113,7 +116,7 @@ export async function revoke(
     read = previous!;
   } else {
     const now = deps.now();
-    const key = await unlockCaKey(p, ca, opts.passphrase, deps);
+    const signer = await authority.signer();
     entry = { at: now, reason: opts.reason ?? DEFAULT_REASON };
     const content = {
       revoked: [...(previous?.revoked ?? []), { serial: target.serial, ...entry }],
@@ -123,11 +126,12 @@ export async function revoke(
     };
     // From this write on, the certificate is revoked; everything after it is tidying up that
     // the next run finishes if this one is killed.
-    writeStoreCrl(p, await buildCrl(content, { der: ca.der, key }, deps.crypto));
+    writeStoreCrl(p, await buildCrl(content, { der: ca.der, key: signer.key }, deps.crypto));
     signed = true;
     read = content;
   }
   const archived = archiveRevoked(p, opts.id, target.serial);
+  recordRevocations(p, [{ id: opts.id, serial: target.serial, ...entry }]);
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
   return {
     id: opts.id,

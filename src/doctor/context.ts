@@ -10,14 +10,13 @@ import { crlSignedBy, type ReadCrl, type Revoked } from "../pki/crl.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
 import { EspCertsError } from "../errors.js";
+import { checkCaKey, type CaKeyCheck } from "../pki/ca.js";
+import { CA_ID, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
+import { readManifest, type Manifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 
-export type Role = "ca" | "server" | "client";
-
 export interface CertEntry {
-  /** "CA", "broker", or the client id. */
-  name: string;
-  role: Role;
+  id: CertId;
   file: string;
   cert?: X509Certificate;
   /** Why `cert` is missing. */
@@ -32,6 +31,10 @@ export interface DoctorContext {
   now: Date;
   /** CA first, then the broker, then the clients in config order. */
   certs: CertEntry[];
+  /** Whether ca.key.pem is the CA certificate's key (without its passphrase); undefined: no readable CA. */
+  caKey?: CaKeyCheck;
+  /** Why certs/manifest.json cannot be read, when it cannot. */
+  manifestError?: string;
   header: { file: string; text?: string };
   /** Files of the broker folder that differ from what the store makes; undefined: no folder. */
   broker?: { dir: string; stale: string[] };
@@ -55,8 +58,8 @@ export interface RevocationContext {
   broker?: { dir: string; confHasCrlfile: boolean; crlPem?: Buffer; storeCrlPem: Buffer; nextUpdate?: Date };
 }
 
-function readCert(name: string, role: Role, file: string, keyFile?: string): CertEntry {
-  const e: CertEntry = { name, role, file, keyFile };
+function readCert(id: CertId, file: string, keyFile?: string): CertEntry {
+  const e: CertEntry = { id, file, keyFile };
   try {
     e.cert = new X509Certificate(readFileSync(file));
   } catch (err) {
@@ -76,10 +79,10 @@ export function readCerts(config: Config, revoked: ReadonlyMap<string, unknown> 
   const s = storePaths(config.certDir);
   return [
     // The CA key is encrypted: its certificate is all the checks need.
-    readCert("CA", "ca", s.caCertPem),
-    readCert("broker", "server", s.serverCertPem, s.serverKey),
+    readCert(CA_ID, s.caCertPem),
+    readCert(SERVER_ID, s.serverCertPem, s.serverKey),
     // A revoked client's files were moved aside on purpose: the revocation checks speak of it.
-    ...config.clients.filter((id) => !revoked.has(id)).map((id) => readCert(id, "client", s.client(id).certPem, s.client(id).keyPem)),
+    ...config.clients.filter((id) => !revoked.has(id)).map((id) => readCert(clientId(id), s.client(id).certPem, s.client(id).keyPem)),
   ];
 }
 
@@ -119,10 +122,12 @@ export async function loadContext(
 ): Promise<DoctorContext> {
   const { host, port } = parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
   const revocation = await readRevocation(config);
+  const certs = readCerts(config, revocation.revokedClients);
   return {
     config,
     now: opts.now ?? new Date(),
-    certs: readCerts(config, revocation.revokedClients),
+    certs,
+    ...caKeyOf(config, certs[0]),
     header: { file: config.header, text: existsSync(config.header) ? readFileSync(config.header, "utf8") : undefined },
     broker: await staleBrokerFiles(config),
     probe: { address: host, port, client: opts.client },
@@ -139,4 +144,19 @@ export function parseAddress(value: string | undefined, host: string, port: numb
     throw new EspCertsError(`Cannot use --broker-address ${value}`, "it is not ADDR or ADDR:PORT", "e.g. --broker-address 127.0.0.1:8883");
   }
   return { host: m[1] ?? m[2], port: p };
+}
+
+/** The CA key check, and the manifest it reads (whose error is a finding, not a throw). */
+function caKeyOf(config: Config, ca: CertEntry): { caKey?: CaKeyCheck; manifestError?: string } {
+  const s = storePaths(config.certDir);
+  let manifest: Manifest | undefined;
+  let manifestError: string | undefined;
+  try {
+    manifest = readManifest(s.manifest);
+  } catch (err) {
+    if (!(err instanceof EspCertsError)) throw err;
+    manifestError = err.why;
+  }
+  if (ca.cert === undefined) return { manifestError };
+  return { caKey: checkCaKey(s, { cert: ca.cert, der: ca.cert.raw }, manifest), manifestError };
 }

@@ -5,10 +5,10 @@ import { EspCertsError } from "../errors.js";
 import { writeIfChanged } from "../fs/atomic.js";
 import { buildCrl, crlMatchesCa, type ReadCrl } from "./crl.js";
 import { crlNextUpdate, crlRenewalDue } from "./crl-dates.js";
-import { defaultDeps, unlockCaKey, type StoreAction } from "./ensure.js";
+import type { CaSigner, CertificateAuthority } from "./ca.js";
+import { defaultDeps, type StoreAction } from "./ensure.js";
+import { CA_ID } from "./identity.js";
 import type { IssuingCa, IssueDeps } from "./issue.js";
-import type { KeyMaterial } from "./keys.js";
-import type { PassphraseSources } from "./passphrase.js";
 import { storePaths, type StorePaths } from "./paths.js";
 import { requireStoreCrl, writeStoreCrl } from "./revocations.js";
 import { readCert } from "./store.js";
@@ -64,7 +64,7 @@ export async function signPlannedCrl(config: Config, work: Extract<CrlWork, { ac
   const nextUpdate = crlNextUpdate(now, config.certDays, new Date(caCert.cert.validTo));
   const revoked = work.fresh ? [] : (requireStoreCrl(p)?.revoked ?? []);
   writeStoreCrl(p, await buildCrl({ revoked, number: work.number, thisUpdate: now, nextUpdate }, ca, deps.crypto));
-  return { item: "crl", action: work.fresh ? "created" : "reissued", reason: work.fresh ? undefined : work.reason, file: p.crlPem, notAfter: nextUpdate.toISOString() };
+  return { item: "crl", cert: CA_ID, action: work.fresh ? "created" : "reissued", reason: work.fresh ? undefined : work.reason, file: p.crlPem, notAfter: nextUpdate.toISOString() };
 }
 
 /** The CRL as `generate` lists it when it is kept; its DER copy brought in step (a run killed between the two). */
@@ -73,7 +73,7 @@ export function keptCrl(config: Config): StoreAction | undefined {
   const crl = requireStoreCrl(p);
   if (crl === undefined) return undefined;
   writeIfChanged(p.crlDer, new Uint8Array(crl.crl.rawData));
-  return { item: "crl", action: "kept", file: p.crlPem, notAfter: crl.nextUpdate.toISOString() };
+  return { item: "crl", cert: CA_ID, action: "kept", file: p.crlPem, notAfter: crl.nextUpdate.toISOString() };
 }
 
 /**
@@ -81,19 +81,16 @@ export function keptCrl(config: Config): StoreAction | undefined {
  * pre-build hook) the broker's CRL cannot stop a firmware build: when the passphrase cannot be
  * had, it says so instead.
  */
-export async function maintainCrl(config: Config, passphrase: PassphraseSources, mayWait: boolean): Promise<{ action?: StoreAction; warning?: string }> {
-  const deps = defaultDeps();
+export async function maintainCrl(config: Config, ca: CertificateAuthority, mayWait: boolean, deps: IssueDeps = defaultDeps()): Promise<{ action?: StoreAction; warning?: string }> {
   const work = planCrl(config, deps.now());
   if (work.action === "none") return {};
   if (work.action === "keep") return { action: keptCrl(config) };
-  const p = storePaths(config.certDir);
-  const ca = readCert(p.caCertPem, "")!;
-  let key: KeyMaterial;
+  let signer: CaSigner;
   try {
-    key = await unlockCaKey(p, ca, passphrase, deps);
+    signer = await ca.signer();
   } catch (err) {
     if (!mayWait || work.fresh || !(err instanceof EspCertsError)) throw err;
     return { warning: `The CRL must be re-signed (${work.reason}); once past that date Mosquitto refuses every client. Run "esp-certs generate" where it can ask for the CA passphrase.` };
   }
-  return { action: await signPlannedCrl(config, work, { der: ca.der, key }, deps) };
+  return { action: await signPlannedCrl(config, work, { der: signer.cert.der, key: signer.key }, deps) };
 }

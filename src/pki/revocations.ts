@@ -4,7 +4,9 @@ import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
-import { writeFileAtomic } from "../fs/atomic.js";
+import { clientId } from "./identity.js";
+import { readManifest } from "./manifest.js";
+import { writeFileAtomic, writeIfChanged } from "../fs/atomic.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
 
@@ -145,6 +147,23 @@ export function finishRevocations(p: StorePaths, revoked: Map<string, ClientRevo
   return moved;
 }
 
+/**
+ * Marks the revoked certificates in the manifest's history (and drops them as a client's
+ * current one), for the record; idempotent, so a run that finds it undone does it. The CRL,
+ * not this, decides what is revoked.
+ */
+export function recordRevocations(p: StorePaths, revoked: Iterable<ClientRevocation>): void {
+  const m = readManifest(p.manifest);
+  if (m === undefined) return;
+  const by = new Map([...revoked].map((r) => [r.serial, r]));
+  const history = m.history.map((h) => {
+    const r = h.role === "client" ? by.get(h.serial) : undefined;
+    return r && h.revoked === undefined ? { ...h, revoked: { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } } : h;
+  });
+  const clients = Object.fromEntries(Object.entries(m.clients).filter(([, c]) => !by.has(c.serial)));
+  writeIfChanged(p.manifest, `${JSON.stringify({ ...m, clients, history }, null, 2)}\n`);
+}
+
 /** Writes the CRL: DER first, then the PEM that the broker reads and that marks the revocation done. */
 export function writeStoreCrl(p: StorePaths, crl: { der: Buffer; pem: string }): void {
   writeFileAtomic(p.crlDer, crl.der);
@@ -158,6 +177,7 @@ export function revokedIdsFor(config: Config, rekey: string[]): Map<string, Clie
   const p = storePaths(config.certDir);
   const revoked = revokedClients(p, requireStoreCrl(p), config.clients);
   finishRevocations(p, revoked);
+  recordRevocations(p, revoked.values());
   for (const id of rekey) revoked.delete(id);
   for (const id of revoked.keys()) if (!config.clients.includes(id)) revoked.delete(id);
   return revoked;
@@ -180,5 +200,5 @@ export function revokedHeaderError(r: ClientRevocation): EspCertsError {
 
 export function revokedAction(config: Config, r: ClientRevocation): StoreAction {
   const crl = storePaths(config.certDir).crlPem;
-  return { item: `client ${r.id}`, action: "revoked", reason: `${r.at.toISOString().slice(0, 10)}, ${r.reason ?? "no reason"}; esp-certs generate --rekey ${r.id} brings it back`, file: crl, notAfter: "" };
+  return { item: `client ${r.id}`, cert: clientId(r.id), action: "revoked", reason: `${r.at.toISOString().slice(0, 10)}, ${r.reason ?? "no reason"}; esp-certs generate --rekey ${r.id} brings it back`, file: crl, notAfter: "" };
 }

@@ -61,7 +61,7 @@ describe("the hook and revoked clients", () => {
 
     const signed = hook(dir);
     expect(signed.status, signed.stderr).toBe(0);
-    expect(signed.stdout).toMatch(/reissued crl/);
+    expect(signed.stdout).toMatch(/reissued CRL/);
     const next = readCrl(readFileSync(crlFile, "utf8"));
     expect(next.nextUpdate.getTime()).toBeGreaterThan(Date.now() + 800 * DAY);
     expect(next.number).toBe(readCrl(before).number + 1n);

@@ -163,7 +163,7 @@ describe.skipIf(!ready)("esp-certs revoke with a real mosquitto", () => {
 
     const g = cli(dir, "generate");
     expect(g.status, g.out).toBe(0);
-    expect(g.out).toMatch(/reissued\s+crl\s+\S+ca\.crl\.pem \(until \d{4}-\d\d-\d\d\): it expired/);
+    expect(g.out).toMatch(/reissued\s+CRL\s+\S+ca\.crl\.pem \(until \d{4}-\d\d-\d\d\): it expired/);
     expect(g.out).toContain("certs/ca.crl.pem");
     await broker.stop();
     broker = await brokerOf(dir);
@@ -195,7 +195,7 @@ describe.skipIf(!ready)("a new CA", () => {
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     const g = cli(dir, "generate", "--new-ca");
     expect(g.status, g.out).toBe(0);
-    expect(g.out).toMatch(/created\s+crl\s+certs\/ca\.crl\.pem/);
+    expect(g.out).toMatch(/created\s+CRL\s+certs\/ca\.crl\.pem/);
     const backups = readdirSync(path.join(dir, "certs", "backup"));
     expect(backups).toHaveLength(1);
     const old = readCrl(readFileSync(path.join(dir, "certs", "backup", backups[0], "ca.crl.pem"), "utf8"));
