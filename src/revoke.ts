@@ -15,7 +15,7 @@ import type { IssueDeps } from "./pki/issue.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { storePaths, type StorePaths } from "./pki/paths.js";
 import { readManifest } from "./pki/manifest.js";
-import { archiveRevoked, recordRevocations, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
+import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
 import { readCert } from "./pki/store.js";
 import { colour, info, printJson, warn } from "./ui.js";
 
@@ -102,6 +102,10 @@ export async function revoke(
   if (previous !== undefined && !(await crlSignedBy(previous, ca.der, deps.crypto))) {
     throw new EspCertsError(`Cannot revoke ${opts.id}`, `the signature of ${p.crlPem} does not verify with this store's CA`, "Restore the CRL from your backup: it lists every revoked certificate.");
   }
+  // What an interrupted run left undone (files still to move, the manifest's record) first.
+  const done = revokedClients(p, previous, config.clients);
+  finishRevocations(p, done);
+  recordRevocations(p, done.values());
   const target = findTarget(config, p, opts.id, previous);
   const cert = target.cert;
   if (!cert.checkIssued(ca.cert) || !cert.verify(ca.cert.publicKey)) {

@@ -225,8 +225,8 @@ describe.skipIf(!ready || !hasStrace)("revoke killed at every rename (strace inj
     return existsSync(crl) && readCrl(readFileSync(crl, "utf8")).revoked.some((r) => r.serial === serial);
   };
 
-  // revoke renames 8 times: CRL DER and PEM, 4 client files, the broker's CRL and mosquitto.conf.
-  for (let n = 1; n <= 8; n++) {
+  // revoke renames 9 times: CRL DER and PEM, 4 client files, the manifest, the broker's CRL and mosquitto.conf.
+  for (let n = 1; n <= 9; n++) {
     it(`leaves dev02 either revoked with a CRL that says so, or not revoked at all (killed at rename ${n})`, () => {
       const dir = tmpProject("esp-certs-revoke-kill-");
       made.push(dir);
@@ -256,6 +256,9 @@ describe.skipIf(!ready || !hasStrace)("revoke killed at every rename (strace inj
       expect(readdirSync(path.join(dir, "certs", "clients")).filter((f) => f.startsWith("dev02"))).toEqual([]);
       expect(readdirSync(path.dirname(clientFiles(dir, "dev02").cert)).sort()).toEqual(["dev02.crt.der", "dev02.crt.pem", "dev02.key.der", "dev02.key.pem"]);
       expect(readdirSync(path.join(dir, "certs")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+      const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
+      expect(manifest.history.find((h: { serial: string }) => h.serial === serial).revoked.reason).toBe("keyCompromise");
+      expect(manifest.clients.dev02).toBeUndefined();
       // The broker folder catches up on the next run that syncs it.
       expect(cli(dir, "broker").status).toBe(0);
       expect(readFileSync(path.join(dir, "broker", "certs", "ca.crl.pem"))).toEqual(readFileSync(path.join(dir, "certs", "ca.crl.pem")));
