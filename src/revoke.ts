@@ -25,10 +25,8 @@ export interface RevokeReport {
   /** ISO date of the revocation, as the CRL records it. */
   at: string;
   reason: RevocationReason;
-  /** False when an earlier, interrupted run had already signed the CRL and this one finished it. */
-  signed: boolean;
   crl: { file: string; number: string; nextUpdate: string };
-  /** Where the certificate and key went; undefined when they were moved before. */
+  /** Where the certificate and key went. */
   archived?: string;
   broker?: BrokerResult & { port: number };
 }
@@ -57,8 +55,6 @@ interface Target {
   id: string;
   serial: string;
   cert: X509Certificate;
-  /** Already in the CRL: an earlier run was killed after signing it. */
-  alreadyListed?: { at: Date; reason?: RevocationReason };
 }
 
 function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | undefined): Target {
@@ -79,9 +75,7 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
       known ? "Nothing to revoke: a client without a certificate cannot connect. Remove it from clients in [esp_certs] if it is not wanted." : STATUS,
     );
   }
-  const serial = normalSerial(cert.cert.serialNumber);
-  const listed = crl?.revoked.find((r) => r.serial === serial);
-  return { id, serial, cert: cert.cert, alreadyListed: listed && { at: listed.at, reason: listed.reason } };
+  return { id, serial: normalSerial(cert.cert.serialNumber), cert: cert.cert };
 }
 
 export async function revoke(
@@ -112,28 +106,18 @@ export async function revoke(
     throw new EspCertsError(`Cannot revoke ${opts.id}`, "its certificate was not issued by this store's CA, so the broker refuses it already", 'Run "esp-certs generate" to issue it again from this CA, or leave it.');
   }
 
-  let signed = false;
-  let read: { number: bigint; nextUpdate: Date };
-  let entry: { at: Date; reason: RevocationReason };
-  if (target.alreadyListed) {
-    entry = { at: target.alreadyListed.at, reason: target.alreadyListed.reason ?? DEFAULT_REASON };
-    read = previous!;
-  } else {
-    const now = deps.now();
-    const signer = await authority.signer();
-    entry = { at: now, reason: opts.reason ?? DEFAULT_REASON };
-    const content = {
-      revoked: [...(previous?.revoked ?? []), { serial: target.serial, ...entry }],
-      number: (previous?.number ?? 0n) + 1n,
-      thisUpdate: now,
-      nextUpdate: crlNextUpdate(now, config.certDays, new Date(ca.cert.validTo)),
-    };
-    // From this write on, the certificate is revoked; everything after it is tidying up that
-    // the next run finishes if this one is killed.
-    writeStoreCrl(p, await buildCrl(content, { der: ca.der, key: signer.key }, deps.crypto));
-    signed = true;
-    read = content;
-  }
+  const now = deps.now();
+  const signer = await authority.signer();
+  const entry = { at: now, reason: opts.reason ?? DEFAULT_REASON };
+  const content = {
+    revoked: [...(previous?.revoked ?? []), { serial: target.serial, ...entry }],
+    number: (previous?.number ?? 0n) + 1n,
+    thisUpdate: now,
+    nextUpdate: crlNextUpdate(now, config.certDays, new Date(ca.cert.validTo)),
+  };
+  // From this write on, the certificate is revoked; everything after it is tidying up that
+  // the next run finishes if this one is killed.
+  writeStoreCrl(p, await buildCrl(content, { der: ca.der, key: signer.key }, deps.crypto));
   const archived = archiveRevoked(p, opts.id, target.serial);
   recordRevocations(p, [{ id: opts.id, serial: target.serial, ...entry }]);
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
@@ -142,8 +126,7 @@ export async function revoke(
     serial: target.serial,
     at: entry.at.toISOString(),
     reason: entry.reason,
-    signed,
-    crl: { file: p.crlPem, number: read.number.toString(), nextUpdate: read.nextUpdate.toISOString() },
+    crl: { file: p.crlPem, number: content.number.toString(), nextUpdate: content.nextUpdate.toISOString() },
     archived,
     broker,
   };
@@ -167,7 +150,7 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
     return ExitCode.ok;
   }
   const rel = (f: string) => path.relative(config.projectDir, f) || f;
-  info(`${r.signed ? "Revoked" : "Finished revoking"} ${r.id} (serial ${r.serial}, ${r.reason}) on ${r.at.slice(0, 10)}.`);
+  info(`Revoked ${r.id} (serial ${r.serial}, ${r.reason}) on ${r.at.slice(0, 10)}.`);
   info(`${"wrote".padEnd(9)}${"CRL".padEnd(20)}${rel(r.crl.file)} (number ${r.crl.number}, valid until ${r.crl.nextUpdate.slice(0, 10)})`);
   if (r.archived) info(`${"moved".padEnd(9)}${`client ${r.id}`.padEnd(20)}${rel(r.archived)}${path.sep}`);
   if (r.broker && r.broker.changed.length > 0) info(`${"wrote".padEnd(9)}${"broker folder".padEnd(20)}${rel(r.broker.dir)} (${r.broker.changed.join(", ")})`);
