@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
+    setupFiles: ["test/helpers/cleanup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Real brokers, compilers and pty pairs: two cores, so keep parallelism modest.

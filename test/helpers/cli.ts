@@ -1,8 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { tmpDir } from "./tmp.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const cliPath = path.join(repoRoot, "dist", "esp-certs.cjs");
@@ -52,7 +51,7 @@ export function runCliAsync(args: string[], opts: { cwd: string; env?: NodeJS.Pr
   return startCli(args, opts).done;
 }
 
-/** A fresh, empty project folder. */
+/** A fresh, empty project folder, removed after the test file. */
 export function tmpProject(prefix = "esp-certs-"): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  return tmpDir(prefix);
 }
