@@ -30,13 +30,13 @@ export interface TlsListener {
 }
 
 /**
- * Starts a real mosquitto on 127.0.0.1 with a free port and a mutual-TLS listener.
- * Pass `config` to run a generated mosquitto.conf instead (its listener is rewritten to
- * the free port and loopback). As root, mosquitto drops to user "mosquitto" unless told
- * `user root`, and then cannot read 0600 keys.
+ * Starts a real mosquitto on 127.0.0.1 with a free port (or `port`) and a mutual-TLS
+ * listener. Pass `config` to run a generated mosquitto.conf instead (its listener is
+ * rewritten to that port and loopback). As root, mosquitto drops to user "mosquitto"
+ * unless told `user root`, and then cannot read 0600 keys.
  */
-export async function startMosquitto(opts: { tls?: TlsListener; config?: string }): Promise<Broker> {
-  const port = await freePort();
+export async function startMosquitto(opts: { tls?: TlsListener; config?: string; port?: number }): Promise<Broker> {
+  const port = opts.port ?? (await freePort());
   const dir = tmpDir("mosq-");
   const logFile = path.join(dir, "mosquitto.log");
   let conf: string;
