@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { tmpDir } from "./tmp.js";
@@ -54,4 +55,14 @@ export function runCliAsync(args: string[], opts: { cwd: string; env?: NodeJS.Pr
 /** A fresh, empty project folder, removed after the test file. */
 export function tmpProject(prefix = "esp-certs-"): string {
   return tmpDir(prefix);
+}
+
+/**
+ * A PATH on which node is the only program. Node's own folder is where npm puts a global or
+ * linked esp-certs, so a test that must find (or miss) a particular one cannot use it.
+ */
+export function nodeOnlyPath(): string {
+  const dir = tmpDir("esp-certs-node-only-");
+  symlinkSync(process.execPath, path.join(dir, path.basename(process.execPath)));
+  return dir;
 }

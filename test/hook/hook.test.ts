@@ -6,8 +6,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
-import { tmpDir } from "../helpers/tmp.js";
+import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
 
@@ -23,14 +22,12 @@ function project(ini = INI()): string {
 
 describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
   let python: string;
-  // PATH for the build: node alone. Node's own folder may also hold an esp-certs that a
-  // user installed or linked (npm puts it beside node), which the hook would then find.
+  // PATH for the builds: node alone, not an esp-certs the user installed beside it.
   let nodeOnly: string;
   beforeAll(() => {
     // The absolute interpreter: a pyenv shim would need the PATH that some tests take away.
     python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
-    nodeOnly = tmpDir("esp-certs-node-only-");
-    symlinkSync(process.execPath, path.join(nodeOnly, "node"));
+    nodeOnly = nodeOnlyPath();
   });
 
   const build = (dir: string, opts: { script?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}) => {
