@@ -1,5 +1,5 @@
-// What the README's two commands do before their real work, so a fresh clone needs nothing
-// but Node.js: install the npm dependencies when they are missing or older than
+// What the README's two commands (and npm pack) do before their real work, so a fresh clone
+// needs nothing but Node.js: install the npm dependencies when they are missing or older than
 // package-lock.json, and bundle the CLI. With --tests, also the programs the tests run
 // (scripts/system-tools.mjs), installed with apt-get as root on Debian or Ubuntu; elsewhere
 // the tests' global set-up lists what is missing, once, and those tests skip (or fail
@@ -14,8 +14,10 @@ import { debianPackages, missingTools } from "./system-tools.mjs";
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const forTests = process.argv.includes("--tests");
 
+// Everything on stderr: `npm install -g "$(npm pack --silent)"` reads the tarball's name
+// from stdout, and npm pack runs this first (prepack).
 function run(command, args, what) {
-  const r = spawnSync(command, args, { cwd: root, stdio: "inherit", shell: false });
+  const r = spawnSync(command, args, { cwd: root, stdio: [0, 2, 2], shell: false });
   if (r.status !== 0) {
     console.error(`setup: ${what} failed (${r.error?.message ?? `exit ${r.status}`}).`);
     process.exit(r.status || 1);
@@ -45,7 +47,7 @@ function installSystemTools() {
   if (!debianRoot) return;
   const packages = debianPackages().filter((p) => spawnSync("dpkg", ["-s", p], { stdio: "ignore" }).status !== 0);
   if (packages.length === 0) return;
-  console.log(`setup: apt-get install ${packages.join(" ")}`);
+  console.error(`setup: apt-get install ${packages.join(" ")}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const apt = (args) => spawnSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env }).status === 0;
   if (!apt(["update", "-qq"]) || !apt(["install", "-y", "-qq", "--no-install-recommends", ...packages])) {
