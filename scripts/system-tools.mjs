@@ -21,7 +21,7 @@ export const SYSTEM_TOOLS = [
   {
     tool: "xtensa-lx106-elf-gcc",
     debian: ["gcc-xtensa-lx106", "picolibc-xtensa-lx106-elf"],
-    elsewhere: "Debian and Ubuntu package it; elsewhere these tests skip",
+    elsewhere: "packaged only for Debian and Ubuntu, so these tests skip",
   },
   { tool: "flock", debian: ["util-linux"], elsewhere: "Linux only" },
   { tool: "setpriv", debian: ["util-linux"], elsewhere: "Linux only" },
