@@ -24,7 +24,8 @@ function npm(args: string[], cwd: string) {
 describe.skipIf(!hasPython)("the packed package", () => {
   it("installs from its tarball into a working esp-certs, whose init and hook run in any project", { timeout: 240_000 }, () => {
     const work = tmpDir("esp-certs-pack-");
-    const packed = JSON.parse(npm(["pack", "--json", "--pack-destination", work], repoRoot));
+    // The global set-up has built dist/; prepack's set-up could reinstall node_modules mid-run.
+    const packed = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], repoRoot));
     const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
     expect(files).toEqual(expect.arrayContaining(["dist/esp-certs.cjs", "firmware/esp_certs_hook.py", "templates/esp_certs.h.ejs", "templates/mosquitto.conf.ejs"]));
     // Nothing of a store, the tests or the sources travels.
