@@ -3,7 +3,7 @@
 // mqtt-broker and tls-config nodes make the mutual-TLS connection, and what dev01
 // publishes reaches the flow's debug node, which also writes it to Node-RED's log.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
@@ -39,6 +39,15 @@ function startNodeRed(userDir: string, flowFile: string, uiPort: number): NodeRe
   return { child, log: () => output, waitFor };
 }
 
+/** The nearest package.json above `dir` that makes .js files ES modules, if any. */
+function moduleScope(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const pkg = path.join(d, "package.json");
+    if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, "utf8")).type === "module" ? pkg : undefined;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
 describe.skipIf(!hasMosquitto)("the flow in a real Node-RED", () => {
   let broker: Broker | undefined;
   let nodeRed: NodeRed | undefined;
@@ -62,6 +71,7 @@ describe.skipIf(!hasMosquitto)("the flow in a real Node-RED", () => {
     // Not below this repository: its package.json says "type": "module", and Node-RED's
     // settings.js (CommonJS) would then fail to load.
     const userDir = tmpDir("node-red-");
+    expect(moduleScope(userDir), "Node-RED's user directory is inside an ES module package").toBeUndefined();
     const flowFile = path.join(userDir, "flows.json");
     const written = runCli(["nodered", "--host", "localhost", "--out", flowFile], { cwd: dir });
     expect(written.status, written.stderr).toBe(0);
