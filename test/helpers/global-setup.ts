@@ -35,7 +35,7 @@ export default function setup(): () => void {
     if (left.length > 0) {
       // vitest reports an error thrown here but still exits 0: set the exit code as well.
       process.exitCode = 1;
-      console.error(`FAILED: the tests left ${left.length} entries in the temp folder (removed now; the helper that made them must remove them): ${left.slice(0, 20).join(", ")}`);
+      console.error(`FAILED: the tests left ${left.length === 1 ? "1 entry" : `${left.length} entries`} in the temp folder (removed now; the helper that made them must remove them): ${left.slice(0, 20).join(", ")}`);
     }
   };
 }
