@@ -16,21 +16,20 @@ const forTests = process.argv.includes("--tests");
 
 // Everything on stderr: `npm install -g "$(npm pack --silent)"` reads the tarball's name
 // from stdout, and npm pack runs this first (prepack).
-function run(command, args, what) {
-  const r = spawnSync(command, args, { cwd: root, stdio: [0, 2, 2], shell: false });
+function run(command, args, what, shell = false) {
+  const r = spawnSync(command, args, { cwd: root, stdio: [0, 2, 2], shell });
   if (r.status !== 0) {
     console.error(`setup: ${what} failed (${r.error?.message ?? `exit ${r.status}`}).`);
     process.exit(r.status || 1);
   }
 }
 
-/** npm itself: under `npm run`/`npm test` its own script, else the npm next to node. */
+/** npm itself: under `npm run`/`npm test` its own script, else the npm on PATH. */
 function npm(args, what) {
   const cli = process.env.npm_execpath;
-  if (cli && /\.c?js$/.test(cli)) return run(process.execPath, [cli, ...args], what);
-  const npmCli = path.join(path.dirname(process.execPath), "node_modules", "npm", "bin", "npm-cli.js");
-  if (existsSync(npmCli)) return run(process.execPath, [npmCli, ...args], what);
-  return run(process.platform === "win32" ? "npm.cmd" : "npm", args, what);
+  if (cli && /npm-cli\.js$/.test(cli)) return run(process.execPath, [cli, ...args], what);
+  // npm.cmd on Windows: Node runs a .cmd only through the shell.
+  return run("npm", args, what, process.platform === "win32");
 }
 
 function dependenciesCurrent() {
