@@ -18,6 +18,8 @@ export const SYSTEM_TOOLS = [
   { tool: "make", debian: ["make"], elsewhere: "xcode-select --install" },
   { tool: "python3", debian: ["python3"], elsewhere: "https://www.python.org/downloads/" },
   { tool: "socat", debian: ["socat"], elsewhere: "brew install socat" },
+  // Fault injection: kills a run at an exact system call.
+  { tool: "strace", debian: ["strace"], elsewhere: "Linux only" },
   {
     tool: "xtensa-lx106-elf-gcc",
     debian: ["gcc-xtensa-lx106", "picolibc-xtensa-lx106-elf"],
