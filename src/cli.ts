@@ -152,7 +152,7 @@ program
     "\nExamples:\n  $ esp-certs broker                  # then: docker compose up -d  (in broker/)\n  $ esp-certs broker --paths local    # then: mosquitto -c broker/mosquitto.conf",
   )
   .action(async (o) => {
-    const m = await import("./broker/broker.js");
+    const m = await import("./broker/command.js");
     process.exitCode = await call(m.brokerCommand, o);
   });
 

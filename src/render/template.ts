@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { templatePath } from "../render/templates.js";
+import { templatePath } from "./templates.js";
 
 /**
  * Renders templates/<name> with EJS (loaded on demand: the hook never needs it). The
