@@ -1,5 +1,5 @@
 // Lint rules, run by `npm test`. Besides typescript-eslint's recommended set, two import rules
-// keep the layering of docs/commands.md ("How the code is layered"):
+// keep the layering described in docs/commands.md ("For maintainers"):
 // - the hook's no-op path (main.ts -> platformio/hook.ts and every module they import statically)
 //   loads neither the X.509 library nor a template renderer: those come in through import() once
 //   the hook has decided there is work;
