@@ -26,9 +26,10 @@ describe("requireTool under CI=true", () => {
     expect(requireHeader("no_such_header_esp_certs.h", "libbearssl-dev", { ...process.env, ...ci("libbearssl-dev"), PATH: process.env.PATH })).toBe(false);
   });
 
-  it("uses a tool named absent when it is there after all", () => {
-    writeFileSync(path.join(dir, "socat"), "#!/bin/sh\n", { mode: 0o755 });
-    expect(requireTool("socat", "socat", ci("socat"))).toBe(process.platform !== "win32");
+  it("treats a tool the job names as absent even where the runner has one, and uses it otherwise", () => {
+    writeFileSync(path.join(dir, "gcc"), "#!/bin/sh\n", { mode: 0o755 });
+    expect(requireTool("gcc", "gcc", ci("gcc"))).toBe(false);
+    expect(requireTool("gcc", "gcc", ci("socat"))).toBe(process.platform !== "win32");
   });
 });
 

@@ -7,18 +7,22 @@ import path from "node:path";
  * missing tool is a failure, never a silent skip, unless the job names it in
  * ESP_CERTS_TEST_ABSENT (the Windows and macOS jobs of .github/workflows/ci.yml, which have no
  * Debian packages); otherwise it returns false so the caller can `describe.skipIf(!has)`, with
- * the reason printed.
+ * the reason printed. A tool the job names counts as absent even where the runner has one (macOS's
+ * gcc is clang, without the libraries these tests link).
  */
 export function requireTool(tool: string, debianPackage: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (findOnPath(tool, env) !== undefined) return true;
-  return missing(`${tool} is missing: install the Debian package ${debianPackage} (.ci/run does)`, [tool, ...debianPackage.split(" ")], env);
+  const names = [tool, ...debianPackage.split(" ")];
+  if (!namedAbsent(names, env) && findOnPath(tool, env) !== undefined) return true;
+  return missing(`${tool} is missing: install the Debian package ${debianPackage} (.ci/run does)`, names, env);
 }
 
 /** The same for a C header a test compiles against (e.g. <bearssl.h> from libbearssl-dev). */
 export function requireHeader(header: string, debianPackage: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const names = [header, ...debianPackage.split(" ")];
+  if (namedAbsent(names, env)) return missing(`<${header}> is missing: install the Debian package ${debianPackage} (.ci/run does)`, names, env);
   const cc = spawnSync("cc", ["-E", "-x", "c", "-"], { input: `#include <${header}>\n`, stdio: ["pipe", "ignore", "ignore"], env });
   if (cc.status === 0) return true;
-  return missing(`<${header}> is missing: install the Debian package ${debianPackage} (.ci/run does)`, [header, ...debianPackage.split(" ")], env);
+  return missing(`<${header}> is missing: install the Debian package ${debianPackage} (.ci/run does)`, names, env);
 }
 
 /**
@@ -43,8 +47,12 @@ export function absentOnPurpose(env: NodeJS.ProcessEnv): string[] {
     .filter(Boolean);
 }
 
+function namedAbsent(names: string[], env: NodeJS.ProcessEnv): boolean {
+  return names.some((n) => absentOnPurpose(env).includes(n));
+}
+
 function missing(message: string, names: string[], env: NodeJS.ProcessEnv): boolean {
-  const onPurpose = names.some((n) => absentOnPurpose(env).includes(n));
+  const onPurpose = namedAbsent(names, env);
   if (env.CI === "true" && !onPurpose) throw new Error(message);
   console.warn(`SKIPPED: ${message}${onPurpose ? " (absent on purpose: ESP_CERTS_TEST_ABSENT)" : ""}`);
   return false;
