@@ -62,6 +62,7 @@ async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globa
 //     const m = await import("./<concern>/<command>.js");   // loads only this command's code
 //     process.exitCode = await call(m.<command>Command, o);
 //   });
+// and with an .argument("<id>"): .action(async (id, o) => ... call(m.<command>Command, { ...o, id })).
 
 const list = (v: string): string[] => v.split(",").map((s) => s.trim());
 
