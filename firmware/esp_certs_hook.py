@@ -22,9 +22,20 @@ def _script_dir():
     return os.path.dirname(os.path.abspath(name))
 
 
+def _find_node():
+    """node on PATH (node.exe on Windows), else where the Node.js installers put it: an IDE
+    started before Node.js was installed, or from the macOS Dock, has a PATH without it."""
+    found = shutil.which("node")
+    if found:
+        return found
+    places = [os.path.join(os.environ[v], "nodejs", "node.exe") for v in ("ProgramFiles", "ProgramW6432") if os.environ.get(v)]
+    places += ["/opt/homebrew/bin/node", "/usr/local/bin/node"]
+    return next((p for p in places if os.path.isfile(p) and os.access(p, os.X_OK)), None)
+
+
 def _find_cli(project_dir):
     """The command that runs esp-certs, or None; and the places it looked."""
-    node = shutil.which("node")  # also finds node.exe on Windows
+    node = _find_node()
     # The project's own copy, run directly: no .bin shim (esp-certs.cmd on Windows) in between.
     local = os.path.join(project_dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs")
     # Beside this script: how the esp-certs repository builds its own firmware.
@@ -61,7 +72,7 @@ def main(env):
     client = env.GetProjectOption("custom_esp_certs_client", "")
     cli, looked = _find_cli(project_dir)
     if cli is None:
-        if shutil.which("node") is None:
+        if _find_node() is None:
             _fail(env, "cannot run the pre-build step: Node.js is not installed (or not on PATH).",
                   "Install Node.js 20 or later from https://nodejs.org, then %s." % (INSTALL % project_dir))
         _fail(env, "cannot run the pre-build step: esp-certs is not installed.",

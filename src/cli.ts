@@ -2,7 +2,7 @@
 // user-facing error type, prints it and picks the exit code (docs/commands.md). Each action loads
 // its module with import(), so that every command loads only its own code. (`esp-certs hook`
 // in the form the PlatformIO script runs it does not even come here: see main.ts.)
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
 import { printError } from "./ui.js";
@@ -37,17 +37,37 @@ Examples:
 The CA key passphrase comes from ESP_CERTS_CA_PASSPHRASE, --ca-passphrase-file, or a prompt.`,
 );
 
-/** Global options, for command actions. */
-export function globals(): { projectDir: string } {
-  return program.opts<{ projectDir: string }>();
+/** What every command's function receives besides its own options. */
+interface Globals {
+  projectDir: string;
 }
 
-// ---- commands (each action imports its module on demand) ----
+/**
+ * Calls a command's function with the options commander parsed (typed from the command's
+ * .option() declarations) and the global ones. Checked at compile time in both directions: each
+ * option must fit the field of that name, and an option the function does not take is an error,
+ * so a flag or a field renamed on one side only cannot slip through (an object spread would).
+ */
+async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globals>>(
+  fn: (o: Takes) => number | Promise<number>,
+  parsed: Parsed & Record<Exclude<keyof Parsed, keyof Takes>, never>,
+): Promise<number> {
+  const globals: Globals = { projectDir: program.opts().projectDir };
+  return fn({ ...globals, ...parsed } as unknown as Takes);
+}
+
+// ---- commands ----
+// Each command: declare its flags with .option()/.addOption() (their types come from there), then
+//   .action(async (o) => {
+//     const m = await import("./<concern>/<command>.js");   // loads only this command's code
+//     process.exitCode = await call(m.<command>Command, o);
+//   });
+// and with an .argument("<id>"): .action(async (id, o) => ... call(m.<command>Command, { ...o, id })).
 
 const list = (v: string): string[] => v.split(",").map((s) => s.trim());
 
 /** Flags that override [esp_certs] for one run, shared by the commands that issue. */
-function issuingOptions(cmd: Command): Command {
+function issuingOptions<Args extends unknown[], Opts extends OptionValues, G extends OptionValues>(cmd: Command<Args, Opts, G>) {
   return cmd
     .option("--host <name>", "the MQTT host name the device dials (default: mqtt_host, else <hostname>.local)")
     .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
@@ -68,7 +88,7 @@ issuingOptions(
   .addHelpText("after", "\nExample:\n  $ ESP_CERTS_CA_PASSPHRASE=... esp-certs init --host win10.local --yes")
   .action(async (o) => {
     const m = await import("./init.js");
-    process.exitCode = await m.initCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.initCommand, o);
   });
 
 issuingOptions(
@@ -85,7 +105,7 @@ issuingOptions(
   )
   .action(async (o) => {
     const m = await import("./generate.js");
-    process.exitCode = await m.generateCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.generateCommand, o);
   });
 
 program
@@ -98,7 +118,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
   .action(async (o) => {
     const m = await import("./render/header.js");
-    process.exitCode = await m.headerCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.headerCommand, o);
   });
 
 program
@@ -109,7 +129,7 @@ program
   .addHelpText("after", "\nExample (what firmware/esp_certs_hook.py runs before each build):\n  $ esp-certs --project-dir . hook --env d1_mini")
   .action(async (o) => {
     const m = await import("./platformio/hook.js");
-    process.exitCode = await m.hookCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.hookCommand, o);
   });
 
 program
@@ -119,7 +139,7 @@ program
   .addHelpText("after", "\nExample:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'")
   .action(async (o) => {
     const m = await import("./pki/status.js");
-    process.exitCode = m.statusCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.statusCommand, o);
   });
 
 program
@@ -133,8 +153,8 @@ program
     "\nExamples:\n  $ esp-certs broker                  # then: docker compose up -d  (in broker/)\n  $ esp-certs broker --paths local    # then: mosquitto -c broker/mosquitto.conf",
   )
   .action(async (o) => {
-    const m = await import("./broker/broker.js");
-    process.exitCode = await m.brokerCommand({ ...globals(), ...o });
+    const m = await import("./broker/command.js");
+    process.exitCode = await call(m.brokerCommand, o);
   });
 
 program
@@ -148,7 +168,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs nodered                 # then in Node-RED: Import > nodered-flow.json, Deploy\n  $ esp-certs nodered --host mosquitto --files-dir /data/esp-certs")
   .action(async (o) => {
     const m = await import("./nodered/nodered.js");
-    process.exitCode = m.noderedCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.noderedCommand, o);
   });
 
 program
@@ -160,7 +180,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs doctor\n  $ esp-certs doctor --broker-address 127.0.0.1      # broker in Docker on this machine\n\nExit status: 0 no problem (warnings allowed), 1 a problem was found.")
   .action(async (o) => {
     const m = await import("./doctor/doctor.js");
-    process.exitCode = await m.doctorCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.doctorCommand, o);
   });
 
 program
@@ -177,7 +197,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./monitor/monitor.js");
-    process.exitCode = await m.monitor({ ...globals(), ...o });
+    process.exitCode = await call(m.monitor, o);
   });
 
 program
@@ -195,7 +215,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./flash/flash.js");
-    process.exitCode = await m.flash({ ...globals(), ...o });
+    process.exitCode = await call(m.flash, o);
   });
 
 program
@@ -205,7 +225,7 @@ program
   .addHelpText("after", "\nExample:\n  $ esp-certs ports")
   .action(async (o) => {
     const m = await import("./serial/ports.js");
-    process.exitCode = await m.ports({ json: o.json === true });
+    process.exitCode = await call(m.ports, o);
   });
 
 /** Runs one command line; resolves to the exit code. */

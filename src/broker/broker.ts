@@ -1,12 +1,12 @@
-// `esp-certs broker`: a folder Mosquitto runs from (docs/commands.md), kept in step with the store:
-// `generate` and the pre-build hook call writeBrokerFolder again whenever a folder it made exists.
+// The folder Mosquitto runs from (docs/commands.md, `broker`), kept in step with the store: the
+// `broker` command writes it (command.ts); `generate` and the pre-build hook call writeBrokerFolder
+// again whenever a folder it made exists, and `doctor` compares it with the store.
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { loadConfig, type Config } from "../config/config.js";
-import { EspCertsError, ExitCode } from "../errors.js";
+import type { Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
-import { colour, info, printJson, warn } from "../ui.js";
 import {
   BROKER_FILES,
   dockerRunLine,
@@ -182,24 +182,4 @@ export function brokerAdvice(r: BrokerResult, port: number): string[] {
         `or: docker compose up -d   (in ${r.dir})`,
       ]
     : [`Start the broker: mosquitto -c "${conf}"`];
-}
-
-/** The CLI action; a given --out is relative to the current directory. */
-export async function brokerCommand(opts: BrokerOptions & { projectDir: string; json?: boolean }): Promise<number> {
-  const config = loadConfig(opts.projectDir);
-  for (const w of config.warnings) warn(w);
-  const r = await writeBrokerFolder(config, { out: opts.out && path.resolve(opts.out), paths: opts.paths });
-  const advice = brokerAdvice(r, config.mqttPort);
-  if (opts.json) {
-    printJson({ ...r, restart: !r.created && r.changed.length > 0, advice });
-    return ExitCode.ok;
-  }
-  const where = path.relative(process.cwd(), r.dir) || ".";
-  if (r.changed.length === 0) {
-    info(colour.dim(`${where}: up to date with the store.`));
-    return ExitCode.ok;
-  }
-  info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${r.changed.join(", ")}`);
-  for (const line of advice) info(line);
-  return ExitCode.ok;
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { EspCertsError } from "../errors.js";
@@ -136,8 +137,22 @@ export function suggestedHost(hostname?: string): string {
   return `${defaultHostLabel(hostname)}.local`;
 }
 
+/**
+ * This machine's name as its mDNS responder announces it (NAME.local). Windows and Linux
+ * (Avahi) announce the host name; macOS its LocalHostName (System Settings > Sharing), which
+ * os.hostname() does not return when DHCP gave the Mac another name ("dhcp-42.fritz.box").
+ */
+export function machineName(platform: NodeJS.Platform = process.platform, localHostName = macLocalHostName): string {
+  return (platform === "darwin" ? localHostName() : undefined) || osHostname();
+}
+
+function macLocalHostName(): string | undefined {
+  const r = spawnSync("scutil", ["--get", "LocalHostName"], { encoding: "utf8", timeout: 2000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
 /** mqtt_host when none is set: suggestedHost, refused with words about the machine's name. */
-export function defaultMqttHost(hostname = osHostname()): string {
+export function defaultMqttHost(hostname = machineName()): string {
   const host = suggestedHost(hostname);
   const problem = dnsNameProblem(host);
   if (problem) {
@@ -151,5 +166,5 @@ export function defaultMqttHost(hostname = osHostname()): string {
 }
 
 function defaultHostLabel(hostname?: string): string {
-  return (hostname ?? osHostname()).split(".")[0].toLowerCase();
+  return (hostname ?? machineName()).split(".")[0].toLowerCase();
 }

@@ -7,7 +7,7 @@ import type { Check, CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { probeBroker } from "./probe.js";
-import { defaultAppClient } from "../nodered/nodered.js";
+import { defaultAppClient } from "../config/clients.js";
 import { storePaths } from "../pki/paths.js";
 
 export const LIVE_TIMEOUT_MS = 5000;

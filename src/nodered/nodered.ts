@@ -2,6 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
+import { defaultAppClient } from "../config/clients.js";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError, ExitCode } from "../errors.js";
@@ -12,16 +13,6 @@ import { colour, info, printJson, warn } from "../ui.js";
 import { buildFlow } from "./flow.js";
 
 export const DEFAULT_FLOW_FILE = "nodered-flow.json";
-
-/**
- * Node-RED's client by default: the first of `clients` that no PlatformIO environment
- * puts on a device (dev02 with the defaults). Sharing the device's id would make the
- * broker drop one connection each time the other connects.
- */
-export function defaultAppClient(config: Config): string | undefined {
-  const onDevices = new Set([clientForEnv(config), ...config.environments.map((e) => e.client).filter((c) => c !== undefined)]);
-  return config.clients.find((c) => !onDevices.has(c));
-}
 
 export interface NoderedOptions {
   client?: string;

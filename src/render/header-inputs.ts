@@ -9,7 +9,7 @@ import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
-import { templatePath } from "./templates.js";
+import { readTemplate } from "./templates.js";
 
 export const HEADER_TEMPLATE = "esp_certs.h.ejs";
 /** Bump when the renderer's code (not the template) changes what it writes. */
@@ -59,7 +59,7 @@ export function readHeaderInputs(config: Config, clientId: string): HeaderInputs
     serverDer: readFileSync(files.serverDer),
     clientCertDer: readFileSync(files.clientCertDer),
     clientKeyDer: readFileSync(files.clientKeyDer),
-    template: readFileSync(templatePath(HEADER_TEMPLATE), "utf8"),
+    template: readTemplate(HEADER_TEMPLATE),
     issuedBy: { server: manifest.server.caSha256, client: issued.caSha256 },
   };
 }

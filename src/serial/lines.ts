@@ -48,6 +48,7 @@ export class LineSplitter {
  * reprogram the user's terminal) become U+FFFD, tabs stay.
  */
 export function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\uFFFD");
 }
 

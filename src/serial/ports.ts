@@ -40,7 +40,7 @@ export async function listPorts(): Promise<PortEntry[]> {
   });
 }
 
-export async function ports(opts: { json: boolean }): Promise<number> {
+export async function ports(opts: { json?: boolean }): Promise<number> {
   const list = await listPorts();
   if (opts.json) {
     printJson(list);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { clientForEnv, loadConfig, resolveConfig } from "../../src/config/config.js";
 import { parseIni, replaceSection, setKeys } from "../../src/config/ini.js";
-import { defaultMqttHost, dnsNameProblem } from "../../src/config/validate.js";
+import { defaultMqttHost, dnsNameProblem, machineName } from "../../src/config/validate.js";
 import { EspCertsError } from "../../src/errors.js";
 import { tmpProject } from "../helpers/cli.js";
 
@@ -61,6 +62,12 @@ describe("configuration (docs/configuration.md)", () => {
       { name: "b", client: "dev03" },
       { name: "c", client: "dev01" },
     ]);
+  });
+
+  it("takes a Mac's name from its LocalHostName, the name it answers to on .local, not from DHCP's host name", () => {
+    expect(defaultMqttHost(machineName("darwin", () => "Johns-MacBook-Pro"))).toBe("johns-macbook-pro.local");
+    expect(machineName("darwin", () => undefined)).toBe(hostname());
+    expect(machineName("win32", () => "never asked")).toBe(hostname());
   });
 
   // Regression: a machine named "My_PC" got "Cannot use mqtt_host", a setting never written.

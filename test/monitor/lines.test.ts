@@ -5,7 +5,7 @@ import { LineSplitter, MAX_LINE_BYTES, isNoise, printable, splitAtMarker } from 
 import { RUN_RESET, resetBoard, type ControlLines } from "../../src/serial/reset.js";
 import { guessChip } from "../../src/serial/chips.js";
 import { repoRoot } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requirePython } from "../helpers/tools.js";
 
 describe("LineSplitter", () => {
   it("splits on \\n and \\r\\n, across chunks", () => {
@@ -31,10 +31,10 @@ describe("LineSplitter", () => {
 });
 
 describe("noise", () => {
-  const hasPython = requireTool("python3", "python3");
+  const python = requirePython();
 
-  it.skipIf(!hasPython)("recognises the ROM's 74880-baud boot text read at 115200", () => {
-    const noise = execFileSync("python3", [path.join(repoRoot, "test", "fixtures", "serial", "rom-noise.py"), "2"]);
+  it.skipIf(python === undefined)("recognises the ROM's 74880-baud boot text read at 115200", () => {
+    const noise = execFileSync(python!, [path.join(repoRoot, "test", "fixtures", "serial", "rom-noise.py"), "2"]);
     const line = new LineSplitter().push(Buffer.concat([noise, Buffer.from("\n")]))[0];
     expect(isNoise(line)).toBe(true);
     expect(isNoise("[esp-certs] wifi ok ip=192.168.1.50")).toBe(false);
