@@ -11,6 +11,7 @@ import {
   checkMqttHost,
   isIpAddress,
   checkPort,
+  checkSubjectField,
   defaultMqttHost,
 } from "./validate.js";
 
@@ -127,7 +128,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
-  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map(checkIp));
+  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
 
   const environments = sections
@@ -155,9 +156,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     clients,
     subject: {
       country: checkCountry(get("country")),
-      state: get("state"),
-      locality: get("locality"),
-      organization: get("organization"),
+      state: checkSubjectField(get("state"), "state"),
+      locality: checkSubjectField(get("locality"), "locality"),
+      organization: checkSubjectField(get("organization"), "organization"),
     },
     keyType: checkKeyType(overrides.keyType ?? get("key_type"), "key_type"),
     clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),
