@@ -37,6 +37,8 @@ const SYSTEM_WHY: Record<string, [why: string, fix: string]> = {
   ENOTDIR: ["a part of that path is a file, not a folder", "Move that file away, or set another cert_dir / header in [esp_certs]."],
   EISDIR: ["it is a folder, not a file", "Move that folder away, or name another path."],
   EBUSY: ["another program has it open", "Close that program (an editor, a broker, an antivirus scan) and run it again."],
+  EDQUOT: ["the disk quota is used up", "Free some space, or ask for a larger quota, and run it again."],
+  EIO: ["the disk reported an input/output error", "Check the disk or its connection (a USB stick, a network share), then run it again: the file written before stays as it was."],
 };
 const SYSCALL_VERB: Record<string, string> = {
   open: "open",
@@ -46,6 +48,8 @@ const SYSCALL_VERB: Record<string, string> = {
   chmod: "set the permissions of",
   unlink: "remove",
   write: "write",
+  fsync: "write",
+  read: "read",
 };
 
 /**

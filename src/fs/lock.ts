@@ -39,6 +39,8 @@ export interface LockOptions {
   onWait?: (holder: LockHolder, file: string) => void;
 }
 
+const UNWRITABLE = new Set(["EEXIST", "ENOTDIR", "EROFS", "EACCES", "EPERM"]);
+
 /** Dirs this process holds, so that a command that calls another does not wait for itself. */
 const held = new Set<string>();
 
@@ -46,9 +48,17 @@ const held = new Set<string>();
 export async function withLock<T>(dir: string, command: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const key = path.resolve(dir);
   if (held.has(key)) return fn();
-  const created = mkdirSync(key, { recursive: true, mode: 0o700 }) !== undefined;
+  let created: boolean;
   const file = path.join(key, LOCK_FILE);
-  await acquire(file, command, opts);
+  try {
+    created = mkdirSync(key, { recursive: true, mode: 0o700 }) !== undefined;
+    await acquire(file, command, opts);
+  } catch (err) {
+    // A folder that cannot be made or written (a file in its place, a read-only disk) has
+    // nothing to serialise: the command finds the same and says so in its own words.
+    if (UNWRITABLE.has((err as NodeJS.ErrnoException).code ?? "")) return fn();
+    throw err;
+  }
   held.add(key);
   try {
     return await fn();
