@@ -1,10 +1,12 @@
 import path from "node:path";
 import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
+import { ensurePrivateDir } from "./fs/atomic.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
+import { storePaths } from "./pki/paths.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
-import { writeHeader, type HeaderResult } from "./render/header.js";
+import { checkHeaderTarget, writeHeader, type HeaderResult } from "./render/header.js";
 import { askHidden, canPrompt, colour, info, printJson, warn } from "./ui.js";
 
 /**
@@ -50,12 +52,17 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
       throw new EspCertsError(`Cannot rekey "${id}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name a configured client.");
     }
   }
+  // The header's path first: a wrong one must stop the run before the store is written.
+  checkHeaderTarget(config);
   const store = await ensureStore(config, {
     newCa: opts.newCa,
     rekey: opts.rekey,
     noCaPassphrase: opts.noCaPassphrase,
     passphrase: opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts),
   });
+  // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
+  const p = storePaths(config.certDir);
+  for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
   const header = { ...(await writeHeader(config, client)), client };
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
   return { actions: store.actions, header, broker, warnings: [...config.warnings, ...store.warnings] };

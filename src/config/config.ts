@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
+import { readNamed } from "../fs/read.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -100,7 +101,7 @@ export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}):
     throw new EspCertsError(`Cannot open project ${dir}`, existsSync(dir) ? "it is a file, not a folder" : "the folder does not exist", "Check --project-dir.");
   }
   const iniPath = platformioIniPath(dir);
-  const text = existsSync(iniPath) ? readFileSync(iniPath, "utf8") : "";
+  const text = existsSync(iniPath) ? readNamed(iniPath, "utf8") : "";
   return resolveConfig(dir, text, overrides);
 }
 
