@@ -94,12 +94,12 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
   const renewal = { certDays: config.certDays, caNotAfter: ca ? new Date(ca.cert.validTo) : new Date(now.getTime() + config.caDays * DAY_MS) };
   const server = await readLeaf("server", p.serverCertPem, p.serverCertDer, p.serverKey);
   // The broker follows key_type; its key is not worth keeping across a change.
-  server.plan = planLeaf(leafState(server), { commonName: config.mqttHost, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: false, followKeyType: true, renewal }, issuedByCa, now);
+  server.plan = planLeaf(leafState(server), { commonName: config.mqttHost, subject: config.subject, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: false, followKeyType: true, renewal }, issuedByCa, now);
   leaves.push(server);
   for (const id of config.clients) {
     const c = p.client(id);
     const leaf = await readLeaf(`client ${id}`, c.certPem, c.certDer, c.keyPem, c.keyDer);
-    leaf.plan = planLeaf(leafState(leaf), { commonName: id, keyType: config.clientKeyType, rekey: opts.rekey?.includes(id) ?? false, followKeyType: false, renewal }, issuedByCa, now);
+    leaf.plan = planLeaf(leafState(leaf), { commonName: id, subject: config.subject, keyType: config.clientKeyType, rekey: opts.rekey?.includes(id) ?? false, followKeyType: false, renewal }, issuedByCa, now);
     leaves.push(leaf);
   }
 
