@@ -47,7 +47,7 @@ export function globals(): { projectDir: string } {
 /**
  * The action of a command that writes the store or files made from it: it runs as the store's
  * one writer, so that two runs at once (two `pio run` environments, a build beside a terminal)
- * cannot mix two CAs (docs/store.md).
+ * cannot mix two CAs (docs/configuration.md, "One run at a time").
  */
 function writesStore<O>(name: string, action: (o: O) => Promise<void>): (o: O) => Promise<void> {
   return async (o) => {

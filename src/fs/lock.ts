@@ -1,7 +1,7 @@
 /**
  * One writer at a time in a folder (the certificate store), across processes: two `pio run`
  * environments, an IDE build beside a terminal, two `generate`s. Without it one run's CA key
- * could end up beside another run's CA certificate (docs/store.md, "One run at a time").
+ * could end up beside another run's CA certificate (docs/configuration.md, "One run at a time").
  *
  * A lock file made with O_EXCL names its holder: pid, host, and on Linux the process's start
  * time. A holder that was killed leaves the file behind; the next run sees that the pid is

@@ -7,7 +7,7 @@ import { describeHolder, withLock } from "../fs/lock.js";
 import { note } from "../ui.js";
 
 /**
- * Runs `fn` as the store's one writer (docs/store.md, "One run at a time"): every command that
+ * Runs `fn` as the store's one writer (docs/configuration.md, "One run at a time"): every command that
  * writes the store, its header or its broker folder goes through here, and a second run
  * waits, saying for whom. `certDir` defaults to the project's cert_dir.
  */
