@@ -96,7 +96,7 @@ export function readStoreMaterial(config: Config): StoreMaterial {
 
 export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}): Promise<BrokerResult> {
   const dir = brokerDir(config, opts.out);
-  checkOutputDir(dir, { what: "the broker folder", setting: "--out", reserved: [{ dir: config.certDir, name: "the certificate store (cert_dir)" }] });
+  checkOutputDir(dir, { what: "the broker folder", setting: "--out", reserved: [{ dir: config.certDir, name: "the certificate store" }] });
   const confPath = path.join(dir, BROKER_FILES.conf);
   const existing = existsSync(confPath) ? readNamed(confPath, "utf8") : undefined;
   if (existing !== undefined && !isGenerated(existing)) {

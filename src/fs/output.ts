@@ -26,7 +26,7 @@ export const DEFAULT_BROKER_DIR = "broker";
 /** The folders no single output file may go into: the store and the project's broker folder. */
 export function reservedFolders(projectDir: string, certDir: string): OutputRule["reserved"] {
   return [
-    { dir: certDir, name: "the certificate store (cert_dir)" },
+    { dir: certDir, name: "the certificate store" },
     { dir: path.resolve(projectDir, DEFAULT_BROKER_DIR), name: "the broker folder" },
   ];
 }
@@ -42,7 +42,7 @@ export function checkOutputFile(file: string, rule: OutputRule): void {
   };
   if (path.basename(target).toLowerCase() === "platformio.ini") refuse("that is the project's platformio.ini");
   for (const r of rule.reserved) {
-    if (isInside(real(target), real(r.dir))) refuse(`it is inside ${r.name} (${r.dir}), whose files esp-certs keeps for another purpose`);
+    if (isInside(real(target), real(r.dir))) refuse(`it is inside ${r.name} ${r.dir}, whose files esp-certs keeps for another purpose`);
   }
   if (!existsSync(target)) return;
   const st = statSync(target);
@@ -61,7 +61,7 @@ export function checkOutputDir(dir: string, rule: Pick<OutputRule, "what" | "set
     if (isInside(target, reserved) || isInside(reserved, target)) {
       throw new EspCertsError(
         `Cannot write ${rule.what} to ${dir}`,
-        `it ${isInside(target, reserved) ? "is inside" : "holds"} ${r.name} (${r.dir}), and their files would mix`,
+        `it ${isInside(target, reserved) ? "is inside" : "holds"} ${r.name} ${r.dir}, and their files would mix`,
         `Name a folder of its own (${rule.setting}), e.g. broker/.`,
       );
     }
