@@ -63,6 +63,19 @@ async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globa
 //     process.exitCode = await call(m.<command>Command, o);
 //   });
 // and with an .argument("<id>"): .action(async (id, o) => ... call(m.<command>Command, { ...o, id })).
+// A command that writes the store, or files made from it, wraps its action in writesStore(name, ...).
+
+/**
+ * The action of a command that writes the store or files made from it: it runs as the store's
+ * one writer, so that two runs at once (two `pio run` environments, a build beside a terminal)
+ * cannot mix two CAs (docs/configuration.md, "One run at a time").
+ */
+function writesStore<O>(name: string, action: (o: O) => Promise<void>): (o: O) => Promise<void> {
+  return async (o) => {
+    const { lockStore } = await import("./pki/store-lock.js");
+    await lockStore(program.opts().projectDir, name, () => action(o));
+  };
+}
 
 const list = (v: string): string[] => v.split(",").map((s) => s.trim());
 
@@ -86,10 +99,12 @@ issuingOptions(
     .option("--yes", "do not ask anything; a CA passphrase must then come from the environment or a file"),
 )
   .addHelpText("after", "\nExample:\n  $ ESP_CERTS_CA_PASSPHRASE=... esp-certs init --host win10.local --yes")
-  .action(async (o) => {
-    const m = await import("./init.js");
-    process.exitCode = await call(m.initCommand, o);
-  });
+  .action(
+    writesStore("init", async (o) => {
+      const m = await import("./init.js");
+      process.exitCode = await call(m.initCommand, o);
+    }),
+  );
 
 issuingOptions(
   program
@@ -103,10 +118,12 @@ issuingOptions(
     "after",
     "\nExamples:\n  $ esp-certs generate\n  $ esp-certs generate --client dev02 --json\n  $ esp-certs generate --new-ca      # then reflash every device",
   )
-  .action(async (o) => {
-    const m = await import("./generate.js");
-    process.exitCode = await call(m.generateCommand, o);
-  });
+  .action(
+    writesStore("generate", async (o) => {
+      const m = await import("./generate.js");
+      process.exitCode = await call(m.generateCommand, o);
+    }),
+  );
 
 program
   .command("header")
@@ -116,10 +133,12 @@ program
   .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
   .option("--json", "print what it wrote as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
-  .action(async (o) => {
-    const m = await import("./render/header.js");
-    process.exitCode = await call(m.headerCommand, o);
-  });
+  .action(
+    writesStore("header", async (o) => {
+      const m = await import("./render/header.js");
+      process.exitCode = await call(m.headerCommand, o);
+    }),
+  );
 
 program
   .command("hook")
@@ -152,10 +171,12 @@ program
     "after",
     "\nExamples:\n  $ esp-certs broker                  # then: docker compose up -d  (in broker/)\n  $ esp-certs broker --paths local    # then: mosquitto -c broker/mosquitto.conf",
   )
-  .action(async (o) => {
-    const m = await import("./broker/command.js");
-    process.exitCode = await call(m.brokerCommand, o);
-  });
+  .action(
+    writesStore("broker", async (o) => {
+      const m = await import("./broker/command.js");
+      process.exitCode = await call(m.brokerCommand, o);
+    }),
+  );
 
 program
   .command("nodered")
@@ -166,10 +187,12 @@ program
   .option("--files-dir <dir>", "where Node-RED sees the store, same layout (default: the store's own paths; e.g. a container mount)")
   .option("--json", "print the report as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs nodered                 # then in Node-RED: Import > nodered-flow.json, Deploy\n  $ esp-certs nodered --host mosquitto --files-dir /data/esp-certs")
-  .action(async (o) => {
-    const m = await import("./nodered/nodered.js");
-    process.exitCode = await call(m.noderedCommand, o);
-  });
+  .action(
+    writesStore("nodered", async (o) => {
+      const m = await import("./nodered/nodered.js");
+      process.exitCode = await call(m.noderedCommand, o);
+    }),
+  );
 
 program
   .command("doctor")

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
+import { readNamed } from "../fs/read.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -11,6 +12,7 @@ import {
   checkMqttHost,
   isIpAddress,
   checkPort,
+  checkSubjectField,
   defaultMqttHost,
 } from "./validate.js";
 
@@ -99,7 +101,7 @@ export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}):
     throw new EspCertsError(`Cannot open project ${dir}`, existsSync(dir) ? "it is a file, not a folder" : "the folder does not exist", "Check --project-dir.");
   }
   const iniPath = platformioIniPath(dir);
-  const text = existsSync(iniPath) ? readFileSync(iniPath, "utf8") : "";
+  const text = existsSync(iniPath) ? readNamed(iniPath, "utf8") : "";
   return resolveConfig(dir, text, overrides);
 }
 
@@ -127,7 +129,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
-  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map(checkIp));
+  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
 
   const environments = sections
@@ -155,9 +157,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     clients,
     subject: {
       country: checkCountry(get("country")),
-      state: get("state"),
-      locality: get("locality"),
-      organization: get("organization"),
+      state: checkSubjectField(get("state"), "state"),
+      locality: checkSubjectField(get("locality"), "locality"),
+      organization: checkSubjectField(get("organization"), "organization"),
     },
     keyType: checkKeyType(overrides.keyType ?? get("key_type"), "key_type"),
     clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),

@@ -48,6 +48,16 @@ export function hookArgv(argv: string[]): HookOptions | undefined {
 export async function hookCommand(o: HookOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   const clientId = o.client || clientForEnv(config, o.env);
+  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
+  // Only a hook with work takes the store's lock; the common no-op path stays free of it.
+  const { lockStore } = await import("../pki/store-lock.js");
+  return lockStore(config.projectDir, "hook", () => refresh(o), config.certDir);
+}
+
+/** The hook's work, as the store's one writer: read again, since another run may have done it meanwhile. */
+async function refresh(o: HookOptions): Promise<number> {
+  const config = loadConfig(o.projectDir);
+  const clientId = o.client || clientForEnv(config, o.env);
   const work = storeNeedsWork(config, clientId, new Date());
   if (work === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
 

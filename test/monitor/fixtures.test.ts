@@ -55,4 +55,33 @@ describe.skipIf(!hasSocat)("monitor reads recorded boards through a pty", () => 
     expect(r.stderr.match(/cannot restart the board through DTR\/RTS/g)).toHaveLength(1);
     expect(r.stderr).toContain("Inappropriate ioctl");
   });
+
+  // Issue 11, items 10 and 11: line ends of any kind, and noise without a line end before a session.
+  const crOnly = (data: Buffer) => Buffer.from(data.toString("latin1").replace(/\r?\n/g, "\r"), "latin1");
+  for (const log of ["verified.log", "tls-62-broker-other-ca.log", "ca-mismatch.log"]) {
+    const c = CASES.find((k) => k.log === log)!;
+    it(`${log} with CR-only line ends: exit ${c.exit}, ${c.diagnosis}`, async () => {
+      const r = await playBytes(crOnly(fixtureBytes(log, caId)), ["--timeout", "10", "--json"]);
+      expect(r.status, r.stdout + r.stderr).toBe(c.exit);
+      expect(JSON.parse(r.stdout).diagnosis).toBe(c.diagnosis);
+    });
+  }
+  for (const noise of [1000, 2000, 3000]) {
+    it(`a correct session after ${noise} bytes of noise without a line end: verified`, async () => {
+      const session = fixtureBytes("verified.log", caId);
+      const boot = session.indexOf("[esp-certs] boot");
+      const r = await playBytes(Buffer.concat([Buffer.alloc(noise, 0xf8), session.subarray(boot)]), ["--timeout", "10", "--json"]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).diagnosis).toBe("verified");
+    });
+  }
+
+  async function playBytes(data: Buffer, args: string[]) {
+    const pty = await ptyPair();
+    try {
+      return await monitorPlaying(pty, data, args, project);
+    } finally {
+      await pty.stop();
+    }
+  }
 });

@@ -162,7 +162,7 @@ describe("generate: the store of docs/store.md", () => {
   // Each kill is triggered by what the run has written so far, not by a delay, so that it
   // lands inside the run however loaded the machine is.
   const killPoints: [string, (files: string[]) => boolean][] = [
-    ["a temp file mid-write", (f) => f.some((n) => n.endsWith(".tmp"))],
+    ["a temp file mid-write", (f) => f.some((n) => n.endsWith(".esp-certs-tmp"))],
     ["the CA key written", (f) => f.includes("ca.key.pem")],
     ["the CA certificate written", (f) => f.includes("ca.crt.pem")],
     ["the broker key written", (f) => f.includes("server.key.pem")],
