@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
+import { lockStore } from "./pki/store-lock.js";
 import { printError } from "./ui.js";
 
 const program = new Command("esp-certs")
@@ -72,7 +73,6 @@ async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globa
  */
 function writesStore<O>(name: string, action: (o: O) => Promise<void>): (o: O) => Promise<void> {
   return async (o) => {
-    const { lockStore } = await import("./pki/store-lock.js");
     await lockStore(program.opts().projectDir, name, () => action(o));
   };
 }

@@ -159,7 +159,7 @@ export function checkSubjectField(value: string, key: keyof typeof SUBJECT_LIMIT
   if (length > max) {
     throw new EspCertsError(`Cannot use ${key} "${value.slice(0, 20)}…"`, `it is ${length} characters long, and a certificate's ${key} holds at most ${max} (X.520)`, `Shorten it to ${max} characters or fewer.`);
   }
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
     throw new EspCertsError(`Cannot use ${key}`, "it holds a control character (a line break in platformio.ini continues the value)", `Write ${key} on one line.`);
   }
   return value;
