@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
-import { printError } from "./ui.js";
+import { printError, printJson } from "./ui.js";
 
 const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
@@ -214,13 +214,17 @@ export async function run(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (err) {
+    // Read from the words, not commander: a command line commander refused was never parsed.
+    const json = argv.slice(2).includes("--json");
     if (err instanceof CommanderError) {
-      // Help and version exit 0; anything else commander rejects is a usage error.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // Help and version exit 0; anything else commander rejects is a usage error (commander has printed it).
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json) printJson({ error: { what: "Cannot read the command line", why: err.message.replace(/^error: /, ""), fix: 'Run "esp-certs --help" for usage.', exitCode: ExitCode.usage } });
+      return ExitCode.usage;
     }
     const failure = err instanceof EspCertsError ? err : fromSystemError(err);
     if (failure === undefined) throw err;
-    printError(failure);
+    printError(failure, { json });
     return failure.exitCode;
   }
 }

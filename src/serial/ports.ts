@@ -1,4 +1,6 @@
 /** `esp-certs ports`: the serial ports, their USB ids, and a guess at the bridge chip. */
+import { accessSync, constants } from "node:fs";
+import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { info, printJson } from "../ui.js";
 import { guessChip } from "./chips.js";
@@ -11,6 +13,24 @@ export interface PortEntry {
   serialNumber?: string;
   chip?: string;
   boards?: string;
+}
+
+/**
+ * Whether `esp-certs ports` can list here: on Linux serialport asks udev (`udevadm info -e`),
+ * which containers and minimal systems lack. Advice never sends the user to a command that fails.
+ */
+export function canListPorts(platform: NodeJS.Platform = process.platform, pathVar = process.env.PATH ?? ""): boolean {
+  if (platform !== "linux") return true;
+  return pathVar.split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, "udevadm")));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false; // not there, or not runnable: either way serialport cannot use it
+  }
 }
 
 export async function listPorts(): Promise<PortEntry[]> {
