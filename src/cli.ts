@@ -106,6 +106,7 @@ program
   .description("the PlatformIO pre-build step: make what is missing, refresh the header; silent when nothing changed")
   .requiredOption("--env <name>", "the PlatformIO environment being built")
   .option("--client <id>", "its custom_esp_certs_client, as PlatformIO resolved it (default: read from platformio.ini)")
+  .option("--stamp <file>", "after success, record what it read there, so that the script can skip it while nothing changes")
   .addHelpText("after", "\nExample (what firmware/esp_certs_hook.py runs before each build):\n  $ esp-certs --project-dir . hook --env d1_mini")
   .action(async (o) => {
     const m = await import("./platformio/hook.js");
