@@ -94,15 +94,13 @@ export function platformioIniPath(projectDir: string): string {
 }
 
 /**
- * The project's configuration. Only `init` may pass `newProject` (it creates platformio.ini):
- * every other command run outside a project would otherwise make a second store there.
+ * The project's configuration; refused outside a project, where a command would otherwise make
+ * a second store. Only `init` creates platformio.ini (it reads the folder with resolveConfig).
  */
-export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}, opts: { newProject?: boolean } = {}): Config {
+export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}): Config {
   const dir = projectFolder(projectDir);
-  if (!opts.newProject) requireProject(dir);
-  const iniPath = platformioIniPath(dir);
-  const text = existsSync(iniPath) ? readFileSync(iniPath, "utf8") : "";
-  return resolveConfig(dir, text, overrides);
+  requireProject(dir);
+  return resolveConfig(dir, readFileSync(platformioIniPath(dir), "utf8"), overrides);
 }
 
 /** The project folder as an absolute path; refused when it is not a folder. */
