@@ -71,7 +71,7 @@ export async function doctorCommand(opts: DoctorOptions): Promise<number> {
   return problems === 0 && unchecked === 0 ? ExitCode.ok : ExitCode.failed;
 }
 
-export function summary(problems: number, warnings: number, notRun: string[]): string {
+function summary(problems: number, warnings: number, notRun: string[]): string {
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
   const notRunText = notRun.length === 0 ? "" : `${plural(notRun.length, "check")} could not run (${notRun.join(", ")})`;
   if (problems > 0) return `${plural(problems, "problem")}, ${plural(warnings, "warning")}${notRunText ? `; ${notRunText}` : ""}.`;

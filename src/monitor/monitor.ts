@@ -68,7 +68,7 @@ export function prepare(opts: MonitorOptions): { expected: Expected; baud: numbe
 }
 
 /** The DNS names in the store's broker certificate, to tell a stale broker from a wrong certificate. */
-export function brokerNames(certDir: string): string[] | undefined {
+function brokerNames(certDir: string): string[] | undefined {
   const der = storePaths(certDir).serverCertDer;
   if (!existsSync(der)) return undefined;
   try {
