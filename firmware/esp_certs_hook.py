@@ -87,7 +87,8 @@ def _unchanged(stamp_file, pioenv, client, cli):
             value = os.environ.get(name)
             if (None if value is None else _sha256(value.encode("utf-8"))) != digest:
                 return False
-        return all(_file_sha256(path) == digest for path, digest in s["files"].items())
+        # null: a path that was absent, and whose appearing gives esp-certs work.
+        return all(not os.path.exists(path) if digest is None else _file_sha256(path) == digest for path, digest in s["files"].items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False  # no stamp, or one this script cannot read: esp-certs decides
 

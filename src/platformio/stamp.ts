@@ -34,8 +34,11 @@ export interface HookStamp {
   sysenv: Record<string, string | null>;
   /** The CLI that wrote it (its bundle, symlinks followed): another version may render differently. */
   cli: { path: string; size: number; mtimeNs: string } | null;
-  /** SHA-256 of every file the no-op decision read: platformio.ini, the store's files, the header, its template. */
-  files: Record<string, string>;
+  /**
+   * SHA-256 of every file the no-op decision read: platformio.ini, the store's files, the header,
+   * its template; null for a path it found absent and would act on (an unfinished --new-ca).
+   */
+  files: Record<string, string | null>;
   /** Unix ms from which the clock alone may give the hook work (a renewal); null: never. */
   renewBy: number | null;
 }
@@ -89,8 +92,14 @@ export function stampedFiles(config: Config, clientId: string): string[] {
   ];
 }
 
+/** Paths whose appearing gives the hook work (storeNeedsWork): the folder of an unfinished --new-ca. */
+export function stampedAbsences(config: Config): string[] {
+  return [storePaths(config.certDir).newCaDir];
+}
+
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
-  const files = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256(readFileSync(f))]));
+  const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256(readFileSync(f))]));
+  for (const absent of stampedAbsences(config)) files[absent] = null;
   const ini = readFileSync(platformioIniPath(config.projectDir), "utf8");
   const sysenv = Object.fromEntries([...ini.matchAll(/\$\{sysenv\.([^}]+)\}/g)].map(([, name]) => [name, process.env[name] === undefined ? null : sha256(Buffer.from(process.env[name]!))]));
   const manifest = readManifest(storePaths(config.certDir).manifest);
