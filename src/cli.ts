@@ -6,7 +6,7 @@ import { Command, CommanderError, Option, type OptionValues } from "@commander-j
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
 import { lockStore } from "./pki/store-lock.js";
-import { printError } from "./ui.js";
+import { printError, printJson } from "./ui.js";
 
 const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
@@ -145,6 +145,7 @@ program
   .description("the PlatformIO pre-build step: make what is missing, refresh the header; silent when nothing changed")
   .requiredOption("--env <name>", "the PlatformIO environment being built")
   .option("--client <id>", "its custom_esp_certs_client, as PlatformIO resolved it (default: read from platformio.ini)")
+  .option("--stamp <file>", "after success, record what it read there, so that the script can skip it while nothing changes")
   .addHelpText("after", "\nExample (what firmware/esp_certs_hook.py runs before each build):\n  $ esp-certs --project-dir . hook --env d1_mini")
   .action(async (o) => {
     const m = await import("./platformio/hook.js");
@@ -257,13 +258,17 @@ export async function run(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (err) {
+    // Read from the words, not commander: a command line commander refused was never parsed.
+    const json = argv.slice(2).includes("--json");
     if (err instanceof CommanderError) {
-      // Help and version exit 0; anything else commander rejects is a usage error.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // Help and version exit 0; anything else commander rejects is a usage error (commander has printed it).
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json) printJson({ error: { what: "Cannot read the command line", why: err.message.replace(/^error: /, ""), fix: 'Run "esp-certs --help" for usage.', exitCode: ExitCode.usage } });
+      return ExitCode.usage;
     }
     const failure = err instanceof EspCertsError ? err : fromSystemError(err);
     if (failure === undefined) throw err;
-    printError(failure);
+    printError(failure, { json });
     return failure.exitCode;
   }
 }

@@ -95,14 +95,34 @@ export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
 }
 
+/**
+ * The project's configuration; refused outside a project, where a command would otherwise make
+ * a second store. Only `init` creates platformio.ini (it reads the folder with resolveConfig).
+ */
 export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}): Config {
+  const dir = projectFolder(projectDir);
+  requireProject(dir);
+  return resolveConfig(dir, readNamed(platformioIniPath(dir), "utf8"), overrides);
+}
+
+/** The project folder as an absolute path; refused when it is not a folder. */
+export function projectFolder(projectDir: string): string {
   const dir = path.resolve(projectDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new EspCertsError(`Cannot open project ${dir}`, existsSync(dir) ? "it is a file, not a folder" : "the folder does not exist", "Check --project-dir.");
   }
-  const iniPath = platformioIniPath(dir);
-  const text = existsSync(iniPath) ? readNamed(iniPath, "utf8") : "";
-  return resolveConfig(dir, text, overrides);
+  return dir;
+}
+
+/** Refuses a folder without platformio.ini: esp-certs works inside a PlatformIO project. */
+export function requireProject(projectDir: string): void {
+  const dir = path.resolve(projectDir);
+  if (existsSync(platformioIniPath(dir))) return;
+  throw new EspCertsError(
+    `Cannot find platformio.ini in ${dir}`,
+    "this folder is not a PlatformIO project",
+    `Run esp-certs in your project's folder, pass --project-dir DIR, or run "esp-certs init" here to make a new project.`,
+  );
 }
 
 /**

@@ -61,10 +61,15 @@ export function checkMqttHost(host: string, allowIp: boolean, warnings: string[]
       );
     }
     const ip = checkIp(host, "mqtt_host");
-    warnings.push(`mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`);
+    warnings.push(ipHostWarning(ip));
     return ip;
   }
   return checkDnsName(host, "mqtt_host");
+}
+
+/** The warning an accepted IP mqtt_host gives (doctor's host check says it in its own words instead). */
+export function ipHostWarning(host: string): string {
+  return `mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`;
 }
 
 export function checkIp(ip: string, key = "server_ips entry"): string {
@@ -91,12 +96,13 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkClientIds(ids: string[]): string[] {
-  if (ids.length === 0) {
-    throw new EspCertsError("Cannot read clients", "the list is empty", 'List at least one client id, e.g. "clients = dev01, dev02".');
+  // `--clients ''` splits into one empty id: an empty list, not a stray comma.
+  if (ids.every((id) => id === "")) {
+    throw new EspCertsError("Cannot read clients", "the list is empty", 'Name at least one client id, e.g. --clients dev01,dev02 (or "clients = dev01, dev02" in [esp_certs]).');
   }
   const seen = new Set<string>();
   for (const id of ids) {
-    if (id === "") throw new EspCertsError("Cannot read clients", "a client id is empty", "Remove the stray comma.");
+    if (id === "") throw new EspCertsError("Cannot read clients", `a client id is empty in "${ids.join(",")}"`, "Remove the stray comma.");
     if (!CLIENT_ID.test(id) || id.endsWith(".")) {
       throw new EspCertsError(
         `Cannot use client id "${id}"`,

@@ -1,7 +1,7 @@
 // Recorded device output, played through a pty pair into the built CLI as a board would
 // send it: each log ends in the exit code and diagnosis it must produce.
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
@@ -18,7 +18,10 @@ describe.skipIf(!hasSocat)("monitor reads recorded boards through a pty", () => 
   beforeAll(() => {
     project = tmpProject();
     writeFileSync(path.join(project, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n\n[env:d1_mini]\nplatform = espressif8266\nboard = d1_mini\nframework = arduino\n");
-    const gen = runCli(["generate"], { cwd: project });
+    // The store's broker certificate names other.local, not the win10.local the boards dial:
+    // the recorded 56 is then the certificate's fault (the case where the broker runs another
+    // certificate is the last test).
+    const gen = runCli(["generate", "--host", "other.local"], { cwd: project });
     expect(gen.status, gen.stderr).toBe(0);
     caId = createHash("sha256").update(readFileSync(path.join(project, "certs", "ca.crt.der"))).digest("hex").slice(0, 16);
   });
@@ -47,6 +50,27 @@ describe.skipIf(!hasSocat)("monitor reads recorded boards through a pty", () => 
     const v = JSON.parse(r.stdout);
     expect(v).toMatchObject({ result: "failed", exitCode: 1, diagnosis: "tls-56", expected: { host: "win10.local", port: 8883, ca: caId } });
     expect(v.fix).toContain("esp-certs generate --host win10.local");
+  });
+
+  it("56 while this store's broker certificate names the host: says the broker runs another certificate", async () => {
+    const named = tmpProject();
+    try {
+      writeFileSync(path.join(named, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+      expect(runCli(["generate"], { cwd: named }).status).toBe(0);
+      const caOf = createHash("sha256").update(readFileSync(path.join(named, "certs", "ca.crt.der"))).digest("hex").slice(0, 16);
+      const pty = await ptyPair();
+      try {
+        const r = await monitorPlaying(pty, fixtureBytes("tls-56-bad-server-name.log", caOf), ["--timeout", "10"], named);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toMatch(/server\.crt\.pem\) does name win10\.local, so Mosquitto presents another one/);
+        expect(r.stdout).toContain("Run `esp-certs broker` and restart Mosquitto");
+        expect(r.stdout).not.toContain("esp-certs generate --host");
+      } finally {
+        await pty.stop();
+      }
+    } finally {
+      rmSync(named, { recursive: true, force: true });
+    }
   });
 
   it("says once that a pty cannot restart the board, and goes on", async () => {
