@@ -1,13 +1,17 @@
 import path from "node:path";
 import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
+import { ensurePrivateDir } from "./fs/atomic.js";
 import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import { certLabel } from "./pki/identity.js";
+import { storePaths } from "./pki/paths.js";
+import { SUBJECT_CHANGED, subjectChanges } from "./pki/plan.js";
 import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
+import { readCert } from "./pki/store.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
-import { writeHeader, type HeaderResult } from "./render/header.js";
+import { checkHeaderTarget, writeHeader, type HeaderResult } from "./render/header.js";
 import { askHidden, canPrompt, colour, info, printJson, warn } from "./ui.js";
 
 /**
@@ -59,8 +63,13 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   const revoked = revokedIdsFor(config, opts.rekey ?? []);
   const headerRevoked = revoked.get(client);
   if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
+  // The header's path first: a wrong one must stop the run before the store is written.
+  checkHeaderTarget(config);
   const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
-  const warnings = [...config.warnings, ...store.warnings];
+  // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
+  const p = storePaths(config.certDir);
+  for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
+  const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
   const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
   if (crl.action) actions.push(crl.action);
@@ -74,6 +83,23 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   }
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
   return { actions, header, broker, warnings };
+}
+
+/**
+ * After a change of organization, country, state or locality the leaves were re-issued
+ * (plan.ts): say so, and that the CA keeps its subject until a new CA is made, which needs
+ * every device reflashed, and so is never done for a name alone.
+ */
+function subjectAdvice(actions: StoreAction[], caCertPem: string, config: Config): string[] {
+  const reissued = actions.filter((a) => a.reason === SUBJECT_CHANGED).map((a) => (a.item === "server" ? "the broker certificate" : a.item));
+  if (reissued.length === 0) return [];
+  const ca = readCert(caCertPem, "")!;
+  const changes = subjectChanges(ca.cert, config.subject);
+  const lines = [`Re-issued ${reissued.join(", ")} with the new subject; reflash the devices to give them theirs (their old certificates stay valid meanwhile).`];
+  if (changes.length > 0) {
+    lines.push(`The CA keeps its subject (${changes.join(", ")}): only a new CA takes the new one, "esp-certs generate --new-ca", and then every device must be reflashed.`);
+  }
+  return lines;
 }
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkManifest } from "../../src/pki/manifest-check.js";
-import { migrateV1, parseManifest, usedSerials, withCurrent, type IssuedRecord } from "../../src/pki/manifest.js";
+import { migrateV1, parseManifest, usedSerials, withCurrent, withRevoked, type IssuedRecord } from "../../src/pki/manifest.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
 
@@ -52,6 +52,15 @@ describe("the history", () => {
     expect(withCurrent(h, rec("03"))).toBe(h);
   });
 
+  it("records a revocation on the certificate's own record, and only a serial the store issued", () => {
+    const m = migrateV1(JSON.parse(v1Text));
+    const serial = m.clients.dev02.serial;
+    const revoked = withRevoked(m, serial, { at: "2026-12-01T21:00:00.000Z", reason: "keyCompromise" })!;
+    expect(revoked.history.filter((r) => r.revoked).map((r) => r.serial)).toEqual([serial]);
+    expect(checkManifest(JSON.parse(JSON.stringify(revoked)))).toBeUndefined();
+    expect(withRevoked(m, "0badc0de", { at: "2026-12-01T21:00:00.000Z", reason: "lost" })).toBeUndefined();
+  });
+
   it("version 1's serials with no certificate stay used", () => {
     const m = migrateV1(JSON.parse(v1Text));
     expect([...usedSerials(m)].sort()).toEqual([...JSON.parse(v1Text).serials].sort());
@@ -83,7 +92,7 @@ describe("generate, hook and header with a damaged manifest", () => {
       expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^esp-certs: Cannot read .*manifest\.json: (it is not JSON|manifest\.\w+ is)/);
       expect(r.stderr).toMatch(/move it away: "esp-certs generate" writes it again/);
-      expect(r.stderr).not.toMatch(/TypeError|    at /);
+      expect(r.stderr).not.toMatch(/TypeError| {4}at /);
     }
     writeFileSync(manifest, good);
   });
