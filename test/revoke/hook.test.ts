@@ -6,7 +6,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
+import { loadConfig } from "../../src/config/config.js";
 import { readCrl } from "../../src/pki/crl.js";
+import { readManifest } from "../../src/pki/manifest.js";
+import { clockDeadlines } from "../../src/platformio/stamp.js";
 import { resignCrlAt } from "./stale.js";
 
 const made: string[] = [];
@@ -51,6 +54,10 @@ describe("the hook and revoked clients", () => {
     await resignCrlAt(dir, new Date(Date.now() - 820 * DAY), 825);
     const crlFile = path.join(dir, "certs", "ca.crl.pem");
     const before = readFileSync(crlFile, "utf8");
+    // The hook script's stamp lets it skip Node.js until its earliest deadline: the CRL's is one.
+    const config = loadConfig(dir);
+    const crlDeadline = clockDeadlines(config, readManifest(path.join(dir, "certs", "manifest.json"))!, "dev01").find((d) => d.what === "the CRL");
+    expect(crlDeadline!.at).toBeLessThanOrEqual(Date.now());
 
     const locked = hook(dir, { ESP_CERTS_CA_PASSPHRASE: "" });
     expect(locked.status, locked.stderr).toBe(0);
