@@ -33,10 +33,11 @@ export interface TlsListener {
  * Starts a real mosquitto on 127.0.0.1 with a free port and a mutual-TLS listener.
  * Pass `config` to run a generated mosquitto.conf instead (its listener is rewritten to
  * the free port and loopback). As root, mosquitto drops to user "mosquitto" unless told
- * `user root`, and then cannot read 0600 keys.
+ * `user root`, and then cannot read 0600 keys. `port` reuses a port (to restart a broker);
+ * `env` is added to mosquitto's environment.
  */
-export async function startMosquitto(opts: { tls?: TlsListener; config?: string }): Promise<Broker> {
-  const port = await freePort();
+export async function startMosquitto(opts: { tls?: TlsListener; config?: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<Broker> {
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), "mosq-"));
   const logFile = path.join(dir, "mosquitto.log");
   let conf: string;
@@ -61,7 +62,10 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string 
   conf += `\nlog_dest file ${logFile}\nlog_type all\nconnection_messages true\n`;
   const confPath = path.join(dir, "mosquitto.conf");
   writeFileSync(confPath, conf);
-  const child: ChildProcess = spawn("mosquitto", ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn("mosquitto", ["-c", confPath], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
