@@ -41,6 +41,8 @@ export interface DeviceFacts {
   tlsMs?: number;
   heap?: number;
   mfln?: string;
+  /** The TLS session was resumed (no certificate checked, no public-key operation). */
+  resumed?: boolean;
 }
 
 type Stage = "silent" | "noise" | "talking" | "booted" | "wifi" | "time" | "tls";
@@ -202,7 +204,7 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
     case "time":
       return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
     case "tls-ok": {
-      s = { ...s, stage: "tls", device: { ...s.device, host: e.host ?? s.device.host, port: e.port ?? s.device.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln } };
+      s = { ...s, stage: "tls", device: { ...s.device, host: e.host ?? s.device.host, port: e.port ?? s.device.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln, resumed: e.resumed } };
       if (dialsElsewhere(s)) return fail(s, "wrong-host");
       return s;
     }

@@ -68,7 +68,7 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
       expect(run.lines).toContain(`[esp-certs] boot client=dev01 host=win10.local port=${b.port} ca=${caSha.slice(0, 16)}`);
       expect(run.lines).toContain("[esp-certs] wifi ok ip=127.0.0.1");
       expect(tlsLine(run.lines)).toMatch(
-        new RegExp(`^\\[esp-certs\\] tls ok host=win10\\.local port=${b.port} ms=\\d+ heap=\\d+ mfln=512$`),
+        new RegExp(`^\\[esp-certs\\] tls ok host=win10\\.local port=${b.port} ms=\\d+ heap=\\d+ mfln=512 resumed=0$`),
       );
       expect(run.lines).toContain("[esp-certs] mqtt ok client=dev01");
       expect(b.log()).toMatch(/New client connected from 127\.0\.0\.1:\d+ as dev01/);

@@ -53,6 +53,8 @@ describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", ()
     const r = await monitorRehearsal(broker);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`verified: dev01 connected to win10.local:${broker.port}`);
+    // A board that has just restarted has no session to resume.
+    expect(r.stdout).toMatch(/\(full handshake \d+ ms, \d+ bytes free heap\)/);
   });
 
   it("diagnoses a broker certificate without the host as BearSSL 56 (exit 1), and names the fix", async () => {
