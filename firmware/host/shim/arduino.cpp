@@ -24,6 +24,7 @@
 #else
 #define CALLGRIND_START_INSTRUMENTATION
 #define CALLGRIND_STOP_INSTRUMENTATION
+#define CALLGRIND_DUMP_STATS
 #endif
 
 HardwareSerial Serial;
@@ -123,7 +124,11 @@ uint32_t EspClass::getFreeHeap() {
 
 void rehearsalMeasureBegin() { CALLGRIND_START_INSTRUMENTATION; }
 
-void rehearsalMeasureEnd() { CALLGRIND_STOP_INSTRUMENTATION; }
+// One callgrind dump per connection (callgrind.out.1, .2, ...): a reconnect is counted apart.
+void rehearsalMeasureEnd() {
+  CALLGRIND_STOP_INSTRUMENTATION;
+  CALLGRIND_DUMP_STATS;
+}
 
 int main() {
   const char *serial = getenv("ESP_CERTS_SERIAL");
