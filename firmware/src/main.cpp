@@ -53,7 +53,7 @@ char statusTopic[64];
 uint32_t nextAttemptMs = 0;
 uint32_t backoffMs = kFirstBackoffMs;
 bool online = false;
-// Set by the first attempt that reaches the broker's TLS, then kept: OpenSSL refuses to resume
+// Set once a TLS connection succeeded with the chosen buffer sizes, which are then kept: OpenSSL refuses to resume
 // a session whose ClientHello asks for another record size.
 bool recordSizeChosen = false;
 

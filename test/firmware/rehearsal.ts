@@ -111,7 +111,7 @@ export function startFirmware(binary: string, env: Record<string, string> = {}):
         const deadline = Date.now() + timeoutMs;
         const poll = setInterval(() => {
           const hit = lines().slice(after).find((l) => re.test(l));
-          if (hit !== undefined || Date.now() > deadline || child.exitCode !== null) {
+          if (hit !== undefined || Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) {
             clearInterval(poll);
             if (hit !== undefined) resolve(hit);
             else reject(new Error(`no line matching ${re} after line ${after}; serial so far:\n${lines().join("\n")}`));
@@ -119,7 +119,7 @@ export function startFirmware(binary: string, env: Record<string, string> = {}):
         }, 50);
       }),
     stop: () => {
-      if (child.exitCode === null) child.kill("SIGALRM");
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGALRM");
       return exited;
     },
   };
