@@ -145,7 +145,15 @@ int main() {
     clockFromEnv = true;
   }
   const char *millisEnv = getenv("ESP_CERTS_MILLIS");
-  if (millisEnv != nullptr && *millisEnv != '\0') millisAtBoot = (uint32_t)strtoull(millisEnv, nullptr, 10);
+  if (millisEnv != nullptr && *millisEnv != '\0') {
+    char *end;
+    unsigned long long ms = strtoull(millisEnv, &end, 10);
+    if (*end != '\0' || ms > UINT32_MAX) {
+      fprintf(stderr, "firmware: ESP_CERTS_MILLIS=%s is not a number from 0 to 4294967295\n", millisEnv);
+      return 2;
+    }
+    millisAtBoot = (uint32_t)ms;
+  }
   const char *leap = getenv("ESP_CERTS_LEAP");
   if (leap != nullptr && sscanf(leap, "%lf:%lf", &leapAt, &leapSeconds) != 2) {
     fprintf(stderr, "firmware: ESP_CERTS_LEAP=%s is not <at seconds>:<seconds>\n", leap);
