@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
-import { buildFirmware, generateProject, headerDefine, startFirmware, type Live, type Project } from "./rehearsal.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, startFirmware, type Live, type Project } from "./rehearsal.js";
 
 // Reconnecting (docs/reconnect.md): the rehearsal keeps its TLS session and a real mosquitto
 // resumes it; a broker that does not resume gets full handshakes and no failure.
@@ -75,7 +75,7 @@ describe.skipIf(!ready)("reconnecting to mosquitto", () => {
     const cc = spawnSync("gcc", ["-shared", "-fPIC", "-Wall", "-Werror", "-o", noResumption,
       path.join(repoRoot, "test", "firmware", "fixtures", "no_resumption.c"), "-ldl"], { encoding: "utf8" });
     if (cc.status !== 0) throw new Error(cc.stderr);
-  });
+  }, BUILD_TIMEOUT_MS);
 
   // Every test starts its brokers on the same port: none may outlive its test.
   afterEach(async () => {

@@ -49,6 +49,12 @@ export function reissuedFor(p: Project, host: string): Project {
   return projectAt(dir);
 }
 
+/**
+ * For a test or hook that builds the rehearsal: g++ -O2 over a dozen files, which on a loaded
+ * machine takes a minute by itself.
+ */
+export const BUILD_TIMEOUT_MS = 150_000;
+
 /** Renders the header for broker port `port` and builds the rehearsal against it. */
 export function buildFirmware(p: Project, port: number): string {
   const ini = readFileSync(path.join(p.dir, "platformio.ini"), "utf8");
