@@ -2,6 +2,7 @@ import path from "node:path";
 import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
+import { certLabel } from "./pki/identity.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
 import { writeHeader, type HeaderResult } from "./render/header.js";
@@ -63,7 +64,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */
 export function describeAction(a: StoreAction, projectDir: string): string {
-  const what = a.item === "ca" ? "CA" : a.item === "server" ? "broker certificate" : a.item;
+  const what = a.action === "moved" ? "old ca" : a.cert.role === "server" ? "broker certificate" : certLabel(a.cert);
   const until = a.notAfter ? ` (until ${a.notAfter.slice(0, 10)})` : "";
   const why = a.reason ? `: ${a.reason}` : "";
   return `${a.action.padEnd(9)}${what.padEnd(20)}${path.relative(projectDir, a.file) || a.file}${until}${why}`;
