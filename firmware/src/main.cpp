@@ -19,6 +19,7 @@
 #include "esp_certs.h"
 
 #include "device_clock.h"
+#include "handshake_watch.h"
 #include "report.h"
 
 namespace {
@@ -41,6 +42,10 @@ BearSSL::X509List clientCert(esp_certs_client_cert_der, esp_certs_client_cert_de
 BearSSL::PrivateKey clientKey(esp_certs_client_key_der, esp_certs_client_key_der_len);
 
 BearSSL::WiFiClientSecure tls;
+// The last handshake's parameters, offered at every reconnect so that the broker can resume
+// instead of a full handshake (docs/reconnect.md). Lives as long as the program.
+BearSSL::Session tlsSession;
+HandshakeWatch handshakeWatch;
 PubSubClient mqtt(tls);
 DeviceClock deviceClock(ESP_CERTS_GENERATED_AT);
 
@@ -48,6 +53,9 @@ char statusTopic[64];
 uint32_t nextAttemptMs = 0;
 uint32_t backoffMs = kFirstBackoffMs;
 bool online = false;
+// Set once a TLS connection succeeded with the chosen buffer sizes, which are then kept: OpenSSL refuses to resume
+// a session whose ClientHello asks for another record size.
+bool recordSizeChosen = false;
 
 void connectWifi() {
   WiFi.mode(WIFI_STA);
@@ -77,6 +85,18 @@ void configureTls() {
 #endif
   // Last: it resets the other ways of authenticating the server (insecure, fingerprint).
   tls.setTrustAnchors(&caCert);
+  tls.setSession(&tlsSession);
+  tls.setCertStore(&handshakeWatch);
+}
+
+// A 16 KiB receive buffer does not fit beside WiFi on the ESP8266's heap; ask whether the
+// broker will keep its records small. Once per program: asking opens a TCP connection and a
+// TLS hello that the broker logs as a protocol error.
+void chooseRecordSize() {
+  if (recordSizeChosen) return;
+  bool smallRecords = BearSSL::WiFiClientSecure::probeMaxFragmentLength(kHost, kPort, kFragmentLength);
+  if (smallRecords) tls.setBufferSizes(kFragmentLength, kFragmentLength);
+  else tls.setBufferSizes(16384, 512);
 }
 
 // The ESP8266 core (3.x) moves BearSSL's "fatal alert" flag (256 received, 512 sent) from
@@ -96,13 +116,9 @@ int lastTlsError(char *text, size_t len) {
 }
 
 bool connectBroker() {
-  tls.stop();
+  tls.stop();  // keeps the session of the connection that ended
   tls.setX509Time(deviceClock.now());
-  // A 16 KiB receive buffer does not fit beside WiFi on the ESP8266's heap; ask first
-  // whether the broker will keep its records small.
-  bool smallRecords = BearSSL::WiFiClientSecure::probeMaxFragmentLength(kHost, kPort, kFragmentLength);
-  if (smallRecords) tls.setBufferSizes(kFragmentLength, kFragmentLength);
-  else tls.setBufferSizes(16384, 512);
+  chooseRecordSize();
 
   uint32_t start = millis();
   if (!tls.connect(kHost, kPort)) {
@@ -111,10 +127,11 @@ bool connectBroker() {
     report("tls fail code=%d text=\"%s\"", code, text);
     return false;
   }
+  recordSizeChosen = true;
   char mfln[8] = "none";
   if (tls.getMFLNStatus()) snprintf(mfln, sizeof mfln, "%u", kFragmentLength);
-  report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s", kHost, kPort, (unsigned long)(millis() - start),
-         (unsigned long)ESP.getFreeHeap(), mfln);
+  report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s resumed=%d", kHost, kPort, (unsigned long)(millis() - start),
+         (unsigned long)ESP.getFreeHeap(), mfln, handshakeWatch.resumed() ? 1 : 0);
 
   // The broker keeps "offline" as the retained status should the device vanish.
   if (!mqtt.connect(kClientId, statusTopic, 0, true, "offline")) {
