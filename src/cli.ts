@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
+import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
 import { lockStore } from "./pki/store-lock.js";
 import { printError, printJson } from "./ui.js";
 
@@ -205,6 +206,25 @@ program
   .action(async (o) => {
     const m = await import("./doctor/doctor.js");
     process.exitCode = await call(m.doctorCommand, o);
+  });
+
+program
+  .command("revoke")
+  .description("shut a client out of the broker: the CA signs a CRL listing its certificate, the broker folder gets it")
+  .argument("<id>", "the client, e.g. dev02")
+  .addOption(new Option("--reason <reason>", "why, recorded in the CRL (default: keyCompromise: a lost board's key is readable from its flash)").choices(REVOCATION_REASON_NAMES))
+  .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
+  .option("--json", "print the report as JSON")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs revoke dev02                              # then restart Mosquitto\n  $ esp-certs revoke dev07 --reason cessationOfOperation\n  $ esp-certs generate --rekey dev02                    # bring it back, with a new key",
+  )
+  // The store's one writer, as writesStore makes the others (that helper takes no argument).
+  .action(async (id, o) => {
+    await lockStore(program.opts().projectDir, "revoke", async () => {
+      const m = await import("./revoke.js");
+      process.exitCode = await call(m.revokeCommand, { ...o, id });
+    });
   });
 
 program

@@ -2,10 +2,12 @@ import path from "node:path";
 import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensurePrivateDir } from "./fs/atomic.js";
+import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import { certLabel } from "./pki/identity.js";
 import { storePaths } from "./pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "./pki/plan.js";
+import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
 import { readCert } from "./pki/store.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
@@ -27,6 +29,8 @@ export interface GenerateOptions {
   noCaPassphrase?: boolean;
   /** A passphrase already settled (init asks before it writes anything). */
   caPassphrase?: string;
+  /** The pre-build hook: a CRL due for re-signing warns rather than stops when no passphrase can be had. */
+  crlMayWait?: boolean;
 }
 
 export interface GenerateReport {
@@ -55,20 +59,30 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
       throw new EspCertsError(`Cannot rekey "${id}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name a configured client.");
     }
   }
+  const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);
+  const revoked = revokedIdsFor(config, opts.rekey ?? []);
+  const headerRevoked = revoked.get(client);
+  if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
   // The header's path first: a wrong one must stop the run before the store is written.
   checkHeaderTarget(config);
-  const store = await ensureStore(config, {
-    newCa: opts.newCa,
-    rekey: opts.rekey,
-    noCaPassphrase: opts.noCaPassphrase,
-    passphrase: opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts),
-  });
+  const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
   for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
-  const header = { ...(await writeHeader(config, client)), client };
+  const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)];
+  const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
+  const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
+  if (crl.action) actions.push(crl.action);
+  if (crl.warning) warnings.push(crl.warning);
+  let header: GenerateReport["header"];
+  if (headerRevoked === undefined) {
+    header = { ...(await writeHeader(config, client)), client };
+  } else {
+    warnings.push(`The header was left as it is: ${revokedHeaderError(headerRevoked).why}. Bring it back with "esp-certs generate --rekey ${client}", or build for another client.`);
+    header = { path: config.header, changed: false, client };
+  }
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
-  return { actions: store.actions, header, broker, warnings: [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)] };
+  return { actions, header, broker, warnings };
 }
 
 /**
@@ -90,7 +104,7 @@ function subjectAdvice(actions: StoreAction[], caCertPem: string, config: Config
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */
 export function describeAction(a: StoreAction, projectDir: string): string {
-  const what = a.action === "moved" ? "old ca" : a.cert.role === "server" ? "broker certificate" : certLabel(a.cert);
+  const what = a.action === "moved" ? "old ca" : a.item === "crl" ? "CRL" : a.cert.role === "server" ? "broker certificate" : certLabel(a.cert);
   const until = a.notAfter ? ` (until ${a.notAfter.slice(0, 10)})` : "";
   const why = a.reason ? `: ${a.reason}` : "";
   return `${a.action.padEnd(9)}${what.padEnd(20)}${path.relative(projectDir, a.file) || a.file}${until}${why}`;

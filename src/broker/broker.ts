@@ -91,7 +91,12 @@ export function readStoreMaterial(config: Config): StoreMaterial {
       'Run "esp-certs generate" first.',
     );
   }
-  return { caCertPem: readFileSync(s.caCertPem), serverCertPem: readFileSync(s.serverCertPem), serverKeyPem: readFileSync(s.serverKey) };
+  return {
+    caCertPem: readFileSync(s.caCertPem),
+    serverCertPem: readFileSync(s.serverCertPem),
+    serverKeyPem: readFileSync(s.serverKey),
+    crlPem: existsSync(s.crlPem) ? readFileSync(s.crlPem) : undefined,
+  };
 }
 
 export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}): Promise<BrokerResult> {
@@ -175,14 +180,19 @@ export async function staleBrokerFiles(config: Config): Promise<{ dir: string; s
   return { dir, stale };
 }
 
+const CRL_RESTART = "A restart, not a reload (SIGHUP), is what shuts out a revoked device that is connected now.";
+
 /** What to tell the user after a sync: how to start the broker, or that it must restart. */
 export function brokerAdvice(r: BrokerResult, port: number): string[] {
   if (r.changed.length === 0) return [];
   const conf = path.join(r.dir, BROKER_FILES.conf);
   if (!r.created) {
-    if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+    // Measured with Mosquitto 2.0: a SIGHUP reloads the CRL's content, but the connections it
+    // has stay up, a revoked device's too; only a restart drops them (docs/revocation.md).
+    const crl = r.changed.includes(BROKER_FILES.crl) ? [CRL_RESTART] : [];
+    if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`, ...crl];
     // A restarted container keeps its old port mapping and user: a new port needs a new container.
-    if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
+    if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto", ...crl];
     return [
       "Recreate the broker's container, so that it takes the new settings:",
       `  docker compose up -d --force-recreate   (in ${r.dir})`,

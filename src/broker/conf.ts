@@ -18,12 +18,15 @@ export const BROKER_FILES = {
   ca: "certs/ca.crt.pem",
   cert: "certs/server.crt.pem",
   key: "certs/server.key.pem",
+  crl: "certs/ca.crl.pem",
 } as const;
 
 export interface StoreMaterial {
   caCertPem: Buffer;
   serverCertPem: Buffer;
   serverKeyPem: Buffer;
+  /** The store's CRL; undefined until something is revoked (no crlfile then). */
+  crlPem?: Buffer;
 }
 
 export interface BrokerPlanInput {
@@ -52,11 +55,14 @@ export async function planBrokerFolder(p: BrokerPlanInput): Promise<WantedFile[]
     cafile: seen(BROKER_FILES.ca),
     certfile: seen(BROKER_FILES.cert),
     keyfile: seen(BROKER_FILES.key),
+    crlfile: p.store.crlPem ? seen(BROKER_FILES.crl) : undefined,
   });
   const files: WantedFile[] = [
     { path: at(BROKER_FILES.ca), content: p.store.caCertPem },
     { path: at(BROKER_FILES.cert), content: p.store.serverCertPem },
     { path: at(BROKER_FILES.key), content: p.store.serverKeyPem, mode: 0o600 },
+    // Before the conf that names it: Mosquitto does not start with a crlfile it cannot read.
+    ...(p.store.crlPem ? [{ path: at(BROKER_FILES.crl), content: p.store.crlPem }] : []),
     { path: at(BROKER_FILES.conf), content: conf },
   ];
   if (p.mode === "docker") {

@@ -1,9 +1,14 @@
 // Everything the checks look at, read once from disk. Reading never throws: a file that
 // is missing or unreadable is recorded, and the checks say what it means.
-import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { X509Certificate, createPrivateKey, webcrypto, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
-import { staleBrokerFiles } from "../broker/broker.js";
+import path from "node:path";
+import { brokerDir, brokerFolderExists, staleBrokerFiles } from "../broker/broker.js";
+import { BROKER_FILES } from "../broker/conf.js";
+import { crlSignedBy, type ReadCrl, type Revoked } from "../pki/crl.js";
+import { crlNextUpdateOf } from "../pki/crl-dates.js";
+import { readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
 import { EspCertsError } from "../errors.js";
 import { checkCaKey, type CaKeyCheck } from "../pki/ca.js";
 import { CA_ID, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
@@ -35,6 +40,22 @@ export interface DoctorContext {
   broker?: { dir: string; stale: string[] };
   /** Where the live check dials, and as which client. */
   probe: { address: string; port: number; client?: string };
+  revocation: RevocationContext;
+}
+
+export interface RevocationContext {
+  /** The store's CRL file. */
+  file: string;
+  crl?: ReadCrl;
+  /** Why the CRL file cannot be used. */
+  error?: string;
+  signedByCa?: boolean;
+  /** The store CRL's entries by serial. */
+  revokedSerials: Map<string, Revoked>;
+  /** Revoked clients, by id: they have no certificate in certs/clients/ on purpose. */
+  revokedClients: Map<string, ClientRevocation>;
+  /** The broker folder's CRL, when the folder is one esp-certs made and the store has a CRL. */
+  broker?: { dir: string; confHasCrlfile: boolean; crlPem?: Buffer; storeCrlPem: Buffer; nextUpdate?: Date };
 }
 
 function readCert(id: CertId, file: string, keyFile?: string): CertEntry {
@@ -54,14 +75,45 @@ function readCert(id: CertId, file: string, keyFile?: string): CertEntry {
   return e;
 }
 
-export function readCerts(config: Config): CertEntry[] {
+export function readCerts(config: Config, revoked: ReadonlyMap<string, unknown> = new Map()): CertEntry[] {
   const s = storePaths(config.certDir);
   return [
     // The CA key is encrypted: its certificate is all the checks need.
     readCert(CA_ID, s.caCertPem),
     readCert(SERVER_ID, s.serverCertPem, s.serverKey),
-    ...config.clients.map((id) => readCert(clientId(id), s.client(id).certPem, s.client(id).keyPem)),
+    // A revoked client's files were moved aside on purpose: the revocation checks speak of it.
+    ...config.clients.filter((id) => !revoked.has(id)).map((id) => readCert(clientId(id), s.client(id).certPem, s.client(id).keyPem)),
   ];
+}
+
+async function readRevocation(config: Config): Promise<RevocationContext> {
+  const p = storePaths(config.certDir);
+  const { crl, error } = readStoreCrl(p);
+  const ca = existsSync(p.caCertPem) ? readFileSync(p.caCertPem) : undefined;
+  let signedByCa: boolean | undefined;
+  if (crl && ca) {
+    try {
+      signedByCa = await crlSignedBy(crl, new X509Certificate(ca).raw, webcrypto as unknown as Crypto);
+    } catch {
+      signedByCa = false; // an unreadable CA is the store check's to report
+    }
+  }
+  return {
+    file: p.crlPem,
+    crl,
+    error,
+    signedByCa,
+    revokedSerials: new Map((crl?.revoked ?? []).map((r) => [r.serial, r])),
+    revokedClients: error === undefined ? revokedClients(p, crl, config.clients) : new Map(),
+    broker: crl && brokerFolderExists(config) ? readBrokerCrl(brokerDir(config), readFileSync(p.crlPem)) : undefined,
+  };
+}
+
+function readBrokerCrl(dir: string, storeCrlPem: Buffer): RevocationContext["broker"] {
+  const conf = readFileSync(path.join(dir, BROKER_FILES.conf), "utf8");
+  const file = path.join(dir, BROKER_FILES.crl);
+  const crlPem = existsSync(file) ? readFileSync(file) : undefined;
+  return { dir, confHasCrlfile: /^crlfile\s/m.test(conf), crlPem, storeCrlPem, nextUpdate: crlPem && crlNextUpdateOf(crlPem.toString("latin1")) };
 }
 
 export async function loadContext(
@@ -69,7 +121,8 @@ export async function loadContext(
   opts: { brokerAddress?: string; client?: string; now?: Date },
 ): Promise<DoctorContext> {
   const { host, port } = parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
-  const certs = readCerts(config);
+  const revocation = await readRevocation(config);
+  const certs = readCerts(config, revocation.revokedClients);
   return {
     config,
     now: opts.now ?? new Date(),
@@ -78,6 +131,7 @@ export async function loadContext(
     header: { file: config.header, text: existsSync(config.header) ? readFileSync(config.header, "utf8") : undefined },
     broker: await staleBrokerFiles(config),
     probe: { address: host, port, client: opts.client },
+    revocation,
   };
 }
 

@@ -51,9 +51,18 @@ const RULES: Rule[] = [
     }),
   },
   {
+    codes: /ALERT_CERTIFICATE_REVOKED/,
+    explain: () => ({ cause: "the broker's CRL lists this client's certificate: it was revoked", fix: 'Connect as another client (--client); "esp-certs status" shows each client\'s state.' }),
+  },
+  {
+    // Also what OpenSSL sends for every client once the broker's CRL is past its nextUpdate.
+    codes: /ALERT_CERTIFICATE_EXPIRED/,
+    explain: () => ({ cause: "the broker finds the client certificate expired, or its CRL is past nextUpdate (then it refuses every client)", fix: 'Run "esp-certs generate" (it renews what expires and re-signs the CRL), then "esp-certs broker" and restart the broker.' }),
+  },
+  {
     // The broker's alert about our certificate: unknown_ca (48), bad_certificate (42),
     // certificate_required (116, TLS 1.3), handshake_failure (40: none sent, TLS 1.2) ...
-    codes: /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|DECRYPT_ERROR|ACCESS_DENIED)/,
+    codes: /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|DECRYPT_ERROR|ACCESS_DENIED)/,
     explain: () => ({ cause: "client certificate rejected: the broker does not trust the CA that issued it", fix: `If the chain check passed, the broker's cafile is another CA. ${RESTART}` }),
   },
   {

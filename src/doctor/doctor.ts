@@ -6,8 +6,9 @@ import { colour, info, printJson } from "../ui.js";
 import { OFFLINE_CHECKS, type CheckResult, type Level } from "./checks.js";
 import { loadContext, parseAddress } from "./context.js";
 import { LIVE_CHECKS } from "./live.js";
+import { REVOCATION_CHECKS } from "./revocation.js";
 
-export const CHECKS = [...OFFLINE_CHECKS, ...LIVE_CHECKS];
+export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS];
 
 export interface DoctorOptions {
   projectDir: string;

@@ -32,7 +32,10 @@ export async function checkResolves(ctx: DoctorContext): Promise<CheckResult[]> 
 
 export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]> {
   const c = ctx.config;
-  const client = ctx.probe.client ?? defaultAppClient(c) ?? c.clients[0];
+  // By default a client the broker should accept: not a revoked one.
+  const active = c.clients.filter((id) => !ctx.revocation.revokedClients.has(id));
+  const app = defaultAppClient(c);
+  const client = ctx.probe.client ?? (app !== undefined && active.includes(app) ? app : (active[0] ?? c.clients[0]));
   const s = storePaths(c.certDir);
   let material: { ca: Buffer; cert: Buffer; key: Buffer };
   try {

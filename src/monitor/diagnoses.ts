@@ -203,10 +203,15 @@ export const DIAGNOSES = {
     cause: "the client certificate's type or usage is not accepted, e.g. it lacks extendedKeyUsage clientAuth.",
     fix: `Run \`esp-certs generate\` (it issues client certificates with clientAuth), then \`${REFLASH}\`.`,
   },
+  "alert-received-44": {
+    title: "The broker refused the device's certificate: revoked, or not trusted (certificate_revoked, alert 44)",
+    cause: "Mosquitto's CRL (crlfile) lists this device's certificate: it was revoked with `esp-certs revoke`, and the broker shuts it out on purpose.",
+    fix: "Run `esp-certs status` to see each client's state; if this board should connect again, give it a new key and certificate with `esp-certs generate --rekey <id>`, then reflash it.",
+  },
   "alert-received-45": {
     title: "The broker found the device's certificate expired: certificate_expired (alert 45)",
-    cause: "the client certificate is outside its validity by the broker's clock.",
-    fix: `Run \`esp-certs generate\` (it re-issues what expires within 30 days), then \`${REFLASH}\`.`,
+    cause: "the client certificate is outside its validity by the broker's clock, or the broker's CRL is past its nextUpdate, and then Mosquitto refuses every client.",
+    fix: `Run \`esp-certs doctor\` (it says which); \`esp-certs generate\` re-issues what expires and re-signs the CRL; then restart Mosquitto and, for a certificate, \`${REFLASH}\`.`,
   },
   "alert-received-48": {
     title: "The broker does not know the device's CA: unknown_ca (alert 48)",

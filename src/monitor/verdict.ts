@@ -134,7 +134,7 @@ const TLS_DIAGNOSES: Partial<Record<number, DiagnosisId>> = {
   28: "tls-28", 29: "tls-29", 31: "tls-31", 54: "tls-54", 56: "tls-56", 57: "tls-57", 58: "tls-58", 59: "tls-59", 60: "tls-60", 62: "tls-62",
 };
 const ALERT_DIAGNOSES: Partial<Record<number, DiagnosisId>> = {
-  40: "alert-received-40", 42: "alert-received-42", 43: "alert-received-43", 45: "alert-received-45",
+  40: "alert-received-40", 42: "alert-received-42", 43: "alert-received-43", 44: "alert-received-44", 45: "alert-received-45",
   48: "alert-received-48", 51: "alert-received-51", 70: "alert-received-70", 71: "alert-received-71",
 };
 const WIFI_DIAGNOSES: Partial<Record<number, DiagnosisId>> = { 1: "wifi-1", 4: "wifi-4", 6: "wifi-6" };

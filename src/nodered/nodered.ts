@@ -7,6 +7,7 @@ import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
+import { requireStoreCrl, revokedClients } from "../pki/revocations.js";
 import { fileIsCurrent } from "../broker/files.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
@@ -53,6 +54,14 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
     throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, "Use one of those, or add it to server_names and run \"esp-certs generate\".");
   }
   const store = storePaths(config.certDir);
+  const revoked = revokedClients(store, requireStoreCrl(store), [client]).get(client);
+  if (revoked !== undefined) {
+    throw new EspCertsError(
+      `Cannot write a Node-RED flow for "${client}"`,
+      `its certificate was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}): the broker refuses it`,
+      `Name another client with --client, or bring it back with a new key: esp-certs generate --rekey ${client}`,
+    );
+  }
   const own = store.client(client);
   for (const f of [store.caCertPem, own.certPem, own.keyPem]) {
     if (!existsSync(f)) throw new EspCertsError("Cannot write the Node-RED flow", `${f} is missing`, 'Run "esp-certs generate" first.');

@@ -27,13 +27,15 @@ export interface EnsureOptions {
   /** Store a new CA key unencrypted. */
   noCaPassphrase?: boolean;
   passphrase: PassphraseSources;
+  /** Revoked clients: not issued again (docs/revocation.md); `generate` leaves out those given --rekey. */
+  skip?: string[];
 }
 
 export interface StoreAction {
   /** "ca", "server", "client <id>" or "old ca": for --json readers; `cert` is the typed form. */
   item: string;
   cert: CertId;
-  action: "created" | "reissued" | "kept" | "moved";
+  action: "created" | "reissued" | "kept" | "moved" | "revoked";
   reason?: string;
   file: string;
   notAfter: string;
@@ -43,6 +45,8 @@ export interface StoreReport {
   actions: StoreAction[];
   warnings: string[];
   manifest: Manifest;
+  /** The CA as this run opened it: what else signs in the same run (the CRL) asks no passphrase again. */
+  ca: CertificateAuthority;
 }
 
 export function defaultDeps(): IssueDeps {
@@ -83,7 +87,7 @@ async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): 
     manifest,
     ca: CertificateAuthority.open(paths, { passphrase: opts.passphrase, manifest, deps }),
     server: await readLeaf(paths, SERVER_ID),
-    clients: (await Promise.all(config.clients.map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
+    clients: (await Promise.all(config.clients.filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
   };
 }
 
@@ -160,6 +164,6 @@ async function writeStore(config: Config, disk: StoreOnDisk, plan: StorePlan, op
 
   const manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
   writeManifest(p.manifest, manifest);
-  return { actions, warnings, manifest };
+  return { actions, warnings, manifest, ca };
 }
 

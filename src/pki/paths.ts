@@ -18,6 +18,9 @@ export interface StorePaths {
   serverCertDer: string;
   /** Unencrypted: Mosquitto reads it. */
   serverKey: string;
+  /** The CA's revocation list; there is none until the first `revoke`. DER beside it. */
+  crlPem: string;
+  crlDer: string;
   clientsDir: string;
   manifest: string;
   backupDir: string;
@@ -36,6 +39,8 @@ export function storePaths(certDir: string): StorePaths {
     serverCertPem: path.join(certDir, "server.crt.pem"),
     serverCertDer: path.join(certDir, "server.crt.der"),
     serverKey: path.join(certDir, "server.key.pem"),
+    crlPem: path.join(certDir, "ca.crl.pem"),
+    crlDer: path.join(certDir, "ca.crl.der"),
     clientsDir,
     manifest: path.join(certDir, "manifest.json"),
     backupDir: path.join(certDir, "backup"),

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
@@ -7,6 +8,8 @@ import { keyTypeOf } from "./keys.js";
 import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
 import { readCert, sha256Hex } from "./store.js";
+import { normalSerial } from "./crl.js";
+import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "./revocations.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
 export interface CertStatus {
@@ -26,9 +29,23 @@ export interface CertStatus {
   daysLeft: number;
   /** Whether the CA in the store signed it (the CA: whether it is self-signed). */
   signedByCa: boolean;
+  state: CertState;
+  /** When and why it was revoked (state "revoked"). */
+  revoked?: { at: string; reason: string };
+}
+
+export type CertState = "active" | "expiring" | "expired" | "revoked";
+
+/** A certificate's state: revoked wins; then expired, or expiring within 30 days. */
+export function certState(notAfter: Date, now: Date, revoked: boolean): CertState {
+  if (revoked) return "revoked";
+  const left = notAfter.getTime() - now.getTime();
+  if (left <= 0) return "expired";
+  return left < EXPIRING_WITHIN_DAYS * DAY_MS ? "expiring" : "active";
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+export const EXPIRING_WITHIN_DAYS = 30;
 
 export function storeStatus(config: Config, now = new Date()): CertStatus[] {
   const p = storePaths(config.certDir);
@@ -42,6 +59,13 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
     for (const f of readdirSync(p.clientsDir).filter((n) => n.endsWith(".crt.pem")).sort()) {
       const id = f.slice(0, -".crt.pem".length);
       entries.push({ id: clientId(id), file: p.client(id).certPem });
+    }
+  }
+  // A revoked client's certificate has moved to certs/revoked/: it is listed from there.
+  const revoked = revokedClients(p, readStoreCrl(p).crl, config.clients);
+  for (const r of [...revoked.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (!entries.some((e) => e.id.role === "client" && e.id.id === r.id)) {
+      entries.push({ id: clientId(r.id), file: path.join(archiveDir(p, r.id, r.serial), path.basename(p.client(r.id).certPem)) });
     }
   }
   const out: CertStatus[] = [];
@@ -64,9 +88,15 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
       notAfter: notAfter.toISOString(),
       daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
       signedByCa: ca !== undefined && stored.cert.checkIssued(ca.cert) && stored.cert.verify(ca.cert.publicKey),
+      ...stateOf(e.id.role === "client" ? revoked.get(e.id.id) : undefined, stored.cert.serialNumber, notAfter, now),
     });
   }
   return out;
+}
+
+function stateOf(r: ClientRevocation | undefined, serial: string, notAfter: Date, now: Date): Pick<CertStatus, "state" | "revoked"> {
+  const hit = r !== undefined && r.serial === normalSerial(serial);
+  return { state: certState(notAfter, now, hit), revoked: hit ? { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } : undefined };
 }
 
 /** Colon-separated fingerprint, as browsers and `openssl x509 -fingerprint` show it. */
@@ -74,11 +104,26 @@ export function fingerprint(sha256: string): string {
   return sha256.toUpperCase().match(/../g)!.join(":");
 }
 
+const STATE_TEXT: Record<CertState, (c: CertStatus) => string> = {
+  active: () => colour.green("active"),
+  expiring: (c) => colour.yellow(`expiring in ${c.daysLeft} days: "esp-certs generate" renews it`),
+  expired: () => colour.red('expired: "esp-certs generate" renews it'),
+  revoked: (c) => colour.red(`revoked ${c.revoked!.at.slice(0, 10)} (${c.revoked!.reason}); "esp-certs generate --rekey ${c.name}" brings it back with a new key`),
+};
+
+/** The store's CRL, when there is one. */
+function crlStatus(config: Config): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
+  const p = storePaths(config.certDir);
+  const crl = readStoreCrl(p).crl;
+  return crl && { file: p.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
+}
+
 export function statusCommand(o: { projectDir: string; json?: boolean }): number {
   const config = loadConfig(o.projectDir);
   const certs = storeStatus(config);
+  const crl = crlStatus(config);
   if (o.json) {
-    printJson({ certDir: config.certDir, certificates: certs });
+    printJson({ certDir: config.certDir, certificates: certs, crl });
     return ExitCode.ok;
   }
   if (certs.length === 0) {
@@ -95,6 +140,8 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
     info(`  serial    ${c.serial}`);
     info(`  sha256    ${fingerprint(c.sha256)}`);
     info(`  expires   ${c.notAfter.slice(0, 10)} (${expiry})`);
+    info(`  state     ${STATE_TEXT[c.state](c)}`);
   }
+  if (crl) info(`${colour.bold("CRL")}  ${crl.file}\n  number    ${crl.number}, ${crl.revoked} revoked\n  valid to  ${crl.nextUpdate.slice(0, 10)}`);
   return ExitCode.ok;
 }

@@ -11,6 +11,7 @@ import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
+import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
 import { renewalDue } from "../pki/plan.js";
 import { sha256Hex } from "../pki/store.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
@@ -71,7 +72,7 @@ async function refresh(o: HookOptions): Promise<number> {
   if (work !== undefined) {
     const { generate, describeAction } = await import("../generate.js");
     info(`esp-certs: ${work}: generating`);
-    const report = await generate(config, { client: clientId, interactive: true });
+    const report = await generate(config, { client: clientId, interactive: true, crlMayWait: true });
     for (const a of report.actions) if (a.action !== "kept") info(`esp-certs: ${describeAction(a, config.projectDir)}`);
     for (const w of report.warnings.filter((w) => !config.warnings.includes(w))) warn(w);
     header = report.header;
@@ -132,6 +133,11 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
     if (leaf === undefined) return `${name} is not in the manifest`;
     if (leaf.caSha256 !== manifest.ca.sha256) return `${name} was issued by another CA`;
     if (renewalDue(new Date(leaf.notAfter), now, config.certDays, new Date(manifest.ca.notAfter))) return `${name} expires ${leaf.notAfter.slice(0, 10)}`;
+  }
+  if (existsSync(p.crlPem)) {
+    const next = crlNextUpdateOf(readFileSync(p.crlPem, "utf8"));
+    if (next === undefined) return `${path.relative(config.projectDir, p.crlPem)} cannot be read`;
+    if (crlRenewalDue(next, now, config.certDays, new Date(manifest.ca.notAfter))) return `the CRL expires ${next.toISOString().slice(0, 10)}`;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
  * Part of the hook's no-op path: node:crypto hashing only, no X.509 or template library.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import type { Config } from "../config/config.js";
@@ -14,6 +14,7 @@ import { platformioIniPath } from "../config/config.js";
 import { writeIfChanged } from "../fs/atomic.js";
 import type { Manifest } from "../pki/manifest.js";
 import { readManifest } from "../pki/manifest.js";
+import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { storePaths } from "../pki/paths.js";
 import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
 import { HEADER_TEMPLATE } from "../render/header-inputs.js";
@@ -45,8 +46,8 @@ export interface HookStamp {
 
 /**
  * What the hook must act on at a time of day rather than on a changed file: each certificate
- * the header depends on enters its renewal window. This is the one place for such deadlines
- * (a CRL's re-sign time belongs here too); the stamp holds the earliest.
+ * the header depends on enters its renewal window, and the CRL its re-sign window. This is the one
+ * place for such deadlines; the stamp holds the earliest.
  */
 export function clockDeadlines(config: Config, manifest: Manifest, clientId: string): { what: string; at: number }[] {
   const caNotAfter = Date.parse(manifest.ca.notAfter);
@@ -57,6 +58,11 @@ export function clockDeadlines(config: Config, manifest: Manifest, clientId: str
     const at = renewalStart(Date.parse(leaf.notAfter), config.certDays, caNotAfter);
     if (at !== undefined) out.push({ what, at });
   }
+  // The CRL is re-signed by the same rule as a certificate is renewed (crl-dates.ts).
+  const crl = storePaths(config.certDir).crlPem;
+  const next = existsSync(crl) ? crlNextUpdateOf(readFileSync(crl, "utf8")) : undefined;
+  const at = next && renewalStart(next.getTime(), config.certDays, caNotAfter);
+  if (at !== undefined) out.push({ what: "the CRL", at });
   return out;
 }
 
@@ -100,6 +106,9 @@ export function stampedAbsences(config: Config): string[] {
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
   const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256(readFileSync(f))]));
   for (const absent of stampedAbsences(config)) files[absent] = null;
+  // The CRL, made by the first revoke: its appearing or change is read by storeNeedsWork.
+  const crl = storePaths(config.certDir).crlPem;
+  files[crl] = existsSync(crl) ? sha256(readFileSync(crl)) : null;
   const ini = readFileSync(platformioIniPath(config.projectDir), "utf8");
   const sysenv = Object.fromEntries([...ini.matchAll(/\$\{sysenv\.([^}]+)\}/g)].map(([, name]) => [name, process.env[name] === undefined ? null : sha256(Buffer.from(process.env[name]!))]));
   const manifest = readManifest(storePaths(config.certDir).manifest);

@@ -43,6 +43,8 @@ export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
   const out = o.out === undefined ? undefined : path.resolve(o.out);
   // A folder (an include directory) gets the header under its configured name.
   const file = out !== undefined && existsSync(out) && statSync(out).isDirectory() ? path.join(out, path.basename(config.header)) : out;
+  const { refuseRevoked } = await import("../pki/revocations.js");
+  refuseRevoked(config, clientId);
   const r = await writeHeader(config, clientId, { out: file });
   if (o.json) printJson({ path: r.path, client: clientId, host: config.mqttHost, port: config.mqttPort, changed: r.changed });
   else if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);

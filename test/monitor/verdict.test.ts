@@ -95,6 +95,11 @@ describe("verdict", () => {
     }
     expect(play([...UP, '[esp-certs] tls fail code=304 text="SSL received fatal alert - Unknown error code."']).verdict?.id).toBe("alert-received-48");
     expect(play([...UP, '[esp-certs] tls fail code=326 text="SSL received fatal alert - x"']).verdict?.id).toBe("alert-received-70");
+    // What a revoked device receives from Mosquitto (OpenSSL's alert for X509_V_ERR_CERT_REVOKED).
+    const revoked = play([...UP, '[esp-certs] tls fail code=300 text="SSL received fatal alert - Unknown error code."']).verdict!;
+    expect(revoked.id).toBe("alert-received-44");
+    expect(revoked.title).toContain("revoked, or not trusted");
+    expect(revoked.fix).toContain("esp-certs status");
     const sent = play([...UP, '[esp-certs] tls fail code=554 text="SSL sent fatal alert - Unknown error code."']).verdict!;
     expect(sent.id).toBe("alert-sent");
     expect(sent.title).toContain("bad_certificate (alert 42)");

@@ -1,0 +1,43 @@
+// The broker folder's CRL, as planned for both path styles, and what the user is told after it changes.
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { brokerAdvice } from "../../src/broker/broker.js";
+import { planBrokerFolder, type PathsMode } from "../../src/broker/conf.js";
+import { resolveConfig } from "../../src/config/config.js";
+
+const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
+const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key") };
+const confOf = async (mode: PathsMode, crlPem?: Buffer) => {
+  const files = await planBrokerFolder({ config, dir: "/p/broker", mode, store: { ...store, crlPem } });
+  return { files, conf: String(files.find((f) => f.path.endsWith("mosquitto.conf"))!.content) };
+};
+
+describe("the broker folder's CRL", () => {
+  it("names the CRL in crlfile, as the container and as this machine see it, and copies it before the conf", async () => {
+    const crl = Buffer.from("-----BEGIN X509 CRL-----\n");
+    const docker = await confOf("docker", crl);
+    expect(docker.conf).toMatch(/^crlfile \/mosquitto\/config\/certs\/ca\.crl\.pem$/m);
+    const local = await confOf("local", crl);
+    expect(local.conf).toMatch(new RegExp(`^crlfile ${path.join(path.resolve("/p/broker"), "certs", "ca.crl.pem").replace(/[/\\.]/g, "\\$&")}$`, "m"));
+    const names = local.files.map((f) => path.basename(f.path));
+    expect(names.indexOf("ca.crl.pem")).toBeGreaterThan(-1);
+    expect(names.indexOf("ca.crl.pem")).toBeLessThan(names.indexOf("mosquitto.conf"));
+    expect(local.files.find((f) => f.path.endsWith("ca.crl.pem"))!.content).toEqual(crl);
+  });
+
+  it("has no crlfile while nothing was ever revoked", async () => {
+    for (const mode of ["docker", "local"] as const) {
+      const { conf, files } = await confOf(mode);
+      expect(conf).not.toMatch(/crlfile/);
+      expect(files.some((f) => f.path.endsWith("ca.crl.pem"))).toBe(false);
+    }
+  });
+
+  it("says to restart, not reload, when the CRL changed", () => {
+    const r = { dir: "/p/broker", created: false, changed: ["certs/ca.crl.pem"] };
+    for (const mode of ["docker", "local"] as const) {
+      expect(brokerAdvice({ ...r, mode }, 8883).join("\n")).toMatch(/restart, not a reload \(SIGHUP\)/);
+    }
+    expect(brokerAdvice({ ...r, mode: "docker", changed: ["certs/server.crt.pem"] }, 8883).join("\n")).not.toMatch(/SIGHUP/);
+  });
+});
