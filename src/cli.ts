@@ -72,9 +72,9 @@ async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globa
  * one writer, so that two runs at once (two `pio run` environments, a build beside a terminal)
  * cannot mix two CAs (docs/configuration.md, "One run at a time").
  */
-function writesStore<O>(name: string, action: (o: O) => Promise<void>): (o: O) => Promise<void> {
-  return async (o) => {
-    await lockStore(program.opts().projectDir, name, () => action(o));
+function writesStore<Args extends unknown[]>(name: string, action: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
+  return async (...args) => {
+    await lockStore(program.opts().projectDir, name, () => action(...args));
   };
 }
 
@@ -219,13 +219,12 @@ program
     "after",
     "\nExamples:\n  $ esp-certs revoke dev02                              # then restart Mosquitto\n  $ esp-certs revoke dev07 --reason cessationOfOperation\n  $ esp-certs generate --rekey dev02                    # bring it back, with a new key",
   )
-  // The store's one writer, as writesStore makes the others (that helper takes no argument).
-  .action(async (id, o) => {
-    await lockStore(program.opts().projectDir, "revoke", async () => {
+  .action(
+    writesStore("revoke", async (id, o) => {
       const m = await import("./revoke.js");
       process.exitCode = await call(m.revokeCommand, { ...o, id });
-    });
-  });
+    }),
+  );
 
 program
   .command("monitor")
