@@ -1,5 +1,5 @@
 import path from "node:path";
-import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
+import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
@@ -42,7 +42,7 @@ export function passphraseSources(opts: { interactive: boolean; caPassphraseFile
 
 export async function generate(config: Config, opts: GenerateOptions): Promise<GenerateReport> {
   const client = opts.client ?? clientForEnv(config);
-  if (!config.clients.includes(client)) {
+  if (client !== NO_CLIENT && !config.clients.includes(client)) {
     throw new EspCertsError(`Cannot make a header for client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
   }
   for (const id of opts.rekey ?? []) {

@@ -59,6 +59,12 @@ export interface Config {
   warnings: string[];
 }
 
+/**
+ * `custom_esp_certs_client = none`: the environment builds a fleet image with no client in its
+ * header; each device gets its identity from `esp-certs provision` (docs/credential-record.md).
+ */
+export const NO_CLIENT = "none";
+
 /** Flags that override `[esp_certs]` for one run. */
 export interface ConfigOverrides {
   host?: string;
@@ -134,11 +140,11 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     .filter((s) => s.name.startsWith("env:"))
     .map((s) => ({ name: s.name.slice(4), client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined }));
   for (const env of environments) {
-    if (env.client !== undefined && !clients.includes(env.client)) {
+    if (env.client !== undefined && env.client !== NO_CLIENT && !clients.includes(env.client)) {
       throw new EspCertsError(
         `Cannot use custom_esp_certs_client = ${env.client} in [env:${env.name}]`,
         `it is not one of clients (${clients.join(", ")})`,
-        `Add it to clients in [esp_certs], or name one of those.`,
+        `Add it to clients in [esp_certs], or name one of those (or "${NO_CLIENT}" for an image whose devices are provisioned).`,
       );
     }
   }
