@@ -51,8 +51,8 @@ export interface Config {
   header: string;
   /** Whether an IP address was accepted as mqtt_host (`--allow-ip`). */
   allowIp: boolean;
-  /** PlatformIO environments in file order, with their `custom_esp_certs_client`. */
-  environments: { name: string; client?: string }[];
+  /** PlatformIO environments in file order, with their `custom_esp_certs_client`, board, `board_build.ldscript` and `upload_speed`. */
+  environments: { name: string; client?: string; board?: string; ldscript?: string; uploadSpeed?: string }[];
   /** Whether platformio.ini has an `[esp_certs]` section. */
   hasSection: boolean;
   /** Things worth saying that do not stop the run. */
@@ -138,7 +138,13 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   const environments = sections
     .filter((s) => s.name.startsWith("env:"))
-    .map((s) => ({ name: s.name.slice(4), client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined }));
+    .map((s) => ({
+      name: s.name.slice(4),
+      client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined,
+      board: envOption(sections, s, "board") || undefined,
+      ldscript: envOption(sections, s, "board_build.ldscript") || undefined,
+      uploadSpeed: envOption(sections, s, "upload_speed") || undefined,
+    }));
   for (const env of environments) {
     if (env.client !== undefined && env.client !== NO_CLIENT && !clients.includes(env.client)) {
       throw new EspCertsError(
@@ -176,6 +182,13 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     hasSection: own !== undefined,
     warnings,
   };
+}
+
+/** What `pio run` builds without -e: the first of [platformio] default_envs, else the first [env:NAME]. */
+export function defaultEnv(config: Config): string | undefined {
+  const ini = platformioIniPath(config.projectDir);
+  const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";
+  return listValue(findSection(parseIni(text), "platformio")?.values.get("default_envs"))?.[0] ?? config.environments[0]?.name;
 }
 
 /** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */

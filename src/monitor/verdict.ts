@@ -167,7 +167,7 @@ function connected(s: MonitorState, plain: boolean): MonitorState {
       result: "verified",
       exitCode: 0,
       id: "verified",
-      title: `${d.client ?? "the device"} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's`,
+      title: `${d.client ?? "the device"}${d.cred === "flash" ? " (identity from its credential record)" : ""} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's`,
     },
   };
 }
