@@ -1,9 +1,8 @@
 /** A client's identity from the store, as the credential record carries it. */
 import { X509Certificate } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import type { Credential } from "./record.js";
 
@@ -11,16 +10,6 @@ import type { Credential } from "./record.js";
 export function inStore(config: Config, id: string): boolean {
   const c = storePaths(config.certDir).client(id);
   return existsSync(c.certDer) && existsSync(c.keyDer);
-}
-
-/**
- * Every client id the store knows: configured, in the manifest, or with files in clients/
- * (a provisioned or retired id is never handed out again).
- */
-export function knownClients(config: Config): string[] {
-  const p = storePaths(config.certDir);
-  const files = existsSync(p.clientsDir) ? readdirSync(p.clientsDir).filter((f) => f.endsWith(".crt.pem")).map((f) => f.slice(0, -".crt.pem".length)) : [];
-  return [...new Set([...config.clients, ...Object.keys(readManifest(p.manifest)?.clients ?? {}), ...files])];
 }
 
 /** The record's contents for `id`, checked against the store's CA. */

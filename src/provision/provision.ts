@@ -14,7 +14,8 @@ import { monitor, timeoutSeconds } from "../monitor/monitor.js";
 import { storePaths } from "../pki/paths.js";
 import { probePort } from "../serial/open.js";
 import { info, printJson, warn } from "../ui.js";
-import { credentialFromStore, inStore, knownClients } from "./credential.js";
+import { storeClients } from "../pki/inventory.js";
+import { credentialFromStore, inStore } from "./credential.js";
 import { ensureClient } from "./issue-client.js";
 import { hex, layoutFor, type FlashLayout } from "./layout.js";
 import { isPattern, nextFreeId } from "./next-id.js";
@@ -64,7 +65,7 @@ function plan(o: ProvisionOptions): Plan {
   const layout = layoutFor(env);
   let id = o.client;
   if (isPattern(o.client)) {
-    const next = nextFreeId(o.client, knownClients(config));
+    const next = nextFreeId(o.client, storeClients(config));
     if (next === undefined) throw new EspCertsError(`Cannot use --client ${o.client}`, "a pattern is one run of '#' inside an id, e.g. dev## for dev01, dev02, ...", "e.g. --client dev##");
     id = next;
   }

@@ -4,8 +4,10 @@
 //                            the whole sector without the variable, reads as erased: 0xFF)
 #include <Arduino.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <flash_hal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 namespace {
 
@@ -22,14 +24,14 @@ bool EspClass::flashRead(uint32_t address, uint8_t *data, size_t size) {
   memset(data, 0xFF, size);
   const char *file = getenv("ESP_CERTS_FLASH");
   if (file == nullptr || *file == '\0') return true;
-  FILE *f = fopen(file, "rb");
-  if (f == nullptr) {
+  // POSIX calls, not stdio: a FILE stays on the C library's heap and would count against the sketch's.
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) {
     fprintf(stderr, "firmware: cannot open ESP_CERTS_FLASH %s: %s\n", file, strerror(errno));
     return false;
   }
-  bool ok = fseek(f, (long)(address - kSector), SEEK_SET) == 0;
-  if (ok) fread(data, 1, size, f);  // a short file leaves the rest erased
-  ok = ok && !ferror(f);
-  fclose(f);
-  return ok;
+  // A short file leaves the rest erased.
+  ssize_t n = pread(fd, data, size, (off_t)(address - kSector));
+  close(fd);
+  return n >= 0;
 }
