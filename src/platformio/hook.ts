@@ -71,7 +71,8 @@ export async function hookCommand(o: HookOptions): Promise<number> {
     if (broker.brokerFolderExists(config)) brokerResult = await broker.writeBrokerFolder(config);
   }
   if (header.changed) {
-    info(`esp-certs: wrote ${path.relative(config.projectDir, header.path)} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+    const who = clientId === NO_CLIENT ? "no client: a fleet image" : `client ${clientId}`;
+    info(`esp-certs: wrote ${path.relative(config.projectDir, header.path)} (${who}, broker ${config.mqttHost}:${config.mqttPort})`);
   }
   if (brokerResult !== undefined && brokerResult.changed.length > 0) {
     info(`esp-certs: updated ${path.relative(config.projectDir, brokerResult.dir)} (${brokerResult.changed.join(", ")})`);

@@ -34,6 +34,24 @@ describe("an image with no identity", () => {
     expect(again.stdout + again.stderr).toBe("");
   });
 
+  it("doctor takes the fleet header as matching the store", () => {
+    const dir = project();
+    expect(runCli(["hook", "--env", "d1_mini_fleet"], { cwd: dir }).status).toBe(0);
+    const r = runCli(["doctor", "--json"], { cwd: dir });
+    const header = JSON.parse(r.stdout).checks.find((c: { check: string }) => c.check === "header");
+    expect(header).toMatchObject({ level: "ok", text: expect.stringContaining("a fleet image") });
+  });
+
+  it("a provisioned client joins the store: status lists it, nodered may use it, dev## skips it", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin")], { cwd: dir }).status).toBe(0);
+    expect(runCli(["status"], { cwd: dir }).stdout).toContain("client dev07");
+    const flow = runCli(["nodered", "--client", "dev07", "--out", path.join(dir, "flow.json")], { cwd: dir });
+    expect(flow.status, flow.stderr).toBe(0);
+    const next = runCli(["provision", "--client", "dev0#", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
+    expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FB000" });
+  });
+
   it("refuses none as a client id, since it means no client", () => {
     const r = runCli(["generate"], { cwd: project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01, none\n") });
     expect(r.status).toBe(2);
