@@ -102,7 +102,7 @@ export async function provision(o: ProvisionOptions): Promise<number> {
   if (out !== undefined) checkOut(out, config);
   const pio = o.port === undefined ? undefined : findPio();
   if (o.port !== undefined) {
-    if (pio === undefined) throw pioMissing();
+    if (pio === undefined) throw pioMissing("Cannot write the board's flash (provision runs PlatformIO's esptool)");
     await probePort(o.port);
   }
   for (const file of eepromUsers(config.projectDir)) {
