@@ -2,6 +2,7 @@ import path from "node:path";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
+import { certLabel } from "./pki/identity.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
 import { writeHeader, type HeaderResult } from "./render/header.js";
@@ -63,7 +64,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */
 export function describeAction(a: StoreAction, projectDir: string): string {
-  const what = a.item === "ca" ? "CA" : a.item === "server" ? "broker certificate" : a.item;
+  const what = a.action === "moved" ? "old ca" : a.cert.role === "server" ? "broker certificate" : certLabel(a.cert);
   const until = a.notAfter ? ` (until ${a.notAfter.slice(0, 10)})` : "";
   const why = a.reason ? `: ${a.reason}` : "";
   return `${a.action.padEnd(9)}${what.padEnd(20)}${path.relative(projectDir, a.file) || a.file}${until}${why}`;
@@ -110,7 +111,7 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
   };
   for (const a of report.actions) line(a.action !== "kept", describeAction(a, projectDir));
   const h = report.header;
-  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (client ${h.client})`);
+  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
   const b = report.broker;
   if (b) {
     const dir = path.relative(projectDir, b.dir) || b.dir;

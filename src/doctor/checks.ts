@@ -4,6 +4,9 @@ import { createHash, type X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import path from "node:path";
 import { clientForEnv } from "../config/config.js";
+import { CA_FIX } from "../pki/ca.js";
+import { certLabel } from "../pki/identity.js";
+import { MANIFEST_FIX } from "../pki/manifest.js";
 import type { CertEntry, DoctorContext } from "./context.js";
 
 export type Level = "ok" | "warning" | "problem";
@@ -33,9 +36,9 @@ const warning = (check: string, text: string, fix?: string): CheckResult => ({ c
 const problem = (check: string, text: string, fix?: string): CheckResult => ({ check, level: "problem", text, fix });
 
 const present = (ctx: DoctorContext) => ctx.certs.filter((e): e is CertEntry & { cert: X509Certificate } => e.cert !== undefined);
-const ca = (ctx: DoctorContext) => ctx.certs.find((e) => e.role === "ca")?.cert;
-const server = (ctx: DoctorContext) => ctx.certs.find((e) => e.role === "server")?.cert;
-const label = (e: CertEntry) => (e.role === "client" ? `client ${e.name}` : e.name === "CA" ? "CA" : "broker");
+const ca = (ctx: DoctorContext) => ctx.certs.find((e) => e.id.role === "ca")?.cert;
+const server = (ctx: DoctorContext) => ctx.certs.find((e) => e.id.role === "server")?.cert;
+const label = (e: CertEntry) => certLabel(e.id);
 
 export function checkConfig(ctx: DoctorContext): CheckResult[] {
   const c = ctx.config;
@@ -64,6 +67,11 @@ export function checkStore(ctx: DoctorContext): CheckResult[] {
     if (e.error) out.push(problem("store", `${label(e)}: ${rel(e.file)} ${e.error}`, GENERATE));
     if (e.keyError) out.push(problem("store", `${label(e)}: key ${rel(e.keyFile!)} ${e.keyError}`, GENERATE));
   }
+  if (ctx.caKey?.verdict === "mismatch") out.push(problem("store", `CA: ${ctx.caKey.why}`, CA_FIX));
+  if (ctx.caKey?.verdict === "unknown") {
+    out.push(warning("store", "CA: ca.key.pem is not the key file the manifest recorded for this CA (re-encrypted, or replaced)", 'If you re-encrypted it, nothing is wrong: the next signing run of "esp-certs generate" checks it. Otherwise restore the CA\'s key from your backup.'));
+  }
+  if (ctx.manifestError !== undefined) out.push(problem("store", `manifest.json: ${ctx.manifestError}`, MANIFEST_FIX));
   return out.length > 0 ? out : [ok("store", `${ctx.certs.length} certificates and their keys in ${path.relative(ctx.config.projectDir, ctx.config.certDir) || "."}/`)];
 }
 
@@ -85,9 +93,9 @@ export function checkChain(ctx: DoctorContext): CheckResult[] {
   if (!root) return [];
   const out: CheckResult[] = [];
   if (!root.ca || !root.verify(root.publicKey)) out.push(problem("chain", "the CA certificate is not a self-signed CA certificate", GENERATE));
-  for (const e of present(ctx).filter((x) => x.role !== "ca")) {
+  for (const e of present(ctx).filter((x) => x.id.role !== "ca")) {
     if (!e.cert.checkIssued(root) || !e.cert.verify(root.publicKey)) {
-      const fix = e.role === "server" ? `${GENERATE} Then "esp-certs broker" and restart the broker.` : GENERATE;
+      const fix = e.id.role === "server" ? `${GENERATE} Then "esp-certs broker" and restart the broker.` : GENERATE;
       out.push(problem("chain", `${label(e)}: not signed by this store's CA (${e.cert.issuer.replace(/\n/g, ", ")}): the other side will reject it`, fix));
     }
   }
@@ -96,8 +104,8 @@ export function checkChain(ctx: DoctorContext): CheckResult[] {
 
 export function checkPurpose(ctx: DoctorContext): CheckResult[] {
   const out: CheckResult[] = [];
-  for (const e of present(ctx).filter((x) => x.role !== "ca")) {
-    const want = e.role === "server" ? "serverAuth" : "clientAuth";
+  for (const e of present(ctx).filter((x) => x.id.role !== "ca")) {
+    const want = e.id.role === "server" ? "serverAuth" : "clientAuth";
     const usages = e.cert.keyUsage; // node:crypto names the *extended* key usages so
     if (usages !== undefined && !usages.includes(EKU[want])) {
       out.push(problem("purpose", `${label(e)}: its extended key usage lacks ${want} (${usages.join(", ")}): TLS peers refuse it`, GENERATE));
@@ -113,7 +121,7 @@ export function checkExpiry(ctx: DoctorContext): CheckResult[] {
   for (const e of present(ctx)) {
     const from = new Date(e.cert.validFrom).getTime();
     const to = new Date(e.cert.validTo).getTime();
-    const fix = e.role === "ca" ? 'Run "esp-certs generate --new-ca" (every device needs the new header).' : GENERATE;
+    const fix = e.id.role === "ca" ? 'Run "esp-certs generate --new-ca" (every device needs the new header).' : GENERATE;
     if (from > now) out.push(problem("expiry", `${label(e)}: not valid before ${e.cert.validFrom}: is this machine's clock right?`));
     else if (to <= now) out.push(problem("expiry", `${label(e)}: expired on ${e.cert.validTo}`, fix));
     else if (to - now < EXPIRY_WARNING_DAYS * DAY_MS) out.push(warning("expiry", `${label(e)}: expires in ${Math.ceil((to - now) / DAY_MS)} days (${e.cert.validTo})`, fix));
@@ -153,7 +161,7 @@ export function checkHeader(ctx: DoctorContext): CheckResult[] {
   if (headerDefine(text, "ESP_CERTS_HAS_CLIENT") === "0") {
     return out.length > 0 ? out : [ok("header", `${rel} matches the store (a fleet image: no client; each device gets its own with esp-certs provision)`)];
   }
-  const entry = ctx.certs.find((e) => e.role === "client" && e.name === id);
+  const entry = ctx.certs.find((e) => e.id.role === "client" && e.id.id === id);
   if (id === undefined || !ctx.config.clients.includes(id)) {
     out.push(problem("header", `${rel} is for client ${id ?? "(none)"}, which is not one of clients (${ctx.config.clients.join(", ")})`, fix));
   } else if (entry?.cert && !headerBytes(text, "esp_certs_client_cert_der")?.equals(entry.cert.raw)) {

@@ -5,14 +5,13 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { staleBrokerFiles } from "../broker/broker.js";
 import { EspCertsError } from "../errors.js";
+import { checkCaKey, type CaKeyCheck } from "../pki/ca.js";
+import { CA_ID, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
+import { readManifest, type Manifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 
-export type Role = "ca" | "server" | "client";
-
 export interface CertEntry {
-  /** "CA", "broker", or the client id. */
-  name: string;
-  role: Role;
+  id: CertId;
   file: string;
   cert?: X509Certificate;
   /** Why `cert` is missing. */
@@ -27,6 +26,10 @@ export interface DoctorContext {
   now: Date;
   /** CA first, then the broker, then the clients in config order. */
   certs: CertEntry[];
+  /** Whether ca.key.pem is the CA certificate's key (without its passphrase); undefined: no readable CA. */
+  caKey?: CaKeyCheck;
+  /** Why certs/manifest.json cannot be read, when it cannot. */
+  manifestError?: string;
   header: { file: string; text?: string };
   /** Files of the broker folder that differ from what the store makes; undefined: no folder. */
   broker?: { dir: string; stale: string[] };
@@ -34,8 +37,8 @@ export interface DoctorContext {
   probe: { address: string; port: number; client?: string };
 }
 
-function readCert(name: string, role: Role, file: string, keyFile?: string): CertEntry {
-  const e: CertEntry = { name, role, file, keyFile };
+function readCert(id: CertId, file: string, keyFile?: string): CertEntry {
+  const e: CertEntry = { id, file, keyFile };
   try {
     e.cert = new X509Certificate(readFileSync(file));
   } catch (err) {
@@ -55,9 +58,9 @@ export function readCerts(config: Config): CertEntry[] {
   const s = storePaths(config.certDir);
   return [
     // The CA key is encrypted: its certificate is all the checks need.
-    readCert("CA", "ca", s.caCertPem),
-    readCert("broker", "server", s.serverCertPem, s.serverKey),
-    ...config.clients.map((id) => readCert(id, "client", s.client(id).certPem, s.client(id).keyPem)),
+    readCert(CA_ID, s.caCertPem),
+    readCert(SERVER_ID, s.serverCertPem, s.serverKey),
+    ...config.clients.map((id) => readCert(clientId(id), s.client(id).certPem, s.client(id).keyPem)),
   ];
 }
 
@@ -66,10 +69,12 @@ export async function loadContext(
   opts: { brokerAddress?: string; client?: string; now?: Date },
 ): Promise<DoctorContext> {
   const { host, port } = parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
+  const certs = readCerts(config);
   return {
     config,
     now: opts.now ?? new Date(),
-    certs: readCerts(config),
+    certs,
+    ...caKeyOf(config, certs[0]),
     header: { file: config.header, text: existsSync(config.header) ? readFileSync(config.header, "utf8") : undefined },
     broker: await staleBrokerFiles(config),
     probe: { address: host, port, client: opts.client },
@@ -85,4 +90,19 @@ export function parseAddress(value: string | undefined, host: string, port: numb
     throw new EspCertsError(`Cannot use --broker-address ${value}`, "it is not ADDR or ADDR:PORT", "e.g. --broker-address 127.0.0.1:8883");
   }
   return { host: m[1] ?? m[2], port: p };
+}
+
+/** The CA key check, and the manifest it reads (whose error is a finding, not a throw). */
+function caKeyOf(config: Config, ca: CertEntry): { caKey?: CaKeyCheck; manifestError?: string } {
+  const s = storePaths(config.certDir);
+  let manifest: Manifest | undefined;
+  let manifestError: string | undefined;
+  try {
+    manifest = readManifest(s.manifest);
+  } catch (err) {
+    if (!(err instanceof EspCertsError)) throw err;
+    manifestError = err.why;
+  }
+  if (ca.cert === undefined) return { manifestError };
+  return { caKey: checkCaKey(s, { cert: ca.cert, der: ca.cert.raw }, manifest), manifestError };
 }

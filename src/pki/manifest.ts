@@ -1,7 +1,17 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Config, KeyType, Subject } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { sameCertId, type CertId } from "./identity.js";
+import { checkManifest } from "./manifest-check.js";
 
-/** What was issued, from which configuration (certs/manifest.json). */
+/**
+ * certs/manifest.json (docs/store.md): what is current for each role, from which
+ * configuration, and the history of every certificate the store issued. The hook's
+ * no-op path reads it: no X.509 library here.
+ */
+export const MANIFEST_VERSION = 2;
+
+/** A current certificate, with what the hook compares without parsing it. */
 export interface IssuedCert {
   /** Hex, as in `openssl x509 -serial`. */
   serial: string;
@@ -30,25 +40,97 @@ export interface ManifestConfig {
   subject: Subject;
 }
 
+export interface Revocation {
+  /** ISO date. */
+  at: string;
+  reason: string;
+}
+
+/** One certificate the store issued, kept after it is replaced. */
+export type IssuedRecord = CertId & {
+  serial: string;
+  sha256: string;
+  notBefore: string;
+  notAfter: string;
+  keyType: KeyType;
+  issuedAt: number;
+  /** The CA's only: its key file's SHA-256, to tell whose key a ca.key.pem is without its passphrase. */
+  keySha256?: string;
+  /** The serial of the certificate that took its place. */
+  replacedBy?: string;
+  revoked?: Revocation;
+};
+
 export interface Manifest {
-  version: 1;
+  version: typeof MANIFEST_VERSION;
   config: ManifestConfig;
   ca: IssuedCert & { subject: string };
   server?: IssuedCert & { dns: string[]; ips: string[]; caSha256: string };
   /** keyDerSha256: the DER copy of the key, which the header embeds. */
   clients: Record<string, IssuedCert & { caSha256: string; keyDerSha256: string }>;
-  /** Every serial this store has issued, to keep them unique. */
-  serials: string[];
+  /** Oldest first; the current certificates too. */
+  history: IssuedRecord[];
+  /** Serials a version 1 store issued whose certificates it did not record: kept so none is reused. */
+  legacySerials: string[];
 }
 
-/** The manifest, or undefined when there is none or it cannot be read (it is derived state). */
+/** The version 1 manifest: current certificates and a bare list of serials. */
+export type ManifestV1 = Omit<Manifest, "version" | "history" | "legacySerials"> & { version: 1; serials: string[] };
+
+export const MANIFEST_FIX =
+  'Restore certs/manifest.json from a backup, or move it away: "esp-certs generate" writes it again from the certificates (forgetting the certificates it replaced).';
+
+/**
+ * The manifest, migrated to the current version, or undefined when there is none.
+ * A manifest that is not JSON or has fields of the wrong type is an error (exit 2) that
+ * names the field, never a TypeError later.
+ */
 export function readManifest(file: string): Manifest | undefined {
+  if (!existsSync(file)) return undefined;
+  return parseManifest(readFileSync(file, "utf8"), file);
+}
+
+export function parseManifest(text: string, file: string): Manifest {
+  let json: unknown;
   try {
-    const m = JSON.parse(readFileSync(file, "utf8")) as Manifest;
-    return m.version === 1 && m.ca ? m : undefined;
+    json = JSON.parse(text);
   } catch {
-    return undefined;
+    throw new EspCertsError(`Cannot read ${file}`, "it is not JSON (truncated or edited)", MANIFEST_FIX);
   }
+  const problem = checkManifest(json);
+  if (problem !== undefined) throw new EspCertsError(`Cannot read ${file}`, problem, problem.includes("newer esp-certs") ? "Update esp-certs to the release that wrote it." : MANIFEST_FIX);
+  const m = json as Manifest | ManifestV1;
+  return m.version === 1 ? migrateV1(m) : m;
+}
+
+/** Version 1 to 2: the current certificates become the history; other serials are kept bare. */
+export function migrateV1(v1: ManifestV1): Manifest {
+  const { serials, version: _, ...rest } = v1;
+  const history: IssuedRecord[] = [
+    { role: "ca", ...recordOf(v1.ca), keySha256: v1.ca.keySha256 || undefined },
+    ...(v1.server ? [{ role: "server" as const, ...recordOf(v1.server) }] : []),
+    ...Object.entries(v1.clients).map(([id, c]) => ({ role: "client" as const, id, ...recordOf(c) })),
+  ];
+  const recorded = new Set(history.map((r) => r.serial));
+  return { version: MANIFEST_VERSION, ...rest, history, legacySerials: serials.filter((s) => !recorded.has(s)) };
+}
+
+function recordOf(c: IssuedCert) {
+  return { serial: c.serial, sha256: c.sha256, notBefore: c.notBefore, notAfter: c.notAfter, keyType: c.keyType, issuedAt: c.issuedAt };
+}
+
+/** Every serial the store has used: a new one must be none of them. */
+export function usedSerials(m: Manifest | undefined): Set<string> {
+  return new Set([...(m?.history.map((r) => r.serial) ?? []), ...(m?.legacySerials ?? [])]);
+}
+
+/**
+ * The history with `record` as the current certificate of its identity: the one it
+ * replaces gets `replacedBy`. A record already there (same serial) changes nothing.
+ */
+export function withCurrent(history: IssuedRecord[], record: IssuedRecord): IssuedRecord[] {
+  if (history.some((r) => r.serial === record.serial)) return history;
+  return [...history.map((r) => (sameCertId(r, record) && r.replacedBy === undefined ? { ...r, replacedBy: record.serial } : r)), record];
 }
 
 export function manifestConfig(c: Config): ManifestConfig {

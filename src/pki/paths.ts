@@ -21,6 +21,8 @@ export interface StorePaths {
   clientsDir: string;
   manifest: string;
   backupDir: string;
+  /** A new CA being put in place (--new-ca, or the first run). */
+  newCaDir: string;
   client(id: string): ClientPaths;
 }
 
@@ -37,6 +39,7 @@ export function storePaths(certDir: string): StorePaths {
     clientsDir,
     manifest: path.join(certDir, "manifest.json"),
     backupDir: path.join(certDir, "backup"),
+    newCaDir: path.join(certDir, ".new-ca"),
     client: (id) => ({
       certPem: path.join(clientsDir, `${id}.crt.pem`),
       certDer: path.join(clientsDir, `${id}.crt.der`),

@@ -1,6 +1,8 @@
 import type { X509Certificate } from "node:crypto";
 import type { KeyType } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
+import { EspCertsError } from "../errors.js";
+import type { CertId } from "./identity.js";
 
 /**
  * What `generate` must do with each certificate, decided from what the store holds and
@@ -98,4 +100,60 @@ export function renewalDue(notAfter: Date, now: Date, certDays: number, caNotAft
   if (notAfter.getTime() - now.getTime() >= window) return false;
   const renewed = Math.min(now.getTime() + certDays * DAY_MS, caNotAfter.getTime());
   return renewed > notAfter.getTime() + DAY_MS;
+}
+
+/** What the store holds, as `planStore` sees it (read by ensure.ts). */
+export interface StoreFacts {
+  /** The CA certificate, when there is one. */
+  ca?: X509Certificate;
+  caKeyPresent: boolean;
+  leaves: { id: CertId; state: LeafState; wanted: Omit<LeafWanted, "renewal"> }[];
+}
+
+export interface StoreWanted {
+  newCa: boolean;
+  keyType: KeyType;
+  caDays: number;
+  certDays: number;
+}
+
+/**
+ * The CA's fate: kept; made new (first run or --new-ca); or certified from a key already in
+ * the store with no certificate (a first run killed between the two).
+ */
+export type CaPlan = "keep" | "create" | "certify-key";
+
+export interface StorePlan {
+  ca: CaPlan;
+  leaves: { id: CertId; plan: LeafPlan }[];
+  /** Whether the CA key is needed. */
+  mustSign: boolean;
+  warnings: string[];
+}
+
+/** Everything `generate` will do to the store, decided before anything is written. Pure. */
+export function planStore(facts: StoreFacts, wanted: StoreWanted, now: Date): StorePlan {
+  const warnings: string[] = [];
+  const old = wanted.newCa ? undefined : facts.ca;
+  if (old) warnings.push(...caWarnings(old, wanted.keyType, now));
+  const ca: CaPlan = old ? "keep" : !wanted.newCa && facts.caKeyPresent ? "certify-key" : "create";
+  // A new CA re-issues every leaf: none is issued by it.
+  const issuedByCa = (cert: X509Certificate) => old !== undefined && cert.checkIssued(old) && cert.verify(old.publicKey);
+  const caNotAfter = old ? new Date(old.validTo) : new Date(now.getTime() + wanted.caDays * DAY_MS);
+  const renewal = { certDays: wanted.certDays, caNotAfter };
+  const leaves = facts.leaves.map((l) => ({ id: l.id, plan: planLeaf(l.state, { ...l.wanted, renewal }, issuedByCa, now) }));
+  return { ca, leaves, mustSign: ca !== "keep" || leaves.some((l) => l.plan.action === "issue"), warnings };
+}
+
+function caWarnings(ca: X509Certificate, keyType: KeyType, now: Date): string[] {
+  const left = new Date(ca.validTo).getTime() - now.getTime();
+  if (left <= 0) {
+    throw new EspCertsError("Cannot use the CA", `it expired on ${ca.validTo}`, 'Run "esp-certs generate --new-ca" and reflash every device.');
+  }
+  const out: string[] = [];
+  if (left < RENEW_WITHIN_DAYS * DAY_MS) out.push(`The CA expires on ${ca.validTo}: run "esp-certs generate --new-ca" soon, then reflash every device.`);
+  if (ca.publicKey.asymmetricKeyType !== (keyType === "rsa2048" ? "rsa" : "ec")) {
+    out.push(`The CA has a ${ca.publicKey.asymmetricKeyType?.toUpperCase()} key; key_type ${keyType} applies to a new CA (esp-certs generate --new-ca).`);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
+import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "./identity.js";
 import { keyTypeOf } from "./keys.js";
 import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
@@ -9,9 +10,11 @@ import { readCert, sha256Hex } from "./store.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
 export interface CertStatus {
-  role: "ca" | "server" | "client";
-  /** "ca", "server", or the client id. */
+  role: CertId["role"];
+  /** "ca", "server", or the client id (--json readers; `label` is the typed identity's name). */
   name: string;
+  /** "CA", "broker", "client dev01". */
+  label: string;
   file: string;
   subject: string;
   dns: string[];
@@ -31,24 +34,27 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
   const p = storePaths(config.certDir);
   const fix = "Run \"esp-certs doctor\" for what to do.";
   const ca = readCert(p.caCertPem, fix);
-  const entries: { role: CertStatus["role"]; name: string; file: string }[] = [
-    { role: "ca", name: "ca", file: p.caCertPem },
-    { role: "server", name: "server", file: p.serverCertPem },
+  const entries: { id: CertId; file: string }[] = [
+    { id: CA_ID, file: p.caCertPem },
+    { id: SERVER_ID, file: p.serverCertPem },
   ];
   if (existsSync(p.clientsDir)) {
     for (const f of readdirSync(p.clientsDir).filter((n) => n.endsWith(".crt.pem")).sort()) {
       const id = f.slice(0, -".crt.pem".length);
-      entries.push({ role: "client", name: id, file: p.client(id).certPem });
+      entries.push({ id: clientId(id), file: p.client(id).certPem });
     }
   }
   const out: CertStatus[] = [];
   for (const e of entries) {
-    const stored = e.role === "ca" ? ca : readCert(e.file, fix);
+    const stored = e.id.role === "ca" ? ca : readCert(e.file, fix);
     if (!stored) continue;
     const { dns, ips } = sanOf(stored.cert);
     const notAfter = new Date(stored.cert.validTo);
     out.push({
-      ...e,
+      role: e.id.role,
+      name: e.id.role === "client" ? e.id.id : e.id.role,
+      label: certLabel(e.id),
+      file: e.file,
       subject: stored.cert.subject.replace(/\n/g, ", "),
       dns,
       ips,
@@ -82,7 +88,7 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
   for (const c of certs) {
     const names = [...c.dns, ...c.ips].join(", ");
     const expiry = c.daysLeft < 0 ? colour.red(`EXPIRED ${-c.daysLeft} days ago`) : `${c.daysLeft} days left`;
-    info(`${colour.bold(c.role === "client" ? `client ${c.name}` : c.role === "ca" ? "CA" : "broker")}  ${c.file}`);
+    info(`${colour.bold(c.label)}  ${c.file}`);
     info(`  subject   ${c.subject}`);
     if (names) info(`  names     ${names}`);
     info(`  key       ${c.keyType}${c.role !== "ca" && !c.signedByCa ? colour.red("  (not signed by this store's CA)") : ""}`);

@@ -91,6 +91,7 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
   const p = storePaths(config.certDir);
   const manifest = readManifest(p.manifest);
   if (manifest === undefined) return "there is no certificate store yet";
+  if (existsSync(p.newCaDir)) return "a new CA was being put in place";
   if (!isDeepStrictEqual(manifest.config, manifestConfig(config))) return "[esp_certs] changed since the certificates were issued";
   const withClient = clientId !== NO_CLIENT;
   const client = p.client(clientId);

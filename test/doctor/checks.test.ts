@@ -68,7 +68,7 @@ describe("offline checks on a real store", () => {
   });
 
   it("expiry: a warning within 30 days, a problem once expired (injected clock)", () => {
-    const dev02 = ctx.certs.find((e) => e.name === "dev02")!.cert!;
+    const dev02 = ctx.certs.find((e) => e.id.role === "client" && e.id.id === "dev02")!.cert!;
     const end = new Date(dev02.validTo).getTime();
     const soon = checkExpiry({ ...ctx, now: new Date(end - 10 * 86_400_000) });
     expect(levels(soon)).toMatch(/^warning client dev02: expires in 10 days/m);
@@ -81,7 +81,7 @@ describe("offline checks on a real store", () => {
   it("header: reads the generated header and finds it in step", () => {
     const text = ctx.header.text!;
     expect(headerDefine(text, "ESP_CERTS_CLIENT_ID")).toBe("dev01");
-    expect(headerBytes(text, "esp_certs_client_cert_der")).toEqual(ctx.certs.find((e) => e.name === "dev01")!.cert!.raw);
+    expect(headerBytes(text, "esp_certs_client_cert_der")).toEqual(ctx.certs.find((e) => e.id.role === "client" && e.id.id === "dev01")!.cert!.raw);
     expect(checkHeader(ctx)).toEqual([expect.objectContaining({ level: "ok" })]);
   });
 

@@ -46,6 +46,12 @@ describe("an image with no identity", () => {
     const dir = project();
     expect(runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin")], { cwd: dir }).status).toBe(0);
     expect(runCli(["status"], { cwd: dir }).stdout).toContain("client dev07");
+    // generate keeps it (and would renew it), though it is not in clients.
+    const gen = runCli(["generate"], { cwd: dir });
+    expect(gen.stdout).toMatch(/kept\s+client dev07/);
+    const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
+    expect(Object.keys(manifest.clients)).toEqual(["dev01", "dev02", "dev07"]);
+    expect(manifest.config.clients).toEqual(["dev01", "dev02"]);
     const flow = runCli(["nodered", "--client", "dev07", "--out", path.join(dir, "flow.json")], { cwd: dir });
     expect(flow.status, flow.stderr).toBe(0);
     const next = runCli(["provision", "--client", "dev0#", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });

@@ -1,0 +1,54 @@
+import { chmodSync, mkdirSync } from "node:fs";
+import type { Config } from "../config/config.js";
+import { checkClientIds } from "../config/validate.js";
+import { EspCertsError } from "../errors.js";
+import { removeStaleTemps, writeIfChanged } from "../fs/atomic.js";
+import { CertificateAuthority } from "./ca.js";
+import { defaultDeps, type StoreAction } from "./ensure.js";
+import { clientId } from "./identity.js";
+import type { IssueDeps } from "./issue.js";
+import { issueInto, readLeaf, type ClientLeaf, type LeafFiles } from "./leaf.js";
+import { readManifest, usedSerials } from "./manifest.js";
+import { withClient } from "./manifest-write.js";
+import { storePaths } from "./paths.js";
+import type { PassphraseSources } from "./passphrase.js";
+
+export interface IssuedClient {
+  action: StoreAction;
+  /** Where the certificate and key went (PEM and DER each). */
+  files: LeafFiles;
+  warnings: string[];
+}
+
+/**
+ * Issues one client certificate into the store with a new key of client_key_type: key
+ * (PEM and DER), certificate (PEM and DER), and the manifest, where the client's previous
+ * certificate, if any, is marked replaced. The store must have a CA and a manifest
+ * (`esp-certs generate` made them); the CA passphrase is asked once.
+ */
+export async function issueClient(config: Config, id: string, opts: { passphrase: PassphraseSources; deps?: IssueDeps }): Promise<IssuedClient> {
+  checkClientIds([id]);
+  const deps = opts.deps ?? defaultDeps();
+  const p = storePaths(config.certDir);
+  removeStaleTemps(p.dir);
+  removeStaleTemps(p.clientsDir);
+  const manifest = readManifest(p.manifest);
+  const ca = CertificateAuthority.open(p, { passphrase: opts.passphrase, manifest, deps });
+  if (manifest === undefined || ca === undefined) {
+    throw new EspCertsError(`Cannot issue a certificate for client "${id}"`, `${config.certDir} holds no CA yet`, 'Run "esp-certs generate" first.');
+  }
+  const leaf = (await readLeaf(p, clientId(id))) as ClientLeaf;
+  const signer = await ca.signer();
+  const used = usedSerials(manifest);
+  const reason = leaf.cert ? `new ${config.clientKeyType} key` : "it is new";
+  mkdirSync(p.clientsDir, { recursive: true, mode: 0o700 });
+  const warning = await issueInto(leaf, { action: "issue", reason, newKey: true, keyType: config.clientKeyType }, { config, signer, used });
+  chmodSync(leaf.files.keyPem, 0o600);
+  writeIfChanged(p.manifest, `${JSON.stringify(withClient(manifest, leaf, ca.sha256), null, 2)}\n`);
+  const created = reason === "it is new";
+  return {
+    action: { item: `client ${id}`, cert: leaf.id, action: created ? "created" : "reissued", reason: created ? undefined : reason, file: leaf.files.certPem, notAfter: new Date(leaf.cert!.cert.validTo).toISOString() },
+    files: leaf.files,
+    warnings: warning ? [warning] : [],
+  };
+}
