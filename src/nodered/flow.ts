@@ -56,7 +56,8 @@ export function buildFlow(i: FlowInput): FlowNode[] {
       name: topic,
       active: true,
       tosidebar: true,
-      console: false,
+      // Also into Node-RED's log: visible without the editor open (and how the tests see it).
+      console: true,
       tostatus: true,
       complete: "payload",
       targetType: "msg",

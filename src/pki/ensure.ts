@@ -8,7 +8,7 @@ import type { IssueDeps } from "./issue.js";
 import { generateKey, type KeyMaterial } from "./keys.js";
 import { issueInto, leafState, leafWanted, readLeaf, type ClientLeaf, type StoredLeaf } from "./leaf.js";
 import { readManifest, usedSerials, type Manifest } from "./manifest.js";
-import { buildManifest } from "./manifest-write.js";
+import { buildManifest, writeManifest } from "./manifest-write.js";
 import { storePaths, type StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
@@ -161,7 +161,7 @@ async function writeStore(config: Config, disk: StoreOnDisk, plan: StorePlan, op
   if (existsSync(p.caKey)) chmodSync(p.caKey, 0o600);
 
   const manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
-  writeIfChanged(p.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeManifest(p.manifest, manifest);
   return { actions, warnings, manifest };
 }
 

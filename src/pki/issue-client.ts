@@ -2,14 +2,14 @@ import { chmodSync, mkdirSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { checkClientIds } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
-import { removeStaleTemps, writeIfChanged } from "../fs/atomic.js";
+import { removeStaleTemps } from "../fs/atomic.js";
 import { CertificateAuthority } from "./ca.js";
 import { defaultDeps, type StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";
 import { issueInto, readLeaf, type ClientLeaf, type LeafFiles } from "./leaf.js";
 import { readManifest, usedSerials } from "./manifest.js";
-import { withClient } from "./manifest-write.js";
+import { withClient, writeManifest } from "./manifest-write.js";
 import { storePaths } from "./paths.js";
 import type { PassphraseSources } from "./passphrase.js";
 
@@ -44,7 +44,7 @@ export async function issueClient(config: Config, id: string, opts: { passphrase
   mkdirSync(p.clientsDir, { recursive: true, mode: 0o700 });
   const warning = await issueInto(leaf, { action: "issue", reason, newKey: true, keyType: config.clientKeyType }, { config, signer, used });
   chmodSync(leaf.files.keyPem, 0o600);
-  writeIfChanged(p.manifest, `${JSON.stringify(withClient(manifest, leaf, ca.sha256), null, 2)}\n`);
+  writeManifest(p.manifest, withClient(manifest, leaf, ca.sha256));
   const created = reason === "it is new";
   return {
     action: { item: `client ${id}`, cert: leaf.id, action: created ? "created" : "reissued", reason: created ? undefined : reason, file: leaf.files.certPem, notAfter: new Date(leaf.cert!.cert.validTo).toISOString() },

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { writeIfChanged } from "../fs/atomic.js";
 import type { Config, KeyType } from "../config/config.js";
 import { CA_ID, type CertId } from "./identity.js";
 import { keyTypeOf } from "./keys.js";
@@ -72,4 +73,9 @@ export function buildManifest(m: ManifestInputs): Manifest {
 export function withClient(previous: Manifest, leaf: ClientLeaf, caSha256: string): Manifest {
   const e = clientEntry(leaf, caSha256);
   return { ...previous, clients: { ...previous.clients, [leaf.id.id]: e }, history: withCurrent(previous.history, record(leaf.id, e)) };
+}
+
+/** Writes the manifest as every command writes it (atomically, untouched when unchanged). */
+export function writeManifest(file: string, manifest: Manifest): void {
+  writeIfChanged(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }

@@ -133,6 +133,12 @@ export function withCurrent(history: IssuedRecord[], record: IssuedRecord): Issu
   return [...history.map((r) => (sameCertId(r, record) && r.replacedBy === undefined ? { ...r, replacedBy: record.serial } : r)), record];
 }
 
+/** `m` with the certificate `serial` marked revoked; undefined when the store never issued it. */
+export function withRevoked(m: Manifest, serial: string, revoked: Revocation): Manifest | undefined {
+  if (!m.history.some((r) => r.serial === serial)) return undefined;
+  return { ...m, history: m.history.map((r) => (r.serial === serial ? { ...r, revoked } : r)) };
+}
+
 export function manifestConfig(c: Config): ManifestConfig {
   return {
     mqttHost: c.mqttHost,

@@ -184,18 +184,20 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
     it("a port the user may not open", () => {
       const dir = project();
       const args = ["--project-dir", dir, "flash", "--port", pty.dev];
+      chmodSync(realpathSync(pty.dev), 0o000);
       let r: CliResult;
       if (process.getuid?.() === 0) {
-        // root opens anything: run as nobody, who may not open root's 0600 pty.
+        // root opens anything: drop the capabilities that override file modes. (Not another
+        // user: the clone, and so the CLI, may sit in a folder only root may enter.)
         if (!requireTool("setpriv", "util-linux")) return;
-        const s = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, cliPath, ...args], {
+        const caps = "-dac_override,-dac_read_search";
+        const s = spawnSync("setpriv", [`--inh-caps=${caps}`, `--bounding-set=${caps}`, process.execPath, cliPath, ...args], {
           cwd: dir,
           encoding: "utf8",
           env: { ...process.env, ...env(), NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
         });
         r = { status: s.status ?? -1, stdout: s.stdout, stderr: s.stderr };
       } else {
-        chmodSync(realpathSync(pty.dev), 0o000);
         r = runCli(args, { cwd: dir, env: env() });
       }
       refused(r, dir, "permission denied");

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { tmpDir } from "./tmp.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const cliPath = path.join(repoRoot, "dist", "esp-certs.cjs");
@@ -52,7 +52,17 @@ export function runCliAsync(args: string[], opts: { cwd: string; env?: NodeJS.Pr
   return startCli(args, opts).done;
 }
 
-/** A fresh, empty project folder. */
+/** A fresh, empty project folder, removed after the test file. */
 export function tmpProject(prefix = "esp-certs-"): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  return tmpDir(prefix);
+}
+
+/**
+ * A PATH on which node is the only program. Node's own folder is where npm puts a global or
+ * linked esp-certs, so a test that must find (or miss) a particular one cannot use it.
+ */
+export function nodeOnlyPath(): string {
+  const dir = tmpDir("esp-certs-node-only-");
+  symlinkSync(process.execPath, path.join(dir, path.basename(process.execPath)));
+  return dir;
 }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
+import { removeTmpDir, tmpDir } from "./tmp.js";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,14 +30,14 @@ export interface TlsListener {
 }
 
 /**
- * Starts a real mosquitto on 127.0.0.1 with a free port and a mutual-TLS listener.
- * Pass `config` to run a generated mosquitto.conf instead (its listener is rewritten to
- * the free port and loopback). As root, mosquitto drops to user "mosquitto" unless told
- * `user root`, and then cannot read 0600 keys.
+ * Starts a real mosquitto on 127.0.0.1 with a free port (or `port`) and a mutual-TLS
+ * listener. Pass `config` to run a generated mosquitto.conf instead (its listener is
+ * rewritten to that port and loopback). As root, mosquitto drops to user "mosquitto"
+ * unless told `user root`, and then cannot read 0600 keys.
  */
-export async function startMosquitto(opts: { tls?: TlsListener; config?: string }): Promise<Broker> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "mosq-"));
+export async function startMosquitto(opts: { tls?: TlsListener; config?: string; port?: number }): Promise<Broker> {
+  const port = opts.port ?? (await freePort());
+  const dir = tmpDir("mosq-");
   const logFile = path.join(dir, "mosquitto.log");
   let conf: string;
   if (opts.config !== undefined) {
@@ -85,8 +85,12 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string 
     log: readLog,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
+        const done = () => {
+          removeTmpDir(dir);
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once("exit", done);
         child.kill("SIGTERM");
       }),
   };

@@ -6,14 +6,13 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
 
 const hasPython = requireTool("python3", "python3");
 const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
 const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
-const nodeDir = path.dirname(process.execPath);
 
 function project(ini = INI()): string {
   const dir = tmpProject("esp-certs-hook-");
@@ -23,16 +22,19 @@ function project(ini = INI()): string {
 
 describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
   let python: string;
+  // PATH for the builds: node alone, not an esp-certs the user installed beside it.
+  let nodeOnly: string;
   beforeAll(() => {
     // The absolute interpreter: a pyenv shim would need the PATH that some tests take away.
     python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
+    nodeOnly = nodeOnlyPath();
   });
 
   const build = (dir: string, opts: { script?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}) => {
     const r = spawnSync(python, [runner, opts.script ?? hookScript, dir, "d1_mini", ...(opts.args ?? [])], {
       cwd: dir,
       encoding: "utf8",
-      env: { PATH: `${nodeDir}:/usr/bin:/bin`, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
+      env: { PATH: nodeOnly, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
@@ -157,7 +159,7 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
     mkdirSync(path.join(prefix, "node_modules", "esp-certs", "dist"), { recursive: true });
     symlinkSync(cliPath, path.join(prefix, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
     writeFileSync(path.join(prefix, "esp-certs"), "#!/bin/sh\necho the shim ran >&2\nexit 9\n", { mode: 0o755 });
-    const r = build(dir, { script, env: { PATH: `${prefix}:${nodeDir}:/usr/bin:/bin` } });
+    const r = build(dir, { script, env: { PATH: `${prefix}${path.delimiter}${nodeOnly}` } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/the shim ran/);
     expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);

@@ -3,10 +3,10 @@
  * CLI opens `dev`, the test writes what the board would print into `feed`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, closeSync, writeSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, openSync, closeSync, writeSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { startCli, type CliResult } from "../helpers/cli.js";
+import { removeTmpDir, tmpDir } from "../helpers/tmp.js";
 
 export { startCli };
 
@@ -19,7 +19,7 @@ export interface PtyPair {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function ptyPair(): Promise<PtyPair> {
-  const dir = mkdtempSync(path.join(tmpdir(), "esp-certs-pty-"));
+  const dir = tmpDir("esp-certs-pty-");
   const dev = path.join(dir, "dev");
   const feed = path.join(dir, "feed");
   const socat: ChildProcess = spawn("socat", [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${feed}`], { stdio: "ignore" });
@@ -33,8 +33,12 @@ export async function ptyPair(): Promise<PtyPair> {
     feed,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (socat.exitCode !== null) return resolve();
-        socat.once("exit", () => resolve());
+        const done = () => {
+          removeTmpDir(dir);
+          resolve();
+        };
+        if (socat.exitCode !== null) return done();
+        socat.once("exit", done);
         socat.kill("SIGTERM");
       }),
   };

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkManifest } from "../../src/pki/manifest-check.js";
-import { migrateV1, parseManifest, usedSerials, withCurrent, type IssuedRecord } from "../../src/pki/manifest.js";
+import { migrateV1, parseManifest, usedSerials, withCurrent, withRevoked, type IssuedRecord } from "../../src/pki/manifest.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
 
@@ -50,6 +50,15 @@ describe("the history", () => {
     h = withCurrent(h, rec("03"));
     expect(h.map((r) => [r.serial, r.replacedBy])).toEqual([["01", "03"], ["02", undefined], ["03", undefined]]);
     expect(withCurrent(h, rec("03"))).toBe(h);
+  });
+
+  it("records a revocation on the certificate's own record, and only a serial the store issued", () => {
+    const m = migrateV1(JSON.parse(v1Text));
+    const serial = m.clients.dev02.serial;
+    const revoked = withRevoked(m, serial, { at: "2026-12-01T21:00:00.000Z", reason: "keyCompromise" })!;
+    expect(revoked.history.filter((r) => r.revoked).map((r) => r.serial)).toEqual([serial]);
+    expect(checkManifest(JSON.parse(JSON.stringify(revoked)))).toBeUndefined();
+    expect(withRevoked(m, "0badc0de", { at: "2026-12-01T21:00:00.000Z", reason: "lost" })).toBeUndefined();
   });
 
   it("version 1's serials with no certificate stay used", () => {
