@@ -4,11 +4,21 @@
 # certificate and keeps the firmware header (esp_certs.h) in step with the certificate
 # store. It prints nothing and touches nothing when everything is up to date, so
 # PlatformIO does not rebuild. Installed by "esp-certs init"; safe to commit.
+#
+# After each successful run esp-certs leaves a stamp in the environment's build folder: the
+# digest of every file it read, the environment, the CLI, and the time from which a
+# certificate is due for renewal. While all of that still holds, this script does not start
+# Node.js at all; anything else (a changed file, a passed time, an unreadable stamp) runs
+# esp-certs, which decides.
+import hashlib
 import inspect
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 
 Import("env")  # noqa: F821  (SCons provides Import)
 
@@ -22,9 +32,20 @@ def _script_dir():
     return os.path.dirname(os.path.abspath(name))
 
 
+def _find_node():
+    """node on PATH (node.exe on Windows), else where the Node.js installers put it: an IDE
+    started before Node.js was installed, or from the macOS Dock, has a PATH without it."""
+    found = shutil.which("node")
+    if found:
+        return found
+    places = [os.path.join(os.environ[v], "nodejs", "node.exe") for v in ("ProgramFiles", "ProgramW6432") if os.environ.get(v)]
+    places += ["/opt/homebrew/bin/node", "/usr/local/bin/node"]
+    return next((p for p in places if os.path.isfile(p) and os.access(p, os.X_OK)), None)
+
+
 def _find_cli(project_dir):
     """The command that runs esp-certs, or None; and the places it looked."""
-    node = shutil.which("node")  # also finds node.exe on Windows
+    node = _find_node()
     # The project's own copy, run directly: no .bin shim (esp-certs.cmd on Windows) in between.
     local = os.path.join(project_dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs")
     # Beside this script: how the esp-certs repository builds its own firmware.
@@ -46,6 +67,43 @@ def _find_cli(project_dir):
     return None, looked
 
 
+# The stamp's shape, as esp-certs writes it (STAMP_FORMAT in src/platformio/stamp.ts).
+STAMP_FORMAT = 1
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path):
+    with open(path, "rb") as f:
+        return _sha256(f.read())
+
+
+def _unchanged(stamp_file, pioenv, client, cli):
+    """Whether the stamp of the last successful run still holds: then there is nothing to do."""
+    try:
+        with open(stamp_file, encoding="utf-8") as f:
+            s = json.load(f)
+        if s.get("format") != STAMP_FORMAT or s["env"] != pioenv or s["client"] != client:
+            return False
+        if s["renewBy"] is not None and time.time() * 1000 >= s["renewBy"]:
+            return False
+        if s["hostname"] != socket.gethostname() or s["cli"] is None:
+            return False
+        st = os.stat(cli[-1])
+        if [os.path.realpath(cli[-1]), st.st_size, str(st.st_mtime_ns)] != [s["cli"]["path"], s["cli"]["size"], s["cli"]["mtimeNs"]]:
+            return False
+        for name, digest in s["sysenv"].items():
+            value = os.environ.get(name)
+            if (None if value is None else _sha256(value.encode("utf-8"))) != digest:
+                return False
+        # null: a path that was absent, and whose appearing gives esp-certs work.
+        return all(not os.path.exists(path) if digest is None else _file_sha256(path) == digest for path, digest in s["files"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False  # no stamp, or one this script cannot read: esp-certs decides
+
+
 def _fail(env, first, *more):
     sys.stderr.write("esp-certs: %s\n" % first + "".join("  %s\n" % line for line in more))
     sys.stderr.flush()
@@ -61,15 +119,21 @@ def main(env):
     client = env.GetProjectOption("custom_esp_certs_client", "")
     cli, looked = _find_cli(project_dir)
     if cli is None:
-        if shutil.which("node") is None:
+        if _find_node() is None:
             _fail(env, "cannot run the pre-build step: Node.js is not installed (or not on PATH).",
                   "Install Node.js 20 or later from https://nodejs.org, then %s." % (INSTALL % project_dir))
         _fail(env, "cannot run the pre-build step: esp-certs is not installed.",
               "Looked for: %s." % "; ".join(looked),
               "Install it: %s." % (INSTALL % project_dir))
+    build_dir = env.subst("$BUILD_DIR")
+    stamp = os.path.join(build_dir, "esp-certs-hook.json") if build_dir else None
+    if stamp and _unchanged(stamp, pioenv, client, cli):
+        return
     args = cli + ["--project-dir", project_dir, "hook", "--env", pioenv]
     if client:
         args += ["--client", client]
+    if stamp:
+        args += ["--stamp", stamp]
     # Output goes straight to the build log; a terminal stays attached for a passphrase prompt.
     code = subprocess.call(args, cwd=project_dir)
     if code != 0:

@@ -2,10 +2,11 @@
 // user-facing error type, prints it and picks the exit code (docs/commands.md). Each action loads
 // its module with import(), so that every command loads only its own code. (`esp-certs hook`
 // in the form the PlatformIO script runs it does not even come here: see main.ts.)
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
-import { printError } from "./ui.js";
+import { lockStore } from "./pki/store-lock.js";
+import { printError, printJson } from "./ui.js";
 
 const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
@@ -37,17 +38,49 @@ Examples:
 The CA key passphrase comes from ESP_CERTS_CA_PASSPHRASE, --ca-passphrase-file, or a prompt.`,
 );
 
-/** Global options, for command actions. */
-export function globals(): { projectDir: string } {
-  return program.opts<{ projectDir: string }>();
+/** What every command's function receives besides its own options. */
+interface Globals {
+  projectDir: string;
 }
 
-// ---- commands (each action imports its module on demand) ----
+/**
+ * Calls a command's function with the options commander parsed (typed from the command's
+ * .option() declarations) and the global ones. Checked at compile time in both directions: each
+ * option must fit the field of that name, and an option the function does not take is an error,
+ * so a flag or a field renamed on one side only cannot slip through (an object spread would).
+ */
+async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globals>>(
+  fn: (o: Takes) => number | Promise<number>,
+  parsed: Parsed & Record<Exclude<keyof Parsed, keyof Takes>, never>,
+): Promise<number> {
+  const globals: Globals = { projectDir: program.opts().projectDir };
+  return fn({ ...globals, ...parsed } as unknown as Takes);
+}
+
+// ---- commands ----
+// Each command: declare its flags with .option()/.addOption() (their types come from there), then
+//   .action(async (o) => {
+//     const m = await import("./<concern>/<command>.js");   // loads only this command's code
+//     process.exitCode = await call(m.<command>Command, o);
+//   });
+// and with an .argument("<id>"): .action(async (id, o) => ... call(m.<command>Command, { ...o, id })).
+// A command that writes the store, or files made from it, wraps its action in writesStore(name, ...).
+
+/**
+ * The action of a command that writes the store or files made from it: it runs as the store's
+ * one writer, so that two runs at once (two `pio run` environments, a build beside a terminal)
+ * cannot mix two CAs (docs/configuration.md, "One run at a time").
+ */
+function writesStore<O>(name: string, action: (o: O) => Promise<void>): (o: O) => Promise<void> {
+  return async (o) => {
+    await lockStore(program.opts().projectDir, name, () => action(o));
+  };
+}
 
 const list = (v: string): string[] => v.split(",").map((s) => s.trim());
 
 /** Flags that override [esp_certs] for one run, shared by the commands that issue. */
-function issuingOptions(cmd: Command): Command {
+function issuingOptions<Args extends unknown[], Opts extends OptionValues, G extends OptionValues>(cmd: Command<Args, Opts, G>) {
   return cmd
     .option("--host <name>", "the MQTT host name the device dials (default: mqtt_host, else <hostname>.local)")
     .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
@@ -66,10 +99,12 @@ issuingOptions(
     .option("--yes", "do not ask anything; a CA passphrase must then come from the environment or a file"),
 )
   .addHelpText("after", "\nExample:\n  $ ESP_CERTS_CA_PASSPHRASE=... esp-certs init --host win10.local --yes")
-  .action(async (o) => {
-    const m = await import("./init.js");
-    process.exitCode = await m.initCommand({ ...globals(), ...o });
-  });
+  .action(
+    writesStore("init", async (o) => {
+      const m = await import("./init.js");
+      process.exitCode = await call(m.initCommand, o);
+    }),
+  );
 
 issuingOptions(
   program
@@ -83,10 +118,12 @@ issuingOptions(
     "after",
     "\nExamples:\n  $ esp-certs generate\n  $ esp-certs generate --client dev02 --json\n  $ esp-certs generate --new-ca      # then reflash every device",
   )
-  .action(async (o) => {
-    const m = await import("./generate.js");
-    process.exitCode = await m.generateCommand({ ...globals(), ...o });
-  });
+  .action(
+    writesStore("generate", async (o) => {
+      const m = await import("./generate.js");
+      process.exitCode = await call(m.generateCommand, o);
+    }),
+  );
 
 program
   .command("header")
@@ -96,20 +133,23 @@ program
   .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
   .option("--json", "print what it wrote as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
-  .action(async (o) => {
-    const m = await import("./render/header.js");
-    process.exitCode = await m.headerCommand({ ...globals(), ...o });
-  });
+  .action(
+    writesStore("header", async (o) => {
+      const m = await import("./render/header.js");
+      process.exitCode = await call(m.headerCommand, o);
+    }),
+  );
 
 program
   .command("hook")
   .description("the PlatformIO pre-build step: make what is missing, refresh the header; silent when nothing changed")
   .requiredOption("--env <name>", "the PlatformIO environment being built")
   .option("--client <id>", "its custom_esp_certs_client, as PlatformIO resolved it (default: read from platformio.ini)")
+  .option("--stamp <file>", "after success, record what it read there, so that the script can skip it while nothing changes")
   .addHelpText("after", "\nExample (what firmware/esp_certs_hook.py runs before each build):\n  $ esp-certs --project-dir . hook --env d1_mini")
   .action(async (o) => {
     const m = await import("./platformio/hook.js");
-    process.exitCode = await m.hookCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.hookCommand, o);
   });
 
 program
@@ -119,7 +159,7 @@ program
   .addHelpText("after", "\nExample:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'")
   .action(async (o) => {
     const m = await import("./pki/status.js");
-    process.exitCode = m.statusCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.statusCommand, o);
   });
 
 program
@@ -132,10 +172,12 @@ program
     "after",
     "\nExamples:\n  $ esp-certs broker                  # then: docker compose up -d  (in broker/)\n  $ esp-certs broker --paths local    # then: mosquitto -c broker/mosquitto.conf",
   )
-  .action(async (o) => {
-    const m = await import("./broker/broker.js");
-    process.exitCode = await m.brokerCommand({ ...globals(), ...o });
-  });
+  .action(
+    writesStore("broker", async (o) => {
+      const m = await import("./broker/command.js");
+      process.exitCode = await call(m.brokerCommand, o);
+    }),
+  );
 
 program
   .command("nodered")
@@ -146,10 +188,12 @@ program
   .option("--files-dir <dir>", "where Node-RED sees the store, same layout (default: the store's own paths; e.g. a container mount)")
   .option("--json", "print the report as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs nodered                 # then in Node-RED: Import > nodered-flow.json, Deploy\n  $ esp-certs nodered --host mosquitto --files-dir /data/esp-certs")
-  .action(async (o) => {
-    const m = await import("./nodered/nodered.js");
-    process.exitCode = m.noderedCommand({ ...globals(), ...o });
-  });
+  .action(
+    writesStore("nodered", async (o) => {
+      const m = await import("./nodered/nodered.js");
+      process.exitCode = await call(m.noderedCommand, o);
+    }),
+  );
 
 program
   .command("doctor")
@@ -160,7 +204,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs doctor\n  $ esp-certs doctor --broker-address 127.0.0.1      # broker in Docker on this machine\n\nExit status: 0 no problem (warnings allowed), 1 a problem was found.")
   .action(async (o) => {
     const m = await import("./doctor/doctor.js");
-    process.exitCode = await m.doctorCommand({ ...globals(), ...o });
+    process.exitCode = await call(m.doctorCommand, o);
   });
 
 program
@@ -177,7 +221,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./monitor/monitor.js");
-    process.exitCode = await m.monitor({ ...globals(), ...o });
+    process.exitCode = await call(m.monitor, o);
   });
 
 program
@@ -195,7 +239,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./flash/flash.js");
-    process.exitCode = await m.flash({ ...globals(), ...o });
+    process.exitCode = await call(m.flash, o);
   });
 
 program
@@ -215,7 +259,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./provision/provision.js");
-    process.exitCode = await m.provision({ ...globals(), ...o });
+    process.exitCode = await call(m.provision, o);
   });
 
 program
@@ -225,7 +269,7 @@ program
   .addHelpText("after", "\nExample:\n  $ esp-certs ports")
   .action(async (o) => {
     const m = await import("./serial/ports.js");
-    process.exitCode = await m.ports({ json: o.json === true });
+    process.exitCode = await call(m.ports, o);
   });
 
 /** Runs one command line; resolves to the exit code. */
@@ -234,13 +278,17 @@ export async function run(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (err) {
+    // Read from the words, not commander: a command line commander refused was never parsed.
+    const json = argv.slice(2).includes("--json");
     if (err instanceof CommanderError) {
-      // Help and version exit 0; anything else commander rejects is a usage error.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // Help and version exit 0; anything else commander rejects is a usage error (commander has printed it).
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json) printJson({ error: { what: "Cannot read the command line", why: err.message.replace(/^error: /, ""), fix: 'Run "esp-certs --help" for usage.', exitCode: ExitCode.usage } });
+      return ExitCode.usage;
     }
     const failure = err instanceof EspCertsError ? err : fromSystemError(err);
     if (failure === undefined) throw err;
-    printError(failure);
+    printError(failure, { json });
     return failure.exitCode;
   }
 }

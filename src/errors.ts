@@ -36,7 +36,11 @@ const SYSTEM_WHY: Record<string, [why: string, fix: string]> = {
   ENOSPC: ["the disk is full", "Free some space and run it again."],
   ENOTDIR: ["a part of that path is a file, not a folder", "Move that file away, or set another cert_dir / header in [esp_certs]."],
   EISDIR: ["it is a folder, not a file", "Move that folder away, or name another path."],
+  // A recursive mkdir reports a read-only disk as ENOENT: the folder above could not be made.
+  ENOENT: ["a folder above it could not be made (a read-only disk?)", "Run esp-certs in a project on a writable disk."],
   EBUSY: ["another program has it open", "Close that program (an editor, a broker, an antivirus scan) and run it again."],
+  EDQUOT: ["the disk quota is used up", "Free some space, or ask for a larger quota, and run it again."],
+  EIO: ["the disk reported an input/output error", "Check the disk or its connection (a USB stick, a network share), then run it again: the file written before stays as it was."],
 };
 const SYSCALL_VERB: Record<string, string> = {
   open: "open",
@@ -46,6 +50,8 @@ const SYSCALL_VERB: Record<string, string> = {
   chmod: "set the permissions of",
   unlink: "remove",
   write: "write",
+  fsync: "write",
+  read: "read",
 };
 
 /**
@@ -54,7 +60,8 @@ const SYSCALL_VERB: Record<string, string> = {
  */
 export function fromSystemError(err: unknown): EspCertsError | undefined {
   const e = err as NodeJS.ErrnoException;
-  const known = typeof e?.code === "string" ? SYSTEM_WHY[e.code] : undefined;
+  // A missing file elsewhere is a bug to report, not a message to print.
+  const known = typeof e?.code === "string" && !(e.code === "ENOENT" && e.syscall !== "mkdir") ? SYSTEM_WHY[e.code] : undefined;
   if (known === undefined || typeof e.path !== "string") return undefined;
   const verb = SYSCALL_VERB[e.syscall ?? ""] ?? "use";
   return new EspCertsError(`Cannot ${verb} ${e.path}`, known[0], known[1]);

@@ -1,11 +1,15 @@
 import path from "node:path";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
+import { ensurePrivateDir } from "./fs/atomic.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import { certLabel } from "./pki/identity.js";
+import { storePaths } from "./pki/paths.js";
+import { SUBJECT_CHANGED, subjectChanges } from "./pki/plan.js";
+import { readCert } from "./pki/store.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
-import { writeHeader, type HeaderResult } from "./render/header.js";
+import { checkHeaderTarget, writeHeader, type HeaderResult } from "./render/header.js";
 import { askHidden, canPrompt, colour, info, printJson, warn } from "./ui.js";
 
 /**
@@ -51,15 +55,37 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
       throw new EspCertsError(`Cannot rekey "${id}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name a configured client.");
     }
   }
+  // The header's path first: a wrong one must stop the run before the store is written.
+  checkHeaderTarget(config);
   const store = await ensureStore(config, {
     newCa: opts.newCa,
     rekey: opts.rekey,
     noCaPassphrase: opts.noCaPassphrase,
     passphrase: opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts),
   });
+  // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
+  const p = storePaths(config.certDir);
+  for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
   const header = { ...(await writeHeader(config, client)), client };
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
-  return { actions: store.actions, header, broker, warnings: [...config.warnings, ...store.warnings] };
+  return { actions: store.actions, header, broker, warnings: [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)] };
+}
+
+/**
+ * After a change of organization, country, state or locality the leaves were re-issued
+ * (plan.ts): say so, and that the CA keeps its subject until a new CA is made, which needs
+ * every device reflashed, and so is never done for a name alone.
+ */
+function subjectAdvice(actions: StoreAction[], caCertPem: string, config: Config): string[] {
+  const reissued = actions.filter((a) => a.reason === SUBJECT_CHANGED).map((a) => (a.item === "server" ? "the broker certificate" : a.item));
+  if (reissued.length === 0) return [];
+  const ca = readCert(caCertPem, "")!;
+  const changes = subjectChanges(ca.cert, config.subject);
+  const lines = [`Re-issued ${reissued.join(", ")} with the new subject; reflash the devices to give them theirs (their old certificates stay valid meanwhile).`];
+  if (changes.length > 0) {
+    lines.push(`The CA keeps its subject (${changes.join(", ")}): only a new CA takes the new one, "esp-certs generate --new-ca", and then every device must be reflashed.`);
+  }
+  return lines;
 }
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */

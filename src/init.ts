@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DEFAULTS, loadConfig, ownSettings, platformioIniPath, resolveConfig, type ConfigOverrides } from "./config/config.js";
+import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "./config/config.js";
 import { findSection, listValue, parseIni, setKeys } from "./config/ini.js";
 import { installIntoProject } from "./platformio/project.js";
 import { ExitCode } from "./errors.js";
@@ -11,17 +11,27 @@ import { passphraseGetter } from "./pki/passphrase.js";
 import { storePaths } from "./pki/paths.js";
 import { info } from "./ui.js";
 
+/** What `init` will write into platformio.ini, checked, and the configuration it gives. */
+export interface ProjectSettings {
+  file: string;
+  /** platformio.ini's text after the edit (the same text when nothing changes). */
+  text: string;
+  /** The configuration the `pio run` hook will read from that text. */
+  config: Config;
+  /** Where mqtt_host came from, for the line that says how to change it. */
+  hostFrom: "flag" | "file" | "default";
+}
+
 /**
- * `esp-certs init`: writes the `[esp_certs]` settings given on the command line into
- * platformio.ini (creating it, or the section, when missing; keeping everything else),
- * so that the `pio run` hook sees the same configuration as this run.
- * Returns whether platformio.ini changed.
+ * `esp-certs init`'s edit of platformio.ini: the `[esp_certs]` settings given on the command
+ * line (creating the file, or the section, when missing; keeping everything else). Writes
+ * nothing: init writes it once the store is made.
  */
-export function writeProjectSettings(projectDir: string, overrides: ConfigOverrides): boolean {
-  const file = platformioIniPath(projectDir);
+export function planProjectSettings(projectDir: string, overrides: ConfigOverrides): ProjectSettings {
+  const dir = projectFolder(projectDir);
+  const file = platformioIniPath(dir);
   const before = existsSync(file) ? readFileSync(file, "utf8") : "";
-  // Validate before writing: a bad --host leaves the file as it was.
-  const wanted = resolveConfig(projectDir, before, overrides);
+  const wanted = resolveConfig(dir, before, overrides);
   const entries: [string, string][] = [["mqtt_host", wanted.mqttHost]];
   if (overrides.clients || !wanted.hasSection) entries.push(["clients", wanted.clients.join(", ")]);
   if (overrides.allowIp) entries.push(["allow_ip", "true"]);
@@ -32,10 +42,11 @@ export function writeProjectSettings(projectDir: string, overrides: ConfigOverri
   // A line that already says this keeps its comment and its ${...} references.
   const current = ownSettings(parseIni(before));
   const changes = entries.filter(([key, value]) => !sameSetting(key, current.get(key), value));
-  const after = setKeys(before, "esp_certs", changes);
+  const edited = setKeys(before, "esp_certs", changes);
+  const text = edited === before || edited.endsWith("\n") ? edited : `${edited}\n`;
+  const hostFrom = overrides.host !== undefined ? "flag" : current.get("mqtt_host") ? "file" : "default";
   // What the hook will read must be valid on its own too.
-  resolveConfig(projectDir, after, { allowIp: overrides.allowIp });
-  return writeIfChanged(file, after.endsWith("\n") ? after : `${after}\n`);
+  return { file, text, config: resolveConfig(dir, text, { allowIp: overrides.allowIp }), hostFrom };
 }
 
 function sameSetting(key: string, current: string | undefined, wanted: string): boolean {
@@ -64,31 +75,21 @@ export interface InitCommandOptions extends GenerateCommandOptions {
 
 /**
  * The main job on its defaults: settings into platformio.ini, everything `generate` makes,
- * and the broker folder (which `generate` keeps in step from then on).
+ * and the broker folder (which `generate` keeps in step from then on). Everything that can
+ * refuse (the settings, the CA passphrase, the CA key it unlocks) is settled before
+ * platformio.ini changes: a refused init leaves the project building as before.
  */
 export async function initCommand(o: InitCommandOptions): Promise<number> {
   const interactive = !o.json && !o.yes;
-  // A new CA's passphrase is settled before anything is written: without one, init stops
-  // with the project as it was.
-  const store = storePaths(loadConfig(o.projectDir, o).certDir);
+  const settings = planProjectSettings(o.projectDir, o);
+  const config = settings.config;
+  const store = storePaths(config.certDir);
   const newCa = !existsSync(store.caCertPem) && !existsSync(store.caKey);
   const caPassphrase =
     newCa && o.caPassphrase !== false
       ? await passphraseGetter(passphraseSources({ interactive, caPassphraseFile: o.caPassphraseFile }), "create")()
       : undefined;
-
-  const iniFile = platformioIniPath(o.projectDir);
-  const changed = writeProjectSettings(o.projectDir, o);
-  if (changed && !o.json) info(`wrote    ${"[esp_certs]".padEnd(20)}${path.relative(o.projectDir, iniFile)}`);
-  // The hook, its extra_scripts entry and the .gitignore lines, once.
-  const installed = installIntoProject(o.projectDir);
-  if (!o.json) {
-    for (const f of installed.changed) {
-      const what = f === iniFile ? "extra_scripts" : path.basename(f) === ".gitignore" ? "git-ignored secrets" : "pre-build hook";
-      if (!(changed && f === iniFile)) info(`wrote    ${what.padEnd(20)}${path.relative(o.projectDir, f)}`);
-    }
-  }
-  const config = loadConfig(o.projectDir);
+  // The store before platformio.ini: an existing CA's key is unlocked (or refused) first.
   const report = await generate(config, {
     client: o.client,
     interactive,
@@ -96,6 +97,17 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
     noCaPassphrase: o.caPassphrase === false,
     caPassphrase,
   });
+
+  const changed = writeIfChanged(settings.file, settings.text);
+  if (changed && !o.json) info(`wrote    ${"[esp_certs]".padEnd(20)}${path.relative(config.projectDir, settings.file)}`);
+  // The hook, its extra_scripts entry and the .gitignore lines, once.
+  const installed = installIntoProject(config.projectDir);
+  if (!o.json) {
+    for (const f of installed.changed) {
+      const what = f === settings.file ? "extra_scripts" : path.basename(f) === ".gitignore" ? "git-ignored secrets" : "pre-build hook";
+      if (!(changed && f === settings.file)) info(`wrote    ${what.padEnd(20)}${path.relative(config.projectDir, f)}`);
+    }
+  }
   if (existsSync(path.join(brokerDir(config), "mosquitto.conf")) && !brokerFolderExists(config)) {
     // The user's own broker setup: left alone, as generate leaves it.
     report.warnings.push(`${path.relative(config.projectDir, brokerDir(config))}/mosquitto.conf is your own: left as it is. "esp-certs broker --out DIR" writes esp-certs' broker folder elsewhere.`);
@@ -104,7 +116,14 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   }
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
+    info(hostLine(config.mqttHost, settings.hostFrom));
     info("Next: the Node-RED flow with  esp-certs nodered ; build and flash with  esp-certs flash --port <port>");
   }
   return ExitCode.ok;
+}
+
+/** Which broker name the devices will dial, why that one, and how to pick another. */
+export function hostLine(host: string, from: ProjectSettings["hostFrom"]): string {
+  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, found by mDNS" }[from];
+  return `Devices dial mqtt_host = ${host} (${why}). For another broker name: esp-certs init --host <name>`;
 }

@@ -37,10 +37,15 @@ export function warn(line: string): void {
   process.stderr.write(`${onStderr.yellow("warning:")} ${line}\n`);
 }
 
-/** The one user-facing error as the CLI prints it: `esp-certs: <what>: <why>`, then the fix. */
-export function printError(err: { what: string; why: string; fix?: string }): void {
+/**
+ * The one user-facing error as the CLI prints it: `esp-certs: <what>: <why>`, then the fix,
+ * on stderr. With --json, a script reading stdout gets it too, as
+ * `{"error": {"what", "why", "fix", "exitCode"}}` (docs/commands.md).
+ */
+export function printError(err: { what: string; why: string; fix?: string; exitCode: number }, opts: { json?: boolean } = {}): void {
   process.stderr.write(`${onStderr.red("esp-certs:")} ${err.what}: ${err.why}\n`);
   if (err.fix) process.stderr.write(`  ${err.fix}\n`);
+  if (opts.json) printJson({ error: { what: err.what, why: err.why, fix: err.fix, exitCode: err.exitCode } });
 }
 
 export function printJson(value: unknown): void {

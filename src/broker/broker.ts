@@ -1,12 +1,15 @@
-// `esp-certs broker`: a folder Mosquitto runs from (docs/commands.md), kept in step with the store:
-// `generate` and the pre-build hook call writeBrokerFolder again whenever a folder it made exists.
+// The folder Mosquitto runs from (docs/commands.md, `broker`), kept in step with the store: the
+// `broker` command writes it (command.ts); `generate` and the pre-build hook call writeBrokerFolder
+// again whenever a folder it made exists, and `doctor` compares it with the store.
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { loadConfig, type Config } from "../config/config.js";
-import { EspCertsError, ExitCode } from "../errors.js";
+import type { Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { ensurePrivateDir } from "../fs/atomic.js";
+import { checkOutputDir, DEFAULT_BROKER_DIR } from "../fs/output.js";
+import { readNamed } from "../fs/read.js";
 import { storePaths } from "../pki/paths.js";
-import { colour, info, printJson, warn } from "../ui.js";
 import {
   BROKER_FILES,
   dockerRunLine,
@@ -16,9 +19,9 @@ import {
   type PathsMode,
   type StoreMaterial,
 } from "./conf.js";
-import { fileIsCurrent, syncFile } from "./files.js";
+import { fileIsCurrent, sameBytes, syncFile } from "./files.js";
 
-export const DEFAULT_BROKER_DIR = "broker";
+export { DEFAULT_BROKER_DIR };
 
 export interface BrokerOptions {
   /** Default `<project>/broker`. */
@@ -44,7 +47,7 @@ export function brokerDir(config: Config, out?: string): string {
 function generatedConf(dir: string): string | undefined {
   const file = path.join(dir, BROKER_FILES.conf);
   if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, "utf8");
+  const text = readNamed(file, "utf8");
   return isGenerated(text) ? text : undefined;
 }
 
@@ -93,8 +96,9 @@ export function readStoreMaterial(config: Config): StoreMaterial {
 
 export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}): Promise<BrokerResult> {
   const dir = brokerDir(config, opts.out);
+  checkOutputDir(dir, { what: "the broker folder", setting: "--out", reserved: [{ dir: config.certDir, name: "the certificate store" }] });
   const confPath = path.join(dir, BROKER_FILES.conf);
-  const existing = existsSync(confPath) ? readFileSync(confPath, "utf8") : undefined;
+  const existing = existsSync(confPath) ? readNamed(confPath, "utf8") : undefined;
   if (existing !== undefined && !isGenerated(existing)) {
     throw new EspCertsError(
       `Cannot write ${confPath}`,
@@ -104,13 +108,23 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
   }
   const mode = opts.paths ?? (existing !== undefined ? pathsModeOf(existing) : undefined) ?? "docker";
   const files = await planFolder(config, dir, mode, readStoreMaterial(config));
+  if (existing === undefined) {
+    // Not a folder esp-certs made: its files are someone else's, unless a run of ours was stopped before its mosquitto.conf.
+    const foreign = files.find((f) => existsSync(f.path) && !sameBytes(f));
+    if (foreign !== undefined) {
+      throw new EspCertsError(`Cannot write ${foreign.path}`, "a file that esp-certs did not write is there, and it would be replaced", "Move it away, or give another folder with --out.");
+    }
+  }
 
   const changed: string[] = [];
   try {
+    // The folder is Mosquitto's, read by this user (or a container run as it); certs/ holds the broker's key.
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    ensurePrivateDir(path.join(dir, "certs"));
     for (const f of files) if (syncFile(f)) changed.push(path.relative(dir, f.path).split(path.sep).join("/"));
     // Made here, not by Docker (which would make them root's) nor missing (local mosquitto
     // cannot open its log then).
-    for (const sub of ["data", "log"]) mkdirSync(path.join(dir, sub), { recursive: true });
+    for (const sub of ["data", "log"]) mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o755 });
     const compose = path.join(dir, BROKER_FILES.compose);
     if (mode === "local" && existsSync(compose) && isGenerated(readFileSync(compose, "utf8"))) {
       unlinkSync(compose);
@@ -182,24 +196,4 @@ export function brokerAdvice(r: BrokerResult, port: number): string[] {
         `or: docker compose up -d   (in ${r.dir})`,
       ]
     : [`Start the broker: mosquitto -c "${conf}"`];
-}
-
-/** The CLI action; a given --out is relative to the current directory. */
-export async function brokerCommand(opts: BrokerOptions & { projectDir: string; json?: boolean }): Promise<number> {
-  const config = loadConfig(opts.projectDir);
-  for (const w of config.warnings) warn(w);
-  const r = await writeBrokerFolder(config, { out: opts.out && path.resolve(opts.out), paths: opts.paths });
-  const advice = brokerAdvice(r, config.mqttPort);
-  if (opts.json) {
-    printJson({ ...r, restart: !r.created && r.changed.length > 0, advice });
-    return ExitCode.ok;
-  }
-  const where = path.relative(process.cwd(), r.dir) || ".";
-  if (r.changed.length === 0) {
-    info(colour.dim(`${where}: up to date with the store.`));
-    return ExitCode.ok;
-  }
-  info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${r.changed.join(", ")}`);
-  for (const line of advice) info(line);
-  return ExitCode.ok;
 }

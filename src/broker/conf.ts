@@ -2,7 +2,7 @@
 // PEM files Mosquitto reads, copied from the store (docs/store.md, docs/commands.md).
 import path from "node:path";
 import type { Config } from "../config/config.js";
-import { renderTemplate } from "./template.js";
+import { renderTemplate } from "../render/template.js";
 import type { WantedFile } from "./files.js";
 
 export type PathsMode = "docker" | "local";

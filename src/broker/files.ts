@@ -12,7 +12,7 @@ export interface WantedFile {
 }
 
 const bytes = (f: WantedFile) => (Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content));
-const sameBytes = (f: WantedFile) => existsSync(f.path) && readFileSync(f.path).equals(bytes(f));
+export const sameBytes = (f: WantedFile) => existsSync(f.path) && readFileSync(f.path).equals(bytes(f));
 // Windows has no POSIX modes to keep.
 const sameMode = (f: WantedFile) => process.platform === "win32" || (statSync(f.path).mode & 0o777) === (f.mode ?? 0o644);
 

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
+import { readNamed } from "../fs/read.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -11,6 +12,7 @@ import {
   checkMqttHost,
   isIpAddress,
   checkPort,
+  checkSubjectField,
   defaultMqttHost,
 } from "./validate.js";
 
@@ -99,14 +101,34 @@ export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
 }
 
+/**
+ * The project's configuration; refused outside a project, where a command would otherwise make
+ * a second store. Only `init` creates platformio.ini (it reads the folder with resolveConfig).
+ */
 export function loadConfig(projectDir: string, overrides: ConfigOverrides = {}): Config {
+  const dir = projectFolder(projectDir);
+  requireProject(dir);
+  return resolveConfig(dir, readNamed(platformioIniPath(dir), "utf8"), overrides);
+}
+
+/** The project folder as an absolute path; refused when it is not a folder. */
+export function projectFolder(projectDir: string): string {
   const dir = path.resolve(projectDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new EspCertsError(`Cannot open project ${dir}`, existsSync(dir) ? "it is a file, not a folder" : "the folder does not exist", "Check --project-dir.");
   }
-  const iniPath = platformioIniPath(dir);
-  const text = existsSync(iniPath) ? readFileSync(iniPath, "utf8") : "";
-  return resolveConfig(dir, text, overrides);
+  return dir;
+}
+
+/** Refuses a folder without platformio.ini: esp-certs works inside a PlatformIO project. */
+export function requireProject(projectDir: string): void {
+  const dir = path.resolve(projectDir);
+  if (existsSync(platformioIniPath(dir))) return;
+  throw new EspCertsError(
+    `Cannot find platformio.ini in ${dir}`,
+    "this folder is not a PlatformIO project",
+    `Run esp-certs in your project's folder, pass --project-dir DIR, or run "esp-certs init" here to make a new project.`,
+  );
 }
 
 /**
@@ -133,7 +155,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
-  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map(checkIp));
+  const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
 
   const environments = sections
@@ -167,9 +189,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     clients,
     subject: {
       country: checkCountry(get("country")),
-      state: get("state"),
-      locality: get("locality"),
-      organization: get("organization"),
+      state: checkSubjectField(get("state"), "state"),
+      locality: checkSubjectField(get("locality"), "locality"),
+      organization: checkSubjectField(get("organization"), "organization"),
     },
     keyType: checkKeyType(overrides.keyType ?? get("key_type"), "key_type"),
     clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),
@@ -187,7 +209,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 /** What `pio run` builds without -e: the first of [platformio] default_envs, else the first [env:NAME]. */
 export function defaultEnv(config: Config): string | undefined {
   const ini = platformioIniPath(config.projectDir);
-  const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";
+  const text = existsSync(ini) ? readNamed(ini, "utf8") : "";
   return listValue(findSection(parseIni(text), "platformio")?.values.get("default_envs"))?.[0] ?? config.environments[0]?.name;
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { EspCertsError } from "../errors.js";
@@ -20,11 +21,17 @@ export function dnsNameProblem(name: string): string | undefined {
     if (label.startsWith("-") || label.endsWith("-")) return `the label "${label}" starts or ends with a hyphen`;
     if (!LABEL.test(label)) return `the label "${label}" has characters other than letters, digits and hyphens`;
   }
+  // No top-level domain is all digits (RFC 3696 section 2): such a name would be read as an address.
+  if (/^[0-9]+$/.test(name.replace(/\.$/, "").split(".").at(-1)!)) return "its last label is all digits, so it would be read as an address";
   return undefined;
 }
 
 export function checkDnsName(name: string, key: string): string {
   const lower = name.toLowerCase();
+  if (isIpAddress(lower)) {
+    // A certificate would carry it as a DNS name, which no client matches against an address.
+    throw new EspCertsError(`Cannot use ${key} "${name}"`, "it is an IP address, not a name", key === "server_names entry" ? 'Put it under "server_ips" instead.' : 'Give a host name such as "win10.local".');
+  }
   const problem = dnsNameProblem(lower);
   if (problem) {
     throw new EspCertsError(`Cannot use ${key} "${name}"`, `${problem}`, `Give a host name such as "win10.local".`);
@@ -53,15 +60,25 @@ export function checkMqttHost(host: string, allowIp: boolean, warnings: string[]
         `Use the broker machine's name, e.g. --host ${suggestedHost()}, or pass --allow-ip to go on anyway.`,
       );
     }
-    warnings.push(`mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`);
-    return canonicalIp(host);
+    const ip = checkIp(host, "mqtt_host");
+    warnings.push(ipHostWarning(ip));
+    return ip;
   }
   return checkDnsName(host, "mqtt_host");
 }
 
-export function checkIp(ip: string): string {
+/** The warning an accepted IP mqtt_host gives (doctor's host check says it in its own words instead). */
+export function ipHostWarning(host: string): string {
+  return `mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`;
+}
+
+export function checkIp(ip: string, key = "server_ips entry"): string {
+  if (ip.includes("%")) {
+    // node:net accepts "fe80::1%eth0", but the zone names an interface of one machine: a certificate holds only the address.
+    throw new EspCertsError(`Cannot use ${key} "${ip}"`, `"%${ip.split("%")[1]}" is an IPv6 zone (an interface of this machine), which a certificate cannot hold`, `Give the address without it ("${ip.split("%")[0]}"), or better a global address or a name.`);
+  }
   if (isIP(ip) === 0) {
-    throw new EspCertsError(`Cannot use server_ips entry "${ip}"`, "it is not an IPv4 or IPv6 address", "Remove it, or put names under server_names.");
+    throw new EspCertsError(`Cannot use ${key} "${ip}"`, "it is not an IPv4 or IPv6 address", "Remove it, or put names under server_names.");
   }
   return canonicalIp(ip);
 }
@@ -79,12 +96,13 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkClientIds(ids: string[]): string[] {
-  if (ids.length === 0) {
-    throw new EspCertsError("Cannot read clients", "the list is empty", 'List at least one client id, e.g. "clients = dev01, dev02".');
+  // `--clients ''` splits into one empty id: an empty list, not a stray comma.
+  if (ids.every((id) => id === "")) {
+    throw new EspCertsError("Cannot read clients", "the list is empty", 'Name at least one client id, e.g. --clients dev01,dev02 (or "clients = dev01, dev02" in [esp_certs]).');
   }
   const seen = new Set<string>();
   for (const id of ids) {
-    if (id === "") throw new EspCertsError("Cannot read clients", "a client id is empty", "Remove the stray comma.");
+    if (id === "") throw new EspCertsError("Cannot read clients", `a client id is empty in "${ids.join(",")}"`, "Remove the stray comma.");
     if (!CLIENT_ID.test(id) || id.endsWith(".")) {
       throw new EspCertsError(
         `Cannot use client id "${id}"`,
@@ -118,8 +136,11 @@ export function checkCountry(country: string): string {
   return upper;
 }
 
+/** Plain decimal digits only: Number() would also take "1e3", "0x22b3" and " 12 ". */
+const wholeNumber = (value: string): number => (/^[0-9]{1,6}$/.test(value) ? Number(value) : NaN);
+
 export function checkDays(value: string, key: string): number {
-  const n = Number(value);
+  const n = wholeNumber(value);
   if (!Number.isInteger(n) || n < 1 || n > 36500) {
     throw new EspCertsError(`Cannot use ${key} "${value}"`, "it must be a whole number of days from 1 to 36500", `Set e.g. "${key} = 825".`);
   }
@@ -127,11 +148,30 @@ export function checkDays(value: string, key: string): number {
 }
 
 export function checkPort(value: string): number {
-  const n = Number(value);
+  const n = wholeNumber(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new EspCertsError(`Cannot use mqtt_port "${value}"`, "it must be a whole number from 1 to 65535", "MQTT over TLS is usually 8883.");
+    throw new EspCertsError(`Cannot use mqtt_port "${value}"`, "it must be a whole number from 1 to 65535, in decimal digits", "MQTT over TLS is usually 8883.");
   }
   return n;
+}
+
+/**
+ * The upper bounds of X.520 (ITU-T X.520 Annex A, as RFC 5280 Appendix A.1 repeats them):
+ * a longer subject field makes a certificate that strict parsers refuse, and its bytes
+ * go into the device's header and flash.
+ */
+export const SUBJECT_LIMITS = { state: 128, locality: 128, organization: 64 } as const;
+
+export function checkSubjectField(value: string, key: keyof typeof SUBJECT_LIMITS): string {
+  const max = SUBJECT_LIMITS[key];
+  const length = [...value].length;
+  if (length > max) {
+    throw new EspCertsError(`Cannot use ${key} "${value.slice(0, 20)}…"`, `it is ${length} characters long, and a certificate's ${key} holds at most ${max} (X.520)`, `Shorten it to ${max} characters or fewer.`);
+  }
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    throw new EspCertsError(`Cannot use ${key}`, "it holds a control character (a line break in platformio.ini continues the value)", `Write ${key} on one line.`);
+  }
+  return value;
 }
 
 /** The workshop's rule: the machine's host name up to its first dot, plus ".local". */
@@ -139,8 +179,22 @@ export function suggestedHost(hostname?: string): string {
   return `${defaultHostLabel(hostname)}.local`;
 }
 
+/**
+ * This machine's name as its mDNS responder announces it (NAME.local). Windows and Linux
+ * (Avahi) announce the host name; macOS its LocalHostName (System Settings > Sharing), which
+ * os.hostname() does not return when DHCP gave the Mac another name ("dhcp-42.fritz.box").
+ */
+export function machineName(platform: NodeJS.Platform = process.platform, localHostName = macLocalHostName): string {
+  return (platform === "darwin" ? localHostName() : undefined) || osHostname();
+}
+
+function macLocalHostName(): string | undefined {
+  const r = spawnSync("scutil", ["--get", "LocalHostName"], { encoding: "utf8", timeout: 2000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
 /** mqtt_host when none is set: suggestedHost, refused with words about the machine's name. */
-export function defaultMqttHost(hostname = osHostname()): string {
+export function defaultMqttHost(hostname = machineName()): string {
   const host = suggestedHost(hostname);
   const problem = dnsNameProblem(host);
   if (problem) {
@@ -154,5 +208,5 @@ export function defaultMqttHost(hostname = osHostname()): string {
 }
 
 function defaultHostLabel(hostname?: string): string {
-  return (hostname ?? osHostname()).split(".")[0].toLowerCase();
+  return (hostname ?? machineName()).split(".")[0].toLowerCase();
 }

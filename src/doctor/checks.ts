@@ -4,12 +4,14 @@ import { createHash, type X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import path from "node:path";
 import { clientForEnv } from "../config/config.js";
+import { ipHostWarning } from "../config/validate.js";
 import { CA_FIX } from "../pki/ca.js";
 import { certLabel } from "../pki/identity.js";
 import { MANIFEST_FIX } from "../pki/manifest.js";
 import type { CertEntry, DoctorContext } from "./context.js";
 
-export type Level = "ok" | "warning" | "problem";
+/** `unchecked`: the check could not run (e.g. the broker's name does not resolve here); not a pass. */
+export type Level = "ok" | "warning" | "problem" | "unchecked";
 
 export interface CheckResult {
   check: string;
@@ -44,7 +46,8 @@ export function checkConfig(ctx: DoctorContext): CheckResult[] {
   const c = ctx.config;
   const out = [ok("config", `platformio.ini: host ${c.mqttHost}:${c.mqttPort}, clients ${c.clients.join(", ")}`)];
   if (!c.hasSection) out.push(warning("config", "platformio.ini has no [esp_certs] section: the defaults are in use", 'Run "esp-certs init" to write them down.'));
-  for (const w of c.warnings) out.push(warning("config", w));
+  // An IP host is the host check's problem, said once there with its fix.
+  for (const w of c.warnings.filter((w) => w !== ipHostWarning(c.mqttHost))) out.push(warning("config", w));
   return out;
 }
 
@@ -80,12 +83,14 @@ export function checkServerNames(ctx: DoctorContext): CheckResult[] {
   if (!cert) return [];
   const c = ctx.config;
   const matches = (name: string) => (isIP(name) ? cert.checkIP(name) : cert.checkHost(name, { wildcards: false })) !== undefined;
-  if (!matches(c.mqttHost)) {
+  // For an IP host no certificate helps the device (the host check says why, once): not repeated here.
+  const ipHost = isIP(c.mqttHost) !== 0;
+  if (!ipHost && !matches(c.mqttHost)) {
     return [problem("names", `the broker certificate does not name ${c.mqttHost} (it has ${cert.subjectAltName ?? "no subjectAltName"}): devices will refuse it`, `${GENERATE} It re-issues the broker certificate; then "esp-certs broker" and restart the broker.`)];
   }
-  const missing = [...c.serverNames, ...c.serverIps].filter((n) => !matches(n));
+  const missing = [...c.serverNames, ...c.serverIps].filter((n) => n !== c.mqttHost && !matches(n));
   if (missing.length > 0) return [warning("names", `the broker certificate lacks ${missing.join(", ")} from server_names/server_ips`, GENERATE)];
-  return [ok("names", `the broker certificate names ${c.mqttHost}`)];
+  return [ok("names", matches(c.mqttHost) ? `the broker certificate names ${c.mqttHost}` : `the broker certificate holds server_names and server_ips`)];
 }
 
 export function checkChain(ctx: DoctorContext): CheckResult[] {

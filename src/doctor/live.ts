@@ -7,7 +7,7 @@ import type { Check, CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { probeBroker } from "./probe.js";
-import { defaultAppClient } from "../nodered/nodered.js";
+import { defaultAppClient } from "../config/clients.js";
 import { storePaths } from "../pki/paths.js";
 
 export const LIVE_TIMEOUT_MS = 5000;
@@ -62,11 +62,20 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
     const d = diagnose(device, target, c.mqttHost);
     return [{ check: "tls", level: "problem", text: `connection ${as} in TLS 1.2, as the ESP8266 makes it, failed (${o.protocol} works): ${d.cause} [${device.code}]`, fix: d.fix }];
   }
+  // A name this machine cannot resolve says nothing about the broker: the check did not run,
+  // which is not a pass (the dns line says whether the device may still find it).
+  if (/^(ENOTFOUND|EAI_AGAIN)$/.test(o.code)) {
+    return [
+      {
+        check: "tls",
+        level: "unchecked",
+        text: `could not try the broker: ${ctx.probe.address} does not resolve on this machine [${o.code}]`,
+        fix: `Give its address: esp-certs doctor --broker-address <IP> (127.0.0.1 when the broker runs here); the certificate is still checked for ${c.mqttHost}.`,
+      },
+    ];
+  }
   const d = diagnose(o, target, c.mqttHost);
-  // An mDNS name that this machine cannot resolve says nothing about the broker.
-  const level = /^(ENOTFOUND|EAI_AGAIN)$/.test(o.code) && isMdns(c.mqttHost) ? "warning" : "problem";
-  const fix = level === "warning" ? "If the broker runs here: esp-certs doctor --broker-address 127.0.0.1" : d.fix;
-  return [{ check: "tls", level, text: `connection ${as} failed: ${d.cause} [${o.code}]`, fix }];
+  return [{ check: "tls", level: "problem", text: `connection ${as} failed: ${d.cause} [${o.code}]`, fix: d.fix }];
 }
 
 export const LIVE_CHECKS: Check[] = [

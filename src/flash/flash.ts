@@ -5,6 +5,7 @@
 import { clientForEnv, defaultEnv, loadConfig } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { generate, printReport } from "../generate.js";
+import { lockStore } from "../pki/store-lock.js";
 import { monitor, timeoutSeconds } from "../monitor/monitor.js";
 import { probePort } from "../serial/open.js";
 import { printJson, warn } from "../ui.js";
@@ -36,7 +37,8 @@ export async function flash(opts: FlashOptions): Promise<number> {
   await probePort(opts.port);
 
   const json = opts.json === true;
-  const report = await generate(config, { client, interactive: !json, caPassphraseFile: opts.caPassphraseFile });
+  // The store's lock for generate only: the upload's `pio run` starts the hook, which takes it too.
+  const report = await lockStore(config.projectDir, "flash", () => generate(config, { client, interactive: !json, caPassphraseFile: opts.caPassphraseFile }), config.certDir);
   // Quiet when nothing changed; with --json stdout is the verdict's alone.
   if (json) for (const w of report.warnings) warn(w);
   else printReport(report, config.projectDir, { quiet: true });

@@ -1,52 +1,86 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+
+/** Whether a mode is private (nothing for group or others): such a file's new folders are 0700. */
+const isPrivate = (mode: number) => (mode & 0o077) === 0;
 
 /**
  * Writes a file so that a reader, or a run killed at any point, sees either the old
  * content or the new one, never a part: temp file in the same folder, fsync, rename.
- * Keys pass mode 0o600; the temp file has that mode from its creation.
+ * Keys pass mode 0o600; the temp file has that mode from its creation, and folders made
+ * for it are 0700 (0755 for other files), whatever the umask. A failure names `file`.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  // The writer's pid in the name lets a later run tell a dead writer's leftover from a live one's.
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const fd = openSync(tmp, "wx", mode);
+  const dir = path.dirname(file);
+  namingPath(file, () => mkdirSync(dir, { recursive: true, mode: isPrivate(mode) ? 0o700 : 0o755 }));
+  removeStaleTempsOnce(dir);
+  const tmp = path.join(dir, tempName(path.basename(file)));
+  const fd = namingPath(file, () => openSync(tmp, "wx", mode));
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fsyncSync(fd);
-  } catch (err) {
     closeSync(fd);
+    // openSync's mode is masked by the umask; a key must end up 0600 whatever it is.
+    chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
     rmSync(tmp, { force: true });
-    throw err;
+    throw withPath(err, file);
   }
-  closeSync(fd);
-  // openSync's mode is masked by the umask; a key must end up 0600 whatever it is.
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
 }
 
 /**
  * Writes only when the content differs, so that an unchanged file keeps its mtime
  * (PlatformIO and Mosquitto users notice rebuilds and restarts). Returns whether it wrote.
+ * An unchanged file still gets `mode` back if it was found looser.
  */
 export function writeIfChanged(file: string, data: string | Uint8Array, mode = 0o644): boolean {
   const next = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
-  let current: Buffer | undefined;
-  try {
-    current = readFileSync(file);
-  } catch {
-    current = undefined;
-  }
-  if (current !== undefined && current.equals(next)) {
-    chmodSync(file, mode);
+  if (sameContent(file, next)) {
+    namingPath(file, () => chmodSync(file, mode));
     return false;
   }
   writeFileAtomic(file, next, mode);
   return true;
 }
 
-const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** Whether `file` holds exactly `bytes`; false when it is missing. A folder in its place is an error that names it. */
+function sameContent(file: string, bytes: Buffer): boolean {
+  let current: Buffer;
+  try {
+    current = readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw withPath(err, file);
+  }
+  return current.equals(bytes);
+}
+
+/** Makes `dir` (and missing parents) 0700, and takes back group and other access it was found with. */
+export function ensurePrivateDir(dir: string): void {
+  namingPath(dir, () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (process.platform !== "win32" && (statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  });
+}
+
+/**
+ * Temp names that no other program uses: `.NAME.<pid>.<8 hex>.esp-certs-tmp`. The writer's pid
+ * lets a later run tell a dead writer's leftover from a live one's; the suffix means a file
+ * of this form is ours, so removing it never removes someone else's.
+ */
+const TEMP_SUFFIX = ".esp-certs-tmp";
+const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.esp-certs-tmp$/;
+
+function tempName(base: string): string {
+  return `.${base}.${process.pid}.${randomBytes(4).toString("hex")}${TEMP_SUFFIX}`;
+}
 
 /** Removes temp files that a killed run left in `dir`; those of a run still alive stay. */
 export function removeStaleTemps(dir: string): void {
@@ -57,6 +91,16 @@ export function removeStaleTemps(dir: string): void {
   }
 }
 
+const cleaned = new Set<string>();
+
+/** removeStaleTemps, once a folder a process: every folder written to is cleaned, each at its first write. */
+function removeStaleTempsOnce(dir: string): void {
+  const key = path.resolve(dir);
+  if (cleaned.has(key)) return;
+  cleaned.add(key);
+  removeStaleTemps(key);
+}
+
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
@@ -65,4 +109,40 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * The error with `file` as its path: a failed write or fsync names none, a failed rename
+ * names the temp file, and a read-only disk is reported by a recursive mkdir as ENOENT.
+ */
+function withPath(err: unknown, file: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code !== "string") return err;
+  if (e.code === "ENOENT" && e.syscall === "mkdir" && isReadOnlyFor(file)) {
+    return Object.assign(new Error(`EROFS: read-only file system, mkdir '${file}'`), { code: "EROFS", syscall: "mkdir", path: file });
+  }
+  e.path = file;
+  return e;
+}
+
+function namingPath<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw withPath(err, file);
+  }
+}
+
+/** Whether the nearest existing folder above `file` cannot be written because its disk is read-only. */
+function isReadOnlyFor(file: string): boolean {
+  let dir = path.dirname(file);
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const probe = path.join(dir, tempName("probe"));
+  try {
+    mkdirSync(probe);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EROFS";
+  }
+  rmSync(probe, { force: true, recursive: true });
+  return false;
 }

@@ -147,6 +147,11 @@ export const DIAGNOSES: Readonly<Record<string, Diagnosis>> = {
     cause: "the device dials {host}, and the broker's certificate has no subjectAltName for it (BearSSL matches DNS names only, never an IP address).",
     fix: REISSUE_BROKER,
   },
+  "tls-56-broker-stale": {
+    title: "The broker's certificate does not name {host} ({name})",
+    cause: "this project's broker certificate ({certDir}/server.crt.pem) does name {host}, so Mosquitto presents another one: an older certificate, or another store's.",
+    fix: "Run `esp-certs broker` and restart Mosquitto with that configuration, so that it serves this store's certificate (its certfile is {certDir}/server.crt.pem).",
+  },
   "tls-56-ip": {
     title: "The device dials an IP address, {host}, which BearSSL never finds in a certificate ({name})",
     cause: "BearSSL on the ESP8266 matches DNS names only, so no broker certificate can validate for an IP address, whatever its subjectAltNames hold.",

@@ -2,7 +2,7 @@
  * `esp-certs monitor`: restart the board, read its serial lines, stop at the first verdict
  * (docs/serial-protocol.md). The I/O edge only: lines.ts splits, classify.ts reads, verdict.ts decides.
  */
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { loadConfig } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
@@ -65,7 +65,20 @@ export function prepare(opts: MonitorOptions): { expected: Expected; baud: numbe
   if (ca === undefined) {
     warn(`${storePaths(config.certDir).caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
   }
-  return { expected: { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, serial: opts.port, client: opts.expectClient }, baud, timeoutS };
+  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(config.certDir), serial: opts.port, client: opts.expectClient };
+  return { expected, baud, timeoutS };
+}
+
+/** The DNS names in the store's broker certificate, to tell a stale broker from a wrong certificate. */
+function brokerNames(certDir: string): string[] | undefined {
+  const der = storePaths(certDir).serverCertDer;
+  if (!existsSync(der)) return undefined;
+  try {
+    const san = new X509Certificate(readFileSync(der)).subjectAltName ?? "";
+    return san.split(", ").filter((e) => e.startsWith("DNS:")).map((e) => e.slice(4));
+  } catch {
+    return undefined; // unreadable: doctor and generate report it; the monitor just cannot use it
+  }
 }
 
 export async function monitor(opts: MonitorOptions): Promise<number> {

@@ -25,6 +25,8 @@ export interface Expected {
   /** First 16 hex digits of the local CA's SHA-256; undefined when the project has no CA. */
   ca?: string;
   certDir: string;
+  /** The DNS names of the store's broker certificate; undefined when the store has none. */
+  brokerNames?: string[];
   /** The serial port being read (for fix commands). */
   serial: string;
   /** Set by `provision`: verified only when the device says `client=<this> cred=flash`. */
@@ -124,6 +126,10 @@ function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
   if (code === 62 && s.device.ca !== undefined && s.device.ca === s.expected.ca) return fail(s, "tls-62-broker-ca", { ...extra, name });
   if (code === 54 && s.device.timeSource === "floor") return fail(s, "tls-54-floor", { ...extra, name });
   if (code === 56 && isIP(s.expected.host) !== 0) return fail(s, "tls-56-ip", { ...extra, name });
+  // The store's certificate names the host already: re-issuing changes nothing; the broker runs another.
+  if (code === 56 && s.expected.brokerNames?.some((n) => n.toLowerCase() === s.expected.host.toLowerCase())) {
+    return fail(s, "tls-56-broker-stale", { ...extra, name });
+  }
   if (DIAG_TLS.has(code)) return fail(s, `tls-${code}`, { ...extra, name });
   return fail(s, code > 32 && code < 64 ? "tls-x509" : "tls", { ...extra, name });
 }

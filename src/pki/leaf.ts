@@ -56,9 +56,9 @@ export function serverDns(config: Config): string[] {
 export function leafWanted(config: Config, id: LeafId, rekey: boolean): Omit<LeafWanted, "renewal"> {
   if (id.role === "server") {
     // The broker follows key_type; its key is not worth keeping across a change.
-    return { commonName: config.mqttHost, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: false, followKeyType: true };
+    return { commonName: config.mqttHost, subject: config.subject, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: false, followKeyType: true };
   }
-  return { commonName: id.id, keyType: config.clientKeyType, rekey, followKeyType: false };
+  return { commonName: id.id, subject: config.subject, keyType: config.clientKeyType, rekey, followKeyType: false };
 }
 
 /**

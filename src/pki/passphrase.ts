@@ -13,10 +13,17 @@ export interface PassphraseSources {
 const HOW =
   "Set ESP_CERTS_CA_PASSPHRASE, pass --ca-passphrase-file FILE, or run the command in a terminal to be asked; --no-ca-passphrase (new CA only) stores the key unencrypted.";
 
+/**
+ * OpenSSL, under node:crypto, reads a key's passphrase into a 1024-byte buffer (PEM_BUFSIZE):
+ * encrypting uses only the first 1024 bytes, and decrypting with a longer one fails. So a
+ * longer passphrase would make a CA that the same passphrase cannot unlock: refused.
+ */
+export const MAX_PASSPHRASE_BYTES = 1024;
+
 /** The passphrase, read once and only when the CA key is really needed. */
 export function passphraseGetter(src: PassphraseSources, purpose: "unlock" | "create"): () => Promise<string> {
   let cached: Promise<string> | undefined;
-  return () => (cached ??= resolve(src, purpose));
+  return () => (cached ??= resolve(src, purpose).then(withinLimit));
 }
 
 async function resolve(src: PassphraseSources, purpose: "unlock" | "create"): Promise<string> {
@@ -46,5 +53,17 @@ async function resolve(src: PassphraseSources, purpose: "unlock" | "create"): Pr
 
 function nonEmpty(value: string, what: string): string {
   if (value === "") throw new EspCertsError("Cannot use the CA passphrase", `${what} is empty`, HOW);
+  return value;
+}
+
+function withinLimit(value: string): string {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > MAX_PASSPHRASE_BYTES) {
+    throw new EspCertsError(
+      "Cannot use the CA passphrase",
+      `it is ${bytes} bytes long, and the key encryption (OpenSSL's) reads at most ${MAX_PASSPHRASE_BYTES}`,
+      `Choose one of at most ${MAX_PASSPHRASE_BYTES} bytes. (A CA key made by an earlier esp-certs with a longer one unlocks with its first ${MAX_PASSPHRASE_BYTES} bytes.)`,
+    );
+  }
   return value;
 }

@@ -1,5 +1,5 @@
 import type { X509Certificate } from "node:crypto";
-import type { KeyType } from "../config/config.js";
+import type { KeyType, Subject } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
 import type { CertId } from "./identity.js";
@@ -29,6 +29,8 @@ export interface LeafWanted {
   /** DNS and IP SANs, for the broker; undefined for a client. */
   dns?: string[];
   ips?: string[];
+  /** The subject's other fields (country, state, locality, organization); optional for callers that plan names only. */
+  subject?: Subject;
   /** The key type a new key gets. */
   keyType: KeyType;
   /** A new key of `keyType` whatever the present one is (`--rekey`). */
@@ -60,6 +62,36 @@ export function commonNameOf(cert: X509Certificate): string | undefined {
   return /^CN=(.*)$/m.exec(cert.subject)?.[1];
 }
 
+/** The reason a leaf is re-issued for a new organization, country, state or locality. */
+export const SUBJECT_CHANGED = "its subject changed (organization, country, state or locality)";
+
+const SUBJECT_FIELDS = [["C", "country"], ["ST", "state"], ["L", "locality"], ["O", "organization"]] as const;
+
+/**
+ * The subject's fields as node:crypto prints them, one a line, RFC 2253 escapes undone
+ * ("ACME\, Inc" is "ACME, Inc"), so that a value with a comma does not look changed on every run.
+ */
+export function subjectFields(cert: X509Certificate): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of cert.subject.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1).replace(/\\(.)/g, "$1"));
+  }
+  return fields;
+}
+
+/** Whether the certificate's C, ST, L and O are the configured ones. */
+export function sameSubject(cert: X509Certificate, subject: Subject): boolean {
+  const have = subjectFields(cert);
+  return SUBJECT_FIELDS.every(([attr, key]) => have.get(attr) === subject[key]);
+}
+
+/** The configured fields that a certificate differs in, as "organization MOSQUITTO -> ACME". */
+export function subjectChanges(cert: X509Certificate, subject: Subject): string[] {
+  const have = subjectFields(cert);
+  return SUBJECT_FIELDS.filter(([attr, key]) => have.get(attr) !== subject[key]).map(([attr, key]) => `${key} ${have.get(attr) ?? "(none)"} -> ${subject[key]}`);
+}
+
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert: X509Certificate) => boolean, now: Date): LeafPlan {
@@ -82,6 +114,7 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
     const have = sanOf(state.cert);
     if (!sameSet(have.dns, wanted.dns) || !sameSet(have.ips, wanted.ips ?? [])) return issue("its names changed", false);
   }
+  if (wanted.subject !== undefined && !sameSubject(state.cert, wanted.subject)) return issue(SUBJECT_CHANGED, false);
   const expires = new Date(state.cert.validTo);
   if (renewalDue(expires, now, wanted.renewal.certDays, wanted.renewal.caNotAfter)) {
     return issue(`it expires ${expires.toISOString().slice(0, 10)}`, false);

@@ -1,7 +1,8 @@
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { EspCertsError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { readNamed } from "../fs/read.js";
 import type { Issued } from "./issue.js";
 import { isEncryptedPem } from "./keys.js";
 
@@ -20,7 +21,7 @@ export interface StoredCert {
 /** A certificate from its PEM file, or undefined when the file is not there. */
 export function readCert(pemPath: string, fixIfBroken: string): StoredCert | undefined {
   if (!existsSync(pemPath)) return undefined;
-  const pem = readFileSync(pemPath, "utf8");
+  const pem = readNamed(pemPath, "utf8");
   try {
     if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) throw new Error("no complete PEM block");
     const cert = new X509Certificate(pem);
@@ -33,7 +34,7 @@ export function readCert(pemPath: string, fixIfBroken: string): StoredCert | und
 /** A private key from its PEM file, or undefined when the file is not there. */
 export async function readKey(pemPath: string, fixIfBroken: string, passphrase?: () => Promise<string>): Promise<KeyObject | undefined> {
   if (!existsSync(pemPath)) return undefined;
-  const pem = readFileSync(pemPath, "utf8");
+  const pem = readNamed(pemPath, "utf8");
   const encrypted = isEncryptedPem(pem);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     throw new EspCertsError(`Cannot read ${pemPath}`, "it is not a complete PEM private key (truncated or corrupted)", fixIfBroken);

@@ -14,6 +14,7 @@ import { storePaths } from "../pki/paths.js";
 import { renewalDue } from "../pki/plan.js";
 import { sha256Hex } from "../pki/store.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
+import { buildStamp, writeStamp } from "./stamp.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
 import { info, warn } from "../ui.js";
@@ -24,6 +25,8 @@ export interface HookOptions {
   env: string;
   /** The environment's custom_esp_certs_client as PlatformIO resolved it (with [env] and extends). */
   client?: string;
+  /** Where to write the stamp that lets the script skip the CLI next time (stamp.ts). */
+  stamp?: string;
 }
 
 /**
@@ -38,18 +41,28 @@ export function hookArgv(argv: string[]): HookOptions | undefined {
   const after = argv.slice(at + 1);
   for (let i = 0; i < after.length; i += 2) {
     const [flag, value] = [after[i], after[i + 1]];
-    if (!["--env", "--client"].includes(flag) || value === undefined || value.startsWith("-") || flag in opts) return undefined;
+    if (!["--env", "--client", "--stamp"].includes(flag) || value === undefined || value.startsWith("-") || flag in opts) return undefined;
     opts[flag] = value;
   }
   if (opts["--env"] === undefined) return undefined;
-  return { projectDir: before[1] ?? process.cwd(), env: opts["--env"], client: opts["--client"] };
+  return { projectDir: before[1] ?? process.cwd(), env: opts["--env"], client: opts["--client"], stamp: opts["--stamp"] };
 }
 
 export async function hookCommand(o: HookOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   const clientId = o.client || clientForEnv(config, o.env);
+  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
+  // Only a hook with work takes the store's lock; the common no-op path stays free of it.
+  const { lockStore } = await import("../pki/store-lock.js");
+  return lockStore(config.projectDir, "hook", () => refresh(o), config.certDir);
+}
+
+/** The hook's work, as the store's one writer: read again, since another run may have done it meanwhile. */
+async function refresh(o: HookOptions): Promise<number> {
+  const config = loadConfig(o.projectDir);
+  const clientId = o.client || clientForEnv(config, o.env);
   const work = storeNeedsWork(config, clientId, new Date());
-  if (work === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
+  if (work === undefined && headerIsCurrent(config, clientId)) return stamped(config, o, clientId);
 
   for (const w of config.warnings) warn(w);
   const broker = await import("../broker/broker.js");
@@ -78,6 +91,13 @@ export async function hookCommand(o: HookOptions): Promise<number> {
     info(`esp-certs: updated ${path.relative(config.projectDir, brokerResult.dir)} (${brokerResult.changed.join(", ")})`);
     for (const line of broker.brokerAdvice(brokerResult, config.mqttPort)) info(`esp-certs: ${line}`);
   }
+  return stamped(config, o, clientId);
+}
+
+/** Success: records what it depended on, when the script asked for a stamp. */
+function stamped(config: Config, o: HookOptions, clientId: string): number {
+  // argv[1]: the bundle node runs, whose identity the script compares before skipping it.
+  if (o.stamp !== undefined) writeStamp(o.stamp, buildStamp(config, { env: o.env, client: o.client, cliFile: process.argv[1] }, clientId));
   return ExitCode.ok;
 }
 

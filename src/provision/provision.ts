@@ -3,18 +3,20 @@
  * rebuild (docs/credential-record.md). Every input is checked (client id, environment, flash
  * layout, pio, the port, the output file) before anything is issued, written or flashed.
  */
-import { existsSync, openSync, readSync, closeSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { checkClientIds } from "../config/validate.js";
 import { clientForEnv, defaultEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
 import { monitor, timeoutSeconds } from "../monitor/monitor.js";
 import { storePaths } from "../pki/paths.js";
 import { probePort } from "../serial/open.js";
 import { info, printJson, warn } from "../ui.js";
 import { storeClients } from "../pki/inventory.js";
+import { lockStore } from "../pki/store-lock.js";
 import { credentialFromStore, inStore } from "./credential.js";
 import { ensureClient } from "./issue-client.js";
 import { hex, layoutFor, type FlashLayout } from "./layout.js";
@@ -63,40 +65,31 @@ function plan(o: ProvisionOptions): Plan {
   clientForEnv(config, envName); // the same message as every command for an unknown environment
   const env = config.environments.find((e) => e.name === envName)!;
   const layout = layoutFor(env);
-  let id = o.client;
-  if (isPattern(o.client)) {
-    const next = nextFreeId(o.client, storeClients(config));
-    if (next === undefined) throw new EspCertsError(`Cannot use --client ${o.client}`, "a pattern is one run of '#' inside an id, e.g. dev## for dev01, dev02, ...", "e.g. --client dev##");
-    id = next;
-  }
+  const id = resolveClient(o.client, config);
   checkClientIds([id]);
   return { config, env: envName, layout, id };
 }
 
-/** A file esp-certs may write the record into: new, or a record it wrote before. */
+/** The id itself, or the next free one of a pattern such as dev##. */
+function resolveClient(client: string, config: Config): string {
+  if (!isPattern(client)) return client;
+  const next = nextFreeId(client, storeClients(config));
+  if (next === undefined) throw new EspCertsError(`Cannot use --client ${client}`, "a pattern is one run of '#' inside an id, e.g. dev## for dev01, dev02, ...", "e.g. --client dev##");
+  return next;
+}
+
+/** The output-path rule for --out: a new file, or a credential record esp-certs wrote before. */
 function checkOut(file: string, config: Config): void {
-  const store = path.resolve(config.certDir) + path.sep;
-  if (path.resolve(file).startsWith(store)) {
-    throw new EspCertsError(`Cannot write ${file}`, "it is inside the certificate store", "Write the record somewhere else, e.g. --out dev07.bin");
-  }
-  if (!existsSync(file)) return;
-  const head = Buffer.alloc(RECORD_MAGIC.length);
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, "r");
-    readSync(fd, head, 0, head.length, 0);
-  } catch {
-    head.fill(0);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  if (!head.equals(RECORD_MAGIC)) {
-    throw new EspCertsError(`Cannot write ${file}`, "it exists and is not a credential record esp-certs wrote", "Name a new file, or move that one away.");
-  }
+  checkOutputFile(file, {
+    what: "the credential record",
+    setting: "--out",
+    isOurs: (head) => head.startsWith(RECORD_MAGIC.toString("ascii")),
+    reserved: reservedFolders(config.projectDir, config.certDir),
+  });
 }
 
 export async function provision(o: ProvisionOptions): Promise<number> {
-  const { config, env, layout, id } = plan(o);
+  const { config, env, layout, id: planned } = plan(o);
   const json = o.json === true;
   const out = o.out === undefined ? undefined : path.resolve(o.out);
   if (out !== undefined) checkOut(out, config);
@@ -109,8 +102,19 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     warn(`${path.relative(config.projectDir, file)} uses the EEPROM library, whose sector holds the credential record: writing EEPROM there erases this device's identity.`);
   }
 
-  const issued = !inStore(config, id);
-  if (issued) await ensureClient(config, id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
+  // The store's one writer while it issues (the board is written and watched outside the lock). A
+  // pattern is resolved again inside: two runs at once with dev## get two ids, not one twice.
+  const { id, issued } = await lockStore(
+    config.projectDir,
+    "provision",
+    async () => {
+      const id = isPattern(o.client) ? resolveClient(o.client, config) : planned;
+      const issued = !inStore(config, id);
+      if (issued) await ensureClient(config, id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
+      return { id, issued };
+    },
+    config.certDir,
+  );
   let sector: Buffer;
   try {
     sector = encodeSector(credentialFromStore(config, id));

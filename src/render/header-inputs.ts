@@ -4,17 +4,24 @@
  * only), so that `pio run` with nothing to do costs little more than starting node.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
-import { templatePath } from "./templates.js";
+import { readTemplate } from "./templates.js";
 
 export const HEADER_TEMPLATE = "esp_certs.h.ejs";
 /** Bump when the renderer's code (not the template) changes what it writes. */
-const RENDERER_VERSION = "1";
-const DIGEST_LINE = /^\/\* esp-certs inputs sha256: ([0-9a-f]{64}) \*\/$/m;
+const RENDERER_VERSION = "2";
+/**
+ * The header's second line: the digest of its inputs, and (from renderer 2) a digest of the
+ * rest of its text, so that a header damaged after it was written (truncated, a byte changed)
+ * is told apart from a current one without rendering it again.
+ */
+const DIGEST_LINE = /^\/\* esp-certs inputs sha256: ([0-9a-f]{64})(?: body sha256: ([0-9a-f]{64}))? \*\/\n/m;
+/** Only private headers count as current: one found readable by others is written (and re-moded) again. */
+const PRIVATE = 0o077;
 
 export interface HeaderInputs {
   /** NO_CLIENT for a fleet image: no client certificate or key (empty buffers). */
@@ -61,7 +68,7 @@ export function readHeaderInputs(config: Config, clientId: string): HeaderInputs
     serverDer: readFileSync(files.serverDer),
     clientCertDer: files.clientCertDer === undefined ? Buffer.alloc(0) : readFileSync(files.clientCertDer),
     clientKeyDer: files.clientKeyDer === undefined ? Buffer.alloc(0) : readFileSync(files.clientKeyDer),
-    template: readFileSync(templatePath(HEADER_TEMPLATE), "utf8"),
+    template: readTemplate(HEADER_TEMPLATE),
     issuedBy: { server: manifest.server.caSha256, client: issued.caSha256 },
   };
 }
@@ -96,6 +103,23 @@ export function recordedDigest(headerText: string): string | undefined {
   return DIGEST_LINE.exec(headerText.slice(0, 400))?.[1];
 }
 
+const bodyDigest = (textWithoutLine: string) => createHash("sha256").update(textWithoutLine, "utf8").digest("hex");
+
+/** The rendered text with the digest of its body added to its digest line. */
+export function sealHeader(text: string): string {
+  const m = DIGEST_LINE.exec(text.slice(0, 400));
+  if (m === undefined || m === null) throw new Error("the header template has no digest line");
+  const body = text.slice(0, m.index) + text.slice(m.index + m[0].length);
+  return `${text.slice(0, m.index)}/* esp-certs inputs sha256: ${m[1]} body sha256: ${bodyDigest(body)} */\n${text.slice(m.index + m[0].length)}`;
+}
+
+/** Whether the header's text is all as it was rendered: its body digest matches. */
+export function headerIntact(text: string): boolean {
+  const m = DIGEST_LINE.exec(text.slice(0, 400));
+  if (m === null || m[2] === undefined) return false;
+  return bodyDigest(text.slice(0, m.index) + text.slice(m.index + m[0].length)) === m[2];
+}
+
 /**
  * Whether the header at `out` was rendered from exactly the store's current inputs.
  * Never throws: a missing store or header just means "not current".
@@ -103,12 +127,13 @@ export function recordedDigest(headerText: string): string | undefined {
 export function headerIsCurrent(config: Config, clientId: string, out = config.header): boolean {
   let text: string;
   try {
+    if (process.platform !== "win32" && (statSync(out).mode & PRIVATE) !== 0) return false;
     text = readFileSync(out, "utf8");
   } catch {
     return false;
   }
   const recorded = recordedDigest(text);
-  if (recorded === undefined) return false;
+  if (recorded === undefined || !headerIntact(text)) return false;
   try {
     return inputsDigest(readHeaderInputs(config, clientId)) === recorded;
   } catch (err) {

@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { SerialPort } from "serialport";
 import { EspCertsError } from "../errors.js";
+import { canListPorts } from "./list.js";
 
 /**
  * The user-facing error for a port that would not open. `message` is serialport's text:
@@ -13,10 +14,17 @@ import { EspCertsError } from "../errors.js";
  * "Opening COM3: Access denied" (Windows: another program has it open), "Resource busy" (macOS:
  * strerror(EBUSY), where Linux says "Device or resource busy").
  */
-export function openError(path: string, message: string, platform: NodeJS.Platform = process.platform, group?: string): EspCertsError {
+export function openError(path: string, message: string, platform: NodeJS.Platform = process.platform, group?: string, canListPorts = true): EspCertsError {
   const what = `Cannot open serial port ${path}`;
   if (/No such file or directory|File not found|ENOENT/i.test(message)) {
-    return new EspCertsError(what, "there is no such port (is the board plugged in?)", 'List the ports with "esp-certs ports" and pass one with --port.');
+    const list = canListPorts
+      ? 'List the ports with "esp-certs ports"'
+      : 'List the ports with "ls /dev/ttyUSB* /dev/ttyACM*" ("esp-certs ports" needs udevadm, which this machine lacks)';
+    return new EspCertsError(what, "there is no such port (is the board plugged in?)", `${list} and pass one with --port.`);
+  }
+  // ENOTTY: the path opened, but it is a file or a device that has no serial settings (/dev/null).
+  if (/Inappropriate ioctl for device|ENOTTY|Not a typewriter/i.test(message)) {
+    return new EspCertsError(what, "it is not a serial port", "Pass the board's port with --port, e.g. /dev/ttyUSB0 (Linux), /dev/cu.usbserial-0001 (macOS) or COM3 (Windows).");
   }
   if (/Cannot lock port|Resource temporarily unavailable|Resource busy|EBUSY/i.test(message) || (platform === "win32" && /Access denied/i.test(message))) {
     return new EspCertsError(what, "another program is using it (a serial monitor, `pio device monitor`, the Arduino IDE)", "Close that program, then try again.");
@@ -37,7 +45,9 @@ export function openError(path: string, message: string, platform: NodeJS.Platfo
 export async function openPort(path: string, baudRate: number): Promise<SerialPort> {
   const { SerialPort } = await import("serialport");
   const port = new SerialPort({ path, baudRate, autoOpen: false, lock: true });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(openError(path, err.message, process.platform, groupOf(path))) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    port.open((err) => (err ? reject(openError(path, err.message, process.platform, groupOf(path), canListPorts())) : resolve())),
+  );
   return port;
 }
 

@@ -1,46 +1,8 @@
 /** `esp-certs ports`: the serial ports, their USB ids, and a guess at the bridge chip. */
-import { EspCertsError } from "../errors.js";
 import { info, printJson } from "../ui.js";
-import { guessChip } from "./chips.js";
+import { listPorts } from "./list.js";
 
-export interface PortEntry {
-  path: string;
-  vendorId?: string;
-  productId?: string;
-  manufacturer?: string;
-  serialNumber?: string;
-  chip?: string;
-  boards?: string;
-}
-
-export async function listPorts(): Promise<PortEntry[]> {
-  const { SerialPort } = await import("serialport");
-  let found;
-  try {
-    found = await SerialPort.list();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    // On Linux serialport asks udev (`udevadm info -e`); containers and minimal systems lack it.
-    if (e.code === "ENOENT" && /udevadm/.test(e.message)) {
-      throw new EspCertsError("Cannot list serial ports", "udevadm is not installed, and serialport lists ports through udev", "Install udev, or name the port directly, e.g. --port /dev/ttyUSB0.");
-    }
-    throw new EspCertsError("Cannot list serial ports", e.message, "Name the port directly with --port.");
-  }
-  return found.map((p) => {
-    const chip = guessChip(p.vendorId, p.productId);
-    return {
-      path: p.path,
-      vendorId: p.vendorId?.toLowerCase(),
-      productId: p.productId?.toLowerCase(),
-      manufacturer: p.manufacturer,
-      serialNumber: p.serialNumber,
-      chip: chip?.chip,
-      boards: chip?.boards,
-    };
-  });
-}
-
-export async function ports(opts: { json: boolean }): Promise<number> {
+export async function ports(opts: { json?: boolean }): Promise<number> {
   const list = await listPorts();
   if (opts.json) {
     printJson(list);

@@ -6,10 +6,10 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { trustAnchorFromCert, CertificateFormatError } from "../../src/bearssl/trust-anchor.js";
 import { tmpProject } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requireHeader, requireTool } from "../helpers/tools.js";
 import { generatedProject, INI, run } from "../header/helpers.js";
 
-const hasCc = requireTool("gcc", "gcc") && requireTool("openssl", "openssl");
+const hasCc = requireTool("gcc", "gcc") && requireTool("openssl", "openssl") && requireHeader("bearssl.h", "libbearssl-dev");
 const source = fileURLToPath(new URL("./fixtures/ta_dump.c", import.meta.url));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

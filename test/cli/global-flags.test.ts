@@ -44,8 +44,24 @@ describe("global flags", () => {
     const r = runCli(["--json", "hook", "--env", "d1_mini"], { cwd: dir });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/esp-certs: Cannot use --json with "hook"/);
-    expect(r.stdout).toBe("");
+    expect(JSON.parse(r.stdout).error.what).toBe('Cannot use --json with "hook"');
     expect(existsSync(path.join(dir, "certs"))).toBe(false);
     expect(readdirSync(dir)).toEqual(["platformio.ini"]);
+  });
+
+  // Regression: with --json an error was plain text on stderr and stdout was empty, so a script
+  // parsing stdout failed on "Unexpected end of JSON input".
+  it.each([
+    [["--json", "generate", "--host", "192.168.1.5"], "Cannot use the IP address 192.168.1.5 as mqtt_host"],
+    [["status", "--json", "--project-dir", "does-not-exist"], "Cannot open project"],
+    [["nodered", "--client", "nobody", "--json"], 'Cannot use client "nobody"'],
+    [["doctor", "--json", "--broker-address", "a:b:c"], "Cannot use --broker-address"],
+    [["--json", "generate", "--no-such-flag"], "Cannot read the command line"],
+  ])("an error with --json is a JSON object on stdout, exit code unchanged: %j", (args, what) => {
+    const r = runCli(args, { cwd: project() });
+    expect(r.status).toBe(2);
+    const { error } = JSON.parse(r.stdout);
+    expect(error.what).toContain(what);
+    expect(error).toMatchObject({ exitCode: 2, why: expect.any(String), fix: expect.any(String) });
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { clientForEnv, loadConfig, resolveConfig } from "../../src/config/config.js";
 import { parseIni, replaceSection, setKeys } from "../../src/config/ini.js";
-import { defaultMqttHost, dnsNameProblem } from "../../src/config/validate.js";
+import { defaultMqttHost, dnsNameProblem, machineName } from "../../src/config/validate.js";
 import { EspCertsError } from "../../src/errors.js";
 import { tmpProject } from "../helpers/cli.js";
 
@@ -61,6 +62,12 @@ describe("configuration (docs/configuration.md)", () => {
       { name: "b", client: "dev03" },
       { name: "c", client: "dev01" },
     ]);
+  });
+
+  it("takes a Mac's name from its LocalHostName, the name it answers to on .local, not from DHCP's host name", () => {
+    expect(defaultMqttHost(machineName("darwin", () => "Johns-MacBook-Pro"))).toBe("johns-macbook-pro.local");
+    expect(machineName("darwin", () => undefined)).toBe(hostname());
+    expect(machineName("win32", () => "never asked")).toBe(hostname());
   });
 
   // Regression: a machine named "My_PC" got "Cannot use mqtt_host", a setting never written.
@@ -190,5 +197,24 @@ describe("platformio.ini editing keeps the user's file", () => {
     expect(parseIni(out).map((s) => s.name)).toEqual(["env:d1_mini", "esp_certs", "env:other"]);
     expect(out).toContain("lib_deps =\n  foo\n  bar\n");
     expect(out).not.toContain("old.local");
+  });
+
+  // Issue 11, item 9: each of these was accepted, or crashed with a TypeError.
+  it("refuses an IPv6 zone, an address among server_names, subject fields over X.520's bounds, and ports not in decimal", () => {
+    const host = "[esp_certs]\nmqtt_host = win10.local\n";
+    expect(rejects(`${host}server_ips = fe80::1%eth0\n`)).toContain("IPv6 zone");
+    expect(rejects("[esp_certs]\nmqtt_host = fe80::1%eth0\nallow_ip = yes\n")).toContain("IPv6 zone");
+    expect(rejects(`${host}server_names = localhost, 1.2.3.4\n`)).toContain("it is an IP address");
+    expect(rejects(`${host}server_names = ::1\n`)).toContain("it is an IP address");
+    expect(rejects(`${host}server_names = broker.123\n`)).toContain("all digits");
+    expect(rejects(`${host}locality = ${"x".repeat(70000)}\n`)).toContain("at most 128");
+    expect(rejects(`${host}state = ${"é".repeat(129)}\n`)).toContain("at most 128");
+    expect(rejects(`${host}organization = ${"o".repeat(65)}\n`)).toContain("at most 64");
+    expect(rejects(`${host}organization = ACME\n  Labs\n`)).toContain("control character");
+    for (const port of ["1e3", "0x22b3", "8883.0", "+8883", "0", "65536"]) expect(rejects(`${host}mqtt_port = ${port}\n`)).toContain("mqtt_port");
+    for (const days of ["1e3", "0x10"]) expect(rejects(`${host}cert_days = ${days}\n`)).toContain("cert_days");
+    const ok = resolve(`${host}server_ips = fe80::1, 10.0.0.2\nlocality = ${"l".repeat(128)}\norganization = ${"o".repeat(64)}\nmqtt_port = 08883\n`);
+    expect(ok.serverIps).toEqual(["fe80::1", "10.0.0.2"]);
+    expect(ok.mqttPort).toBe(8883);
   });
 });

@@ -66,6 +66,22 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     const r = await doctor(dir);
     expect(r.status).toBe(1);
     expect(line(r, "problem", "host")).toMatch(/IP address .*BearSSL/);
+    // Regression: the same fact was printed three times (config warning, host, names).
+    expect(r.stdout.match(/IP address/g)).toHaveLength(1);
+  });
+
+  // Regression: the live check could not run (win10.local does not resolve here) and doctor
+  // still ended "All checks passed" with exit 0.
+  it("a broker name that does not resolve here: the live check did not run, which is not a pass", async () => {
+    const r = await runCliAsync(["doctor"], { cwd: base });
+    expect(r.status, r.stdout).toBe(1);
+    expect(r.stdout).not.toMatch(/All checks passed/);
+    expect(line(r, "warning", "dns")).toMatch(/win10\.local does not resolve on this machine/);
+    expect(line(r, "not run", "tls")).toMatch(/could not try the broker: win10\.local does not resolve on this machine/);
+    expect(r.stdout).toMatch(/--broker-address <IP>/);
+    expect(r.stdout).toMatch(/^No problem found, but not verified: 1 check could not run \(tls\)/m);
+    const json = JSON.parse((await runCliAsync(["doctor", "--json"], { cwd: base })).stdout);
+    expect(json).toMatchObject({ ok: false, problems: 0, unchecked: 1 });
   });
 
   it("a host the broker certificate does not name: the SAN check and the live name check", async () => {

@@ -7,10 +7,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireTool } from "../helpers/tools.js";
+import { requireHeader, requireTool } from "../helpers/tools.js";
 import { generatedProject, INI, run } from "./helpers.js";
 
-const has = requireTool("mosquitto", "mosquitto") && requireTool("gcc", "gcc");
+const has = requireTool("mosquitto", "mosquitto") && requireTool("gcc", "gcc") && requireHeader("bearssl.h", "libbearssl-dev");
 const source = fileURLToPath(new URL("./fixtures/mqtt_client.c", import.meta.url));
 
 /** Renders the project's header and builds the test client against it. */

@@ -8,6 +8,11 @@ describe("hookArgv", () => {
     expect(hookArgv(["--project-dir", "/p", "hook", "--env", "d1_mini"])).toEqual({ projectDir: "/p", env: "d1_mini", client: undefined });
     expect(hookArgv(["--project-dir", "/p", "hook", "--env", "d1_mini", "--client", "dev02"])).toEqual({ projectDir: "/p", env: "d1_mini", client: "dev02" });
     expect(hookArgv(["hook", "--client", "dev02", "--env", "e"])).toEqual({ projectDir: process.cwd(), env: "e", client: "dev02" });
+    expect(hookArgv(["--project-dir", "/p", "hook", "--env", "e", "--stamp", "/p/.pio/build/e/esp-certs-hook.json"])).toEqual({
+      projectDir: "/p",
+      env: "e",
+      stamp: "/p/.pio/build/e/esp-certs-hook.json",
+    });
   });
 
   it("leaves everything else to commander", () => {
@@ -20,6 +25,7 @@ describe("hookArgv", () => {
       ["hook", "--env", "--client", "x"],
       ["hook", "--env", "a", "--env", "b"],
       ["hook", "--env", "a", "--json"],
+      ["hook", "--env", "a", "--stamp"],
       ["--json", "hook", "--env", "a"],
       ["header", "--client", "hook"],
     ]) {

@@ -1,4 +1,4 @@
-// firmware/esp_certs_hook.py run by python3 as PlatformIO's SCons runs it (a stand-in
+// firmware/esp_certs_hook.py run by Python 3 as PlatformIO's SCons runs it (a stand-in
 // environment, exec() without __file__), calling the built CLI: it makes the store and
 // the header on the first build, is silent and touches nothing on the next, and stops the
 // build with the CLI's own message when something is wrong.
@@ -7,12 +7,18 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSyn
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requirePython } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
 
-const hasPython = requireTool("python3", "python3");
+const pythonCommand = requirePython();
+const windows = process.platform === "win32";
 const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
 const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
+/** A PATH with the given folders (and Windows' own programs), and nothing else of this machine's. */
+const pathWith = (...dirs: string[]) =>
+  [...dirs, ...(windows ? [path.join(process.env.SystemRoot ?? "C:\\Windows", "System32")] : [])].join(path.delimiter);
+// What a Windows process needs to start at all, whatever PATH the test gives it.
+const windowsBase = windows ? { SystemRoot: process.env.SystemRoot, PATHEXT: process.env.PATHEXT, TEMP: process.env.TEMP } : {};
 
 function project(ini = INI()): string {
   const dir = tmpProject("esp-certs-hook-");
@@ -20,21 +26,22 @@ function project(ini = INI()): string {
   return dir;
 }
 
-describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
+describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", () => {
   let python: string;
   // PATH for the builds: node alone, not an esp-certs the user installed beside it.
   let nodeOnly: string;
   beforeAll(() => {
     // The absolute interpreter: a pyenv shim would need the PATH that some tests take away.
-    python = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
-    nodeOnly = nodeOnlyPath();
+    python = spawnSync(pythonCommand!, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim();
+    // Windows lets only administrators make file symlinks; its job has no esp-certs beside node.
+    nodeOnly = windows ? path.dirname(process.execPath) : nodeOnlyPath();
   });
 
   const build = (dir: string, opts: { script?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}) => {
     const r = spawnSync(python, [runner, opts.script ?? hookScript, dir, "d1_mini", ...(opts.args ?? [])], {
       cwd: dir,
       encoding: "utf8",
-      env: { PATH: nodeOnly, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
+      env: { ...windowsBase, PATH: pathWith(nodeOnly), NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
@@ -150,6 +157,21 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
     expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
   });
 
+  it("finds node.exe where the Windows installer puts it when PATH lacks it (an IDE started before Node.js was installed)", () => {
+    const dir = project();
+    const script = path.join(dir, "esp_certs_hook.py");
+    copyFileSync(hookScript, script);
+    mkdirSync(path.join(dir, "node_modules", "esp-certs", "dist"), { recursive: true });
+    symlinkSync(cliPath, path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    // %ProgramFiles%\nodejs\node.exe, with a space in the path as on Windows.
+    const programFiles = path.join(dir, "Program Files");
+    mkdirSync(path.join(programFiles, "nodejs"), { recursive: true });
+    symlinkSync(process.execPath, path.join(programFiles, "nodejs", "node.exe"));
+    const r = build(dir, { script, env: { PATH: path.join(dir, "nowhere"), ProgramFiles: programFiles } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
+  });
+
   it("runs a global install's bundle with node, not through its shim (esp-certs.cmd on Windows)", () => {
     const dir = project();
     const script = path.join(dir, "esp_certs_hook.py");
@@ -158,8 +180,9 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
     const prefix = path.join(dir, "npm prefix");
     mkdirSync(path.join(prefix, "node_modules", "esp-certs", "dist"), { recursive: true });
     symlinkSync(cliPath, path.join(prefix, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
-    writeFileSync(path.join(prefix, "esp-certs"), "#!/bin/sh\necho the shim ran >&2\nexit 9\n", { mode: 0o755 });
-    const r = build(dir, { script, env: { PATH: `${prefix}${path.delimiter}${nodeOnly}` } });
+    if (windows) writeFileSync(path.join(prefix, "esp-certs.cmd"), "@echo the shim ran 1>&2\r\n@exit /b 9\r\n");
+    else writeFileSync(path.join(prefix, "esp-certs"), "#!/bin/sh\necho the shim ran >&2\nexit 9\n", { mode: 0o755 });
+    const r = build(dir, { script, env: { PATH: pathWith(prefix, nodeOnly) } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/the shim ran/);
     expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
@@ -175,7 +198,7 @@ describe.skipIf(!hasPython)("the PlatformIO pre-build hook", () => {
     expect(noCli.stderr).toContain(path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
     expect(noCli.stderr).toMatch(/npm install --save-dev PATH\/TO\/esp-certs/);
 
-    const noNode = build(dir, { script, env: { PATH: "/nonexistent" } });
+    const noNode = build(dir, { script, env: { PATH: path.join(dir, "nowhere") } });
     expect(noNode.status).toBe(1);
     expect(noNode.stderr).toMatch(/Node\.js is not installed[\s\S]*https:\/\/nodejs\.org/);
   });

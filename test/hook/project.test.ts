@@ -7,9 +7,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { installIntoProject, withHookEntry } from "../../src/platformio/project.js";
 import { repoRoot, tmpProject } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requirePython } from "../helpers/tools.js";
 
-const hasPython = requireTool("python3", "python3");
+const python = requirePython();
+const hasPython = python !== undefined;
 
 /** extra_scripts of each section as PlatformIO reads them (config.py: ConfigParser + parse_multi_values). */
 function platformioReads(ini: string): Record<string, string[]> {
@@ -20,7 +21,7 @@ c.read_string(sys.stdin.read())
 def items(v):
     return [i.strip() for i in v.split("\\n" if "\\n" in v else ", ") if i.strip() and not i.strip().startswith((";", "#"))]
 print(json.dumps({s: items(c.get(s, "extra_scripts")) for s in c.sections() if c.has_option(s, "extra_scripts")}))`;
-  const r = spawnSync("python3", ["-c", py], { input: ini, encoding: "utf8" });
+  const r = spawnSync(python!, ["-c", py], { input: ini, encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
 }

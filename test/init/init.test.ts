@@ -70,6 +70,48 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(existsSync(path.join(dir, ".gitignore"))).toBe(false);
   });
 
+  // Regression: with an existing CA and a wrong passphrase, init wrote the new clients and
+  // mqtt_host into platformio.ini, then exited 2; every build after that failed in the hook.
+  it("checks an existing CA's passphrase before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    expect(runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir }).status).toBe(0);
+    const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    const header = readFileSync(path.join(dir, "include/esp_certs.h"), "utf8");
+    const r = runCli(["init", "--host", "other.local", "--clients", "dev01,dev03", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "not-the-passphrase" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Cannot unlock the CA key: the passphrase does not decrypt/);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(ini);
+    expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toBe(header);
+    expect(existsSync(path.join(dir, "certs/clients/dev03.crt.pem"))).toBe(false);
+    // Nothing to sign: no passphrase needed, and the project builds as before.
+    expect(runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } }).status).toBe(0);
+  });
+
+  it("says which mqtt_host the devices will dial, and how to change it", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const chosen = runCli(["init", "--yes"], { cwd: dir });
+    expect(chosen.status, chosen.stderr).toBe(0);
+    const host = /^mqtt_host = (.+)$/m.exec(readFileSync(path.join(dir, "platformio.ini"), "utf8"))![1];
+    expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, found by mDNS). For another broker name: esp-certs init --host <name>`);
+    expect(runCli(["init", "--yes"], { cwd: dir }).stdout).toContain(`mqtt_host = ${host} (as platformio.ini has it)`);
+    expect(runCli(["init", "--host", "pc2.local", "--yes"], { cwd: dir }).stdout).toContain("mqtt_host = pc2.local (from --host)");
+  });
+
+  it("--clients '' is an empty list, not a stray comma", () => {
+    const dir = tmpProject();
+    const empty = runCli(["init", "--clients", "", "--yes"], { cwd: dir });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain("Cannot read clients: the list is empty");
+    expect(empty.stderr).toContain("--clients dev01,dev02");
+    expect(empty.stderr).not.toContain("comma");
+    const stray = runCli(["init", "--clients", "dev01,,dev02", "--yes"], { cwd: dir });
+    expect(stray.stderr).toContain('a client id is empty in "dev01,,dev02"');
+    expect(stray.stderr).toContain("Remove the stray comma.");
+  });
+
   it("refuses a bad host before writing anything", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), USER_INI);

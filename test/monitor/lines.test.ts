@@ -5,14 +5,14 @@ import { LineSplitter, MAX_LINE_BYTES, isNoise, printable, splitAtMarker } from 
 import { RUN_RESET, resetBoard, type ControlLines } from "../../src/serial/reset.js";
 import { guessChip } from "../../src/serial/chips.js";
 import { repoRoot } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requirePython } from "../helpers/tools.js";
 
 describe("LineSplitter", () => {
   it("splits on \\n and \\r\\n, across chunks", () => {
     const s = new LineSplitter();
     expect(s.push(Buffer.from("one\r\ntw"))).toEqual(["one"]);
-    expect(s.push(Buffer.from("o\nthree\r"))).toEqual(["two"]);
-    expect(s.push(Buffer.from("\n"))).toEqual(["three"]);
+    expect(s.push(Buffer.from("o\nthree\r"))).toEqual(["two", "three"]);
+    expect(s.push(Buffer.from("\n"))).toEqual([]);
     expect(s.flush()).toEqual([]);
   });
 
@@ -23,18 +23,45 @@ describe("LineSplitter", () => {
     expect(lines[0].endsWith("ok")).toBe(true);
   });
 
-  it("cuts a line that never ends, so noise cannot grow without bound", () => {
+  it("cuts a line that never ends, so noise cannot grow without bound, and loses no byte", () => {
     const s = new LineSplitter();
-    expect(s.push(Buffer.alloc(MAX_LINE_BYTES * 2 + 5, 0x80))).toHaveLength(2);
-    expect(s.flush()).toHaveLength(1);
+    const out = [...s.push(Buffer.alloc(MAX_LINE_BYTES * 2 + 5, 0x80)), ...s.flush()];
+    expect(out.map((l) => l.length)).toEqual([MAX_LINE_BYTES + 5, MAX_LINE_BYTES]);
+  });
+
+  it("ends lines at CR alone, as some adapters and terminals send them, in any chunking", () => {
+    const text = "one\rtwo\r\nthree\nfour\r\rfive\r";
+    for (const size of [1, 2, 3, 5, text.length]) {
+      const s = new LineSplitter();
+      const got: string[] = [];
+      for (let i = 0; i < text.length; i += size) got.push(...s.push(Buffer.from(text.slice(i, i + size))));
+      got.push(...s.flush());
+      expect(got, `chunks of ${size}`).toEqual(["one", "two", "three", "four", "", "five"]);
+    }
+  });
+
+  // Issue 11, item 10: 1000-3000 bytes of noise without a line end before a correct line cut into it.
+  it("keeps a line whole after any amount of noise without a line end, in any chunking", () => {
+    const line = "[esp-certs] boot client=dev01 host=win10.local port=8883 ca=0123456789abcdef";
+    for (const noiseBytes of [1, 500, 1000, 1010, 1023, 1024, 1025, 1500, 2047, 2048, 2049, 3000, 5000]) {
+      for (const chunk of [1, 7, 64, 4096]) {
+        const data = Buffer.concat([Buffer.alloc(noiseBytes, 0xf8), Buffer.from(`${line}\r\n[esp-certs] wifi ok ip=10.0.0.2\n`)]);
+        const s = new LineSplitter();
+        const got: string[] = [];
+        for (let i = 0; i < data.length; i += chunk) got.push(...s.push(data.subarray(i, i + chunk)));
+        got.push(...s.flush());
+        expect(got.some((l) => l.endsWith(line) && l.includes("[esp-certs] boot")), `${noiseBytes} bytes of noise, chunks of ${chunk}`).toBe(true);
+        expect(got.at(-1)).toBe("[esp-certs] wifi ok ip=10.0.0.2");
+      }
+    }
   });
 });
 
 describe("noise", () => {
-  const hasPython = requireTool("python3", "python3");
+  const python = requirePython();
 
-  it.skipIf(!hasPython)("recognises the ROM's 74880-baud boot text read at 115200", () => {
-    const noise = execFileSync("python3", [path.join(repoRoot, "test", "fixtures", "serial", "rom-noise.py"), "2"]);
+  it.skipIf(python === undefined)("recognises the ROM's 74880-baud boot text read at 115200", () => {
+    const noise = execFileSync(python!, [path.join(repoRoot, "test", "fixtures", "serial", "rom-noise.py"), "2"]);
     const line = new LineSplitter().push(Buffer.concat([noise, Buffer.from("\n")]))[0];
     expect(isNoise(line)).toBe(true);
     expect(isNoise("[esp-certs] wifi ok ip=192.168.1.50")).toBe(false);

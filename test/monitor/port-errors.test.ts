@@ -1,14 +1,30 @@
 // What monitor says before and instead of reading: bad flags, a port that is not there,
 // a port another program holds.
 import { spawn } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { openError } from "../../src/serial/open.js";
+import { canListPorts } from "../../src/serial/list.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 import { ptyPair, startCli, waitUntilOpen, writeSlowly } from "./pty.js";
 
 const hasSocat = requireTool("socat", "socat");
 const hasFlock = requireTool("flock", "util-linux");
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+/** A PlatformIO project without a store: the monitor needs only its [esp_certs]. */
+function project(): string {
+  const dir = tmpProject();
+  made.push(dir);
+  writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+  return dir;
+}
 
 describe("monitor refuses bad input before it opens the port", () => {
   it.each([
@@ -19,25 +35,47 @@ describe("monitor refuses bad input before it opens the port", () => {
     [["--timeout", "1e9"], "it must be at most 86400 s"],
   ])("%j", (flags, message) => {
     // The port does not exist either: the flag must be what is reported.
-    const r = runCli(["monitor", "--port", "/dev/does-not-exist", ...flags], { cwd: tmpProject() });
+    const r = runCli(["monitor", "--port", "/dev/does-not-exist", ...flags], { cwd: project() });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
   });
 
   it("needs --port", () => {
-    const r = runCli(["monitor"], { cwd: tmpProject() });
+    const r = runCli(["monitor"], { cwd: project() });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("--port");
   });
 });
 
 describe("monitor's port errors", () => {
+  // A Windows name: on Windows an absent COM port, elsewhere no such file; the same words either way.
+  it("a COM3-style port that is not there: exit 2, the same words on every OS", () => {
+    const r = runCli(["monitor", "--port", "COM3", "--timeout", "5"], { cwd: tmpProject() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Cannot open serial port COM3: there is no such port");
+  });
+
   it("a port that does not exist: exit 2 and where to look", () => {
-    const r = runCli(["monitor", "--port", "/dev/ttyUSB-esp-certs-none", "--json"], { cwd: tmpProject() });
+    const r = runCli(["monitor", "--port", "/dev/ttyUSB-esp-certs-none", "--json"], { cwd: project() });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("Cannot open serial port /dev/ttyUSB-esp-certs-none: there is no such port");
     expect(r.stderr).toContain("esp-certs ports");
-    expect(r.stdout).toBe("");
+    expect(JSON.parse(r.stdout).error).toMatchObject({ what: "Cannot open serial port /dev/ttyUSB-esp-certs-none", exitCode: 2 });
+  });
+
+  // Regression: the advice was "esp-certs ports", which fails where udevadm is missing.
+  it("where esp-certs ports cannot list (no udevadm on PATH), says how to list them instead", () => {
+    const r = runCli(["monitor", "--port", "/dev/ttyUSB-esp-certs-none"], { cwd: project(), env: { PATH: path.dirname(process.execPath) } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('List the ports with "ls /dev/ttyUSB* /dev/ttyACM*" ("esp-certs ports" needs udevadm');
+  });
+
+  // Regression: /dev/null opened, then failed its serial settings, and the advice blamed the USB cable.
+  it("a path that is not a serial port (/dev/null): says so, not the cable", () => {
+    const r = runCli(["monitor", "--port", "/dev/null", "--timeout", "2"], { cwd: project() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Cannot open serial port /dev/null: it is not a serial port");
+    expect(r.stderr).not.toMatch(/cable|driver/);
   });
 
   it.skipIf(!hasSocat || !hasFlock)("a port another program holds: exit 2 and what to close", async () => {
@@ -46,7 +84,7 @@ describe("monitor's port errors", () => {
     const holder = spawn("flock", [pty.dev, "sleep", "30"], { stdio: "ignore" });
     try {
       await new Promise((r) => setTimeout(r, 200));
-      const r = runCli(["monitor", "--port", pty.dev, "--timeout", "2"], { cwd: tmpProject() });
+      const r = runCli(["monitor", "--port", pty.dev, "--timeout", "2"], { cwd: project() });
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`Cannot open serial port ${pty.dev}: another program is using it`);
     } finally {
@@ -57,7 +95,7 @@ describe("monitor's port errors", () => {
 
   it.skipIf(!hasSocat)("a port that goes away while it is read (board unplugged): exit 2", async () => {
     const pty = await ptyPair();
-    const run = startCli(["monitor", "--port", pty.dev, "--timeout", "10"], { cwd: tmpProject() });
+    const run = startCli(["monitor", "--port", pty.dev, "--timeout", "10"], { cwd: project() });
     await waitUntilOpen(run.child.pid!, pty.dev);
     // Once the monitor shows a line it is reading; then the other end goes.
     let shown = "";
@@ -84,5 +122,25 @@ describe("openError reads each platform's words for a port it cannot open", () =
     ["linux", "Error: Permission denied, cannot open /dev/ttyUSB0", "permission denied"],
   ] as const)("%s: %s", (platform, message, why) => {
     expect(openError("P", message, platform).why).toContain(why);
+  });
+
+  it("ENOTTY on macOS as on Linux: not a serial port", () => {
+    expect(openError("/dev/null", "Error: Inappropriate ioctl for device, cannot open /dev/null", "darwin").why).toBe("it is not a serial port");
+  });
+});
+
+describe("canListPorts: whether esp-certs ports works here", () => {
+  it("needs udevadm on PATH on Linux only", () => {
+    const bin = mkdtempSync(path.join(tmpdir(), "esp-certs-udevadm-"));
+    try {
+      expect(canListPorts("linux", "")).toBe(false);
+      expect(canListPorts("linux", bin)).toBe(false);
+      writeFileSync(path.join(bin, "udevadm"), "#!/bin/sh\n", { mode: 0o755 });
+      expect(canListPorts("linux", ["/nonexistent", bin].join(path.delimiter))).toBe(true);
+      expect(canListPorts("win32", "")).toBe(true);
+      expect(canListPorts("darwin", "")).toBe(true);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

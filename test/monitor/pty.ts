@@ -49,7 +49,7 @@ export async function waitUntilOpen(pid: number, file: string, timeoutMs = 10_00
   const target = realpathSync(file);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
     } catch {
@@ -92,7 +92,7 @@ export async function monitorPlaying(pty: PtyPair, data: Buffer, args: string[],
     await waitUntilOpen(run.child.pid!, pty.dev);
   } catch (err) {
     const r = await run.done;
-    throw new Error(`${(err as Error).message}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    throw new Error(`${(err as Error).message}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`, { cause: err });
   }
   await writeSlowly(pty.feed, data);
   return run.done;

@@ -113,6 +113,20 @@ describe("verdict", () => {
     expect(play([...UP, '[esp-certs] tls fail code=56 text="x"']).verdict?.id).toBe("tls-56");
   });
 
+  // Regression: the fix for 56 said to re-issue for the host when the store's certificate
+  // already named it; generate then kept it, and the device failed the same way.
+  it("56 while the store's broker certificate names the host: the broker runs another certificate", () => {
+    const named: Expected = { ...EXPECTED, brokerNames: ["WIN10.local", "localhost"] };
+    const v = play([...UP, '[esp-certs] tls fail code=56 text="x"'], named).verdict!;
+    expect(v.id).toBe("tls-56-broker-stale");
+    expect(v.cause).toContain("/p/certs/server.crt.pem) does name win10.local");
+    expect(v.cause).toContain("another store's");
+    expect(v.fix).toContain("esp-certs broker");
+    expect(v.fix).not.toContain("generate");
+    const other: Expected = { ...EXPECTED, brokerNames: ["other.local"] };
+    expect(play([...UP, '[esp-certs] tls fail code=56 text="x"'], other).verdict?.id).toBe("tls-56");
+  });
+
   it("names every BearSSL code, with a generic diagnosis where no specific one exists", () => {
     const v = play([...UP, '[esp-certs] tls fail code=23 text="Internal limit exceeded"']).verdict!;
     expect(v).toMatchObject({ id: "tls" });

@@ -9,6 +9,7 @@ import { requireTool } from "../helpers/tools.js";
 
 const hasMosquitto = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients");
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED nodes are free-form JSON, read field by field
 type Node = Record<string, any> & { id: string; type: string };
 
 function project(ini = "[esp_certs]\nmqtt_host = win10.local\n"): string {

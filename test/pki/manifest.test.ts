@@ -92,7 +92,7 @@ describe("generate, hook and header with a damaged manifest", () => {
       expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^esp-certs: Cannot read .*manifest\.json: (it is not JSON|manifest\.\w+ is)/);
       expect(r.stderr).toMatch(/move it away: "esp-certs generate" writes it again/);
-      expect(r.stderr).not.toMatch(/TypeError|    at /);
+      expect(r.stderr).not.toMatch(/TypeError| {4}at /);
     }
     writeFileSync(manifest, good);
   });

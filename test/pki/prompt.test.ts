@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliPath, tmpProject } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requirePosix, requireTool } from "../helpers/tools.js";
 
 requireTool("python3", "python3");
 requireTool("openssl", "openssl");
@@ -39,7 +39,7 @@ function onTerminal(dir: string, ...answers: string[]) {
   return spawnSync("python3", ["-c", DRIVER, cliPath, ...answers], { cwd: dir, env, encoding: "utf8", timeout: 30_000 });
 }
 
-describe("the CA passphrase asked on a terminal", () => {
+describe.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("the CA passphrase asked on a terminal", () => {
   it("is asked twice for a new CA, never echoed, and encrypts the key", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");

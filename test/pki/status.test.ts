@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliPath, runCli, tmpProject } from "../helpers/cli.js";
-import { requireTool } from "../helpers/tools.js";
+import { requirePosix, requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
 
@@ -88,7 +88,7 @@ describe("CA passphrase and key-type flags", () => {
 describe("colour", () => {
   // Regression: red was decided by stderr's terminal, so `esp-certs status > file` run in a
   // terminal wrote escape codes into the file.
-  it("goes only to a terminal: stdout piped while stderr is a terminal gets none", () => {
+  it.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("goes only to a terminal: stdout piped while stderr is a terminal gets none", () => {
     requireTool("python3", "python3");
     const dir = project();
     const other = project();

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { templatePath } from "../render/templates.js";
+import { readTemplate } from "./templates.js";
 
 /**
  * Renders templates/<name> with EJS (loaded on demand: the hook never needs it). The
@@ -7,5 +6,5 @@ import { templatePath } from "../render/templates.js";
  */
 export async function renderTemplate(name: string, data: Record<string, unknown>): Promise<string> {
   const { default: ejs } = await import("ejs");
-  return ejs.render(readFileSync(templatePath(name), "utf8"), data, { filename: name });
+  return ejs.render(readTemplate(name), data, { filename: name });
 }

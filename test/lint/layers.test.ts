@@ -1,0 +1,50 @@
+// The import rules of eslint.config.mjs, tried on real files of src/ with one import added: each
+// must catch what it is for, and leave alone what is allowed (type imports, import() after the
+// hook's decision, composition of commands through their steps).
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ESLint } from "eslint";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const eslint = new ESLint({ cwd: root });
+
+/** The rule ids ESLint reports for `file` with `line` added at the top. */
+async function ruleIdsWith(file: string, line: string): Promise<string[]> {
+  const text = `${line}\n${readFileSync(path.join(root, file), "utf8")}`;
+  const [result] = await eslint.lintText(text, { filePath: path.join(root, file) });
+  return result.messages.map((m) => m.ruleId ?? m.message);
+}
+
+describe("lint: the hook's no-op path", () => {
+  it("refuses the X.509 library in a module the hook loads before deciding", async () => {
+    expect(await ruleIdsWith("src/config/config.ts", 'import * as x509 from "@peculiar/x509";')).toContain("@typescript-eslint/no-restricted-imports");
+  });
+
+  it("refuses ejs and the header renderer in hook.ts itself, by their relative names", async () => {
+    expect(await ruleIdsWith("src/platformio/hook.ts", 'import ejs from "ejs";')).toContain("@typescript-eslint/no-restricted-imports");
+    expect(await ruleIdsWith("src/platformio/hook.ts", 'import { writeHeader } from "../render/header.js";')).toContain("@typescript-eslint/no-restricted-imports");
+    expect(await ruleIdsWith("src/render/header-inputs.ts", 'import { renderTemplate } from "./template.js";')).toContain("@typescript-eslint/no-restricted-imports");
+  });
+
+  it("allows a type import, and modules off the path (issue.ts is where X.509 belongs)", async () => {
+    expect(await ruleIdsWith("src/platformio/hook.ts", 'import type { HeaderCommandOptions } from "../render/header.js";')).not.toContain(
+      "@typescript-eslint/no-restricted-imports",
+    );
+    expect(await ruleIdsWith("src/pki/issue.ts", "")).toEqual([]);
+  });
+});
+
+describe("lint: layers", () => {
+  it("refuses a command module in a lower layer, loaded statically or with import()", async () => {
+    expect(await ruleIdsWith("src/pki/store.ts", 'import { generateCommand } from "../generate.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/render/header-inputs.ts", 'export const later = () => import("../doctor/doctor.js");')).toContain(
+      "import-x/no-restricted-paths",
+    );
+  });
+
+  it("refuses a command's code importing another command's module, but not a step it runs", async () => {
+    expect(await ruleIdsWith("src/doctor/live.ts", 'import { noderedCommand } from "../nodered/nodered.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/flash/flash.ts", "")).toEqual([]);
+  });
+});

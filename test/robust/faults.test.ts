@@ -1,0 +1,123 @@
+// Issue 11, item 7: a folder where a file belongs, a full disk, a read-only disk, an I/O error:
+// each a message naming the file and the fix, exit 2, no stack trace, no partial file.
+import { spawnSync } from "node:child_process";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ExitCode, fromSystemError } from "../../src/errors.js";
+import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { requireTool } from "../helpers/tools.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const INI = "[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\n\n[env:d1_mini]\nboard = d1_mini\n";
+function project(): string {
+  const dir = tmpProject();
+  dirs.push(dir);
+  writeFileSync(path.join(dir, "platformio.ini"), INI);
+  return dir;
+}
+const refused = (r: { status: number; stderr: string }, words: RegExp) => {
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(words);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+};
+
+/** Every file below `dir`: no temp left, and each certificate and key complete. */
+function expectNoPartialFile(dir: string): void {
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
+  for (const f of walk(dir)) {
+    expect(f).not.toMatch(/esp-certs-tmp$/);
+    if (f.endsWith(".crt.pem")) expect(() => new X509Certificate(readFileSync(f)), f).not.toThrow();
+    if (f.endsWith(".key.pem")) expect(() => createPrivateKey({ key: readFileSync(f), passphrase: TEST_PASSPHRASE }), f).not.toThrow();
+  }
+}
+
+describe("a folder where a file belongs (EISDIR)", () => {
+  it("platformio.ini, a store file, mosquitto.conf: named, exit 2", () => {
+    const a = tmpProject();
+    dirs.push(a);
+    mkdirSync(path.join(a, "platformio.ini"));
+    refused(runCli(["generate"], { cwd: a }), /Cannot read .*platformio\.ini: it is a folder, not a file/);
+
+    const b = project();
+    mkdirSync(path.join(b, "certs", "ca.crt.pem"), { recursive: true });
+    refused(runCli(["generate"], { cwd: b }), /Cannot read .*ca\.crt\.pem: it is a folder, not a file/);
+
+    const c = project();
+    expect(runCli(["generate"], { cwd: c }).status).toBe(0);
+    mkdirSync(path.join(c, "broker", "mosquitto.conf"), { recursive: true });
+    refused(runCli(["broker"], { cwd: c }), /Cannot read .*mosquitto\.conf: it is a folder, not a file/);
+  });
+});
+
+describe("an I/O error", () => {
+  it("on a write is a message naming the file, exit 2", () => {
+    const err = Object.assign(new Error("EIO: i/o error, write"), { code: "EIO", syscall: "write", path: "/p/certs/ca.key.pem" });
+    const e = fromSystemError(err)!;
+    expect(e.exitCode).toBe(ExitCode.usage);
+    expect(e.message).toBe("Cannot write /p/certs/ca.key.pem: the disk reported an input/output error");
+  });
+});
+
+const root = process.getuid?.() === 0;
+const hasUnshare = requireTool("unshare", "util-linux");
+if (!root) console.warn("SKIPPED: full and read-only disks need root (unshare -m and mount)");
+
+/** Runs `script` in a mount namespace of its own (its mounts vanish with it); $CLI is the built CLI. */
+function inNamespace(script: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync("unshare", ["-m", "sh", "-ec", script], {
+    encoding: "utf8",
+    env: { ...process.env, CLI: `${process.execPath} ${cliPath}`, ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: "1" },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
+  it("a full disk (ENOSPC) during generate: the disk is named full, exit 2, no partial file; the next run completes", () => {
+    for (const size of ["12k", "24k", "40k", "56k"]) {
+      const base = mkdtempSync(path.join(tmpdir(), "esp-certs-full-"));
+      dirs.push(base);
+      const disk = path.join(base, "disk");
+      const copy = path.join(base, "copy");
+      mkdirSync(disk);
+      const r = inNamespace(`
+        mount -t tmpfs -o size=${size} tmpfs "${disk}"
+        printf '%s' '${INI}' > "${disk}/platformio.ini"
+        set +e; (cd "${disk}" && $CLI generate); echo "exit=$?"; set -e
+        cp -a "${disk}" "${copy}"`);
+      expect(r.stdout, `${size}: ${r.stderr}`).toContain("exit=2");
+      expect(r.stderr).toMatch(/esp-certs: Cannot (write|create the folder|open|move a file to) .*: the disk is full/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expectNoPartialFile(copy);
+      // Space again: the next run completes the store.
+      expect(runCli(["generate"], { cwd: copy }).status).toBe(0);
+    }
+  });
+
+  it("a read-only disk (EROFS), with and without a store: said so, exit 2", () => {
+    const full = project();
+    expect(runCli(["generate"], { cwd: full }).status).toBe(0);
+    const empty = project();
+    for (const [dir, args] of [
+      [full, "generate --rekey dev01"],
+      [empty, "generate"],
+    ] as const) {
+      const r = inNamespace(`
+        mount --bind "${dir}" "${dir}" && mount -o remount,bind,ro "${dir}"
+        cd "${dir}" && $CLI ${args}`);
+      refused(r, /esp-certs: Cannot .*: the file system is read-only|a read-only disk/);
+    }
+    // The header's folder on a read-only disk, not yet there: a recursive mkdir says ENOENT.
+    const p = project();
+    const ro = path.join(p, "ro");
+    mkdirSync(ro);
+    writeFileSync(path.join(p, "platformio.ini"), INI.replace("key_type", `header = ro/include/esp_certs.h\nkey_type`));
+    const r = inNamespace(`mount --bind "${ro}" "${ro}" && mount -o remount,bind,ro "${ro}"; cd "${p}" && $CLI generate`);
+    refused(r, /Cannot create the folder .*ro\/include\/esp_certs\.h: the file system is read-only/);
+  });
+});
