@@ -2,7 +2,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli, runCliAsync, tmpProject } from "../helpers/cli.js";
 
 const INI = "[esp_certs]\nmqtt_host = win10.local\n\n[env:d1_mini_fleet]\nboard = d1_mini\ncustom_esp_certs_client = none\n";
 
@@ -56,6 +56,23 @@ describe("an image with no identity", () => {
     expect(flow.status, flow.stderr).toBe(0);
     const next = runCli(["provision", "--client", "dev0#", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
     expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FB000" });
+  });
+
+  it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    const runs = await Promise.all(["a", "b"].map((n) => runCliAsync(["provision", "--client", "dev##", "--out", path.join(dir, `${n}.bin`), "--json"], { cwd: dir })));
+    const ids = runs.map((r) => JSON.parse(r.stdout).client).sort();
+    expect(ids).toEqual(["dev03", "dev04"]);
+    // Its own record may be written again; a user's file, the store and platformio.ini may not.
+    expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "a.bin")], { cwd: dir }).status).toBe(0);
+    writeFileSync(path.join(dir, "notes.txt"), "mine");
+    for (const target of ["notes.txt", path.join("certs", "dev03.bin"), "platformio.ini"]) {
+      const r = runCli(["provision", "--client", "dev03", "--out", path.join(dir, target)], { cwd: dir });
+      expect(r.status, target).toBe(2);
+      expect(r.stderr, target).toContain("Cannot write the credential record");
+    }
+    expect(readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("mine");
   });
 
   it("refuses none as a client id, since it means no client", () => {
