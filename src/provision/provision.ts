@@ -168,7 +168,7 @@ async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, store
   }
   if (!o.json) info(`wrote and verified ${facts.client}'s credential record at ${facts.address} on ${f.port}`);
   if (o.monitor === false) {
-    if (o.json) printJson({ ...facts, port: f.port, verified: "written" });
+    if (o.json) printJson({ ...facts, port: f.port, written: true, readBack: "matched" });
     return ExitCode.ok;
   }
   const code = await monitor({ port: f.port, timeout: o.timeout, json: o.json, projectDir: o.projectDir, expectClient: String(facts.client) });
