@@ -2,9 +2,12 @@
 // firmware's own sources on the real BearSSL, with the i15/m15 big-integer code and
 // 32-bit ciphers the ESP8266's BearSSL selects) against a real mosquitto:
 // - instructions of the client side of the handshake + MQTT CONNECT/CONNACK
-//   (valgrind --tool=callgrind, counted between the shim's CALLGRIND_START/STOP);
+//   (valgrind --tool=callgrind, counted between the shim's CALLGRIND_START/STOP), for the
+//   first connection (a full handshake) and for a reconnect after the broker dropped the
+//   device (a second client with its id): the firmware resumes its TLS session there;
 // - peak heap of the firmware (valgrind --tool=massif; 64-bit pointers, so somewhat above
-//   the chip's), TLS buffers included: with MFLN 512 they are 837 + 597 bytes;
+//   the chip's), TLS buffers included: with MFLN 512 they are 837 + 597 bytes; for the
+//   reconnect row, of a run that goes on through the reconnect;
 // - flash the certificates take (the three DER arrays the firmware links in);
 // - wall time of the handshake without valgrind (the firmware's own `ms=`).
 // Usage: node bench/handshake.bench.mjs [PROJECT_DIR ...]
@@ -98,12 +101,25 @@ function prepare(config, source, port) {
   const flash = ["ca", "client_cert", "client_key"]
     .map((a) => Number(new RegExp(`esp_certs_${a}_der_len\\b[^=]*= (\\d+);`).exec(header)[1]))
     .reduce((a, b) => a + b, 0);
+  const client = /^#define ESP_CERTS_CLIENT_ID "(.*)"/m.exec(header)[1];
   run("make", ["-s", "-j2", "-C", path.join(root, "firmware", "host"), `HEADER_DIR=${dir}/include`, `BUILD_DIR=${dir}/build`]);
-  return { dir, host, flash, firmware: path.join(dir, "build", "firmware") };
+  return { dir, host, port, client, flash, firmware: path.join(dir, "build", "firmware") };
 }
 
-/** Runs the rehearsal (under `wrapper`) until "mqtt ok", then ends it the way its timer does. */
-function rehearse(p, wrapper = []) {
+/** A second client with the device's id: mosquitto drops the device, which reconnects. */
+function kick(p) {
+  const clients = path.join(p.dir, "certs", "clients");
+  // Its own exit status is not checked: the reconnecting device may push it off in turn.
+  spawnSync("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(p.port), "--cafile", path.join(p.dir, "certs", "ca.crt.pem"),
+    "--cert", path.join(clients, `${p.client}.crt.pem`), "--key", path.join(clients, `${p.client}.key.pem`),
+    "--insecure", "-i", p.client, "-t", "bench", "-m", "kick"], { env });
+}
+
+/**
+ * Runs the rehearsal (under `wrapper`) until "mqtt ok" (with `reconnect`, until the second one,
+ * after a kick), then ends it the way its timer does.
+ */
+function rehearse(p, wrapper = [], reconnect = false) {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = [...wrapper, p.firmware];
     const child = spawn(cmd, args, {
@@ -112,16 +128,33 @@ function rehearse(p, wrapper = []) {
     });
     let out = "";
     let err = "";
+    let kicked = false;
+    const wanted = reconnect ? 2 : 1;
     child.stdout.on("data", (d) => {
       out += d;
-      if (/ mqtt (ok|fail)/.test(out)) child.kill("SIGALRM"); // the shim's SIGALRM handler exits 0
+      const ok = (out.match(/ mqtt ok /g) ?? []).length;
+      if (ok >= wanted || / tls fail /.test(out)) child.kill("SIGALRM"); // the shim's SIGALRM handler exits 0
+      else if (ok === 1 && reconnect && !kicked) {
+        kicked = true;
+        setTimeout(() => kick(p), 200);
+      }
     });
     child.stderr.on("data", (d) => (err += d));
     child.on("close", () => {
-      if (!/ mqtt ok /.test(out)) reject(new Error(`the rehearsal did not connect:\n${out}${err}`));
+      if ((out.match(/ mqtt ok /g) ?? []).length < wanted) reject(new Error(`the rehearsal did not connect${reconnect ? " twice" : ""}:\n${out}${err}`));
       else resolve(out);
     });
   });
+}
+
+/** Peak heap of a run under massif, through the reconnect when `reconnect`. */
+async function peakHeap(p, reconnect) {
+  const out = path.join(p.dir, `massif${reconnect ? "-reconnect" : ""}.out`);
+  await rehearse(p, ["valgrind", "--tool=massif", `--massif-out-file=${out}`], reconnect);
+  // The first allocation is libstdc++'s exception pool (72 KiB on this host), made at load
+  // time: the firmware's heap is what comes above it.
+  const heap = [...readFileSync(out, "utf8").matchAll(/^mem_heap_B=(\d+)/gm)].map((m) => Number(m[1]));
+  return Math.max(...heap) - heap.find((b) => b > 0);
 }
 
 async function measure(config, source) {
@@ -129,25 +162,30 @@ async function measure(config, source) {
   const p = prepare(config, source, port);
   const broker = await startBroker(p.dir, port);
   try {
-    const ms = [];
-    for (let i = 0; i < WALL_RUNS; i++) ms.push(Number(/ tls ok .* ms=(\d+) /.exec(await rehearse(p))[1]));
+    const full = [];
+    const resumed = [];
+    for (let i = 0; i < WALL_RUNS; i++) {
+      const tls = [...(await rehearse(p, [], true)).matchAll(/ tls ok .* ms=(\d+) .* resumed=([01])/g)];
+      full.push(Number(tls[0][1]));
+      resumed.push(Number(tls[1][1]));
+      if (tls[0][2] !== "0" || tls[1][2] !== "1") throw new Error(`expected a full handshake, then a resumed one: ${tls.map((t) => t[0]).join(" / ")}`);
+    }
     const cg = path.join(p.dir, "callgrind.out");
-    await rehearse(p, ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${cg}`]);
-    const instructions = Number(/^totals: (\d+)/m.exec(readFileSync(cg, "utf8"))[1]);
-    const ms2 = path.join(p.dir, "massif.out");
-    await rehearse(p, ["valgrind", "--tool=massif", `--massif-out-file=${ms2}`]);
-    // The first allocation is libstdc++'s exception pool (72 KiB on this host), made at load
-    // time: the firmware's heap is what comes above it.
-    const heap = [...readFileSync(ms2, "utf8").matchAll(/^mem_heap_B=(\d+)/gm)].map((m) => Number(m[1]));
-    const peakHeap = Math.max(...heap) - heap.find((b) => b > 0);
-    return { name: config?.name ?? source, instructions, peakHeap, flash: p.flash, ms: median(ms) };
+    await rehearse(p, ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${cg}`], true);
+    // One dump per connection (the shim's CALLGRIND_DUMP_STATS): .1 the first, .2 the reconnect.
+    const counted = (n) => Number(/^totals: (\d+)/m.exec(readFileSync(`${cg}.${n}`, "utf8"))[1]);
+    const name = config?.name ?? source;
+    return [
+      { name, instructions: counted(1), peakHeap: await peakHeap(p, false), flash: p.flash, ms: median(full) },
+      { name: `  reconnect, session resumed`, instructions: counted(2), peakHeap: await peakHeap(p, true), flash: p.flash, ms: median(resumed) },
+    ];
   } finally {
     broker.kill();
     rmSync(p.dir, { recursive: true, force: true }); // it holds private keys
   }
 }
 
-for (const tool of ["valgrind", "mosquitto", "make", "g++"]) {
+for (const tool of ["valgrind", "mosquitto", "mosquitto_pub", "make", "g++"]) {
   if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is needed`);
 }
 if (!existsSync(cli)) throw new Error("build the CLI first: npm run build");
@@ -155,17 +193,17 @@ if (!existsSync(cli)) throw new Error("build the CLI first: npm run build");
 const sources = process.argv.slice(2);
 const rows = [];
 for (const item of sources.length > 0 ? sources.map((s) => [undefined, path.resolve(s)]) : CONFIGS.map((c) => [c])) {
-  rows.push(await measure(item[0], item[1]));
+  rows.push(...(await measure(item[0], item[1])));
 }
 const base = rows[0].instructions;
-console.log("client handshake + MQTT CONNECT on the rehearsal (ESP8266 BearSSL code paths: i15/m15, aes_ct, ghash_ctmul32)");
+console.log("client handshake + MQTT CONNECT on the rehearsal (ESP8266 BearSSL code paths: i15/m15, aes_ct, ghash_ctmul32); ratio to the first row");
 console.log(["store".padEnd(38), "instructions".padStart(14), "ratio".padStart(6), "peak heap".padStart(10), "cert flash".padStart(11), "wall ms".padStart(8)].join(" "));
 for (const r of rows) {
   console.log(
     [
       r.name.padEnd(38),
       String(r.instructions).padStart(14),
-      (r.instructions / base).toFixed(2).padStart(6),
+      (r.instructions / base).toFixed(3).padStart(6),
       `${r.peakHeap} B`.padStart(10),
       `${r.flash} B`.padStart(11),
       String(r.ms).padStart(8),

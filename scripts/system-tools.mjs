@@ -13,6 +13,8 @@ export const SYSTEM_TOOLS = [
   { tool: "mosquitto_pub", debian: ["mosquitto-clients"], elsewhere: "brew install mosquitto" },
   { tool: "openssl", debian: ["openssl"], elsewhere: "brew install openssl" },
   { tool: "<bearssl.h>", debian: ["libbearssl-dev"], elsewhere: "brew install bearssl" },
+  // A preload that turns off mosquitto's TLS session cache (test/firmware/reconnect.test.ts).
+  { tool: "<openssl/ssl.h>", debian: ["libssl-dev"], elsewhere: "brew install openssl" },
   { tool: "gcc", debian: ["gcc"], elsewhere: "xcode-select --install" },
   { tool: "g++", debian: ["g++"], elsewhere: "xcode-select --install" },
   { tool: "make", debian: ["make"], elsewhere: "xcode-select --install" },

@@ -11,7 +11,7 @@ void DeviceClock::begin(uint32_t timeoutMs) {
   uint32_t start = millis();
   while (time(nullptr) < _floor && millis() - start < timeoutMs) delay(100);
   _fromNtp = time(nullptr) >= _floor;
-  _floorSetAtMs = millis();
+  _floorSetAtUptime = time(nullptr);
   report("time ok epoch=%lld source=%s", (long long)now(), _fromNtp ? "ntp" : "floor");
 }
 
@@ -22,5 +22,5 @@ time_t DeviceClock::now() {
     report("time ok epoch=%lld source=ntp", (long long)time(nullptr));
   }
   if (_fromNtp) return time(nullptr);
-  return _floor + (time_t)((millis() - _floorSetAtMs) / 1000);
+  return _floor + (time(nullptr) - _floorSetAtUptime);
 }

@@ -17,6 +17,8 @@ class DeviceClock {
 
  private:
   time_t _floor;
-  uint32_t _floorSetAtMs = 0;
+  // Seconds of uptime by time() when the floor was taken: before SNTP the core's time() counts
+  // 64-bit uptime, where millis() would wrap every 49.7 days and set the clock back.
+  time_t _floorSetAtUptime = 0;
   bool _fromNtp = false;
 };

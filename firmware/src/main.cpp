@@ -20,6 +20,7 @@
 
 #include "cred_record.h"
 #include "device_clock.h"
+#include "handshake_watch.h"
 #include "report.h"
 
 namespace {
@@ -48,6 +49,10 @@ const HeaderIdentity kHeaderIdentity = {nullptr, nullptr, 0, nullptr, 0, false};
 Credentials cred;
 
 BearSSL::WiFiClientSecure tls;
+// The last handshake's parameters, offered at every reconnect so that the broker can resume
+// instead of a full handshake (docs/reconnect.md). Lives as long as the program.
+BearSSL::Session tlsSession;
+HandshakeWatch handshakeWatch;
 PubSubClient mqtt(tls);
 DeviceClock deviceClock(ESP_CERTS_GENERATED_AT);
 
@@ -55,6 +60,9 @@ char statusTopic[80];
 uint32_t nextAttemptMs = 0;
 uint32_t backoffMs = kFirstBackoffMs;
 bool online = false;
+// Set once a TLS connection succeeded with the chosen buffer sizes, which are then kept: OpenSSL refuses to resume
+// a session whose ClientHello asks for another record size.
+bool recordSizeChosen = false;
 
 void connectWifi() {
   WiFi.mode(WIFI_STA);
@@ -84,6 +92,18 @@ void configureTls() {
   }
   // Last: it resets the other ways of authenticating the server (insecure, fingerprint).
   tls.setTrustAnchors(&caCert);
+  tls.setSession(&tlsSession);
+  tls.setCertStore(&handshakeWatch);
+}
+
+// A 16 KiB receive buffer does not fit beside WiFi on the ESP8266's heap; ask whether the
+// broker will keep its records small. Once per program: asking opens a TCP connection and a
+// TLS hello that the broker logs as a protocol error.
+void chooseRecordSize() {
+  if (recordSizeChosen) return;
+  bool smallRecords = BearSSL::WiFiClientSecure::probeMaxFragmentLength(kHost, kPort, kFragmentLength);
+  if (smallRecords) tls.setBufferSizes(kFragmentLength, kFragmentLength);
+  else tls.setBufferSizes(16384, 512);
 }
 
 // The ESP8266 core (3.x) moves BearSSL's "fatal alert" flag (256 received, 512 sent) from
@@ -103,13 +123,9 @@ int lastTlsError(char *text, size_t len) {
 }
 
 bool connectBroker() {
-  tls.stop();
+  tls.stop();  // keeps the session of the connection that ended
   tls.setX509Time(deviceClock.now());
-  // A 16 KiB receive buffer does not fit beside WiFi on the ESP8266's heap; ask first
-  // whether the broker will keep its records small.
-  bool smallRecords = BearSSL::WiFiClientSecure::probeMaxFragmentLength(kHost, kPort, kFragmentLength);
-  if (smallRecords) tls.setBufferSizes(kFragmentLength, kFragmentLength);
-  else tls.setBufferSizes(16384, 512);
+  chooseRecordSize();
 
   uint32_t start = millis();
   if (!tls.connect(kHost, kPort)) {
@@ -118,10 +134,11 @@ bool connectBroker() {
     report("tls fail code=%d text=\"%s\"", code, text);
     return false;
   }
+  recordSizeChosen = true;
   char mfln[8] = "none";
   if (tls.getMFLNStatus()) snprintf(mfln, sizeof mfln, "%u", kFragmentLength);
-  report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s", kHost, kPort, (unsigned long)(millis() - start),
-         (unsigned long)ESP.getFreeHeap(), mfln);
+  report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s resumed=%d", kHost, kPort, (unsigned long)(millis() - start),
+         (unsigned long)ESP.getFreeHeap(), mfln, handshakeWatch.resumed() ? 1 : 0);
 
   // The broker keeps "offline" as the retained status should the device vanish.
   if (!mqtt.connect(cred.clientId, statusTopic, 0, true, "offline")) {

@@ -16,7 +16,8 @@ export type DeviceEvent =
   | { kind: "wifi-ok"; ip?: string }
   | { kind: "wifi-fail"; status?: number }
   | { kind: "time"; epoch?: number; source?: string }
-  | { kind: "tls-ok"; host?: string; port?: number; ms?: number; heap?: number; mfln?: string }
+  /** `resumed`: undefined from firmware older than session resumption, which does not say. */
+  | { kind: "tls-ok"; host?: string; port?: number; ms?: number; heap?: number; mfln?: string; resumed?: boolean }
   /** `plain`: the workshop sketch's "last SSL Error = N : text". */
   | { kind: "tls-fail"; code: number; text: string; plain?: boolean }
   /** `plain`: the workshop sketch's lines, which name no client, host or state. */
@@ -50,6 +51,10 @@ function int(v: string | undefined): number | undefined {
   return Number(v);
 }
 
+function flag(v: string | undefined): boolean | undefined {
+  return v === "1" ? true : v === "0" ? false : undefined;
+}
+
 function ours(rest: string): DeviceEvent {
   const m = /^(\w+)(?: (ok|fail|none)\b)?\s*(.*)$/.exec(rest);
   if (!m) return { kind: "other" };
@@ -68,7 +73,15 @@ function ours(rest: string): DeviceEvent {
     case "time ok":
       return { kind: "time", epoch: int(f.get("epoch")), source: f.get("source") };
     case "tls ok":
-      return { kind: "tls-ok", host: f.get("host"), port: int(f.get("port")), ms: int(f.get("ms")), heap: int(f.get("heap")), mfln: f.get("mfln") };
+      return {
+        kind: "tls-ok",
+        host: f.get("host"),
+        port: int(f.get("port")),
+        ms: int(f.get("ms")),
+        heap: int(f.get("heap")),
+        mfln: f.get("mfln"),
+        resumed: flag(f.get("resumed")),
+      };
     case "tls fail": {
       const code = int(f.get("code"));
       return code === undefined ? { kind: "other" } : { kind: "tls-fail", code, text: f.get("text") ?? "" };

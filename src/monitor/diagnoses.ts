@@ -42,7 +42,7 @@ const REFLASH = "esp-certs flash --port {serial}";
 const REISSUE_BROKER =
   "Run `esp-certs generate --host {host}`, then `esp-certs broker` and restart Mosquitto so that it serves the new certificate.";
 
-export const DIAGNOSES: Readonly<Record<string, Diagnosis>> = {
+export const DIAGNOSES = {
   // ---- the device's own checks (docs/serial-protocol.md) ----
   "ca-mismatch": {
     title: "The device trusts another CA than this project",
@@ -348,7 +348,10 @@ export const DIAGNOSES: Readonly<Record<string, Diagnosis>> = {
     cause: "it restarted three times without reporting a result{seen}. Usual reasons: a power supply too weak for WiFi's current peaks, a hang that the hardware watchdog ends, or a crash before the serial port is up.",
     fix: "Use a short USB cable to a powered port; `esp-certs monitor --port {serial} --baud 74880` shows the ROM's reset cause.",
   },
-};
+} as const satisfies Record<string, Diagnosis>;
+
+/** The table's ids: the only source of them, so an id without an entry does not compile. */
+export type DiagnosisId = keyof typeof DIAGNOSES;
 
 /** Fills `{name}` placeholders; unknown or missing ones become "?" so a gap is visible. */
 export function render(template: string, ctx: DiagnosisContext): string {
@@ -358,8 +361,7 @@ export function render(template: string, ctx: DiagnosisContext): string {
   });
 }
 
-export function diagnosis(id: string, ctx: DiagnosisContext): Diagnosis {
-  const d = DIAGNOSES[id];
-  if (d === undefined) throw new Error(`no diagnosis "${id}"`);
+export function diagnosis(id: DiagnosisId, ctx: DiagnosisContext): Diagnosis {
+  const d: Diagnosis = DIAGNOSES[id];
   return { title: render(d.title, ctx), cause: render(d.cause, ctx), fix: render(d.fix, ctx) };
 }

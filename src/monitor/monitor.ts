@@ -161,7 +161,8 @@ function report(v: Verdict, s: MonitorState, json: boolean): void {
   }
   if (v.result === "verified") {
     const d = s.device;
-    const extra = [d.tlsMs !== undefined ? `handshake ${d.tlsMs} ms` : "", d.heap !== undefined ? `${d.heap} bytes free heap` : ""].filter(Boolean).join(", ");
+    const handshake = d.resumed === undefined ? "handshake" : d.resumed ? "resumed session" : "full handshake";
+    const extra = [d.tlsMs !== undefined ? `${handshake} ${d.tlsMs} ms` : "", d.heap !== undefined ? `${d.heap} bytes free heap` : ""].filter(Boolean).join(", ");
     info(`${colour.green("verified:")} ${v.title}${extra ? ` (${extra})` : ""}`);
     return;
   }

@@ -5,15 +5,15 @@
 import { isIP } from "node:net";
 import type { CrashKind, DeviceEvent } from "./classify.js";
 import { BEARSSL_ERRORS, EXCEPTION_CAUSES, MQTT_STATES, OUT_OF_MEMORY, RECV_FATAL_ALERT, ROM_RESET_CAUSES, SEND_FATAL_ALERT, TLS_ALERTS, WIFI_STATUS, named } from "./codes.js";
-import { diagnosis, type DiagnosisContext } from "./diagnoses.js";
+import { diagnosis, type DiagnosisContext, type DiagnosisId } from "./diagnoses.js";
 
 export type Result = "verified" | "failed" | "timeout";
 
 export interface Verdict {
   result: Result;
   exitCode: 0 | 1 | 3;
-  /** The diagnosis id (a key of DIAGNOSES), or "verified" / "timeout". */
-  id: string;
+  /** The diagnosis, or "verified" / "timeout". */
+  id: DiagnosisId | "verified" | "timeout";
   title: string;
   cause?: string;
   fix?: string;
@@ -49,6 +49,8 @@ export interface DeviceFacts {
   tlsMs?: number;
   heap?: number;
   mfln?: string;
+  /** The TLS session was resumed (no certificate checked, no public-key operation). */
+  resumed?: boolean;
 }
 
 type Stage = "silent" | "noise" | "talking" | "booted" | "wifi" | "time" | "tls";
@@ -98,7 +100,7 @@ function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): Diagnosi
   };
 }
 
-function fail(s: MonitorState, id: string, extra: Partial<DiagnosisContext> = {}): MonitorState {
+function fail(s: MonitorState, id: DiagnosisId, extra: Partial<DiagnosisContext> = {}): MonitorState {
   const d = diagnosis(id, ctxOf(s, extra));
   return { ...s, verdict: { result: "failed", exitCode: 1, id, ...d } };
 }
@@ -119,7 +121,7 @@ function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
   if (received || sent) {
     const alert = code & 0xff;
     const name = `${TLS_ALERTS[alert] ?? "alert"} (alert ${alert})`;
-    const id = received && DIAG_ALERTS.has(alert) ? `alert-received-${alert}` : received ? "alert-received" : "alert-sent";
+    const id = received ? (ALERT_DIAGNOSES[alert] ?? "alert-received") : "alert-sent";
     return fail(s, id, { ...extra, name });
   }
   const name = named(BEARSSL_ERRORS, code);
@@ -130,14 +132,23 @@ function tlsFailure(s: MonitorState, code: number, text: string): MonitorState {
   if (code === 56 && s.expected.brokerNames?.some((n) => n.toLowerCase() === s.expected.host.toLowerCase())) {
     return fail(s, "tls-56-broker-stale", { ...extra, name });
   }
-  if (DIAG_TLS.has(code)) return fail(s, `tls-${code}`, { ...extra, name });
+  const known = TLS_DIAGNOSES[code];
+  if (known !== undefined) return fail(s, known, { ...extra, name });
   return fail(s, code > 32 && code < 64 ? "tls-x509" : "tls", { ...extra, name });
 }
 
-const DIAG_TLS = new Set([28, 29, 31, 54, 56, 57, 58, 59, 60, 62]);
-const DIAG_ALERTS = new Set([40, 42, 43, 45, 48, 51, 70, 71]);
-const DIAG_WIFI = new Set([1, 4, 6]);
-const DIAG_MQTT = new Set([-4, -3, -2, 1, 2, 4, 5]);
+// The codes with a diagnosis of their own; the others get their family's.
+const TLS_DIAGNOSES: Partial<Record<number, DiagnosisId>> = {
+  28: "tls-28", 29: "tls-29", 31: "tls-31", 54: "tls-54", 56: "tls-56", 57: "tls-57", 58: "tls-58", 59: "tls-59", 60: "tls-60", 62: "tls-62",
+};
+const ALERT_DIAGNOSES: Partial<Record<number, DiagnosisId>> = {
+  40: "alert-received-40", 42: "alert-received-42", 43: "alert-received-43", 45: "alert-received-45",
+  48: "alert-received-48", 51: "alert-received-51", 70: "alert-received-70", 71: "alert-received-71",
+};
+const WIFI_DIAGNOSES: Partial<Record<number, DiagnosisId>> = { 1: "wifi-1", 4: "wifi-4", 6: "wifi-6" };
+const MQTT_DIAGNOSES: Partial<Record<number, DiagnosisId>> = {
+  [-4]: "mqtt--4", [-3]: "mqtt--3", [-2]: "mqtt--2", 1: "mqtt-1", 2: "mqtt-2", 4: "mqtt-4", 5: "mqtt-5",
+};
 
 function crashVerdict(s: MonitorState): MonitorState {
   const c = s.crash!;
@@ -226,12 +237,12 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       return { ...s, stage: "wifi", device: { ...s.device, ip: e.ip } };
     case "wifi-fail": {
       const status = e.status ?? -1;
-      return fail(s, DIAG_WIFI.has(status) ? `wifi-${status}` : "wifi", { name: named(WIFI_STATUS, status), code: status });
+      return fail(s, WIFI_DIAGNOSES[status] ?? "wifi", { name: named(WIFI_STATUS, status), code: status });
     }
     case "time":
       return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
     case "tls-ok": {
-      s = { ...s, stage: "tls", device: { ...s.device, host: e.host ?? s.device.host, port: e.port ?? s.device.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln } };
+      s = { ...s, stage: "tls", device: { ...s.device, host: e.host ?? s.device.host, port: e.port ?? s.device.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln, resumed: e.resumed } };
       if (dialsElsewhere(s)) return fail(s, "wrong-host");
       return s;
     }
@@ -244,7 +255,7 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       return connected(s, e.plain === true);
     case "mqtt-fail": {
       if (e.plain || e.state === undefined) return fail(s, "mqtt-plain");
-      return fail(s, DIAG_MQTT.has(e.state) ? `mqtt-${e.state}` : "mqtt", { name: named(MQTT_STATES, e.state), code: e.state });
+      return fail(s, MQTT_DIAGNOSES[e.state] ?? "mqtt", { name: named(MQTT_STATES, e.state), code: e.state });
     }
     case "cut-here":
       if (s.crash && s.inDump) return crashVerdict(s);

@@ -51,7 +51,7 @@ export function hookArgv(argv: string[]): HookOptions | undefined {
 export async function hookCommand(o: HookOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   const clientId = o.client || clientForEnv(config, o.env);
-  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId)) return ExitCode.ok;
+  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId)) return stamped(config, o, clientId);
   // Only a hook with work takes the store's lock; the common no-op path stays free of it.
   const { lockStore } = await import("../pki/store-lock.js");
   return lockStore(config.projectDir, "hook", () => refresh(o), config.certDir);

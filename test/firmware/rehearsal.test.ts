@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
-import { buildFirmware, generateProject, headerDefine, reissuedFor, runFirmware, type Project } from "./rehearsal.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, reissuedFor, runFirmware, type Project } from "./rehearsal.js";
 
 // The device-free rehearsal (docs/rehearsal.md): firmware/src built for this machine, real BearSSL,
 // real mosquitto, the serial lines of docs/serial-protocol.md.
@@ -57,7 +57,7 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
     beforeAll(async () => {
       b = await broker(own(project));
       firmware = buildFirmware(project, b.port);
-    });
+    }, BUILD_TIMEOUT_MS);
 
     test("connects to win10.local by name, with TLS then MQTT, and the broker sees dev01", async () => {
       const run = await runFirmware(firmware);
@@ -68,7 +68,7 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
       expect(run.lines).toContain(`[esp-certs] boot client=dev01 host=win10.local port=${b.port} ca=${caSha.slice(0, 16)} cred=header`);
       expect(run.lines).toContain("[esp-certs] wifi ok ip=127.0.0.1");
       expect(tlsLine(run.lines)).toMatch(
-        new RegExp(`^\\[esp-certs\\] tls ok host=win10\\.local port=${b.port} ms=\\d+ heap=\\d+ mfln=512$`),
+        new RegExp(`^\\[esp-certs\\] tls ok host=win10\\.local port=${b.port} ms=\\d+ heap=\\d+ mfln=512 resumed=0$`),
       );
       expect(run.lines).toContain("[esp-certs] mqtt ok client=dev01");
       expect(b.log()).toMatch(/New client connected from 127\.0\.0\.1:\d+ as dev01/);
@@ -102,7 +102,7 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
     expect(headerDefine(rsa.header, "ESP_CERTS_CLIENT_KEY_IS_EC")).toBe("0");
     expect(tlsLine(run.lines)).toMatch(/ tls ok /);
     expect(run.lines).toContain("[esp-certs] mqtt ok client=dev01");
-  });
+  }, BUILD_TIMEOUT_MS);
 
   test("a broker certificate that lacks the host name gives 56", async () => {
     const renamed = made(reissuedFor(project, "other.local"));
@@ -111,14 +111,14 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
     const run = await runFirmware(buildFirmware(project, b.port), { ESP_CERTS_RUN_SECONDS: "1" });
 
     expect(tlsLine(run.lines)).toBe('[esp-certs] tls fail code=56 text="Expected server name was not found in the chain."');
-  });
+  }, BUILD_TIMEOUT_MS);
 
   test("a broker certificate from another CA gives 62", async () => {
     const b = await broker(own(otherCa));
     const run = await runFirmware(buildFirmware(project, b.port), { ESP_CERTS_RUN_SECONDS: "1" });
 
     expect(tlsLine(run.lines)).toBe('[esp-certs] tls fail code=62 text="Chain could not be linked to a trust anchor."');
-  });
+  }, BUILD_TIMEOUT_MS);
 
   test("a broker that rejects the device's certificate is reported as its alert, 256 + alert", async () => {
     const b = await broker({ ...own(project), cafile: otherCa.caCert });
@@ -128,7 +128,7 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
     expect(m, run.lines.join("\n")).not.toBeNull();
     // OpenSSL answers a client certificate from an unknown CA with unknown_ca (48).
     expect(Number(m![1])).toBe(256 + 48);
-  });
+  }, BUILD_TIMEOUT_MS);
 
   test("no broker listening gives a failure line and a clean exit, not a hang", async () => {
     const port = await freePort();
@@ -138,7 +138,7 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
     expect(tlsLine(run.lines)).toMatch(
       /^\[esp-certs\] tls fail code=0 text="no TLS from win10\.local:\d+ \(name not resolved, no broker listening/,
     );
-  });
+  }, BUILD_TIMEOUT_MS);
 
   test("a missing wifi_secrets.h stops the build and says which file to copy", () => {
     const r = spawnSync(

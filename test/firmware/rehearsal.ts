@@ -50,6 +50,12 @@ export function reissuedFor(p: Project, host: string): Project {
 }
 
 /**
+ * For a test or hook that builds the rehearsal: g++ -O2 over a dozen files, which on a loaded
+ * machine takes a minute by itself.
+ */
+export const BUILD_TIMEOUT_MS = 150_000;
+
+/**
  * Renders the header for broker port `port` (and `client`, default the project's first;
  * "none" for a fleet image) and builds the rehearsal against it.
  */
@@ -87,6 +93,45 @@ export function runFirmware(binary: string, env: Record<string, string> = {}): P
       resolve({ status, signal, lines: serial.split("\n").map((l) => l.replace(/\r$/, "")) });
     });
   });
+}
+
+/** A rehearsal still running: its serial lines so far, and a wait for the next one that matches. */
+export interface Live {
+  lines(): string[];
+  /** Resolves with the first line after the `after`-th that matches; rejects after `timeoutMs`. */
+  waitFor(re: RegExp, after?: number, timeoutMs?: number): Promise<string>;
+  /** Ends the run (the shim exits 0 on SIGALRM, as when its time is up). */
+  stop(): Promise<void>;
+}
+
+export function startFirmware(binary: string, env: Record<string, string> = {}): Live {
+  const child = spawn(binary, [], {
+    env: { ...process.env, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "60", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  const lines = () => out.split("\n").filter((l) => l.endsWith("\r")).map((l) => l.replace(/\r$/, ""));
+  child.stdout.on("data", (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  return {
+    lines,
+    waitFor: (re, after = 0, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + timeoutMs;
+        const poll = setInterval(() => {
+          const hit = lines().slice(after).find((l) => re.test(l));
+          if (hit !== undefined || Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) {
+            clearInterval(poll);
+            if (hit !== undefined) resolve(hit);
+            else reject(new Error(`no line matching ${re} after line ${after}; serial so far:\n${lines().join("\n")}`));
+          }
+        }, 50);
+      }),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGALRM");
+      return exited;
+    },
+  };
 }
 
 /** The value of `#define NAME value` in a generated header. */

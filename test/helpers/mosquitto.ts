@@ -30,12 +30,13 @@ export interface TlsListener {
 }
 
 /**
- * Starts a real mosquitto on 127.0.0.1 with a free port (or `port`) and a mutual-TLS
- * listener. Pass `config` to run a generated mosquitto.conf instead (its listener is
- * rewritten to that port and loopback). As root, mosquitto drops to user "mosquitto"
- * unless told `user root`, and then cannot read 0600 keys.
+ * Starts a real mosquitto on 127.0.0.1 with a free port (or `port`, e.g. to restart a broker
+ * where its clients expect it) and a mutual-TLS listener. Pass `config` to run a generated
+ * mosquitto.conf instead (its listener is rewritten to that port and loopback). As root,
+ * mosquitto drops to user "mosquitto" unless told `user root`, and then cannot read 0600 keys.
+ * `env` is added to mosquitto's environment.
  */
-export async function startMosquitto(opts: { tls?: TlsListener; config?: string; port?: number }): Promise<Broker> {
+export async function startMosquitto(opts: { tls?: TlsListener; config?: string; port?: number; env?: NodeJS.ProcessEnv }): Promise<Broker> {
   const port = opts.port ?? (await freePort());
   const dir = tmpDir("mosq-");
   const logFile = path.join(dir, "mosquitto.log");
@@ -61,7 +62,10 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string;
   conf += `\nlog_dest file ${logFile}\nlog_type all\nconnection_messages true\n`;
   const confPath = path.join(dir, "mosquitto.conf");
   writeFileSync(confPath, conf);
-  const child: ChildProcess = spawn("mosquitto", ["-c", confPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn("mosquitto", ["-c", confPath], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));

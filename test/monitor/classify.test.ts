@@ -13,14 +13,17 @@ describe("classifyLine", () => {
     expect(classifyLine("[esp-certs] wifi ok ip=192.168.1.50")).toEqual({ kind: "wifi-ok", ip: "192.168.1.50" });
     expect(classifyLine("[esp-certs] wifi fail status=6")).toEqual({ kind: "wifi-fail", status: 6 });
     expect(classifyLine("[esp-certs] time ok epoch=1795760261 source=floor")).toEqual({ kind: "time", epoch: 1795760261, source: "floor" });
-    expect(classifyLine("[esp-certs] tls ok host=win10.local port=8883 ms=1840 heap=21440 mfln=512")).toEqual({
+    expect(classifyLine("[esp-certs] tls ok host=win10.local port=8883 ms=1840 heap=21440 mfln=512 resumed=1")).toEqual({
       kind: "tls-ok",
       host: "win10.local",
       port: 8883,
       ms: 1840,
       heap: 21440,
       mfln: "512",
+      resumed: true,
     });
+    // Firmware older than session resumption says nothing about it.
+    expect(classifyLine("[esp-certs] tls ok host=win10.local port=8883 ms=1840 heap=21440 mfln=none")).toMatchObject({ kind: "tls-ok", resumed: undefined });
     expect(classifyLine('[esp-certs] tls fail code=-1000 text="Unable to allocate memory for SSL structures and buffers."')).toEqual({
       kind: "tls-fail",
       code: -1000,

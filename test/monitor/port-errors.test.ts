@@ -50,7 +50,7 @@ describe("monitor refuses bad input before it opens the port", () => {
 describe("monitor's port errors", () => {
   // A Windows name: on Windows an absent COM port, elsewhere no such file; the same words either way.
   it("a COM3-style port that is not there: exit 2, the same words on every OS", () => {
-    const r = runCli(["monitor", "--port", "COM3", "--timeout", "5"], { cwd: tmpProject() });
+    const r = runCli(["monitor", "--port", "COM3", "--timeout", "5"], { cwd: project() });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("Cannot open serial port COM3: there is no such port");
   });

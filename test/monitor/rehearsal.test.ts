@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
-import { buildFirmware, generateProject, reissuedFor, type Project } from "../firmware/rehearsal.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, reissuedFor, type Project } from "../firmware/rehearsal.js";
 import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
 
 const ready =
@@ -53,7 +53,9 @@ describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", ()
     const r = await monitorRehearsal(broker);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`verified: dev01 connected to win10.local:${broker.port}`);
-  });
+    // A board that has just restarted has no session to resume.
+    expect(r.stdout).toMatch(/\(full handshake \d+ ms, \d+ bytes free heap\)/);
+  }, BUILD_TIMEOUT_MS);
 
   it("diagnoses a broker certificate without the host as BearSSL 56 (exit 1), and names the fix", async () => {
     // Same CA, but the broker runs a certificate that names other.local only, while this
@@ -67,5 +69,5 @@ describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", ()
     expect(r.stdout).toContain("The broker's certificate does not name win10.local");
     expect(r.stdout).toContain("does name win10.local, so Mosquitto presents another one");
     expect(r.stdout).toContain("Run `esp-certs broker` and restart Mosquitto");
-  });
+  }, BUILD_TIMEOUT_MS);
 });

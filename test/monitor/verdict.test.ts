@@ -48,6 +48,15 @@ describe("verdict", () => {
     expect(v).toMatchObject({ result: "verified", exitCode: 0 });
   });
 
+  it("keeps resumed= from the tls ok line, and verifies firmware that predates it all the same", () => {
+    const resumed = play([...UP, `${TLS_OK} resumed=1`, "[esp-certs] mqtt ok client=dev01"]);
+    expect(resumed.verdict).toMatchObject({ result: "verified" });
+    expect(resumed.device.resumed).toBe(true);
+    const older = play([...UP, TLS_OK, "[esp-certs] mqtt ok client=dev01"]);
+    expect(older.verdict).toMatchObject({ result: "verified" });
+    expect(older.device.resumed).toBeUndefined();
+  });
+
   it("is not verified without a local CA to compare with", () => {
     const v = play([...UP, TLS_OK, "[esp-certs] mqtt ok client=dev01"], { ...EXPECTED, ca: undefined }).verdict!;
     expect(v).toMatchObject({ result: "failed", id: "no-local-ca" });

@@ -1,10 +1,11 @@
 // Host stand-in for libraries/ESP8266WiFi/src/BearSSLHelpers.h: the DER constructors
-// the firmware uses, and the accessors WiFiClientSecure reads.
+// the firmware uses, the accessors WiFiClientSecure reads, and the TLS session holder.
 #pragma once
 
 #include <bearssl/bearssl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <memory>
 #include <vector>
@@ -48,6 +49,20 @@ class PrivateKey {
  private:
   // The decoded key points into the decoder's own buffer, so the decoder is kept.
   std::unique_ptr<br_skey_decoder_context> _decoder;
+};
+
+// The parameters of the last TLS handshake (session id, version, suite, master secret),
+// saved by WiFiClientSecure::stop() and offered by its next connect(): as the core's
+// class, opaque to the sketch.
+class Session {
+  friend class WiFiClientSecure;
+
+ public:
+  Session() { memset(&_session, 0, sizeof _session); }
+
+ private:
+  br_ssl_session_parameters *getSession() { return &_session; }
+  br_ssl_session_parameters _session;
 };
 
 }  // namespace BearSSL

@@ -55,4 +55,5 @@ class WiFiClient : public Client {
 };
 
 #include "BearSSLHelpers.h"
+#include "CertStoreBearSSL.h"
 #include "WiFiClientSecureBearSSL.h"

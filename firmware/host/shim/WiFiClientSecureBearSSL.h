@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "BearSSLHelpers.h"
+#include "CertStoreBearSSL.h"
 
 namespace BearSSL {
 
@@ -32,6 +33,10 @@ class WiFiClientSecure : public WiFiClient {
   void setClientECCert(const X509List *cert, const PrivateKey *sk, unsigned allowed_usages,
                        unsigned cert_issuer_key_type);
   void setBufferSizes(int recv, int xmit);
+  // Resumption as the core does it: stop() saves the session after a completed handshake,
+  // connect() offers it (br_ssl_client_reset(..., 1)); the broker may accept or start afresh.
+  void setSession(Session *session) { _session = session; }
+  void setCertStore(CertStoreBase *certStore) { _certStore = certStore; }
   int getMFLNStatus();
   int getLastSSLError(char *dest = nullptr, size_t len = 0);
 
@@ -52,6 +57,9 @@ class WiFiClientSecure : public WiFiClient {
   unsigned _issuerKeyType = 0;
   int _inSize = 0;
   int _outSize = 0;
+  Session *_session = nullptr;
+  CertStoreBase *_certStore = nullptr;
+  bool _handshakeDone = false;
 };
 
 }  // namespace BearSSL

@@ -2,6 +2,10 @@
 //   ESP_CERTS_SERIAL=<file or tty>   where Serial writes (default: stdout)
 //   ESP_CERTS_CLOCK=<unix time>      the clock starts there and no NTP server answers
 //   ESP_CERTS_RUN_SECONDS=<s>        exit 0 after this long (default 10; 0: until killed)
+//   ESP_CERTS_MILLIS=<ms>            millis() starts there (it wraps at 2^32 as on the chip)
+//   ESP_CERTS_LEAP=<at s>:<s>        at <at s> into the run the chip's uptime leaps <s> forward,
+//                                    as if it had been running that long (millis() and the
+//                                    clock before NTP alike)
 #include <Arduino.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +24,7 @@
 #else
 #define CALLGRIND_START_INSTRUMENTATION
 #define CALLGRIND_STOP_INSTRUMENTATION
+#define CALLGRIND_DUMP_STATS
 #endif
 
 HardwareSerial Serial;
@@ -36,11 +41,20 @@ bool ntpRunning = false;
 // A WiFi-connected sketch on core 3.x starts with about this much free heap.
 const long kSimulatedFreeHeap = 50000;
 size_t heapInUseAtBoot = 0;
+uint32_t millisAtBoot = 0;
+double leapAt = 0;
+double leapSeconds = 0;
 
 double secondsSinceStart() {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return (double)(now.tv_sec - started.tv_sec) + (now.tv_nsec - started.tv_nsec) / 1e9;
+}
+
+// The chip's uptime: the run's own, plus the leap once it is due.
+double uptimeSeconds() {
+  double s = secondsSinceStart();
+  return leapSeconds > 0 && s >= leapAt ? s + leapSeconds : s;
 }
 
 void writeAll(const char *text, size_t len) {
@@ -71,13 +85,14 @@ extern "C" time_t time(time_t *out) {
     clock_gettime(CLOCK_REALTIME, &real);
     now = real.tv_sec;
   } else {
-    now = clockBase + (time_t)secondsSinceStart();
+    now = clockBase + (time_t)uptimeSeconds();
   }
   if (out != nullptr) *out = now;
   return now;
 }
 
-unsigned long millis() { return (unsigned long)(secondsSinceStart() * 1000.0); }
+// 32 bits, as on the chip: it wraps after 49.7 days.
+unsigned long millis() { return (uint32_t)(millisAtBoot + (uint64_t)(uptimeSeconds() * 1000.0)); }
 
 void delay(unsigned long ms) {
   struct timespec span = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -109,7 +124,11 @@ uint32_t EspClass::getFreeHeap() {
 
 void rehearsalMeasureBegin() { CALLGRIND_START_INSTRUMENTATION; }
 
-void rehearsalMeasureEnd() { CALLGRIND_STOP_INSTRUMENTATION; }
+// One callgrind dump per connection (callgrind.out.1, .2, ...): a reconnect is counted apart.
+void rehearsalMeasureEnd() {
+  CALLGRIND_STOP_INSTRUMENTATION;
+  CALLGRIND_DUMP_STATS;
+}
 
 int main() {
   const char *serial = getenv("ESP_CERTS_SERIAL");
@@ -124,6 +143,21 @@ int main() {
   if (clockEnv != nullptr && *clockEnv != '\0') {
     clockBase = (time_t)strtoll(clockEnv, nullptr, 10);
     clockFromEnv = true;
+  }
+  const char *millisEnv = getenv("ESP_CERTS_MILLIS");
+  if (millisEnv != nullptr && *millisEnv != '\0') {
+    char *end;
+    unsigned long long ms = strtoull(millisEnv, &end, 10);
+    if (*end != '\0' || ms > UINT32_MAX) {
+      fprintf(stderr, "firmware: ESP_CERTS_MILLIS=%s is not a number from 0 to 4294967295\n", millisEnv);
+      return 2;
+    }
+    millisAtBoot = (uint32_t)ms;
+  }
+  const char *leap = getenv("ESP_CERTS_LEAP");
+  if (leap != nullptr && sscanf(leap, "%lf:%lf", &leapAt, &leapSeconds) != 2) {
+    fprintf(stderr, "firmware: ESP_CERTS_LEAP=%s is not <at seconds>:<seconds>\n", leap);
+    return 2;
   }
   const char *run = getenv("ESP_CERTS_RUN_SECONDS");
   double seconds = run != nullptr && *run != '\0' ? strtod(run, nullptr) : 10.0;

@@ -157,6 +157,7 @@ int WiFiClientSecure::connect(const char *host, uint16_t port) {
     // Days since year 0 and seconds in the day, as BearSSL counts them.
     br_x509_minimal_set_time(&e.x509, (uint32_t)_now / 86400 + 719528, (uint32_t)_now % 86400);
   }
+  if (_certStore) _certStore->installCertStore(&e.x509);
   br_ssl_engine_set_x509(e.eng(), &e.x509.vtable);
   br_ssl_engine_set_buffers_bidi(e.eng(), e.in.data(), e.in.size(), e.out.data(), e.out.size());
 
@@ -168,10 +169,12 @@ int WiFiClientSecure::connect(const char *host, uint16_t port) {
     br_ssl_client_set_single_ec(&e.sc, chain, chainLen, _sk->getEC(), _allowedUsages, _issuerKeyType,
                                 &br_ec_all_m15, br_ecdsa_i15_sign_asn1);
   }
-  if (!br_ssl_client_reset(&e.sc, host, 0) || !run(BR_SSL_SENDAPP)) {
+  if (_session) br_ssl_engine_set_session_parameters(e.eng(), _session->getSession());
+  if (!br_ssl_client_reset(&e.sc, host, _session ? 1 : 0) || !run(BR_SSL_SENDAPP)) {
     WiFiClient::stop();
     return 0;
   }
+  _handshakeDone = true;
   // BearSSL asks for small records only when its input buffer is small.
   unsigned logLen = e.eng()->log_max_frag_len;
   e.mfln = logLen < 14 && serverHelloEchoesFragmentLength(e.hello.data(), e.hello.size(), (int)logLen - 8);
@@ -288,6 +291,9 @@ void WiFiClientSecure::flush() {
 
 void WiFiClientSecure::stop() {
   WiFiClient::stop();
+  // Only a completed handshake leaves parameters worth offering again.
+  if (_handshakeDone && _session) br_ssl_engine_get_session_parameters(_engine->eng(), _session->getSession());
+  _handshakeDone = false;
   _engine.reset();
 }
 
