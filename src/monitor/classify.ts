@@ -12,7 +12,7 @@ export type DeviceEvent =
   /** A credential record is present but unusable (docs/credential-record.md). */
   | { kind: "cred-fail"; reason?: string }
   /** No identity at all: an unprovisioned device of a fleet image. */
-  | { kind: "cred-none" }
+  | { kind: "cred-none"; hint?: string }
   | { kind: "wifi-ok"; ip?: string }
   | { kind: "wifi-fail"; status?: number }
   | { kind: "time"; epoch?: number; source?: string }
@@ -65,7 +65,7 @@ function ours(rest: string): DeviceEvent {
     case "cred fail":
       return { kind: "cred-fail", reason: f.get("reason") };
     case "cred none":
-      return { kind: "cred-none" };
+      return { kind: "cred-none", hint: f.get("hint") };
     case "wifi ok":
       return { kind: "wifi-ok", ip: f.get("ip") };
     case "wifi fail":

@@ -24,7 +24,7 @@ describe("the cred lines", () => {
   it("are classified", () => {
     expect(classifyLine(boot("dev07", "flash"))).toMatchObject({ kind: "boot", client: "dev07", cred: "flash" });
     expect(classifyLine("[esp-certs] cred fail reason=checksum")).toEqual({ kind: "cred-fail", reason: "checksum" });
-    expect(classifyLine('[esp-certs] cred none hint="unprovisioned: esp-certs provision"')).toEqual({ kind: "cred-none" });
+    expect(classifyLine('[esp-certs] cred none hint="unprovisioned: esp-certs provision"')).toEqual({ kind: "cred-none", hint: "unprovisioned: esp-certs provision" });
   });
 
   it("monitor: an unprovisioned device fails with the provision command; a record's failure before it is named", () => {
