@@ -262,6 +262,26 @@ program
   });
 
 program
+  .command("provision")
+  .description("write a device's identity (client certificate and key) into its flash, for a fleet that runs one firmware image")
+  .requiredOption("--client <id>", "the client id; a pattern such as dev## takes the next free one (dev01, dev02, ...)")
+  .option("--port <port>", "the board's serial port: write the record, read it back, reset and monitor the board")
+  .option("--out <file>", "write the record to FILE instead, for your own esptool run (prints the address)")
+  .option("--env <name>", "the environment the board's firmware was built with: its flash layout (default: as pio run)")
+  .option("--no-monitor", "stop after writing and verifying the record")
+  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
+  .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE (to issue a new client)")
+  .option("--json", "print only the result as JSON (esptool's output goes to stderr)")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # then: esptool.py write_flash 0x3FB000 dev08.bin\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
+  )
+  .action(async (o) => {
+    const m = await import("./provision/provision.js");
+    process.exitCode = await call(m.provision, o);
+  });
+
+program
   .command("ports")
   .description("list serial ports with their USB ids and a guess at the USB-serial chip")
   .option("--json", "print as JSON")

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { clientForEnv, loadConfig, type Config, type ConfigOverrides } from "./config/config.js";
+import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensurePrivateDir } from "./fs/atomic.js";
 import { maintainCrl } from "./pki/crl-refresh.js";
@@ -51,7 +51,7 @@ export function passphraseSources(opts: { interactive: boolean; caPassphraseFile
 
 export async function generate(config: Config, opts: GenerateOptions): Promise<GenerateReport> {
   const client = opts.client ?? clientForEnv(config);
-  if (!config.clients.includes(client)) {
+  if (client !== NO_CLIENT && !config.clients.includes(client)) {
     throw new EspCertsError(`Cannot make a header for client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
   }
   for (const id of opts.rekey ?? []) {
@@ -151,7 +151,7 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
   };
   for (const a of report.actions) line(a.action !== "kept", describeAction(a, projectDir));
   const h = report.header;
-  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (client ${h.client})`);
+  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
   const b = report.broker;
   if (b) {
     const dir = path.relative(projectDir, b.dir) || b.dir;

@@ -53,13 +53,19 @@ export interface Config {
   header: string;
   /** Whether an IP address was accepted as mqtt_host (`--allow-ip`). */
   allowIp: boolean;
-  /** PlatformIO environments in file order, with their `custom_esp_certs_client`. */
-  environments: { name: string; client?: string }[];
+  /** PlatformIO environments in file order, with their `custom_esp_certs_client`, board, `board_build.ldscript` and `upload_speed`. */
+  environments: { name: string; client?: string; board?: string; ldscript?: string; uploadSpeed?: string }[];
   /** Whether platformio.ini has an `[esp_certs]` section. */
   hasSection: boolean;
   /** Things worth saying that do not stop the run. */
   warnings: string[];
 }
+
+/**
+ * `custom_esp_certs_client = none`: the environment builds a fleet image with no client in its
+ * header; each device gets its identity from `esp-certs provision` (docs/credential-record.md).
+ */
+export const NO_CLIENT = "none";
 
 /** Flags that override `[esp_certs]` for one run. */
 export interface ConfigOverrides {
@@ -154,13 +160,19 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   const environments = sections
     .filter((s) => s.name.startsWith("env:"))
-    .map((s) => ({ name: s.name.slice(4), client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined }));
+    .map((s) => ({
+      name: s.name.slice(4),
+      client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined,
+      board: envOption(sections, s, "board") || undefined,
+      ldscript: envOption(sections, s, "board_build.ldscript") || undefined,
+      uploadSpeed: envOption(sections, s, "upload_speed") || undefined,
+    }));
   for (const env of environments) {
-    if (env.client !== undefined && !clients.includes(env.client)) {
+    if (env.client !== undefined && env.client !== NO_CLIENT && !clients.includes(env.client)) {
       throw new EspCertsError(
         `Cannot use custom_esp_certs_client = ${env.client} in [env:${env.name}]`,
         `it is not one of clients (${clients.join(", ")})`,
-        `Add it to clients in [esp_certs], or name one of those.`,
+        `Add it to clients in [esp_certs], or name one of those (or "${NO_CLIENT}" for an image whose devices are provisioned).`,
       );
     }
   }
@@ -192,6 +204,13 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     hasSection: own !== undefined,
     warnings,
   };
+}
+
+/** What `pio run` builds without -e: the first of [platformio] default_envs, else the first [env:NAME]. */
+export function defaultEnv(config: Config): string | undefined {
+  const ini = platformioIniPath(config.projectDir);
+  const text = existsSync(ini) ? readNamed(ini, "utf8") : "";
+  return listValue(findSection(parseIni(text), "platformio")?.values.get("default_envs"))?.[0] ?? config.environments[0]?.name;
 }
 
 /** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */

@@ -117,6 +117,9 @@ export function checkClientIds(ids: string[]): string[] {
         'Choose an id such as "dev03".',
       );
     }
+    if (id.toLowerCase() === "none") {
+      throw new EspCertsError(`Cannot use client id "${id}"`, 'custom_esp_certs_client = none means "no client in the header" (a fleet image)', 'Choose an id such as "dev03".');
+    }
     if (seen.has(id.toLowerCase())) {
       throw new EspCertsError(`Cannot use client id "${id}"`, "it is listed twice (ids are compared without case, as file names are on Windows and macOS)", "List each client once.");
     }

@@ -163,6 +163,9 @@ export function checkHeader(ctx: DoctorContext): CheckResult[] {
   if (host !== ctx.config.mqttHost || port !== String(ctx.config.mqttPort)) {
     out.push(problem("header", `${rel} dials ${host}:${port}, the config says ${ctx.config.mqttHost}:${ctx.config.mqttPort}`, fix));
   }
+  if (headerDefine(text, "ESP_CERTS_HAS_CLIENT") === "0") {
+    return out.length > 0 ? out : [ok("header", `${rel} matches the store (a fleet image: no client; each device gets its own with esp-certs provision)`)];
+  }
   const entry = ctx.certs.find((e) => e.id.role === "client" && e.id.id === id);
   if (id === undefined || !ctx.config.clients.includes(id)) {
     out.push(problem("header", `${rel} is for client ${id ?? "(none)"}, which is not one of clients (${ctx.config.clients.join(", ")})`, fix));

@@ -2,9 +2,7 @@
  * `esp-certs flash`: generate, `pio run -t upload`, then monitor the board. Every input is
  * checked (environment, pio, the port) before anything is written or run.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { clientForEnv, loadConfig, platformioIniPath, type Config } from "../config/config.js";
-import { findSection, listValue, parseIni } from "../config/ini.js";
+import { clientForEnv, defaultEnv, loadConfig } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { generate, printReport } from "../generate.js";
 import { lockStore } from "../pki/store-lock.js";
@@ -23,13 +21,6 @@ export interface FlashOptions {
   caPassphraseFile?: string;
   json?: boolean;
   projectDir: string;
-}
-
-/** What `pio run` builds without -e: the first of [platformio] default_envs, else the first [env:NAME]. */
-export function defaultEnv(config: Config): string | undefined {
-  const ini = platformioIniPath(config.projectDir);
-  const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";
-  return listValue(findSection(parseIni(text), "platformio")?.values.get("default_envs"))?.[0] ?? config.environments[0]?.name;
 }
 
 export async function flash(opts: FlashOptions): Promise<number> {

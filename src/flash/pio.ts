@@ -36,9 +36,9 @@ function isExecutable(file: string): boolean {
   }
 }
 
-export function pioMissing(): EspCertsError {
+export function pioMissing(what = "Cannot build the firmware"): EspCertsError {
   return new EspCertsError(
-    "Cannot build the firmware",
+    what,
     "PlatformIO Core (`pio`) is not on PATH",
     'Install it: "pip install -U platformio" (or see https://docs.platformio.org/en/latest/core/installation/), then open a new terminal.',
   );

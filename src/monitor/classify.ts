@@ -7,7 +7,12 @@
 export type CrashKind = "exception" | "soft-wdt" | "panic" | "abort" | "stack-overflow" | "cpp-exception" | "stack-dump";
 
 export type DeviceEvent =
-  | { kind: "boot"; client?: string; host?: string; port?: number; ca?: string }
+  /** cred: where the identity came from (flash, header, none); firmware before provisioning names none. */
+  | { kind: "boot"; client?: string; host?: string; port?: number; ca?: string; cred?: string }
+  /** A credential record is present but unusable (docs/credential-record.md). */
+  | { kind: "cred-fail"; reason?: string }
+  /** No identity at all: an unprovisioned device of a fleet image. */
+  | { kind: "cred-none"; hint?: string }
   | { kind: "wifi-ok"; ip?: string }
   | { kind: "wifi-fail"; status?: number }
   | { kind: "time"; epoch?: number; source?: string }
@@ -51,12 +56,16 @@ function flag(v: string | undefined): boolean | undefined {
 }
 
 function ours(rest: string): DeviceEvent {
-  const m = /^(\w+)(?: (ok|fail)\b)?\s*(.*)$/.exec(rest);
+  const m = /^(\w+)(?: (ok|fail|none)\b)?\s*(.*)$/.exec(rest);
   if (!m) return { kind: "other" };
   const f = parseFields(m[3]);
   switch (m[2] === undefined ? m[1] : `${m[1]} ${m[2]}`) {
     case "boot":
-      return { kind: "boot", client: f.get("client"), host: f.get("host"), port: int(f.get("port")), ca: f.get("ca")?.toLowerCase() };
+      return { kind: "boot", client: f.get("client"), host: f.get("host"), port: int(f.get("port")), ca: f.get("ca")?.toLowerCase(), cred: f.get("cred") };
+    case "cred fail":
+      return { kind: "cred-fail", reason: f.get("reason") };
+    case "cred none":
+      return { kind: "cred-none", hint: f.get("hint") };
     case "wifi ok":
       return { kind: "wifi-ok", ip: f.get("ip") };
     case "wifi fail":

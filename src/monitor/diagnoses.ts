@@ -32,6 +32,10 @@ export interface DiagnosisContext {
   localCa?: string;
   certDir?: string;
   seen?: string;
+  /** The client `provision` wrote (else the one the device named). */
+  client?: string;
+  /** The word of a `cred fail reason=` line. */
+  reason?: string;
 }
 
 const REFLASH = "esp-certs flash --port {serial}";
@@ -49,6 +53,33 @@ export const DIAGNOSES = {
     title: "The device dials another broker than this project's",
     cause: "the firmware connects to {deviceHost}:{devicePort}, this project's broker is {host}:{port} (platformio.ini [esp_certs]).",
     fix: `Reflash it with this project's header: \`${REFLASH}\` (or pass --project-dir for the project it was built from).`,
+  },
+  // ---- the credential record (docs/credential-record.md) ----
+  unprovisioned: {
+    title: "The device has no identity: it runs a fleet image and was never provisioned",
+    cause: "its credential sector is empty and its firmware was built with custom_esp_certs_client = none, so it does not connect.",
+    fix: "Write its identity: `esp-certs provision --port {serial} --client <id>`.",
+  },
+  "cred-rejected": {
+    title: "The device rejected its credential record (reason: {reason})",
+    cause:
+      "the record in its credential sector is unusable ({reason}: magic = not a record, e.g. a sketch's EEPROM data; version = written by a newer esp-certs; length or checksum = damaged; issuer = a certificate from another CA than the image's; key or mismatch = a key that does not decode or does not match the certificate).",
+    fix: "Write it again: `esp-certs provision --port {serial} --client {client}` (and keep sketches that use the EEPROM library off fleet devices).",
+  },
+  "no-cred": {
+    title: "The device's firmware does not read credential records",
+    cause: "its boot line has no cred=: it runs firmware built before esp-certs could provision, so the record just written is ignored.",
+    fix: "Upload this project's firmware once (`esp-certs flash --port {serial} --no-monitor`), then provision again.",
+  },
+  "cred-not-flash": {
+    title: "The device uses the identity in its firmware, not its credential record",
+    cause: "its boot line says cred=header: no record was found in the sector its firmware reads, so the board's flash layout is not the one provision wrote for.",
+    fix: "Check that --env names the environment the board was built with, then provision again.",
+  },
+  "cred-other-client": {
+    title: "The device booted as {name}, not {client}",
+    cause: "the record it read names another client: the write did not reach the sector its firmware reads.",
+    fix: "Provision again: `esp-certs provision --port {serial} --client {client}`.",
   },
   "no-local-ca": {
     title: "Connected, but this project has no CA to check the device against",

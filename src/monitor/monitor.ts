@@ -24,6 +24,8 @@ export interface MonitorOptions {
   reset?: boolean;
   json?: boolean;
   projectDir: string;
+  /** Set by `provision`: verified only when the device boots as this client from its credential record. */
+  expectClient?: string;
 }
 
 export const DEFAULT_BAUD = 115200;
@@ -63,7 +65,7 @@ export function prepare(opts: MonitorOptions): { expected: Expected; baud: numbe
   if (ca === undefined) {
     warn(`${storePaths(config.certDir).caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
   }
-  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(config.certDir), serial: opts.port };
+  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(config.certDir), serial: opts.port, client: opts.expectClient };
   return { expected, baud, timeoutS };
 }
 

@@ -29,11 +29,17 @@ export interface Expected {
   brokerNames?: string[];
   /** The serial port being read (for fix commands). */
   serial: string;
+  /** Set by `provision`: verified only when the device says `client=<this> cred=flash`. */
+  client?: string;
 }
 
 /** What the device has said so far. */
 export interface DeviceFacts {
   client?: string;
+  /** The boot line's cred= (flash, header, none); undefined from firmware that reads no record. */
+  cred?: string;
+  /** The reason of a `cred fail` line before the boot line. */
+  credFail?: string;
   host?: string;
   port?: number;
   ca?: string;
@@ -88,6 +94,8 @@ function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): Diagnosi
     deviceCa: s.device.ca,
     deviceHost: s.device.host,
     devicePort: s.device.port,
+    client: s.expected.client ?? s.device.client,
+    reason: s.device.credFail,
     ...extra,
   };
 }
@@ -176,9 +184,20 @@ function connected(s: MonitorState, plain: boolean): MonitorState {
       result: "verified",
       exitCode: 0,
       id: "verified",
-      title: `${d.client ?? "the device"} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's`,
+      title: `${d.client ?? "the device"}${d.cred === "flash" ? " (identity from its credential record)" : ""} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's`,
     },
   };
+}
+
+/** After the boot line: the identity `provision` wrote must be the one in use. */
+function credentialCheck(s: MonitorState): MonitorState {
+  const { client, cred } = s.device;
+  if (cred === "none") return fail(s, s.device.credFail !== undefined ? "cred-rejected" : "unprovisioned");
+  if (s.expected.client === undefined) return s;
+  if (cred === undefined) return fail(s, "no-cred");
+  if (cred !== "flash") return fail(s, s.device.credFail !== undefined ? "cred-rejected" : "cred-not-flash");
+  if (client !== s.expected.client) return fail(s, "cred-other-client", { name: client ?? "" });
+  return s;
 }
 
 function boot(s: MonitorState, fromRom: boolean): MonitorState {
@@ -205,11 +224,15 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
     case "boot": {
       s = boot(s, false);
       if (s.verdict) return s;
-      s = { ...s, device: { client: e.client, host: e.host, port: e.port, ca: e.ca } };
+      s = { ...s, device: { client: e.client, host: e.host, port: e.port, ca: e.ca, cred: e.cred, credFail: s.device.credFail } };
       if (e.ca !== undefined && s.expected.ca !== undefined && e.ca.slice(0, 16) !== s.expected.ca.slice(0, 16)) return fail(s, "ca-mismatch");
       if (dialsElsewhere(s)) return fail(s, "wrong-host");
-      return s;
+      return credentialCheck(s);
     }
+    case "cred-fail":
+      return { ...s, device: { ...s.device, credFail: e.reason ?? "unknown" } };
+    case "cred-none":
+      return s.verdict ? s : fail(s, "unprovisioned");
     case "wifi-ok":
       return { ...s, stage: "wifi", device: { ...s.device, ip: e.ip } };
     case "wifi-fail": {

@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { colour, info, printJson, warn } from "../ui.js";
 import { buildFlow } from "./flow.js";
+import { storeClients } from "../pki/inventory.js";
 
 export const DEFAULT_FLOW_FILE = "nodered-flow.json";
 
@@ -43,8 +44,9 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
       "Add one to clients in [esp_certs] (e.g. dev02), run \"esp-certs generate\", or name one with --client.",
     );
   }
-  if (!config.clients.includes(client)) {
-    throw new EspCertsError(`Cannot use client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name one of those, or add it to clients in [esp_certs].");
+  const known = storeClients(config);
+  if (!known.includes(client)) {
+    throw new EspCertsError(`Cannot use client "${client}"`, `it is not one of the store's clients (${known.join(", ")})`, "Name one of those, or add it to clients in [esp_certs].");
   }
   const host = opts.host ?? config.mqttHost;
   const brokerNames = [config.mqttHost, ...config.serverNames, ...config.serverIps];

@@ -12,6 +12,7 @@ import { buildManifest, writeManifest } from "./manifest-write.js";
 import { storePaths, type StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
+import { provisionedClients } from "./inventory.js";
 
 /**
  * `generate`'s work on the store (docs/store.md), in three steps: read everything on disk,
@@ -87,7 +88,8 @@ async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): 
     manifest,
     ca: CertificateAuthority.open(paths, { passphrase: opts.passphrase, manifest, deps }),
     server: await readLeaf(paths, SERVER_ID),
-    clients: (await Promise.all(config.clients.filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
+    // Provisioned clients stay in the store beside the configured ones; revoked ones are skipped.
+    clients: (await Promise.all([...config.clients, ...provisionedClients(config, manifest)].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
   };
 }
 

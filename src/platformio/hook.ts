@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { clientForEnv, loadConfig, type Config } from "../config/config.js";
+import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
@@ -85,7 +85,8 @@ async function refresh(o: HookOptions): Promise<number> {
     if (broker.brokerFolderExists(config)) brokerResult = await broker.writeBrokerFolder(config);
   }
   if (header.changed) {
-    info(`esp-certs: wrote ${path.relative(config.projectDir, header.path)} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+    const who = clientId === NO_CLIENT ? "no client: a fleet image" : `client ${clientId}`;
+    info(`esp-certs: wrote ${path.relative(config.projectDir, header.path)} (${who}, broker ${config.mqttHost}:${config.mqttPort})`);
   }
   if (brokerResult !== undefined && brokerResult.changed.length > 0) {
     info(`esp-certs: updated ${path.relative(config.projectDir, brokerResult.dir)} (${brokerResult.changed.join(", ")})`);
@@ -113,8 +114,9 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
   if (manifest === undefined) return "there is no certificate store yet";
   if (existsSync(p.newCaDir)) return "a new CA was being put in place";
   if (!isDeepStrictEqual(manifest.config, manifestConfig(config))) return "[esp_certs] changed since the certificates were issued";
+  const withClient = clientId !== NO_CLIENT;
   const client = p.client(clientId);
-  const files = [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, client.certPem, client.certDer, client.keyPem, client.keyDer];
+  const files = [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, ...(withClient ? [client.certPem, client.certDer, client.keyPem, client.keyDer] : [])];
   const missing = files.find((f) => !existsSync(f));
   if (missing !== undefined) return `${path.relative(config.projectDir, missing)} is missing`;
   const own = manifest.clients[clientId];
@@ -122,13 +124,11 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
     [p.caCertDer, manifest.ca.sha256],
     [p.serverCertDer, manifest.server?.sha256],
     [p.serverKey, manifest.server?.keySha256],
-    [client.certDer, own?.sha256],
-    [client.keyPem, own?.keySha256],
-    [client.keyDer, own?.keyDerSha256],
+    ...(withClient ? ([[client.certDer, own?.sha256], [client.keyPem, own?.keySha256], [client.keyDer, own?.keyDerSha256]] as [string, string | undefined][]) : []),
   ];
   const changed = recorded.find(([file, sha]) => sha !== undefined && sha256Hex(readFileSync(file)) !== sha);
   if (changed !== undefined) return `${path.relative(config.projectDir, changed[0])} is not the file the manifest recorded`;
-  const leaves = { "the broker certificate": manifest.server, [`client ${clientId}'s certificate`]: manifest.clients[clientId] };
+  const leaves = { "the broker certificate": manifest.server, ...(withClient ? { [`client ${clientId}'s certificate`]: manifest.clients[clientId] } : {}) };
   for (const [name, leaf] of Object.entries(leaves)) {
     if (leaf === undefined) return `${name} is not in the manifest`;
     if (leaf.caSha256 !== manifest.ca.sha256) return `${name} was issued by another CA`;

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import type { Config } from "../config/config.js";
+import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
@@ -24,6 +24,7 @@ const DIGEST_LINE = /^\/\* esp-certs inputs sha256: ([0-9a-f]{64})(?: body sha25
 const PRIVATE = 0o077;
 
 export interface HeaderInputs {
+  /** NO_CLIENT for a fleet image: no client certificate or key (empty buffers). */
   clientId: string;
   host: string;
   port: number;
@@ -40,7 +41,8 @@ export interface HeaderInputs {
 
 /** Reads the inputs; throws EspCertsError (exit 2) naming what is missing and how to make it. */
 export function readHeaderInputs(config: Config, clientId: string): HeaderInputs {
-  if (!config.clients.includes(clientId)) {
+  const withClient = clientId !== NO_CLIENT;
+  if (withClient && !config.clients.includes(clientId)) {
     throw new EspCertsError(
       `Cannot render the header for client "${clientId}"`,
       `it is not one of clients (${config.clients.join(", ")}), so it has no certificate`,
@@ -49,10 +51,10 @@ export function readHeaderInputs(config: Config, clientId: string): HeaderInputs
   }
   const store = storePaths(config.certDir);
   const client = store.client(clientId);
-  const files = { caDer: store.caCertDer, serverDer: store.serverCertDer, clientCertDer: client.certDer, clientKeyDer: client.keyDer };
+  const files = { caDer: store.caCertDer, serverDer: store.serverCertDer, ...(withClient ? { clientCertDer: client.certDer, clientKeyDer: client.keyDer } : {}) };
   const missing = Object.values(files).filter((f) => !existsSync(f));
   const manifest = readManifest(store.manifest);
-  const issued = manifest?.clients[clientId];
+  const issued = withClient ? manifest?.clients[clientId] : { issuedAt: 0, caSha256: manifest?.ca.sha256 ?? "" };
   if (missing.length > 0 || manifest?.server === undefined || issued === undefined) {
     const why = missing.length > 0 ? `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing` : `${store.manifest} does not record the broker and client "${clientId}" certificates`;
     throw new EspCertsError(`Cannot render the header for client "${clientId}"`, why, 'Run "esp-certs generate" to make the certificates.');
@@ -64,8 +66,8 @@ export function readHeaderInputs(config: Config, clientId: string): HeaderInputs
     generatedAt: Math.max(manifest.ca.issuedAt, manifest.server.issuedAt, issued.issuedAt),
     caDer: readFileSync(files.caDer),
     serverDer: readFileSync(files.serverDer),
-    clientCertDer: readFileSync(files.clientCertDer),
-    clientKeyDer: readFileSync(files.clientKeyDer),
+    clientCertDer: files.clientCertDer === undefined ? Buffer.alloc(0) : readFileSync(files.clientCertDer),
+    clientKeyDer: files.clientKeyDer === undefined ? Buffer.alloc(0) : readFileSync(files.clientKeyDer),
     template: readTemplate(HEADER_TEMPLATE),
     issuedBy: { server: manifest.server.caSha256, client: issued.caSha256 },
   };

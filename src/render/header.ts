@@ -6,7 +6,7 @@ import { X509Certificate, createHash } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
-import { clientForEnv, loadConfig, type Config } from "../config/config.js";
+import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
@@ -90,19 +90,25 @@ export function checkHeaderTarget(config: Config, out = config.header): void {
 export async function renderHeader(inputs: HeaderInputs, digest = inputsDigest(inputs)): Promise<string> {
   const { default: ejs } = await import("ejs");
   const ca = new X509Certificate(inputs.caDer);
+  const hasClient = inputs.clientId !== NO_CLIENT;
   const data = {
     digest,
-    clientId: inputs.clientId,
+    clientId: hasClient ? inputs.clientId : "",
+    hasClient,
     host: inputs.host,
     port: inputs.port,
     caSubject: ca.subject.replace(/\n/g, ", "),
     caSha256: createHash("sha256").update(inputs.caDer).digest("hex"),
     generatedAt: inputs.generatedAt,
-    clientKeyIsEc: certificatePublicKey(inputs.clientCertDer).type === "ec",
+    clientKeyIsEc: hasClient && certificatePublicKey(inputs.clientCertDer).type === "ec",
     arrays: [
       { name: "esp_certs_ca_der", comment: "The CA certificate (DER)", bytes: inputs.caDer },
-      { name: "esp_certs_client_cert_der", comment: `Client certificate of "${cComment(inputs.clientId)}" (DER)`, bytes: inputs.clientCertDer },
-      { name: "esp_certs_client_key_der", comment: "Client private key (DER, for br_skey_decoder): SECRET", bytes: inputs.clientKeyDer },
+      ...(hasClient
+        ? [
+            { name: "esp_certs_client_cert_der", comment: `Client certificate of "${cComment(inputs.clientId)}" (DER)`, bytes: inputs.clientCertDer },
+            { name: "esp_certs_client_key_der", comment: "Client private key (DER, for br_skey_decoder): SECRET", bytes: inputs.clientKeyDer },
+          ]
+        : []),
     ],
     anchors: [trustAnchorFromCert(inputs.caDer)],
     bytes: (b: Uint8Array) => cBytes(b),
@@ -138,7 +144,7 @@ function checkInputs(config: Config, inputs: HeaderInputs): void {
   try {
     server = new X509Certificate(inputs.serverDer);
     trustAnchorFromCert(inputs.caDer);
-    certificatePublicKey(inputs.clientCertDer);
+    if (inputs.clientId !== NO_CLIENT) certificatePublicKey(inputs.clientCertDer);
   } catch (err) {
     const why = err instanceof CertificateFormatError ? err.message : "a certificate in the store cannot be read";
     throw new EspCertsError(what, why, 'Run "esp-certs generate" to re-issue it.');

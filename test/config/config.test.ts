@@ -58,7 +58,7 @@ describe("configuration (docs/configuration.md)", () => {
       "[env]\ncustom_esp_certs_client = dev02\n\n[base]\ncustom_esp_certs_client = dev03\n\n[env:a]\nboard = x\n\n[env:b]\nextends = base\n\n[env:c]\ncustom_esp_certs_client = dev01\nextends = base\n\n[esp_certs]\nmqtt_host = w.local\nclients = dev01, dev02, dev03\n",
     );
     expect(c.environments).toEqual([
-      { name: "a", client: "dev02" },
+      { name: "a", client: "dev02", board: "x" },
       { name: "b", client: "dev03" },
       { name: "c", client: "dev01" },
     ]);

@@ -55,12 +55,15 @@ export function reissuedFor(p: Project, host: string): Project {
  */
 export const BUILD_TIMEOUT_MS = 150_000;
 
-/** Renders the header for broker port `port` and builds the rehearsal against it. */
-export function buildFirmware(p: Project, port: number): string {
+/**
+ * Renders the header for broker port `port` (and `client`, default the project's first;
+ * "none" for a fleet image) and builds the rehearsal against it.
+ */
+export function buildFirmware(p: Project, port: number, client?: string): string {
   const ini = readFileSync(path.join(p.dir, "platformio.ini"), "utf8");
   writeFileSync(path.join(p.dir, "platformio.ini"), ini.replace(/^mqtt_port = .*$/m, `mqtt_port = ${port}`));
-  cli(["header"], p.dir);
-  const buildDir = path.join(p.dir, `build-${port}`);
+  cli(client === undefined ? ["header"] : ["header", "--client", client], p.dir);
+  const buildDir = path.join(p.dir, client === undefined ? `build-${port}` : `build-${client}-${port}`);
   const hostDir = path.join(repoRoot, "firmware", "host");
   const make = spawnSync("make", ["-s", "-j2", "-C", hostDir, `HEADER_DIR=${path.dirname(p.header)}`, `BUILD_DIR=${buildDir}`], {
     encoding: "utf8",

@@ -48,6 +48,8 @@ describe("the diagnosis table", () => {
     localCa: "ef8ec94449e9ab38",
     certDir: "/p/certs",
     seen: " (ctx: cont)",
+    client: "dev07",
+    reason: "checksum",
   };
 
   it("uses only placeholders the monitor can fill, and gives every failure a fix", () => {

@@ -34,6 +34,8 @@ extern HardwareSerial Serial;
 class EspClass {
  public:
   uint32_t getFreeHeap();
+  // Any address and length, as the core's; only the credential sector exists (flash.cpp).
+  bool flashRead(uint32_t address, uint8_t *data, size_t size);
 };
 extern EspClass ESP;
 

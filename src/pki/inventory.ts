@@ -1,0 +1,25 @@
+/** The clients a store holds: the configured ones and those added since (by `provision`). */
+import { existsSync, readdirSync } from "node:fs";
+import type { Config } from "../config/config.js";
+import { readManifest, type Manifest } from "./manifest.js";
+import { storePaths } from "./paths.js";
+
+/**
+ * Clients the store holds that were never in `clients`: issued by `provision` (docs/credential-record.md).
+ * A client once configured and then removed from `clients` is not one of them: `generate` drops it.
+ */
+export function provisionedClients(config: Config, manifest: Manifest | undefined): string[] {
+  if (manifest === undefined) return [];
+  const configured = new Set([...config.clients, ...manifest.config.clients].map((c) => c.toLowerCase()));
+  return Object.keys(manifest.clients).filter((id) => !configured.has(id.toLowerCase()));
+}
+
+/**
+ * Every client id the store knows: configured in `clients`, in the manifest, or with a
+ * certificate in clients/. A provisioned or retired id is never handed out again.
+ */
+export function storeClients(config: Config): string[] {
+  const p = storePaths(config.certDir);
+  const files = existsSync(p.clientsDir) ? readdirSync(p.clientsDir).filter((f) => f.endsWith(".crt.pem")).map((f) => f.slice(0, -".crt.pem".length)) : [];
+  return [...new Set([...config.clients, ...Object.keys(readManifest(p.manifest)?.clients ?? {}), ...files])];
+}

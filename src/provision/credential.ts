@@ -1,0 +1,31 @@
+/** A client's identity from the store, as the credential record carries it. */
+import { X509Certificate } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { storePaths } from "../pki/paths.js";
+import type { Credential } from "./record.js";
+
+/** Whether the store holds a certificate and key for `id`. */
+export function inStore(config: Config, id: string): boolean {
+  const c = storePaths(config.certDir).client(id);
+  return existsSync(c.certDer) && existsSync(c.keyDer);
+}
+
+/** The record's contents for `id`, checked against the store's CA. */
+export function credentialFromStore(config: Config, id: string): Credential {
+  const p = storePaths(config.certDir);
+  const c = p.client(id);
+  const certDer = readFileSync(c.certDer);
+  const keyDer = readFileSync(c.keyDer);
+  const cert = new X509Certificate(certDer);
+  const ca = new X509Certificate(readFileSync(p.caCertDer));
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+    throw new EspCertsError(`Cannot provision ${id}`, `${c.certDer} was not issued by the store's CA`, `Re-issue it: esp-certs generate --rekey ${id} (after adding it to clients), then provision again.`);
+  }
+  const type = cert.publicKey.asymmetricKeyType;
+  if (type !== "ec" && type !== "rsa") {
+    throw new EspCertsError(`Cannot provision ${id}`, `its certificate has a ${type} key; the firmware takes EC or RSA`, `Re-issue it with client_key_type = ec-p256.`);
+  }
+  return { clientId: id, keyType: type, certDer, keyDer, notBefore: Math.floor(Date.parse(cert.validFrom) / 1000) };
+}

@@ -1,0 +1,177 @@
+/**
+ * `esp-certs provision`: one device's identity written into its credential sector, without a
+ * rebuild (docs/credential-record.md). Every input is checked (client id, environment, flash
+ * layout, pio, the port, the output file) before anything is issued, written or flashed.
+ */
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { checkClientIds } from "../config/validate.js";
+import { clientForEnv, defaultEnv, loadConfig, type Config } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { checkOutputFile, reservedFolders } from "../fs/output.js";
+import { findPio, pioMissing } from "../flash/pio.js";
+import { monitor, timeoutSeconds } from "../monitor/monitor.js";
+import { storePaths } from "../pki/paths.js";
+import { probePort } from "../serial/open.js";
+import { info, printJson, warn } from "../ui.js";
+import { storeClients } from "../pki/inventory.js";
+import { lockStore } from "../pki/store-lock.js";
+import { credentialFromStore, inStore } from "./credential.js";
+import { ensureClient } from "./issue-client.js";
+import { hex, layoutFor, type FlashLayout } from "./layout.js";
+import { isPattern, nextFreeId } from "./next-id.js";
+import { encodeSector, RECORD_MAGIC, RecordError, SECTOR_SIZE } from "./record.js";
+import { eepromUsers } from "./eeprom-users.js";
+import { readFlashSize, verifyFlash, writeFlash, type Flasher } from "./esptool.js";
+
+export interface ProvisionOptions {
+  projectDir: string;
+  /** A client id, or a pattern such as dev## for the next free one. */
+  client: string;
+  /** The board's serial port: write, verify, reset, monitor. */
+  port?: string;
+  /** Write the record to this file instead (for a factory's own esptool run). */
+  out?: string;
+  /** The environment whose flash layout the board was built with. Default: as pio run. */
+  env?: string;
+  /** Monitor after writing. Default true. */
+  monitor?: boolean;
+  timeout?: string | number;
+  caPassphraseFile?: string;
+  json?: boolean;
+}
+
+interface Plan {
+  config: Config;
+  env: string;
+  layout: FlashLayout;
+  id: string;
+}
+
+/** Everything that can be refused without touching the store, a file or the board. */
+function plan(o: ProvisionOptions): Plan {
+  const what = "Cannot provision";
+  if ((o.port === undefined) === (o.out === undefined)) {
+    throw new EspCertsError(what, o.port === undefined ? "it needs --port or --out" : "--port and --out are two different ways", "Give --port P to write a board now, or --out FILE to write the record to a file for esptool.");
+  }
+  if (o.port !== undefined && o.port.trim() === "") throw new EspCertsError(what, "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
+  if (o.port !== undefined) timeoutSeconds(o.timeout);
+  const config = loadConfig(o.projectDir);
+  const envName = o.env ?? defaultEnv(config);
+  if (envName === undefined) {
+    throw new EspCertsError(what, "platformio.ini has no [env:NAME] section, so the board's flash layout is unknown", 'Add the environment the fleet image is built with, e.g. "[env:d1_mini]" with board = d1_mini and custom_esp_certs_client = none.');
+  }
+  clientForEnv(config, envName); // the same message as every command for an unknown environment
+  const env = config.environments.find((e) => e.name === envName)!;
+  const layout = layoutFor(env);
+  const id = resolveClient(o.client, config);
+  checkClientIds([id]);
+  return { config, env: envName, layout, id };
+}
+
+/** The id itself, or the next free one of a pattern such as dev##. */
+function resolveClient(client: string, config: Config): string {
+  if (!isPattern(client)) return client;
+  const next = nextFreeId(client, storeClients(config));
+  if (next === undefined) throw new EspCertsError(`Cannot use --client ${client}`, "a pattern is one run of '#' inside an id, e.g. dev## for dev01, dev02, ...", "e.g. --client dev##");
+  return next;
+}
+
+/** The output-path rule for --out: a new file, or a credential record esp-certs wrote before. */
+function checkOut(file: string, config: Config): void {
+  checkOutputFile(file, {
+    what: "the credential record",
+    setting: "--out",
+    isOurs: (head) => head.startsWith(RECORD_MAGIC.toString("ascii")),
+    reserved: reservedFolders(config.projectDir, config.certDir),
+  });
+}
+
+export async function provision(o: ProvisionOptions): Promise<number> {
+  const { config, env, layout, id: planned } = plan(o);
+  const json = o.json === true;
+  const out = o.out === undefined ? undefined : path.resolve(o.out);
+  if (out !== undefined) checkOut(out, config);
+  const pio = o.port === undefined ? undefined : findPio();
+  if (o.port !== undefined) {
+    if (pio === undefined) throw pioMissing("Cannot write the board's flash (provision runs PlatformIO's esptool)");
+    await probePort(o.port);
+  }
+  for (const file of eepromUsers(config.projectDir)) {
+    warn(`${path.relative(config.projectDir, file)} uses the EEPROM library, whose sector holds the credential record: writing EEPROM there erases this device's identity.`);
+  }
+
+  // The store's one writer while it issues (the board is written and watched outside the lock). A
+  // pattern is resolved again inside: two runs at once with dev## get two ids, not one twice.
+  const { id, issued } = await lockStore(
+    config.projectDir,
+    "provision",
+    async () => {
+      const id = isPattern(o.client) ? resolveClient(o.client, config) : planned;
+      const issued = !inStore(config, id);
+      if (issued) await ensureClient(config, id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
+      return { id, issued };
+    },
+    config.certDir,
+  );
+  let sector: Buffer;
+  try {
+    sector = encodeSector(credentialFromStore(config, id));
+  } catch (err) {
+    if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
+    throw err;
+  }
+  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(layout.address), size: SECTOR_SIZE };
+
+  if (out !== undefined) {
+    // It holds the device's private key.
+    writeFileAtomic(out, sector, 0o600);
+    if (json) printJson({ ...facts, file: out });
+    else {
+      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${path.relative(process.cwd(), out) || out} (${SECTOR_SIZE} bytes, secret: it holds the key)`);
+      info(`flash it at ${facts.address} (${env}: ${layout.ldscript}):`);
+      info(`  esptool.py --chip esp8266 --port <port> write_flash ${facts.address} ${path.relative(process.cwd(), out) || out}`);
+    }
+    return ExitCode.ok;
+  }
+  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, storePaths(config.certDir).dir, facts, o);
+}
+
+async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
+  const size = await readFlashSize(f);
+  if (size === undefined) warn(`esptool did not report the flash size of the board on ${f.port}; writing at ${facts.address} as ${layout.ldscript} lays it out.`);
+  else if (size < layout.flashSize) {
+    throw new EspCertsError(
+      `Cannot provision the board on ${f.port}`,
+      `its flash is ${size / 1024} KiB, and [env:${facts.env}] lays out ${layout.flashSize / 1024} KiB (${layout.ldscript}): the record would land outside its flash`,
+      "Name the environment its firmware was built with (--env), one whose board matches it (esp01_1m for 1 MB boards).",
+    );
+  }
+  // In the store's private folder, and removed whatever happens: it holds the key.
+  const file = path.join(storeDir, `.esp-certs-provision.${process.pid}.bin`);
+  writeFileAtomic(file, sector, 0o600);
+  let same: boolean;
+  try {
+    await writeFlash(f, layout.address, file);
+    same = await verifyFlash(f, layout.address, file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+  if (!same) {
+    throw new EspCertsError(
+      `Cannot provision the board on ${f.port}`,
+      `the sector read back at ${facts.address} is not the record written (esptool verify_flash: digest mismatch)`,
+      "Run the same command again; if it fails again, the flash chip may be worn or write-protected: try another board.",
+      ExitCode.failed,
+    );
+  }
+  if (!o.json) info(`wrote and verified ${facts.client}'s credential record at ${facts.address} on ${f.port}`);
+  if (o.monitor === false) {
+    if (o.json) printJson({ ...facts, port: f.port, written: true, readBack: "matched" });
+    return ExitCode.ok;
+  }
+  const code = await monitor({ port: f.port, timeout: o.timeout, json: o.json, projectDir: o.projectDir, expectClient: String(facts.client) });
+  if (code === ExitCode.ok && !o.json && isPattern(o.client)) info(`next board: plug it in and run the same command again`);
+  return code;
+}

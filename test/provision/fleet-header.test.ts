@@ -1,0 +1,83 @@
+// custom_esp_certs_client = none: an environment whose header carries no client (a fleet image).
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, runCliAsync, tmpProject } from "../helpers/cli.js";
+
+const INI = "[esp_certs]\nmqtt_host = win10.local\n\n[env:d1_mini_fleet]\nboard = d1_mini\ncustom_esp_certs_client = none\n";
+
+describe("an image with no identity", () => {
+  const dirs: string[] = [];
+  const project = (ini = INI) => {
+    const dir = tmpProject();
+    dirs.push(dir);
+    writeFileSync(path.join(dir, "platformio.ini"), ini);
+    return dir;
+  };
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("the hook renders a header with the CA, host and port, and no client certificate or key", () => {
+    const dir = project();
+    const r = runCli(["hook", "--env", "d1_mini_fleet"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+    expect(header).toContain("#define ESP_CERTS_HAS_CLIENT 0");
+    expect(header).toContain('#define ESP_CERTS_CLIENT_ID ""');
+    expect(header).toContain("esp_certs_ca_der[]");
+    expect(header).not.toContain("esp_certs_client_key_der");
+    expect(header).not.toContain("PRIVATE KEY");
+    // Nothing changed: the next build's hook is silent.
+    const again = runCli(["hook", "--env", "d1_mini_fleet"], { cwd: dir });
+    expect(again.status).toBe(0);
+    expect(again.stdout + again.stderr).toBe("");
+  });
+
+  it("doctor takes the fleet header as matching the store", () => {
+    const dir = project();
+    expect(runCli(["hook", "--env", "d1_mini_fleet"], { cwd: dir }).status).toBe(0);
+    const r = runCli(["doctor", "--json"], { cwd: dir });
+    const header = JSON.parse(r.stdout).checks.find((c: { check: string }) => c.check === "header");
+    expect(header).toMatchObject({ level: "ok", text: expect.stringContaining("a fleet image") });
+  });
+
+  it("a provisioned client joins the store: status lists it, nodered may use it, dev## skips it", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin")], { cwd: dir }).status).toBe(0);
+    expect(runCli(["status"], { cwd: dir }).stdout).toContain("client dev07");
+    // generate keeps it (and would renew it), though it is not in clients.
+    const gen = runCli(["generate"], { cwd: dir });
+    expect(gen.stdout).toMatch(/kept\s+client dev07/);
+    const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
+    expect(Object.keys(manifest.clients)).toEqual(["dev01", "dev02", "dev07"]);
+    expect(manifest.config.clients).toEqual(["dev01", "dev02"]);
+    const flow = runCli(["nodered", "--client", "dev07", "--out", path.join(dir, "flow.json")], { cwd: dir });
+    expect(flow.status, flow.stderr).toBe(0);
+    const next = runCli(["provision", "--client", "dev0#", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
+    expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FB000" });
+  });
+
+  it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    const runs = await Promise.all(["a", "b"].map((n) => runCliAsync(["provision", "--client", "dev##", "--out", path.join(dir, `${n}.bin`), "--json"], { cwd: dir })));
+    const ids = runs.map((r) => JSON.parse(r.stdout).client).sort();
+    expect(ids).toEqual(["dev03", "dev04"]);
+    // Its own record may be written again; a user's file, the store and platformio.ini may not.
+    expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "a.bin")], { cwd: dir }).status).toBe(0);
+    writeFileSync(path.join(dir, "notes.txt"), "mine");
+    for (const target of ["notes.txt", path.join("certs", "dev03.bin"), "platformio.ini"]) {
+      const r = runCli(["provision", "--client", "dev03", "--out", path.join(dir, target)], { cwd: dir });
+      expect(r.status, target).toBe(2);
+      expect(r.stderr, target).toContain("Cannot write the credential record");
+    }
+    expect(readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("mine");
+  });
+
+  it("refuses none as a client id, since it means no client", () => {
+    const r = runCli(["generate"], { cwd: project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01, none\n") });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Cannot use client id "none"');
+  });
+});
