@@ -1,13 +1,12 @@
-// The workshop's openssl script (seeds/secure-mqtt-connectivity.md: every command it runs,
+// The workshop's openssl script (the recipe esp-certs replaces, README "What it replaces": every command it runs,
 // for the CA, the broker and both clients, with its xxd headers) against, in one run:
 // - a fresh `esp-certs init` (CA, broker, dev01, dev02, header and broker folder: the main job);
 // - a fresh `esp-certs generate` (the same certificates and the header: what the script makes).
 // Target: ratio <= 0.5.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { alternate, timeOnce } from "./lib.mjs";
+import { alternate, scratch, timeOnce } from "./lib.mjs";
 
 const cli = fileURLToPath(new URL("../dist/esp-certs.cjs", import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
@@ -33,15 +32,14 @@ ${leaf("dev02", "dev02", "")}
 const extCfg = `[req]\ndistinguished_name = dn\n[dn]\n[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n`;
 const srvExt = `[v3_req]\nsubjectAltName = @alt_names\n[alt_names]\nDNS.1 = mosquitto\nDNS.2 = localhost\nDNS.3 = win10.local\n`;
 
-const fresh = (prefix) => mkdtempSync(path.join(tmpdir(), prefix));
 const env = { ...process.env, ESP_CERTS_CA_PASSPHRASE: "bench", NO_COLOR: "1" };
 const project = () => {
-  const dir = fresh("bench-esp-certs-");
+  const dir = scratch("bench-esp-certs-");
   writeFileSync(path.join(dir, "platformio.ini"), "[env:d1_mini]\nboard = d1_mini\n");
   return dir;
 };
 const workshopRun = () => {
-  const dir = fresh("bench-openssl-");
+  const dir = scratch("bench-openssl-");
   writeFileSync(path.join(dir, "ext.cfg"), extCfg);
   writeFileSync(path.join(dir, "srvext.cfg"), srvExt);
   return timeOnce("bash", ["-c", script], { cwd: dir });

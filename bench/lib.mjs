@@ -1,5 +1,20 @@
 // Small helpers shared by the benchmarks.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const scratchDirs = [];
+process.on("exit", () => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp folder removed when the benchmark exits: the stores made in it hold private keys. */
+export function scratch(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
 
 /** Wall time of one command in milliseconds; throws when it fails. */
 export function timeOnce(cmd, args, opts = {}) {
