@@ -68,11 +68,11 @@ const root = process.getuid?.() === 0;
 const hasUnshare = requireTool("unshare", "util-linux");
 if (!root) console.warn("SKIPPED: full and read-only disks need root (unshare -m and mount)");
 
-/** Runs `script` in a mount namespace of its own (its mounts vanish with it); $CLI is the built CLI. */
+/** Runs `script` in a mount namespace of its own (its mounts vanish with it); "$NODE" "$CLI_JS" runs the built CLI (quoted: a clone may sit in a path with spaces). */
 function inNamespace(script: string): { status: number; stdout: string; stderr: string } {
   const r = spawnSync("unshare", ["-m", "sh", "-ec", script], {
     encoding: "utf8",
-    env: { ...process.env, CLI: `${process.execPath} ${cliPath}`, ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: "1" },
+    env: { ...process.env, NODE: process.execPath, CLI_JS: cliPath, ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, NO_COLOR: "1" },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -88,7 +88,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
       const r = inNamespace(`
         mount -t tmpfs -o size=${size} tmpfs "${disk}"
         printf '%s' '${INI}' > "${disk}/platformio.ini"
-        set +e; (cd "${disk}" && $CLI generate); echo "exit=$?"; set -e
+        set +e; (cd "${disk}" && "$NODE" "$CLI_JS" generate); echo "exit=$?"; set -e
         cp -a "${disk}" "${copy}"`);
       expect(r.stdout, `${size}: ${r.stderr}`).toContain("exit=2");
       expect(r.stderr).toMatch(/esp-certs: Cannot (write|create the folder|open|move a file to) .*: the disk is full/);
@@ -109,7 +109,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
     ] as const) {
       const r = inNamespace(`
         mount --bind "${dir}" "${dir}" && mount -o remount,bind,ro "${dir}"
-        cd "${dir}" && $CLI ${args}`);
+        cd "${dir}" && "$NODE" "$CLI_JS" ${args}`);
       refused(r, /esp-certs: Cannot .*: the file system is read-only|a read-only disk/);
     }
     // The header's folder on a read-only disk, not yet there: a recursive mkdir says ENOENT.
@@ -117,7 +117,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
     const ro = path.join(p, "ro");
     mkdirSync(ro);
     writeFileSync(path.join(p, "platformio.ini"), INI.replace("key_type", `header = ro/include/esp_certs.h\nkey_type`));
-    const r = inNamespace(`mount --bind "${ro}" "${ro}" && mount -o remount,bind,ro "${ro}"; cd "${p}" && $CLI generate`);
+    const r = inNamespace(`mount --bind "${ro}" "${ro}" && mount -o remount,bind,ro "${ro}"; cd "${p}" && "$NODE" "$CLI_JS" generate`);
     refused(r, /Cannot create the folder .*ro\/include\/esp_certs\.h: the file system is read-only/);
   });
 });
