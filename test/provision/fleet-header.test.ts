@@ -58,6 +58,14 @@ describe("an image with no identity", () => {
     expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FB000" });
   });
 
+  it("a revoked provisioned client: dev## never hands its id out again", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
+    expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
+    const next = runCli(["provision", "--client", "dev##", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
+    expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev04" });
+  });
+
   it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
     const dir = project();
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
