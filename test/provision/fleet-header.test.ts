@@ -66,6 +66,16 @@ describe("an image with no identity", () => {
     expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev04" });
   });
 
+  it("a revoked provisioned client comes back with generate --rekey, as revoke and status advise", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
+    expect(runCli(["revoke", "dev03"], { cwd: dir }).stdout).toContain("esp-certs generate --rekey dev03");
+    const rekey = runCli(["generate", "--rekey", "dev03"], { cwd: dir });
+    expect(rekey.status, rekey.stderr).toBe(0);
+    expect(rekey.stdout).toMatch(/(created|reissued)\s+client dev03/);
+    expect(runCli(["status", "--json"], { cwd: dir }).stdout).toMatch(/"name": "dev03"[^}]*"state": "active"/);
+  });
+
   it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
     const dir = project();
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
