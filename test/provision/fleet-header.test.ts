@@ -64,6 +64,10 @@ describe("an image with no identity", () => {
     expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
     const next = runCli(["provision", "--client", "dev##", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
     expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev04" });
+    // An unknown id: the message lists the provisioned clients too, not only those in clients.
+    const unknown = runCli(["revoke", "dev55"], { cwd: dir });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no client "dev55" \(clients: [^)]*dev04/);
   });
 
   it("a revoked provisioned client comes back with generate --rekey, as revoke and status advise", () => {
