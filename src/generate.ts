@@ -5,6 +5,7 @@ import { ensurePrivateDir } from "./fs/atomic.js";
 import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import { certLabel } from "./pki/identity.js";
+import { storeClients } from "./pki/inventory.js";
 import { storePaths } from "./pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "./pki/plan.js";
 import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
@@ -54,9 +55,11 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   if (client !== NO_CLIENT && !config.clients.includes(client)) {
     throw new EspCertsError(`Cannot make a header for client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
   }
+  // A provisioned client is rekeyed as a configured one (revoke and status advise it for both).
+  const known = storeClients(config);
   for (const id of opts.rekey ?? []) {
-    if (!config.clients.includes(id)) {
-      throw new EspCertsError(`Cannot rekey "${id}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name a configured client.");
+    if (!known.includes(id)) {
+      throw new EspCertsError(`Cannot rekey "${id}"`, `the store has no client "${id}" (clients: ${known.join(", ")})`, 'Name one of those; "esp-certs status" lists every client.');
     }
   }
   const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);

@@ -11,6 +11,7 @@ import { buildCrl, crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type
 import { crlNextUpdate } from "./pki/crl-dates.js";
 import { CertificateAuthority } from "./pki/ca.js";
 import { defaultDeps } from "./pki/ensure.js";
+import { storeClients } from "./pki/inventory.js";
 import type { IssueDeps } from "./pki/issue.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { storePaths, type StorePaths } from "./pki/paths.js";
@@ -71,7 +72,7 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
     const known = config.clients.includes(id);
     throw new EspCertsError(
       `Cannot revoke ${id}`,
-      known ? "it has no certificate in the store yet" : `the store has no client "${id}" (clients: ${config.clients.join(", ")})`,
+      known ? "it has no certificate in the store yet" : `the store has no client "${id}" (clients: ${storeClients(config).join(", ")})`,
       known ? "Nothing to revoke: a client without a certificate cannot connect. Remove it from clients in [esp_certs] if it is not wanted." : STATUS,
     );
   }

@@ -4,6 +4,7 @@ import { loadConfig } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson, warn } from "../ui.js";
 import { brokerAdvice, writeBrokerFolder, type BrokerOptions } from "./broker.js";
+import { BROKER_FILES } from "./conf.js";
 
 /** The CLI action; a given --out is relative to the current directory. */
 export async function brokerCommand(opts: BrokerOptions & { projectDir: string; json?: boolean }): Promise<number> {
@@ -20,7 +21,9 @@ export async function brokerCommand(opts: BrokerOptions & { projectDir: string; 
     info(colour.dim(`${where}: up to date with the store.`));
     return ExitCode.ok;
   }
-  info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${r.changed.join(", ")}`);
+  // In local mode the only change to docker-compose.yml is its removal (a local mosquitto has no use for it).
+  const changed = r.changed.map((f) => (r.mode === "local" && f === BROKER_FILES.compose ? `${f} removed` : f));
+  info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${changed.join(", ")}`);
   for (const line of advice) info(line);
   return ExitCode.ok;
 }

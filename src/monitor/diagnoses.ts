@@ -36,6 +36,8 @@ export interface DiagnosisContext {
   client?: string;
   /** The word of a `cred fail reason=` line. */
   reason?: string;
+  /** How a revoked device gets a new identity: provisioned again, or rekeyed and reflashed. */
+  bringBack?: string;
 }
 
 const REFLASH = "esp-certs flash --port {serial}";
@@ -237,7 +239,7 @@ export const DIAGNOSES = {
   "alert-received-44": {
     title: "The broker refused the device's certificate: revoked, or not trusted (certificate_revoked, alert 44)",
     cause: "Mosquitto's CRL (crlfile) lists this device's certificate: it was revoked with `esp-certs revoke`, and the broker shuts it out on purpose.",
-    fix: "Run `esp-certs status` to see each client's state; if this board should connect again, give it a new key and certificate with `esp-certs generate --rekey <id>`, then reflash it.",
+    fix: "Run `esp-certs status` to see each client's state; if this board should connect again, give it a new key and certificate: {bringBack}.",
   },
   "alert-received-45": {
     title: "The broker found the device's certificate expired: certificate_expired (alert 45)",

@@ -85,6 +85,7 @@ export function initialState(expected: Expected): MonitorState {
 }
 
 function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): DiagnosisContext {
+  const id = s.expected.client ?? s.device.client ?? "<id>";
   return {
     host: s.expected.host,
     port: s.expected.port,
@@ -96,6 +97,11 @@ function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): Diagnosi
     devicePort: s.device.port,
     client: s.expected.client ?? s.device.client,
     reason: s.device.credFail,
+    // An identity from the credential record is replaced by provision; a reflash keeps the record.
+    bringBack:
+      s.device.cred === "flash"
+        ? `\`esp-certs provision --port ${s.expected.serial} --client ${id}\``
+        : `\`esp-certs generate --rekey ${id}\`, then \`esp-certs flash --port ${s.expected.serial}\``,
     ...extra,
   };
 }

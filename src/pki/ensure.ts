@@ -88,8 +88,9 @@ async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): 
     manifest,
     ca: CertificateAuthority.open(paths, { passphrase: opts.passphrase, manifest, deps }),
     server: await readLeaf(paths, SERVER_ID),
-    // Provisioned clients stay in the store beside the configured ones; revoked ones are skipped.
-    clients: (await Promise.all([...config.clients, ...provisionedClients(config, manifest)].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
+    // Provisioned clients stay in the store beside the configured ones; revoked ones are skipped,
+    // unless --rekey names them (a revoked provisioned client is no longer among the manifest's).
+    clients: (await Promise.all([...new Set([...config.clients, ...provisionedClients(config, manifest), ...(opts.rekey ?? [])])].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
   };
 }
 

@@ -16,10 +16,13 @@ export function provisionedClients(config: Config, manifest: Manifest | undefine
 
 /**
  * Every client id the store knows: configured in `clients`, in the manifest, or with a
- * certificate in clients/. A provisioned or retired id is never handed out again.
+ * certificate in clients/, current or revoked. A provisioned or retired id is never handed out again.
  */
 export function storeClients(config: Config): string[] {
   const p = storePaths(config.certDir);
   const files = existsSync(p.clientsDir) ? readdirSync(p.clientsDir).filter((f) => f.endsWith(".crt.pem")).map((f) => f.slice(0, -".crt.pem".length)) : [];
-  return [...new Set([...config.clients, ...Object.keys(readManifest(p.manifest)?.clients ?? {}), ...files])];
+  const manifest = readManifest(p.manifest);
+  // The history keeps revoked ids too: they are off clients/ and the manifest's current clients.
+  const issued = manifest?.history.flatMap((r) => (r.role === "client" ? [r.id] : [])) ?? [];
+  return [...new Set([...config.clients, ...Object.keys(manifest?.clients ?? {}), ...issued, ...files])];
 }

@@ -112,6 +112,8 @@ describe("esp-certs broker", () => {
     // Started as root (a service), mosquitto switches to this user, who can read the 0600 key.
     expect(conf()).toMatch(new RegExp(`^user ${userInfo().username}$`, "m"));
     expect(existsSync(path.join(dir, "broker/docker-compose.yml"))).toBe(false);
+    // It says the compose file went, not that it was updated.
+    expect(r.stdout).toContain("docker-compose.yml removed");
     expect(runCli(["broker"], { cwd: dir }).stdout).toMatch(/up to date/);
     expect(pathsModeOf(conf())).toBe("local");
   });

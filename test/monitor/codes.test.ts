@@ -50,6 +50,7 @@ describe("the diagnosis table", () => {
     seen: " (ctx: cont)",
     client: "dev07",
     reason: "checksum",
+    bringBack: "`esp-certs provision --port COM3 --client dev07`",
   };
 
   it("uses only placeholders the monitor can fill, and gives every failure a fix", () => {

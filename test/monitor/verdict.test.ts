@@ -100,6 +100,12 @@ describe("verdict", () => {
     expect(revoked.id).toBe("alert-received-44");
     expect(revoked.title).toContain("revoked, or not trusted");
     expect(revoked.fix).toContain("esp-certs status");
+    // It names the device's id, and the way back for where its identity lives.
+    expect(revoked.fix).toContain("`esp-certs generate --rekey dev01`, then `esp-certs flash --port /dev/ttyUSB0`");
+    const flashUp = [`${BOOT} cred=flash`, ...UP.slice(1)];
+    const provisioned = play([...flashUp, '[esp-certs] tls fail code=300 text="SSL received fatal alert - x"']).verdict!;
+    expect(provisioned.fix).toContain("`esp-certs provision --port /dev/ttyUSB0 --client dev01`");
+    expect(provisioned.fix).not.toContain("flash --port");
     const sent = play([...UP, '[esp-certs] tls fail code=554 text="SSL sent fatal alert - Unknown error code."']).verdict!;
     expect(sent.id).toBe("alert-sent");
     expect(sent.title).toContain("bad_certificate (alert 42)");

@@ -58,6 +58,28 @@ describe("an image with no identity", () => {
     expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FB000" });
   });
 
+  it("a revoked provisioned client: dev## never hands its id out again", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
+    expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
+    const next = runCli(["provision", "--client", "dev##", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
+    expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev04" });
+    // An unknown id: the message lists the provisioned clients too, not only those in clients.
+    const unknown = runCli(["revoke", "dev55"], { cwd: dir });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no client "dev55" \(clients: [^)]*dev04/);
+  });
+
+  it("a revoked provisioned client comes back with generate --rekey, as revoke and status advise", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
+    expect(runCli(["revoke", "dev03"], { cwd: dir }).stdout).toContain("esp-certs generate --rekey dev03");
+    const rekey = runCli(["generate", "--rekey", "dev03"], { cwd: dir });
+    expect(rekey.status, rekey.stderr).toBe(0);
+    expect(rekey.stdout).toMatch(/(created|reissued)\s+client dev03/);
+    expect(runCli(["status", "--json"], { cwd: dir }).stdout).toMatch(/"name": "dev03"[^}]*"state": "active"/);
+  });
+
   it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
     const dir = project();
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
