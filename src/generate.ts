@@ -1,6 +1,7 @@
 import path from "node:path";
+import { requireConfiguredClient } from "./config/clients.js";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
-import { EspCertsError, ExitCode } from "./errors.js";
+import { ExitCode } from "./errors.js";
 import { ensurePrivateDir } from "./fs/atomic.js";
 import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
@@ -51,14 +52,10 @@ export function passphraseSources(opts: { interactive: boolean; caPassphraseFile
 
 export async function generate(config: Config, opts: GenerateOptions): Promise<GenerateReport> {
   const client = opts.client ?? clientForEnv(config);
-  if (client !== NO_CLIENT && !config.clients.includes(client)) {
-    throw new EspCertsError(`Cannot make a header for client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
+  if (client !== NO_CLIENT) {
+    requireConfiguredClient(config.clients, client, `Cannot make a header for client "${client}"`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
   }
-  for (const id of opts.rekey ?? []) {
-    if (!config.clients.includes(id)) {
-      throw new EspCertsError(`Cannot rekey "${id}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name a configured client.");
-    }
-  }
+  for (const id of opts.rekey ?? []) requireConfiguredClient(config.clients, id, `Cannot rekey "${id}"`, "Name a configured client.");
   const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);
   const revoked = revokedIdsFor(config, opts.rekey ?? []);
   const headerRevoked = revoked.get(client);

@@ -3,6 +3,7 @@
 import type { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
+import { isConfiguredClient } from "./config/clients.js";
 import { loadConfig, type Config } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { removeStaleTemps } from "./fs/atomic.js";
@@ -68,7 +69,7 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
         `Nothing to do. To bring it back with a new key: esp-certs generate --rekey ${id}`,
       );
     }
-    const known = config.clients.includes(id);
+    const known = isConfiguredClient(config.clients, id);
     throw new EspCertsError(
       `Cannot revoke ${id}`,
       known ? "it has no certificate in the store yet" : `the store has no client "${id}" (clients: ${config.clients.join(", ")})`,

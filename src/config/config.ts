@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
+import { requireConfiguredClient } from "./clients.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -168,10 +169,11 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
       uploadSpeed: envOption(sections, s, "upload_speed") || undefined,
     }));
   for (const env of environments) {
-    if (env.client !== undefined && env.client !== NO_CLIENT && !clients.includes(env.client)) {
-      throw new EspCertsError(
+    if (env.client !== undefined && env.client !== NO_CLIENT) {
+      requireConfiguredClient(
+        clients,
+        env.client,
         `Cannot use custom_esp_certs_client = ${env.client} in [env:${env.name}]`,
-        `it is not one of clients (${clients.join(", ")})`,
         `Add it to clients in [esp_certs], or name one of those (or "${NO_CLIENT}" for an image whose devices are provisioned).`,
       );
     }

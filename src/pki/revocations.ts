@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
+import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
@@ -179,7 +180,7 @@ export function revokedIdsFor(config: Config, rekey: string[]): Map<string, Clie
   finishRevocations(p, revoked);
   recordRevocations(p, revoked.values());
   for (const id of rekey) revoked.delete(id);
-  for (const id of revoked.keys()) if (!config.clients.includes(id)) revoked.delete(id);
+  for (const id of revoked.keys()) if (!isConfiguredClient(config.clients, id)) revoked.delete(id);
   return revoked;
 }
 
