@@ -8,8 +8,7 @@ import { canonicalIp } from "../config/validate.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
 import { requireStoreCrl, revokedClients } from "../pki/revocations.js";
-import { fileIsCurrent } from "../broker/files.js";
-import { writeFileAtomic } from "../fs/atomic.js";
+import { syncFile } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { colour, info, printJson, warn } from "../ui.js";
 import { buildFlow } from "./flow.js";
@@ -89,8 +88,7 @@ export function noderedCommand(opts: NoderedOptions & { projectDir: string; json
   const config = loadConfig(opts.projectDir);
   for (const w of config.warnings) warn(w);
   const plan = planFlow(config, { ...opts, out: opts.out && path.resolve(opts.out) });
-  const changed = !fileIsCurrent({ path: plan.file, content: plan.text });
-  if (changed) writeFileAtomic(plan.file, plan.text);
+  const changed = syncFile({ path: plan.file, content: plan.text });
   if (opts.json) {
     printJson({ file: plan.file, client: plan.client, host: plan.host, changed });
     return ExitCode.ok;

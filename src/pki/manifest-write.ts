@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { writeIfChanged } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import type { Config, KeyType } from "../config/config.js";
 import { CA_ID, type CertId } from "./identity.js";
 import { keyTypeOf } from "./keys.js";

@@ -7,7 +7,8 @@ import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import { readManifest } from "./manifest.js";
-import { writeFileAtomic, writeIfChanged } from "../fs/atomic.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
 
