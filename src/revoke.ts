@@ -15,6 +15,7 @@ import { defaultDeps } from "./pki/ensure.js";
 import type { IssueDeps } from "./pki/issue.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { storePaths, type StorePaths } from "./pki/paths.js";
+import { reissueCommand } from "./pki/inventory.js";
 import { readManifest } from "./pki/manifest.js";
 import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
 import { readCert } from "./pki/store.js";
@@ -66,7 +67,7 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
       throw new EspCertsError(
         `Cannot revoke ${id}`,
         `it was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}), and has no newer certificate`,
-        `Nothing to do. To bring it back with a new key: esp-certs generate --rekey ${id}`,
+        `Nothing to do. To bring it back with a new key: ${reissueCommand(config, id)}`,
       );
     }
     const known = isConfiguredClient(config.clients, id);
@@ -156,7 +157,7 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   if (r.archived) info(`${"moved".padEnd(9)}${`client ${r.id}`.padEnd(20)}${rel(r.archived)}${path.sep}`);
   if (r.broker && r.broker.changed.length > 0) info(`${"wrote".padEnd(9)}${"broker folder".padEnd(20)}${rel(r.broker.dir)} (${r.broker.changed.join(", ")})`);
   for (const line of advice) info(line);
-  info(colour.dim(`To bring ${r.id} back with a new key: esp-certs generate --rekey ${r.id}`));
+  info(colour.dim(`To bring ${r.id} back with a new key: ${reissueCommand(config, r.id)}`));
   return ExitCode.ok;
 }
 

@@ -1,5 +1,6 @@
 /** The clients a store holds: the configured ones and those added since (by `provision`). */
 import { existsSync, readdirSync } from "node:fs";
+import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { readManifest, type Manifest } from "./manifest.js";
 import { storePaths } from "./paths.js";
@@ -22,4 +23,9 @@ export function storeClients(config: Config): string[] {
   const p = storePaths(config.certDir);
   const files = existsSync(p.clientsDir) ? readdirSync(p.clientsDir).filter((f) => f.endsWith(".crt.pem")).map((f) => f.slice(0, -".crt.pem".length)) : [];
   return [...new Set([...config.clients, ...Object.keys(readManifest(p.manifest)?.clients ?? {}), ...files])];
+}
+
+/** The command that gives a client a new key and certificate: `generate --rekey` for a configured id, `provision` for a provisioned one. */
+export function reissueCommand(config: Config, id: string): string {
+  return isConfiguredClient(config.clients, id) ? `esp-certs generate --rekey ${id}` : `esp-certs provision --client ${id}`;
 }
