@@ -17,7 +17,7 @@ import type { PassphraseSources } from "./pki/passphrase.js";
 import { storePaths, type StorePaths } from "./pki/paths.js";
 import { reissueCommand } from "./pki/inventory.js";
 import { readManifest } from "./pki/manifest.js";
-import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
+import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, revokedWhen, writeStoreCrl } from "./pki/revocations.js";
 import { readCert } from "./pki/store.js";
 import { colour, info, printJson, warn } from "./ui.js";
 
@@ -66,7 +66,7 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
     if (revoked !== undefined) {
       throw new EspCertsError(
         `Cannot revoke ${id}`,
-        `it was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}), and has no newer certificate`,
+        `it was revoked on ${revokedWhen(revoked)}, and has no newer certificate`,
         `Nothing to do. To bring it back with a new key: ${reissueCommand(config, id)}`,
       );
     }

@@ -7,7 +7,7 @@ import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
-import { requireStoreCrl, revokedClients } from "../pki/revocations.js";
+import { revocationOf, revokedWhen } from "../pki/revocations.js";
 import { syncFile } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { colour, info, printJson, warn } from "../ui.js";
@@ -54,15 +54,15 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
   if (!brokerNames.map(spelled).includes(spelled(host))) {
     throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, "Use one of those, or add it to server_names and run \"esp-certs generate\".");
   }
-  const store = storePaths(config.certDir);
-  const revoked = revokedClients(store, requireStoreCrl(store), [client]).get(client);
+  const revoked = revocationOf(config, client);
   if (revoked !== undefined) {
     throw new EspCertsError(
       `Cannot write a Node-RED flow for "${client}"`,
-      `its certificate was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}): the broker refuses it`,
+      `its certificate was revoked on ${revokedWhen(revoked)}: the broker refuses it`,
       `Name another client with --client, or bring it back with a new key: esp-certs generate --rekey ${client}`,
     );
   }
+  const store = storePaths(config.certDir);
   const own = store.client(client);
   for (const f of [store.caCertPem, own.certPem, own.keyPem]) {
     if (!existsSync(f)) throw new EspCertsError("Cannot write the Node-RED flow", `${f} is missing`, 'Run "esp-certs generate" first.');

@@ -185,17 +185,25 @@ export function revokedIdsFor(config: Config, rekey: string[]): Map<string, Clie
   return revoked;
 }
 
+/** The revocation of client `id` by the store's CRL (or an earlier CA's), if it is revoked. */
+export function revocationOf(config: Config, id: string): ClientRevocation | undefined {
+  const p = storePaths(config.certDir);
+  return revokedClients(p, requireStoreCrl(p), [id]).get(id);
+}
+
+/** "2026-12-01 (keyCompromise)": when and why, as every refusal of a revoked client says it. */
+export const revokedWhen = (r: ClientRevocation) => `${r.at.toISOString().slice(0, 10)} (${r.reason ?? "no reason given"})`;
+
 /** Refuses (exit 2) a header for a revoked client, saying how to bring it back. */
 export function refuseRevoked(config: Config, id: string): void {
-  const p = storePaths(config.certDir);
-  const r = revokedClients(p, requireStoreCrl(p), [id]).get(id);
+  const r = revocationOf(config, id);
   if (r !== undefined) throw revokedHeaderError(r);
 }
 
 export function revokedHeaderError(r: ClientRevocation): EspCertsError {
   return new EspCertsError(
     `Cannot make a header for client "${r.id}"`,
-    `${r.id} was revoked on ${r.at.toISOString().slice(0, 10)} (${r.reason ?? "no reason given"}): the broker refuses it`,
+    `${r.id} was revoked on ${revokedWhen(r)}: the broker refuses it`,
     `To bring it back with a new key: esp-certs generate --rekey ${r.id} (then flash the device). Or build for another client (custom_esp_certs_client).`,
   );
 }
