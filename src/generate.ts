@@ -1,4 +1,5 @@
 import path from "node:path";
+import { requireConfiguredClient } from "./config/clients.js";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { ensurePrivateDir } from "./fs/atomic.js";
@@ -52,10 +53,10 @@ export function passphraseSources(opts: { interactive: boolean; caPassphraseFile
 
 export async function generate(config: Config, opts: GenerateOptions): Promise<GenerateReport> {
   const client = opts.client ?? clientForEnv(config);
-  if (client !== NO_CLIENT && !config.clients.includes(client)) {
-    throw new EspCertsError(`Cannot make a header for client "${client}"`, `it is not one of clients (${config.clients.join(", ")})`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
+  if (client !== NO_CLIENT) {
+    requireConfiguredClient(config.clients, client, `Cannot make a header for client "${client}"`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
   }
-  // A provisioned client is rekeyed as a configured one (revoke and status advise it for both).
+  // A provisioned client is rekeyed as a configured one (its board then needs provision to get it).
   const known = storeClients(config);
   for (const id of opts.rekey ?? []) {
     if (!known.includes(id)) {

@@ -4,7 +4,7 @@ import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig,
 import { findSection, listValue, parseIni, setKeys } from "./config/ini.js";
 import { installIntoProject } from "./platformio/project.js";
 import { ExitCode } from "./errors.js";
-import { writeIfChanged } from "./fs/atomic.js";
+import { writeIfChanged } from "./fs/sync.js";
 import { brokerDir, brokerFolderExists, writeBrokerFolder } from "./broker/broker.js";
 import { generate, passphraseSources, printReport, type GenerateCommandOptions } from "./generate.js";
 import { passphraseGetter } from "./pki/passphrase.js";

@@ -3,6 +3,7 @@
 import type { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
+import { isConfiguredClient } from "./config/clients.js";
 import { loadConfig, type Config } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
 import { removeStaleTemps } from "./fs/atomic.js";
@@ -15,8 +16,9 @@ import { storeClients } from "./pki/inventory.js";
 import type { IssueDeps } from "./pki/issue.js";
 import type { PassphraseSources } from "./pki/passphrase.js";
 import { storePaths, type StorePaths } from "./pki/paths.js";
+import { reissueCommand } from "./pki/inventory.js";
 import { readManifest } from "./pki/manifest.js";
-import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, writeStoreCrl } from "./pki/revocations.js";
+import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, revokedWhen, writeStoreCrl } from "./pki/revocations.js";
 import { readCert } from "./pki/store.js";
 import { colour, info, printJson, warn } from "./ui.js";
 
@@ -65,11 +67,11 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
     if (revoked !== undefined) {
       throw new EspCertsError(
         `Cannot revoke ${id}`,
-        `it was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}), and has no newer certificate`,
-        `Nothing to do. To bring it back with a new key: esp-certs generate --rekey ${id}`,
+        `it was revoked on ${revokedWhen(revoked)}, and has no newer certificate`,
+        `Nothing to do. To bring it back with a new key: ${reissueCommand(config, id)}`,
       );
     }
-    const known = config.clients.includes(id);
+    const known = isConfiguredClient(config.clients, id);
     throw new EspCertsError(
       `Cannot revoke ${id}`,
       known ? "it has no certificate in the store yet" : `the store has no client "${id}" (clients: ${storeClients(config).join(", ")})`,
@@ -156,7 +158,7 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   if (r.archived) info(`${"moved".padEnd(9)}${`client ${r.id}`.padEnd(20)}${rel(r.archived)}${path.sep}`);
   if (r.broker && r.broker.changed.length > 0) info(`${"wrote".padEnd(9)}${"broker folder".padEnd(20)}${rel(r.broker.dir)} (${r.broker.changed.join(", ")})`);
   for (const line of advice) info(line);
-  info(colour.dim(`To bring ${r.id} back with a new key: esp-certs generate --rekey ${r.id}`));
+  info(colour.dim(`To bring ${r.id} back with a new key: ${reissueCommand(config, r.id)}`));
   return ExitCode.ok;
 }
 

@@ -19,7 +19,7 @@ import {
   type PathsMode,
   type StoreMaterial,
 } from "./conf.js";
-import { fileIsCurrent, sameBytes, syncFile } from "./files.js";
+import { fileIsCurrent, sameBytes, syncFile } from "../fs/sync.js";
 
 export { DEFAULT_BROKER_DIR };
 

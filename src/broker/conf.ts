@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { renderTemplate } from "../render/template.js";
-import type { WantedFile } from "./files.js";
+import type { WantedFile } from "../fs/sync.js";
 
 export type PathsMode = "docker" | "local";
 

@@ -1,5 +1,25 @@
 // Rules about the client ids of [esp_certs] that more than one command applies.
+import { EspCertsError } from "../errors.js";
 import { clientForEnv, type Config } from "./config.js";
+
+/** Whether `id` is one of `clients` (configured in [esp_certs], so `generate` issues it). */
+export function isConfiguredClient(clients: readonly string[], id: string): boolean {
+  return clients.includes(id);
+}
+
+/** "not one of clients (dev01, dev02)": the words every command uses for an id outside `clients`. */
+export function notOneOfClients(clients: readonly string[]): string {
+  return `not one of clients (${clients.join(", ")})`;
+}
+
+/**
+ * Refuses (exit 2) an id that is not one of `clients`. `what` and `fix` are the command's
+ * own; `because` adds what follows from it (e.g. "so it has no certificate").
+ */
+export function requireConfiguredClient(clients: readonly string[], id: string, what: string, fix: string, because?: string): void {
+  if (isConfiguredClient(clients, id)) return;
+  throw new EspCertsError(what, `it is ${notOneOfClients(clients)}${because === undefined ? "" : `, ${because}`}`, fix);
+}
 
 /**
  * Node-RED's client by default: the first of `clients` that no PlatformIO environment

@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
+import { requireConfiguredClient } from "./clients.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -55,6 +56,8 @@ export interface Config {
   allowIp: boolean;
   /** PlatformIO environments in file order, with their `custom_esp_certs_client`, board, `board_build.ldscript` and `upload_speed`. */
   environments: { name: string; client?: string; board?: string; ldscript?: string; uploadSpeed?: string }[];
+  /** What `pio run` builds without -e: the first of [platformio] default_envs, else the first environment. */
+  defaultEnv?: string;
   /** Whether platformio.ini has an `[esp_certs]` section. */
   hasSection: boolean;
   /** Things worth saying that do not stop the run. */
@@ -168,10 +171,11 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
       uploadSpeed: envOption(sections, s, "upload_speed") || undefined,
     }));
   for (const env of environments) {
-    if (env.client !== undefined && env.client !== NO_CLIENT && !clients.includes(env.client)) {
-      throw new EspCertsError(
+    if (env.client !== undefined && env.client !== NO_CLIENT) {
+      requireConfiguredClient(
+        clients,
+        env.client,
         `Cannot use custom_esp_certs_client = ${env.client} in [env:${env.name}]`,
-        `it is not one of clients (${clients.join(", ")})`,
         `Add it to clients in [esp_certs], or name one of those (or "${NO_CLIENT}" for an image whose devices are provisioned).`,
       );
     }
@@ -201,16 +205,10 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     header: path.resolve(projectDir, get("header")),
     allowIp,
     environments,
+    defaultEnv: listValue(findSection(sections, "platformio")?.values.get("default_envs"))?.[0] ?? environments[0]?.name,
     hasSection: own !== undefined,
     warnings,
   };
-}
-
-/** What `pio run` builds without -e: the first of [platformio] default_envs, else the first [env:NAME]. */
-export function defaultEnv(config: Config): string | undefined {
-  const ini = platformioIniPath(config.projectDir);
-  const text = existsSync(ini) ? readNamed(ini, "utf8") : "";
-  return listValue(findSection(parseIni(text), "platformio")?.values.get("default_envs"))?.[0] ?? config.environments[0]?.name;
 }
 
 /** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */

@@ -3,6 +3,7 @@
 import { createHash, type X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import path from "node:path";
+import { isConfiguredClient, notOneOfClients } from "../config/clients.js";
 import { clientForEnv } from "../config/config.js";
 import { ipHostWarning } from "../config/validate.js";
 import { CA_FIX } from "../pki/ca.js";
@@ -167,8 +168,8 @@ export function checkHeader(ctx: DoctorContext): CheckResult[] {
     return out.length > 0 ? out : [ok("header", `${rel} matches the store (a fleet image: no client; each device gets its own with esp-certs provision)`)];
   }
   const entry = ctx.certs.find((e) => e.id.role === "client" && e.id.id === id);
-  if (id === undefined || !ctx.config.clients.includes(id)) {
-    out.push(problem("header", `${rel} is for client ${id ?? "(none)"}, which is not one of clients (${ctx.config.clients.join(", ")})`, fix));
+  if (id === undefined || !isConfiguredClient(ctx.config.clients, id)) {
+    out.push(problem("header", `${rel} is for client ${id ?? "(none)"}, which is ${notOneOfClients(ctx.config.clients)}`, fix));
   } else if (entry?.cert && !headerBytes(text, "esp_certs_client_cert_der")?.equals(entry.cert.raw)) {
     out.push(problem("header", `${rel} holds an older certificate of ${id} than the store`, fix));
   }

@@ -1,5 +1,6 @@
 // `esp-certs doctor`: runs the checks (data, in checks.ts and live.ts) and prints one line
 // each. Exit 0 when no check found a problem, 1 otherwise (warnings do not count).
+import { requireConfiguredClient } from "../config/clients.js";
 import { loadConfig, projectFolder, requireProject, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
@@ -31,9 +32,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
     return [{ check: "config", level: "problem", text: `${err.what}: ${err.why}`, fix: err.fix }];
   }
   parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
-  if (opts.client !== undefined && !config.clients.includes(opts.client)) {
-    throw new EspCertsError(`Cannot connect as "${opts.client}"`, `it is not one of clients (${config.clients.join(", ")})`, "Name one of those with --client.");
-  }
+  if (opts.client !== undefined) requireConfiguredClient(config.clients, opts.client, `Cannot connect as "${opts.client}"`, "Name one of those with --client.");
   const ctx = await loadContext(config, opts);
   const results: CheckResult[] = [];
   for (const check of CHECKS) results.push(...(await check.run(ctx)));

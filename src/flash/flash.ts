@@ -2,7 +2,7 @@
  * `esp-certs flash`: generate, `pio run -t upload`, then monitor the board. Every input is
  * checked (environment, pio, the port) before anything is written or run.
  */
-import { clientForEnv, defaultEnv, loadConfig } from "../config/config.js";
+import { clientForEnv, loadConfig } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { generate, printReport } from "../generate.js";
 import { lockStore } from "../pki/store-lock.js";
@@ -27,7 +27,7 @@ export async function flash(opts: FlashOptions): Promise<number> {
   if (opts.port.trim() === "") throw new EspCertsError("Cannot flash", "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
   timeoutSeconds(opts.timeout); // used by the monitor, after the upload: checked now
   const config = loadConfig(opts.projectDir);
-  const env = opts.env ?? defaultEnv(config);
+  const env = opts.env ?? config.defaultEnv;
   if (env === undefined) {
     throw new EspCertsError("Cannot flash", "platformio.ini has no [env:NAME] section to build", 'Add an ESP8266 environment, e.g. "[env:d1_mini]" with platform = espressif8266, board = d1_mini, framework = arduino.');
   }

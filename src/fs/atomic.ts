@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 
 /** Whether a mode is private (nothing for group or others): such a file's new folders are 0700. */
@@ -33,33 +33,6 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     rmSync(tmp, { force: true });
     throw withPath(err, file);
   }
-}
-
-/**
- * Writes only when the content differs, so that an unchanged file keeps its mtime
- * (PlatformIO and Mosquitto users notice rebuilds and restarts). Returns whether it wrote.
- * An unchanged file still gets `mode` back if it was found looser.
- */
-export function writeIfChanged(file: string, data: string | Uint8Array, mode = 0o644): boolean {
-  const next = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
-  if (sameContent(file, next)) {
-    namingPath(file, () => chmodSync(file, mode));
-    return false;
-  }
-  writeFileAtomic(file, next, mode);
-  return true;
-}
-
-/** Whether `file` holds exactly `bytes`; false when it is missing. A folder in its place is an error that names it. */
-function sameContent(file: string, bytes: Buffer): boolean {
-  let current: Buffer;
-  try {
-    current = readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw withPath(err, file);
-  }
-  return current.equals(bytes);
 }
 
 /** Makes `dir` (and missing parents) 0700, and takes back group and other access it was found with. */
@@ -115,7 +88,7 @@ function isAlive(pid: number): boolean {
  * The error with `file` as its path: a failed write or fsync names none, a failed rename
  * names the temp file, and a read-only disk is reported by a recursive mkdir as ENOENT.
  */
-function withPath(err: unknown, file: string): unknown {
+export function withPath(err: unknown, file: string): unknown {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.code !== "string") return err;
   if (e.code === "ENOENT" && e.syscall === "mkdir" && isReadOnlyFor(file)) {
@@ -125,7 +98,7 @@ function withPath(err: unknown, file: string): unknown {
   return e;
 }
 
-function namingPath<T>(file: string, fn: () => T): T {
+export function namingPath<T>(file: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {

@@ -7,9 +7,8 @@ import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { storePaths } from "../pki/paths.js";
-import { requireStoreCrl, revokedClients } from "../pki/revocations.js";
-import { fileIsCurrent } from "../broker/files.js";
-import { writeFileAtomic } from "../fs/atomic.js";
+import { revocationOf, revokedWhen } from "../pki/revocations.js";
+import { syncFile } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { colour, info, printJson, warn } from "../ui.js";
 import { buildFlow } from "./flow.js";
@@ -55,15 +54,15 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
   if (!brokerNames.map(spelled).includes(spelled(host))) {
     throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, "Use one of those, or add it to server_names and run \"esp-certs generate\".");
   }
-  const store = storePaths(config.certDir);
-  const revoked = revokedClients(store, requireStoreCrl(store), [client]).get(client);
+  const revoked = revocationOf(config, client);
   if (revoked !== undefined) {
     throw new EspCertsError(
       `Cannot write a Node-RED flow for "${client}"`,
-      `its certificate was revoked on ${revoked.at.toISOString().slice(0, 10)} (${revoked.reason ?? "no reason given"}): the broker refuses it`,
+      `its certificate was revoked on ${revokedWhen(revoked)}: the broker refuses it`,
       `Name another client with --client, or bring it back with a new key: esp-certs generate --rekey ${client}`,
     );
   }
+  const store = storePaths(config.certDir);
   const own = store.client(client);
   for (const f of [store.caCertPem, own.certPem, own.keyPem]) {
     if (!existsSync(f)) throw new EspCertsError("Cannot write the Node-RED flow", `${f} is missing`, 'Run "esp-certs generate" first.');
@@ -89,8 +88,7 @@ export function noderedCommand(opts: NoderedOptions & { projectDir: string; json
   const config = loadConfig(opts.projectDir);
   for (const w of config.warnings) warn(w);
   const plan = planFlow(config, { ...opts, out: opts.out && path.resolve(opts.out) });
-  const changed = !fileIsCurrent({ path: plan.file, content: plan.text });
-  if (changed) writeFileAtomic(plan.file, plan.text);
+  const changed = syncFile({ path: plan.file, content: plan.text });
   if (opts.json) {
     printJson({ file: plan.file, client: plan.client, host: plan.host, changed });
     return ExitCode.ok;

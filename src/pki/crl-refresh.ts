@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "no
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { writeIfChanged } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import { buildCrl, crlMatchesCa, type ReadCrl } from "./crl.js";
 import { crlNextUpdate, crlRenewalDue } from "./crl-dates.js";
 import type { CaSigner, CertificateAuthority } from "./ca.js";

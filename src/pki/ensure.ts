@@ -1,7 +1,8 @@
 import { randomBytes, webcrypto } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import type { Config } from "../config/config.js";
-import { removeStaleTemps, writeIfChanged } from "../fs/atomic.js";
+import { removeStaleTemps } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import { CertificateAuthority, type CaSigner } from "./ca.js";
 import { clientId, SERVER_ID, type CertId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";

@@ -1,5 +1,6 @@
 /** The clients a store holds: the configured ones and those added since (by `provision`). */
 import { existsSync, readdirSync } from "node:fs";
+import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { readManifest, type Manifest } from "./manifest.js";
 import { storePaths } from "./paths.js";
@@ -25,4 +26,9 @@ export function storeClients(config: Config): string[] {
   // The history keeps revoked ids too: they are off clients/ and the manifest's current clients.
   const issued = manifest?.history.flatMap((r) => (r.role === "client" ? [r.id] : [])) ?? [];
   return [...new Set([...config.clients, ...Object.keys(manifest?.clients ?? {}), ...issued, ...files])];
+}
+
+/** The command that gives a client a new key and certificate: `generate --rekey` for a configured id, `provision` for a provisioned one. */
+export function reissueCommand(config: Config, id: string): string {
+  return isConfiguredClient(config.clients, id) ? `esp-certs generate --rekey ${id}` : `esp-certs provision --client ${id}`;
 }

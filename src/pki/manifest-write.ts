@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { writeIfChanged } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import type { Config, KeyType } from "../config/config.js";
 import { CA_ID, type CertId } from "./identity.js";
 import { keyTypeOf } from "./keys.js";
 import { serverDns, type ClientLeaf, type StoredLeaf } from "./leaf.js";
-import { manifestConfig, MANIFEST_VERSION, withCurrent, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
+import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
 import { BACKDATE_MS } from "./plan.js";
 import { sha256Hex, type StoredCert } from "./store.js";
@@ -26,7 +26,7 @@ function entry(stored: StoredCert, keyType: KeyType, keyFile: string, keySha256 
 }
 
 function record(id: CertId, e: IssuedCert): IssuedRecord {
-  return { ...id, serial: e.serial, sha256: e.sha256, notBefore: e.notBefore, notAfter: e.notAfter, keyType: e.keyType, issuedAt: e.issuedAt };
+  return { ...id, ...recordOf(e) };
 }
 
 const keyTypeOfLeaf = (l: StoredLeaf) => keyTypeOf(l.key!)!;

@@ -47,13 +47,7 @@ export interface Revocation {
 }
 
 /** One certificate the store issued, kept after it is replaced. */
-export type IssuedRecord = CertId & {
-  serial: string;
-  sha256: string;
-  notBefore: string;
-  notAfter: string;
-  keyType: KeyType;
-  issuedAt: number;
+export type IssuedRecord = CertId & Omit<IssuedCert, "keySha256"> & {
   /** The CA's only: its key file's SHA-256, to tell whose key a ca.key.pem is without its passphrase. */
   keySha256?: string;
   /** The serial of the certificate that took its place. */
@@ -115,7 +109,8 @@ export function migrateV1(v1: ManifestV1): Manifest {
   return { version: MANIFEST_VERSION, ...rest, history, legacySerials: serials.filter((s) => !recorded.has(s)) };
 }
 
-function recordOf(c: IssuedCert) {
+/** What the history keeps of a current certificate (a CA's key hash is added by its caller). */
+export function recordOf(c: IssuedCert): Omit<IssuedCert, "keySha256"> {
   return { serial: c.serial, sha256: c.sha256, notBefore: c.notBefore, notAfter: c.notAfter, keyType: c.keyType, issuedAt: c.issuedAt };
 }
 

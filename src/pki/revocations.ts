@@ -1,12 +1,14 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import path from "node:path";
+import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import { readManifest } from "./manifest.js";
-import { writeFileAtomic, writeIfChanged } from "../fs/atomic.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
 
@@ -179,21 +181,29 @@ export function revokedIdsFor(config: Config, rekey: string[]): Map<string, Clie
   finishRevocations(p, revoked);
   recordRevocations(p, revoked.values());
   for (const id of rekey) revoked.delete(id);
-  for (const id of revoked.keys()) if (!config.clients.includes(id)) revoked.delete(id);
+  for (const id of revoked.keys()) if (!isConfiguredClient(config.clients, id)) revoked.delete(id);
   return revoked;
 }
 
+/** The revocation of client `id` by the store's CRL (or an earlier CA's), if it is revoked. */
+export function revocationOf(config: Config, id: string): ClientRevocation | undefined {
+  const p = storePaths(config.certDir);
+  return revokedClients(p, requireStoreCrl(p), [id]).get(id);
+}
+
+/** "2026-12-01 (keyCompromise)": when and why, as every refusal of a revoked client says it. */
+export const revokedWhen = (r: ClientRevocation) => `${r.at.toISOString().slice(0, 10)} (${r.reason ?? "no reason given"})`;
+
 /** Refuses (exit 2) a header for a revoked client, saying how to bring it back. */
 export function refuseRevoked(config: Config, id: string): void {
-  const p = storePaths(config.certDir);
-  const r = revokedClients(p, requireStoreCrl(p), [id]).get(id);
+  const r = revocationOf(config, id);
   if (r !== undefined) throw revokedHeaderError(r);
 }
 
 export function revokedHeaderError(r: ClientRevocation): EspCertsError {
   return new EspCertsError(
     `Cannot make a header for client "${r.id}"`,
-    `${r.id} was revoked on ${r.at.toISOString().slice(0, 10)} (${r.reason ?? "no reason given"}): the broker refuses it`,
+    `${r.id} was revoked on ${revokedWhen(r)}: the broker refuses it`,
     `To bring it back with a new key: esp-certs generate --rekey ${r.id} (then flash the device). Or build for another client (custom_esp_certs_client).`,
   );
 }

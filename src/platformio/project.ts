@@ -8,7 +8,7 @@ import path from "node:path";
 import { DEFAULT_BROKER_DIR } from "../broker/broker.js";
 import { DEFAULTS, platformioIniPath } from "../config/config.js";
 import { findSection, parseIni, type IniSection } from "../config/ini.js";
-import { writeIfChanged } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import { packageFile } from "../render/package-files.js";
 
 /** The hook's name in the project (beside platformio.ini, where PlatformIO scripts usually live). */

@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { platformioIniPath } from "../config/config.js";
-import { writeIfChanged } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import type { Manifest } from "../pki/manifest.js";
 import { readManifest } from "../pki/manifest.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";

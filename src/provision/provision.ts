@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { checkClientIds } from "../config/validate.js";
-import { clientForEnv, defaultEnv, loadConfig, type Config } from "../config/config.js";
+import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
@@ -58,7 +58,7 @@ function plan(o: ProvisionOptions): Plan {
   if (o.port !== undefined && o.port.trim() === "") throw new EspCertsError(what, "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
   if (o.port !== undefined) timeoutSeconds(o.timeout);
   const config = loadConfig(o.projectDir);
-  const envName = o.env ?? defaultEnv(config);
+  const envName = o.env ?? config.defaultEnv;
   if (envName === undefined) {
     throw new EspCertsError(what, "platformio.ini has no [env:NAME] section, so the board's flash layout is unknown", 'Add the environment the fleet image is built with, e.g. "[env:d1_mini]" with board = d1_mini and custom_esp_certs_client = none.');
   }

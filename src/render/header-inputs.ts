@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { requireConfiguredClient } from "../config/clients.js";
 import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readManifest } from "../pki/manifest.js";
@@ -42,11 +43,13 @@ export interface HeaderInputs {
 /** Reads the inputs; throws EspCertsError (exit 2) naming what is missing and how to make it. */
 export function readHeaderInputs(config: Config, clientId: string): HeaderInputs {
   const withClient = clientId !== NO_CLIENT;
-  if (withClient && !config.clients.includes(clientId)) {
-    throw new EspCertsError(
+  if (withClient) {
+    requireConfiguredClient(
+      config.clients,
+      clientId,
       `Cannot render the header for client "${clientId}"`,
-      `it is not one of clients (${config.clients.join(", ")}), so it has no certificate`,
       `Add it to clients in [esp_certs] of platformio.ini and run "esp-certs generate", or name one of those.`,
+      "so it has no certificate",
     );
   }
   const store = storePaths(config.certDir);

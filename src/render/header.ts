@@ -8,7 +8,7 @@ import { isIP } from "node:net";
 import path from "node:path";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { writeIfChanged } from "../fs/atomic.js";
+import { writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { info, printJson, warn } from "../ui.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";

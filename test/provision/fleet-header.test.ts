@@ -70,14 +70,31 @@ describe("an image with no identity", () => {
     expect(unknown.stderr).toMatch(/no client "dev55" \(clients: [^)]*dev04/);
   });
 
-  it("a revoked provisioned client comes back with generate --rekey, as revoke and status advise", () => {
+  it("a revoked provisioned client comes back with generate --rekey too", () => {
     const dir = project();
     expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
-    expect(runCli(["revoke", "dev03"], { cwd: dir }).stdout).toContain("esp-certs generate --rekey dev03");
+    expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
     const rekey = runCli(["generate", "--rekey", "dev03"], { cwd: dir });
     expect(rekey.status, rekey.stderr).toBe(0);
     expect(rekey.stdout).toMatch(/(created|reissued)\s+client dev03/);
     expect(runCli(["status", "--json"], { cwd: dir }).stdout).toMatch(/"name": "dev03"[^}]*"state": "active"/);
+  });
+
+  it("revoke's hint for bringing a provisioned client back is provision, which issues it again", () => {
+    const dir = project();
+    expect(runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin")], { cwd: dir }).status).toBe(0);
+    const revoked = runCli(["revoke", "dev07"], { cwd: dir });
+    expect(revoked.status, revoked.stderr).toBe(0);
+    const out = revoked.stdout + revoked.stderr;
+    expect(out).toContain("esp-certs provision --client dev07");
+    expect(out).not.toContain("--rekey");
+    const again = runCli(["revoke", "dev07"], { cwd: dir });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain("To bring it back with a new key: esp-certs provision --client dev07");
+    // The hint works: provision issues dev07 a new certificate.
+    const back = runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin"), "--json"], { cwd: dir });
+    expect(back.status, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toMatchObject({ client: "dev07", issued: true });
   });
 
   it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
