@@ -1,9 +1,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { isConfiguredClient } from "../config/clients.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
 import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "./identity.js";
+import { reissueCommand } from "./inventory.js";
 import { keyTypeOf } from "./keys.js";
 import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
@@ -104,12 +106,24 @@ export function fingerprint(sha256: string): string {
   return sha256.toUpperCase().match(/../g)!.join(":");
 }
 
-const STATE_TEXT: Record<CertState, (c: CertStatus) => string> = {
-  active: () => colour.green("active"),
-  expiring: (c) => colour.yellow(`expiring in ${c.daysLeft} days: "esp-certs generate" renews it`),
-  expired: () => colour.red('expired: "esp-certs generate" renews it'),
-  revoked: (c) => colour.red(`revoked ${c.revoked!.at.slice(0, 10)} (${c.revoked!.reason}); "esp-certs generate --rekey ${c.name}" brings it back with a new key`),
-};
+/**
+ * What each state means and which command acts on it. A provisioned client (not in `clients`)
+ * holds its identity in the board's flash: a new certificate reaches it through `provision`.
+ */
+function stateText(config: Config, c: CertStatus): string {
+  const provisioned = c.role === "client" && !isConfiguredClient(config.clients, c.name);
+  const toBoard = provisioned ? `, then "esp-certs provision --port <port> --client ${c.name}" writes it to the board` : "";
+  switch (c.state) {
+    case "active":
+      return colour.green("active");
+    case "expiring":
+      return colour.yellow(`expiring in ${c.daysLeft} days: "esp-certs generate" renews it${toBoard}`);
+    case "expired":
+      return colour.red(`expired: "esp-certs generate" renews it${toBoard}`);
+    case "revoked":
+      return colour.red(`revoked ${c.revoked!.at.slice(0, 10)} (${c.revoked!.reason}); "${reissueCommand(config, c.name)}" brings it back with a new key`);
+  }
+}
 
 /** The store's CRL, when there is one. */
 function crlStatus(config: Config): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
@@ -140,7 +154,7 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
     info(`  serial    ${c.serial}`);
     info(`  sha256    ${fingerprint(c.sha256)}`);
     info(`  expires   ${c.notAfter.slice(0, 10)} (${expiry})`);
-    info(`  state     ${STATE_TEXT[c.state](c)}`);
+    info(`  state     ${stateText(config, c)}`);
   }
   if (crl) info(`${colour.bold("CRL")}  ${crl.file}\n  number    ${crl.number}, ${crl.revoked} revoked\n  valid to  ${crl.nextUpdate.slice(0, 10)}`);
   return ExitCode.ok;

@@ -91,6 +91,11 @@ describe("an image with no identity", () => {
     const again = runCli(["revoke", "dev07"], { cwd: dir });
     expect(again.status).toBe(2);
     expect(again.stderr).toContain("To bring it back with a new key: esp-certs provision --client dev07");
+    // status says the same for it, and generate --rekey for a configured client.
+    expect(runCli(["revoke", "dev02"], { cwd: dir }).status).toBe(0);
+    const status = runCli(["status"], { cwd: dir }).stdout;
+    expect(status).toContain('"esp-certs provision --client dev07" brings it back with a new key');
+    expect(status).toContain('"esp-certs generate --rekey dev02" brings it back with a new key');
     // The hint works: provision issues dev07 a new certificate.
     const back = runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin"), "--json"], { cwd: dir });
     expect(back.status, back.stderr).toBe(0);
