@@ -5,12 +5,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireHeader, requireTool } from "../helpers/tools.js";
 import { decodeRecord, encodeRecord, encodeSector, SECTOR_SIZE } from "../../src/provision/record.js";
-import { buildFirmware, generateProject, runFirmware, type Project } from "./rehearsal.js";
+import { buildFirmware, generateProject, type Project, rehearsalTools, runFirmware } from "./rehearsal.js";
 
-const ready =
-  requireTool("mosquitto", "mosquitto") && requireTool("make", "make") && requireTool("g++", "g++") && requireHeader("bearssl.h", "libbearssl-dev");
+const ready = rehearsalTools();
 
 describe.skipIf(!ready)("the credential record on the rehearsal", () => {
   let project: Project;

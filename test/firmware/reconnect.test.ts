@@ -5,17 +5,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
-import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, startFirmware, type Live, type Project } from "./rehearsal.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, type Live, type Project, rehearsalTools, startFirmware } from "./rehearsal.js";
 
 // Reconnecting (docs/reconnect.md): the rehearsal keeps its TLS session and a real mosquitto
 // resumes it; a broker that does not resume gets full handshakes and no failure.
 const ready =
-  requireTool("mosquitto", "mosquitto") &&
+  rehearsalTools() &&
   requireTool("mosquitto_pub", "mosquitto-clients") &&
-  requireTool("make", "make") &&
-  requireTool("g++", "g++") &&
   requireTool("gcc", "gcc") &&
-  requireHeader("bearssl.h", "libbearssl-dev") &&
   requireHeader("openssl/ssl.h", "libssl-dev");
 
 const TLS_OK = /^\[esp-certs\] tls ok .* resumed=([01])$/;

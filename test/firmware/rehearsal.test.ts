@@ -5,17 +5,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireHeader, requireTool } from "../helpers/tools.js";
-import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, reissuedFor, runFirmware, type Project } from "./rehearsal.js";
+import { requireTool } from "../helpers/tools.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, type Project, rehearsalTools, reissuedFor, runFirmware } from "./rehearsal.js";
 
 // The device-free rehearsal (docs/rehearsal.md): firmware/src built for this machine, real BearSSL,
 // real mosquitto, the serial lines of docs/serial-protocol.md.
-const ready =
-  requireTool("mosquitto", "mosquitto") &&
-  requireTool("make", "make") &&
-  requireTool("g++", "g++") &&
-  requireTool("openssl", "openssl") &&
-  requireHeader("bearssl.h", "libbearssl-dev");
+const ready = rehearsalTools() && requireTool("openssl", "openssl");
 
 describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
   let project: Project;

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
+import { requireHeader, requireTool } from "../helpers/tools.js";
 
 /** A project made by the real CLI: `generate` for the store, `header` for firmware/include. */
 export interface Project {
@@ -53,6 +54,20 @@ export function reissuedFor(p: Project, host: string): Project {
  * For a test or hook that builds the rehearsal: g++ -O2 over a dozen files, which on a loaded
  * machine takes a minute by itself.
  */
+/**
+ * What building the rehearsal and running it against a broker needs (each missing one fails
+ * under CI=true); `pty` adds socat, for the monitor reading it through a pseudo-terminal.
+ */
+export function rehearsalTools(opts: { pty?: boolean } = {}): boolean {
+  return (
+    (!opts.pty || requireTool("socat", "socat")) &&
+    requireTool("mosquitto", "mosquitto") &&
+    requireTool("make", "make") &&
+    requireTool("g++", "g++") &&
+    requireHeader("bearssl.h", "libbearssl-dev")
+  );
+}
+
 export const BUILD_TIMEOUT_MS = 150_000;
 
 /**

@@ -5,16 +5,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireHeader, requireTool } from "../helpers/tools.js";
-import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, reissuedFor, type Project } from "../firmware/rehearsal.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, reissuedFor } from "../firmware/rehearsal.js";
 import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
 
-const ready =
-  requireTool("socat", "socat") &&
-  requireTool("mosquitto", "mosquitto") &&
-  requireTool("make", "make") &&
-  requireTool("g++", "g++") &&
-  requireHeader("bearssl.h", "libbearssl-dev");
+const ready = rehearsalTools({ pty: true });
 
 describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", () => {
   let project: Project;

@@ -8,17 +8,11 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli, startCli, tmpProject, type CliResult } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireHeader, requireTool } from "../helpers/tools.js";
-import { buildFirmware, generateProject, type Project } from "../firmware/rehearsal.js";
+import { buildFirmware, generateProject, type Project, rehearsalTools } from "../firmware/rehearsal.js";
 import { fixtureBytes } from "../monitor/cases.js";
 import { ptyPair, waitUntilOpen, writeSlowly, type PtyPair } from "../monitor/pty.js";
 
-const ready =
-  requireTool("socat", "socat") &&
-  requireTool("mosquitto", "mosquitto") &&
-  requireTool("make", "make") &&
-  requireTool("g++", "g++") &&
-  requireHeader("bearssl.h", "libbearssl-dev");
+const ready = rehearsalTools({ pty: true });
 
 // `pio pkg exec --package platformio/tool-esptoolpy -- esptool.py ... <command> [address file]`:
 // records each call, reports $FAKE_FLASH_SIZE, keeps what it writes in $FAKE_FLASH, and

@@ -7,16 +7,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { requireHeader, requireTool } from "../helpers/tools.js";
-import { buildFirmware, generateProject } from "../firmware/rehearsal.js";
+import { buildFirmware, generateProject, rehearsalTools } from "../firmware/rehearsal.js";
 import { ptyPair, startCli, waitUntilOpen } from "../monitor/pty.js";
 
-const ready =
-  requireTool("socat", "socat") &&
-  requireTool("mosquitto", "mosquitto") &&
-  requireTool("make", "make") &&
-  requireTool("g++", "g++") &&
-  requireHeader("bearssl.h", "libbearssl-dev");
+const ready = rehearsalTools({ pty: true });
 
 describe.skipIf(!ready)("a revoked board, rehearsed", () => {
   const brokers: Broker[] = [];
