@@ -19,6 +19,7 @@
 #include "esp_certs.h"
 
 #include "cred_record.h"
+#include "cred_renew.h"
 #include "device_clock.h"
 #include "handshake_watch.h"
 #include "report.h"
@@ -55,6 +56,7 @@ BearSSL::Session tlsSession;
 HandshakeWatch handshakeWatch;
 PubSubClient mqtt(tls);
 DeviceClock deviceClock(ESP_CERTS_GENERATED_AT);
+CredRenewal renewal(cred, caCert, kHeaderIdentity, deviceClock);
 
 char statusTopic[80];
 uint32_t nextAttemptMs = 0;
@@ -122,8 +124,15 @@ int lastTlsError(char *text, size_t len) {
   return code;
 }
 
+void onMqttMessage(char *topic, uint8_t *payload, unsigned int length) { renewal.onMessage(topic, payload, length); }
+
 bool connectBroker() {
   tls.stop();  // keeps the session of the connection that ended
+  if (renewal.takeRenewed()) {
+    // A resumed session would show the broker the certificate it was made with.
+    tlsSession = BearSSL::Session();
+    configureTls();
+  }
   tls.setX509Time(deviceClock.now());
   chooseRecordSize();
 
@@ -148,6 +157,7 @@ bool connectBroker() {
   }
   report("mqtt ok client=%s", cred.clientId);
   mqtt.publish(statusTopic, "online", true);
+  renewal.connected(mqtt);
   return true;
 }
 
@@ -167,6 +177,8 @@ void setup() {
   deviceClock.begin(kNtpTimeoutMs);
   configureTls();
   mqtt.setServer(kHost, kPort);
+  mqtt.setCallback(onMqttMessage);
+  renewal.begin(mqtt);
 }
 
 void loop() {
@@ -177,6 +189,12 @@ void loop() {
   }
   if (mqtt.connected()) {
     mqtt.loop();
+    if (renewal.reconnectWanted()) {
+      // Connect again at once with the renewed certificate (not a failure: no line).
+      mqtt.disconnect();
+      online = false;
+      nextAttemptMs = millis();
+    }
   } else if (online) {
     online = false;
     report("mqtt fail state=%d", mqtt.state());

@@ -13,6 +13,7 @@ typedef bool boolean;
 #ifndef PROGMEM
 #define PROGMEM
 #endif
+#define memcpy_P memcpy
 
 unsigned long millis();
 void delay(unsigned long ms);
@@ -34,8 +35,11 @@ extern HardwareSerial Serial;
 class EspClass {
  public:
   uint32_t getFreeHeap();
-  // Any address and length, as the core's; only the credential sector exists (flash.cpp).
+  // As the core's; only the two credential sectors exist (flash.cpp).
   bool flashRead(uint32_t address, uint8_t *data, size_t size);
+  bool flashEraseSector(uint32_t sector);
+  // address and size multiples of 4, as on the chip.
+  bool flashWrite(uint32_t address, const uint8_t *data, size_t size);
 };
 extern EspClass ESP;
 

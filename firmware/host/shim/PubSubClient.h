@@ -4,6 +4,10 @@
 
 #include <Arduino.h>
 
+#include <stdlib.h>
+
+#include <functional>
+
 #include "Client.h"
 
 #define MQTT_CONNECTION_TIMEOUT -4
@@ -17,9 +21,13 @@
 #define MQTT_CONNECT_BAD_CREDENTIALS 4
 #define MQTT_CONNECT_UNAUTHORIZED 5
 
+// As the library on the ESP8266 (MQTT_CALLBACK_SIGNATURE with std::function).
+typedef std::function<void(char *, uint8_t *, unsigned int)> MqttCallback;
+
 class PubSubClient {
  public:
-  explicit PubSubClient(Client &client) : _client(&client) {}
+  explicit PubSubClient(Client &client) : _client(&client) { setBufferSize(256); }
+  ~PubSubClient() { free(_in); }
 
   PubSubClient &setServer(const char *domain, uint16_t port);
   boolean connect(const char *id);
@@ -28,6 +36,13 @@ class PubSubClient {
   void disconnect();
   boolean publish(const char *topic, const char *payload);
   boolean publish(const char *topic, const char *payload, boolean retained);
+  boolean publish(const char *topic, const uint8_t *payload, unsigned int length, boolean retained);
+  boolean subscribe(const char *topic, uint8_t qos);
+  PubSubClient &setCallback(MqttCallback callback);
+  // On the heap, as the library's (default MQTT_MAX_PACKET_SIZE 256): a larger incoming
+  // packet is read and dropped without a call of the callback.
+  boolean setBufferSize(uint16_t size);
+  uint16_t getBufferSize() { return _bufferSize; }
   boolean loop();
   boolean connected();
   int state() { return _state; }
@@ -36,6 +51,8 @@ class PubSubClient {
   boolean sendPacket(uint8_t header, const uint8_t *body, size_t len);
   // One whole packet into _in; its type byte, or -1 when none came within the timeout.
   int readPacket(uint32_t timeoutMs);
+  // A PUBLISH in _in: the callback, then PUBACK for QoS 1.
+  void deliver();
 
   Client *_client;
   const char *_domain = nullptr;
@@ -45,6 +62,9 @@ class PubSubClient {
   unsigned long _lastOut = 0;
   unsigned long _lastIn = 0;
   bool _pingOutstanding = false;
-  uint8_t _in[256];
+  uint8_t *_in = nullptr;
+  uint16_t _bufferSize = 0;
   size_t _inLen = 0;
+  uint16_t _nextPacketId = 1;
+  MqttCallback _callback;
 };

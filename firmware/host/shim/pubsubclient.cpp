@@ -75,11 +75,70 @@ void PubSubClient::disconnect() {
 boolean PubSubClient::publish(const char *topic, const char *payload) { return publish(topic, payload, false); }
 
 boolean PubSubClient::publish(const char *topic, const char *payload, boolean retained) {
+  return publish(topic, reinterpret_cast<const uint8_t *>(payload), strlen(payload), retained);
+}
+
+boolean PubSubClient::publish(const char *topic, const uint8_t *payload, unsigned int length, boolean retained) {
   if (!connected()) return false;
+  // The library builds the packet in its buffer: a larger one is not sent.
+  if (5 + 2 + strlen(topic) + length > _bufferSize) return false;
   std::string body;
   putString(body, topic);
-  body += payload;
+  body.append(reinterpret_cast<const char *>(payload), length);
   return sendPacket(retained ? 0x31 : 0x30, reinterpret_cast<const uint8_t *>(body.data()), body.size());
+}
+
+boolean PubSubClient::subscribe(const char *topic, uint8_t qos) {
+  if (!connected() || qos > 1) return false;
+  std::string body;
+  uint16_t id = _nextPacketId++;
+  if (_nextPacketId == 0) _nextPacketId = 1;
+  body += (char)(id >> 8);
+  body += (char)(id & 0xff);
+  putString(body, topic);
+  body += (char)qos;
+  return sendPacket(0x82, reinterpret_cast<const uint8_t *>(body.data()), body.size());
+}
+
+PubSubClient &PubSubClient::setCallback(MqttCallback callback) {
+  _callback = callback;
+  return *this;
+}
+
+boolean PubSubClient::setBufferSize(uint16_t size) {
+  if (size == 0) return false;
+  uint8_t *bigger = (uint8_t *)realloc(_in, size);
+  if (bigger == nullptr) return false;
+  _in = bigger;
+  _bufferSize = size;
+  return true;
+}
+
+void PubSubClient::deliver() {
+  // _in: fixed header byte, remaining length (1 to 4 bytes), topic, [packet id], payload.
+  size_t at = 1;
+  while (at < _inLen && (_in[at] & 0x80)) at++;
+  at++;
+  if (at + 2 > _inLen) return;
+  size_t topicLen = (size_t)_in[at] << 8 | _in[at + 1];
+  size_t topicAt = at + 2;
+  size_t payloadAt = topicAt + topicLen;
+  uint8_t qos = (_in[0] >> 1) & 3;
+  uint16_t id = 0;
+  if (qos > 0) {
+    if (payloadAt + 2 > _inLen) return;
+    id = (uint16_t)(_in[payloadAt] << 8 | _in[payloadAt + 1]);
+    payloadAt += 2;
+  }
+  if (payloadAt > _inLen) return;
+  // As the library: the topic is moved one byte back and ended with a NUL in the buffer.
+  memmove(_in + topicAt - 1, _in + topicAt, topicLen);
+  _in[topicAt - 1 + topicLen] = '\0';
+  if (_callback) _callback(reinterpret_cast<char *>(_in + topicAt - 1), _in + payloadAt, (unsigned int)(_inLen - payloadAt));
+  if (qos == 1) {
+    uint8_t ack[2] = {(uint8_t)(id >> 8), (uint8_t)(id & 0xff)};
+    sendPacket(0x40, ack, sizeof ack);
+  }
 }
 
 boolean PubSubClient::loop() {
@@ -95,7 +154,11 @@ boolean PubSubClient::loop() {
     _lastIn = now;
     _pingOutstanding = true;
   }
-  if (_client->available() > 0 && readPacket(kSocketTimeoutMs) == 0xd0) _pingOutstanding = false;
+  if (_client->available() > 0) {
+    int type = readPacket(kSocketTimeoutMs);
+    if (type == 0xd0) _pingOutstanding = false;
+    else if (type == 0x30) deliver();
+  }
   return true;
 }
 
@@ -131,8 +194,7 @@ int PubSubClient::readPacket(uint32_t timeoutMs) {
     int r = _client->read();
     if (r < 0) return false;
     b = (uint8_t)r;
-    // Bytes past the buffer are dropped: the firmware subscribes to nothing.
-    if (_inLen < sizeof _in) _in[_inLen] = b;
+    if (_inLen < _bufferSize) _in[_inLen] = b;
     _inLen++;
     return true;
   };
@@ -150,5 +212,7 @@ int PubSubClient::readPacket(uint32_t timeoutMs) {
     if (!next(b)) return -1;
   }
   _lastIn = millis();
+  // Larger than the buffer: read to its end and ignored, as the library does.
+  if (_inLen > _bufferSize) return 0;
   return _in[0] & 0xf0;
 }
