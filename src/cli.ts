@@ -113,11 +113,12 @@ issuingOptions(
     .description("make what is missing in the store, the header and the broker folder; keep what is right")
     .option("--client <id>", "the client whose certificate goes into the header")
     .option("--new-ca", "make a new CA; the old one is moved to certs/backup/<time>/")
-    .option("--rekey <ids>", "give these clients new keys of client_key_type (comma-separated)", list),
+    .option("--rekey <ids>", "give these clients new keys of client_key_type (comma-separated)", list)
+    .option("--renew <ids>", "renew these clients' certificates now, on the keys they have (comma-separated; then esp-certs push)", list),
 )
   .addHelpText(
     "after",
-    "\nExamples:\n  $ esp-certs generate\n  $ esp-certs generate --client dev02 --json\n  $ esp-certs generate --new-ca      # then reflash every device",
+    "\nExamples:\n  $ esp-certs generate\n  $ esp-certs generate --client dev02 --json\n  $ esp-certs generate --renew dev07,dev08 && esp-certs push   # new certificates, same keys, over MQTT\n  $ esp-certs generate --new-ca      # then reflash every device",
   )
   .action(
     writesStore("generate", async (o) => {

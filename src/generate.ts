@@ -6,7 +6,9 @@ import { ensurePrivateDir } from "./fs/atomic.js";
 import { maintainCrl } from "./pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "./pki/ensure.js";
 import { certLabel } from "./pki/identity.js";
-import { storeClients } from "./pki/inventory.js";
+import { reissueCommand, storeClients } from "./pki/inventory.js";
+import { checkRenewIds } from "./pki/renewal.js";
+import { APP_ID } from "./config/app-identity.js";
 import { storePaths } from "./pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "./pki/plan.js";
 import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
@@ -25,6 +27,8 @@ export interface GenerateOptions {
   client?: string;
   newCa?: boolean;
   rekey?: string[];
+  /** Clients renewed now on their own keys (docs/renewal.md). */
+  renew?: string[];
   /** May ask for the CA passphrase on the terminal. */
   interactive: boolean;
   caPassphraseFile?: string;
@@ -63,13 +67,18 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
       throw new EspCertsError(`Cannot rekey "${id}"`, `the store has no client "${id}" (clients: ${known.join(", ")})`, 'Name one of those; "esp-certs status" lists every client.');
     }
   }
+  checkRenewIds(opts.renew ?? [], opts.rekey ?? [], [...new Set([...known, APP_ID])]);
   const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);
   const revoked = revokedIdsFor(config, opts.rekey ?? []);
+  const revokedRenewal = (opts.renew ?? []).find((id) => revoked.has(id));
+  if (revokedRenewal !== undefined) {
+    throw new EspCertsError(`Cannot renew "${revokedRenewal}"`, "it is revoked, and a renewal keeps its key", `Bring it back with a new key: ${reissueCommand(config, revokedRenewal)}.`);
+  }
   const headerRevoked = revoked.get(client);
   if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
   // The header's path first: a wrong one must stop the run before the store is written.
   checkHeaderTarget(config);
-  const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
+  const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, renew: opts.renew, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
   for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
@@ -119,6 +128,7 @@ export interface GenerateCommandOptions extends ConfigOverrides {
   client?: string;
   newCa?: boolean;
   rekey?: string[];
+  renew?: string[];
   caPassphraseFile?: string;
   /** commander's `--no-ca-passphrase` sets this false. */
   caPassphrase?: boolean;
@@ -131,6 +141,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
     client: o.client,
     newCa: o.newCa,
     rekey: o.rekey,
+    renew: o.renew,
     interactive: !o.json,
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,

@@ -14,6 +14,7 @@ import { storePaths, type StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
 import { provisionedClients } from "./inventory.js";
+import { APP_ID } from "../config/app-identity.js";
 
 /**
  * `generate`'s work on the store (docs/store.md), in three steps: read everything on disk,
@@ -26,6 +27,8 @@ export interface EnsureOptions {
   newCa?: boolean;
   /** Clients that get a new key of client_key_type (existing keys are otherwise kept). */
   rekey?: string[];
+  /** Clients whose certificate is renewed now on the key they have (docs/renewal.md). */
+  renew?: string[];
   /** Store a new CA key unencrypted. */
   noCaPassphrase?: boolean;
   passphrase: PassphraseSources;
@@ -70,7 +73,7 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
     {
       ca: disk.ca?.cert.cert,
       caKeyPresent: existsSync(disk.paths.caKey),
-      leaves: [disk.server, ...disk.clients].map((l) => ({ id: l.id, state: leafState(l), wanted: leafWanted(config, l.id, l.id.role === "client" && (opts.rekey?.includes(l.id.id) ?? false)) })),
+      leaves: [disk.server, ...disk.clients].map((l) => ({ id: l.id, state: leafState(l), wanted: leafWanted(config, l.id, l.id.role === "client" && (opts.rekey?.includes(l.id.id) ?? false), l.id.role === "client" && (opts.renew?.includes(l.id.id) ?? false)) })),
     },
     { newCa: opts.newCa ?? false, keyType: config.keyType, caDays: config.caDays, certDays: config.certDays },
     deps.now(),
@@ -91,7 +94,7 @@ async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): 
     server: await readLeaf(paths, SERVER_ID),
     // Provisioned clients stay in the store beside the configured ones; revoked ones are skipped,
     // unless --rekey names them (a revoked provisioned client is no longer among the manifest's).
-    clients: (await Promise.all([...new Set([...config.clients, ...provisionedClients(config, manifest), ...(opts.rekey ?? [])])].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
+    clients: (await Promise.all([...new Set([...config.clients, ...provisionedClients(config, manifest), ...(opts.rekey ?? []), APP_ID])].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
   };
 }
 

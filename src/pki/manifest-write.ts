@@ -57,7 +57,7 @@ export function buildManifest(m: ManifestInputs): Manifest {
     history = history.map((r) => (r.role === "ca" && r.serial === caEntry.serial ? { ...r, keySha256: caEntry.keySha256 } : r));
   }
   history = withCurrent(history, record(m.server.id, server));
-  for (const l of m.clients) history = withCurrent(history, record(l.id, clients[l.id.id]));
+  for (const l of m.clients) history = withCurrent(history, { ...record(l.id, clients[l.id.id]), ...renewalOf(previous?.clients[l.id.id], clients[l.id.id]) });
   return {
     version: MANIFEST_VERSION,
     config: manifestConfig(config),
@@ -67,6 +67,14 @@ export function buildManifest(m: ManifestInputs): Manifest {
     history,
     legacySerials: previous?.legacySerials ?? [],
   };
+}
+
+/**
+ * A new certificate on the key of the one it replaces is a renewal (docs/renewal.md): the
+ * replaced one stays valid to its end, and a device that has not taken the renewal still connects.
+ */
+function renewalOf(before: IssuedCert | undefined, now: IssuedCert): Pick<IssuedRecord, "renewalOf"> {
+  return before !== undefined && before.serial !== now.serial && before.keySha256 === now.keySha256 ? { renewalOf: before.serial } : {};
 }
 
 /** `previous` with one client's certificate made current (a client issued on its own). */

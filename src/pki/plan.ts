@@ -37,11 +37,17 @@ export interface LeafWanted {
   rekey: boolean;
   /** A new key when the present one is not of `keyType` (the broker follows key_type). */
   followKeyType: boolean;
+  /** A new certificate on the present key now (`--renew`). */
+  renew?: boolean;
+  /** The renewal window in days: renew_days for a client, RENEW_WITHIN_DAYS for the broker. */
+  windowDays?: number;
   /** What a certificate issued now could get: for the renewal rule. */
   renewal: { certDays: number; caNotAfter: Date };
 }
 
 export const RENEW_WITHIN_DAYS = 30;
+/** The reason of a renewal asked for with --renew (on the same key). */
+export const RENEWED_NOW = "renewed on its own key (--renew)";
 /** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
 export const BACKDATE_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -116,7 +122,8 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
   }
   if (wanted.subject !== undefined && !sameSubject(state.cert, wanted.subject)) return issue(SUBJECT_CHANGED, false);
   const expires = new Date(state.cert.validTo);
-  if (renewalDue(expires, now, wanted.renewal.certDays, wanted.renewal.caNotAfter)) {
+  if (wanted.renew) return issue(RENEWED_NOW, false);
+  if (renewalDue(expires, now, wanted.renewal.certDays, wanted.renewal.caNotAfter, wanted.windowDays)) {
     return issue(`it expires ${expires.toISOString().slice(0, 10)}`, false);
   }
   return { action: "keep" };
@@ -124,12 +131,12 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
 
 /**
  * Whether a certificate ending at `notAfter` should be renewed now: it is within the renewal
- * window (30 days, or half of cert_days when that is shorter), and a new one would really
+ * window (`windowDays`, or half of cert_days when that is shorter), and a new one would really
  * end later. Without the second rule a certificate cut to its CA's end, or a short
  * cert_days, would be re-issued on every run, and every build would want the CA passphrase.
  */
-export function renewalDue(notAfter: Date, now: Date, certDays: number, caNotAfter: Date): boolean {
-  const window = Math.min(RENEW_WITHIN_DAYS, certDays / 2) * DAY_MS;
+export function renewalDue(notAfter: Date, now: Date, certDays: number, caNotAfter: Date, windowDays = RENEW_WITHIN_DAYS): boolean {
+  const window = Math.min(windowDays, certDays / 2) * DAY_MS;
   if (notAfter.getTime() - now.getTime() >= window) return false;
   const renewed = Math.min(now.getTime() + certDays * DAY_MS, caNotAfter.getTime());
   return renewed > notAfter.getTime() + DAY_MS;

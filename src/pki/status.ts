@@ -11,6 +11,8 @@ import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
 import { readCert, sha256Hex } from "./store.js";
 import { normalSerial } from "./crl.js";
+import { readManifest } from "./manifest.js";
+import { stillValidRenewed, type StillValid } from "./renewal.js";
 import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "./revocations.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
@@ -34,6 +36,8 @@ export interface CertStatus {
   state: CertState;
   /** When and why it was revoked (state "revoked"). */
   revoked?: { at: string; reason: string };
+  /** A client's earlier certificates on the same key, renewed and still valid (docs/renewal.md). */
+  renewedFrom?: StillValid[];
 }
 
 export type CertState = "active" | "expiring" | "expired" | "revoked";
@@ -70,6 +74,7 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
       entries.push({ id: clientId(r.id), file: path.join(archiveDir(p, r.id, r.serial), path.basename(p.client(r.id).certPem)) });
     }
   }
+  const manifest = readManifest(p.manifest);
   const out: CertStatus[] = [];
   for (const e of entries) {
     const stored = e.id.role === "ca" ? ca : readCert(e.file, fix);
@@ -91,6 +96,7 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
       daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
       signedByCa: ca !== undefined && stored.cert.checkIssued(ca.cert) && stored.cert.verify(ca.cert.publicKey),
       ...stateOf(e.id.role === "client" ? revoked.get(e.id.id) : undefined, stored.cert.serialNumber, notAfter, now),
+      ...(e.id.role === "client" ? { renewedFrom: stillValidRenewed(manifest, e.id.id, now) } : {}),
     });
   }
   return out;
@@ -155,6 +161,9 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
     info(`  sha256    ${fingerprint(c.sha256)}`);
     info(`  expires   ${c.notAfter.slice(0, 10)} (${expiry})`);
     info(`  state     ${stateText(config, c)}`);
+    for (const r of c.renewedFrom ?? []) {
+      info(`  renewed   from ${r.serial} (same key), which stays valid until ${r.notAfter.slice(0, 10)}: a device that still holds it connects; "esp-certs push" delivers the renewal`);
+    }
   }
   if (crl) info(`${colour.bold("CRL")}  ${crl.file}\n  number    ${crl.number}, ${crl.revoked} revoked\n  valid to  ${crl.nextUpdate.slice(0, 10)}`);
   return ExitCode.ok;

@@ -51,11 +51,16 @@ export interface HookStamp {
  */
 export function clockDeadlines(config: Config, manifest: Manifest, clientId: string): { what: string; at: number }[] {
   const caNotAfter = Date.parse(manifest.ca.notAfter);
-  const leaves = { "the broker certificate": manifest.server, [`client ${clientId}'s certificate`]: manifest.clients[clientId] };
+  const leaves: [string, { notAfter: string } | undefined, number][] = [
+    ["the broker certificate", manifest.server, RENEW_WITHIN_DAYS],
+    [`client ${clientId}'s certificate`, manifest.clients[clientId], RENEW_WITHIN_DAYS],
+    // Every client enters renew_days (hook.ts: storeNeedsWork renews them on their own keys).
+    ...Object.entries(manifest.clients).map(([id, c]): [string, { notAfter: string }, number] => [`client ${id}'s certificate`, c, config.renewDays]),
+  ];
   const out: { what: string; at: number }[] = [];
-  for (const [what, leaf] of Object.entries(leaves)) {
+  for (const [what, leaf, windowDays] of leaves) {
     if (leaf === undefined) continue;
-    const at = renewalStart(Date.parse(leaf.notAfter), config.certDays, caNotAfter);
+    const at = renewalStart(Date.parse(leaf.notAfter), config.certDays, caNotAfter, windowDays);
     if (at !== undefined) out.push({ what, at });
   }
   // The CRL is re-signed by the same rule as a certificate is renewed (crl-dates.ts).
@@ -71,9 +76,9 @@ export function clockDeadlines(config: Config, manifest: Manifest, clientId: str
  * `notAfter`: inside the renewal window, and a new certificate would end more than a day
  * later. Undefined when a new one never would (the CA ends first): the hook never renews it.
  */
-export function renewalStart(notAfter: number, certDays: number, caNotAfter: number): number | undefined {
+export function renewalStart(notAfter: number, certDays: number, caNotAfter: number, windowDays = RENEW_WITHIN_DAYS): number | undefined {
   if (caNotAfter <= notAfter + DAY_MS) return undefined;
-  const window = Math.min(RENEW_WITHIN_DAYS, certDays / 2) * DAY_MS;
+  const window = Math.min(windowDays, certDays / 2) * DAY_MS;
   return Math.max(notAfter - window, notAfter + DAY_MS - certDays * DAY_MS);
 }
 
