@@ -5,7 +5,8 @@ import { loadConfig, projectFolder, requireProject, type Config } from "../confi
 import { EspCertsError, ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
 import { OFFLINE_CHECKS, type CheckResult, type Level } from "./checks.js";
-import { loadContext, parseAddress } from "./context.js";
+import { parseAddress } from "../config/address.js";
+import { loadContext } from "./context.js";
 import { LIVE_CHECKS } from "./live.js";
 import { REVOCATION_CHECKS } from "./revocation.js";
 
