@@ -210,6 +210,21 @@ program
   });
 
 program
+  .command("push")
+  .description("publish each device's current certificate to the broker (retained), where the device takes a renewal after its next connect")
+  .option("--broker-address <addr[:port]>", "dial this address (and port) instead of the MQTT host; the certificate is still checked for the host's name")
+  .option("--client <ids>", "only these devices (comma-separated)", list)
+  .option("--json", "print the results as JSON")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs generate --renew dev07 && esp-certs push --client dev07\n  $ esp-certs push --broker-address 127.0.0.1:8883   # broker in Docker on this machine\n\nExit status: 0 every device's message acknowledged, 1 one was not, 2 the broker could not be reached.",
+  )
+  .action(async (o) => {
+    const m = await import("./commands/push.js");
+    process.exitCode = await call(m.pushCommand, o);
+  });
+
+program
   .command("revoke")
   .description("shut a client out of the broker: the CA signs a CRL listing its certificate, the broker folder gets it")
   .argument("<id>", "the client, e.g. dev02")

@@ -39,6 +39,8 @@ export interface Config {
   serverIps: string[];
   /** Client ids; each gets a certificate with CN = id. Default `dev01, dev02`. */
   clients: string[];
+  /** The clients that are apps (Node-RED, dashboards), not devices; esp-certs' own client is always one. */
+  apps: string[];
   subject: Subject;
   /** Key algorithm of the CA and broker keys. Default `rsa2048`. */
   keyType: KeyType;
@@ -101,7 +103,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -194,6 +196,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     // With --allow-ip the host goes into the certificate as what it is: an IP SAN.
     serverIps: isIpAddress(mqttHost) ? dedupe([mqttHost, ...serverIps]) : serverIps,
     clients,
+    apps: listValue(raw.get("apps")) ?? [],
     subject: {
       country: checkCountry(get("country")),
       state: checkSubjectField(get("state"), "state"),

@@ -104,7 +104,7 @@ describe.skipIf(!ready)("the credential record on the rehearsal", () => {
       ["magic", () => Buffer.concat([Buffer.from("XCR1"), good().subarray(4)])],
       ["version", () => {
         const b = good();
-        b.writeUInt16LE(2, 4);
+        b.writeUInt16LE(3, 4);
         return b;
       }],
       ["issuer", () => {

@@ -1,0 +1,79 @@
+// What the field-renewal tests share: a project with a provisioned device, a real mosquitto with
+// per-client access rules, and esp-certs' own client (MQTT.js) to read and write topics as an app.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { runCli } from "../helpers/cli.js";
+import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import type { Project } from "../firmware/rehearsal.js";
+
+export function cli(p: Project, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli(args, { cwd: p.dir, env });
+}
+
+export function mustCli(p: Project, args: string[]): string {
+  const r = cli(p, args);
+  if (r.status !== 0) throw new Error(`esp-certs ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Mosquitto as SPEC'd for the store: mutual TLS, the certificate's CN as user name and client
+ * id, a device confined to `<id>/#`, an app (esp-certs) everywhere.
+ */
+export async function startBrokerWithRules(p: Project): Promise<Broker> {
+  const acl = path.join(p.dir, "acl");
+  writeFileSync(acl, "user esp-certs\ntopic readwrite #\n\npattern readwrite %u/#\n");
+  const config = [
+    "listener 1883 127.0.0.1",
+    `cafile ${p.caCert}`,
+    `certfile ${p.serverCert}`,
+    `keyfile ${p.serverKey}`,
+    "require_certificate true",
+    "use_identity_as_username true",
+    "use_username_as_clientid true",
+    "allow_anonymous false",
+    `acl_file ${acl}`,
+  ].join("\n");
+  return startMosquitto({ config });
+}
+
+/** An MQTT.js client of the store (`id`: its certificate and key) on the broker, protocol 5. */
+export async function storeClient(p: Project, port: number, id: string): Promise<MqttClient> {
+  const certs = path.join(p.dir, "certs");
+  return mqtt.connectAsync({
+    protocol: "mqtts",
+    host: "127.0.0.1",
+    port,
+    servername: "win10.local",
+    ca: readFileSync(p.caCert),
+    cert: readFileSync(path.join(certs, "clients", `${id}.crt.pem`)),
+    key: readFileSync(path.join(certs, "clients", `${id}.key.pem`)),
+    clientId: id,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
+}
+
+/**
+ * The retained message of `topic`, or undefined when there is none (within `ms`), read as
+ * esp-certs' own client. Connects for this alone: the broker takes the client id from the
+ * certificate, so a second connection as esp-certs (push's) would end a long-lived one.
+ */
+export async function retained(p: Project, port: number, topic: string, ms = 1500): Promise<Buffer | undefined> {
+  const client = await storeClient(p, port, "esp-certs");
+  try {
+    return await new Promise<Buffer | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), ms);
+      client.on("message", (t, payload, packet) => {
+        if (t === topic && packet.retain) {
+          clearTimeout(timer);
+          resolve(payload);
+        }
+      });
+      void client.subscribeAsync(topic, { qos: 1 });
+    });
+  } finally {
+    await client.endAsync(true);
+  }
+}
