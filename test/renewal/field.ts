@@ -1,9 +1,12 @@
 // What the field-renewal tests share: a project with a provisioned device, a real mosquitto with
 // per-client access rules, and esp-certs' own client (MQTT.js) to read and write topics as an app.
+import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { runCli } from "../helpers/cli.js";
+import { issueLeaf } from "../../src/pki/issue.js";
+import { keyMaterialFrom } from "../../src/pki/keys.js";
+import { runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import type { Project } from "../firmware/rehearsal.js";
 
@@ -76,4 +79,25 @@ export async function retained(p: Project, port: number, topic: string, ms = 150
   } finally {
     await client.endAsync(true);
   }
+}
+
+/** A client certificate signed by `ca`'s CA (default `p`'s) as if issued at `issuedAt`, for `days`, on `keyPem`'s key. */
+export async function signedFor(p: Project, opts: { cn: string; keyPem: string; issuedAt?: Date; days?: number; ca?: Project }): Promise<Buffer> {
+  const ca = opts.ca ?? p;
+  const caKey = createPrivateKey({ key: readFileSync(path.join(ca.dir, "certs", "ca.key.pem")), passphrase: TEST_PASSPHRASE });
+  const crypto = webcrypto as unknown as Crypto;
+  const issued = await issueLeaf(
+    {
+      role: "client",
+      subject: { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" },
+      commonName: opts.cn,
+      days: opts.days ?? 825,
+      publicKey: (await keyMaterialFrom(createPrivateKey(readFileSync(opts.keyPem)), crypto, opts.keyPem)).publicKey,
+      keyType: "ec-p256",
+      usedSerials: new Set(),
+    },
+    { der: readFileSync(path.join(ca.dir, "certs", "ca.crt.der")), key: await keyMaterialFrom(caKey, crypto, "ca.key.pem") },
+    { crypto, now: () => opts.issuedAt ?? new Date(), randomBytes: (n) => randomBytes(n) },
+  );
+  return issued.der;
 }
