@@ -21,7 +21,7 @@ import { credentialFromStore, inStore } from "../provision/credential.js";
 import { ensureClient } from "../provision/issue-client.js";
 import { hex, layoutFor, type FlashLayout } from "../provision/layout.js";
 import { isPattern, nextFreeId } from "../provision/next-id.js";
-import { encodeSector, RECORD_MAGIC, RecordError, SECTOR_SIZE } from "../provision/record.js";
+import { encodeImage, RECORD_MAGIC, RecordError } from "../provision/record.js";
 import { eepromUsers } from "../provision/eeprom-users.js";
 import { readFlashSize, verifyFlash, writeFlash, type Flasher } from "../provision/esptool.js";
 
@@ -115,30 +115,30 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     },
     config.certDir,
   );
-  let sector: Buffer;
+  let image: { address: number; image: Buffer };
   try {
-    sector = encodeSector(credentialFromStore(config, id));
+    image = encodeImage(credentialFromStore(config, id), layout);
   } catch (err) {
     if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
     throw err;
   }
-  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(layout.address), size: SECTOR_SIZE };
+  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(image.address), size: image.image.length };
 
   if (out !== undefined) {
     // It holds the device's private key.
-    writeFileAtomic(out, sector, 0o600);
+    writeFileAtomic(out, image.image, 0o600);
     if (json) printJson({ ...facts, file: out });
     else {
-      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${path.relative(process.cwd(), out) || out} (${SECTOR_SIZE} bytes, secret: it holds the key)`);
+      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${path.relative(process.cwd(), out) || out} (${image.image.length} bytes, secret: it holds the key)`);
       info(`flash it at ${facts.address} (${env}: ${layout.ldscript}):`);
       info(`  esptool.py --chip esp8266 --port <port> write_flash ${facts.address} ${path.relative(process.cwd(), out) || out}`);
     }
     return ExitCode.ok;
   }
-  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, storePaths(config.certDir).dir, facts, o);
+  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, image, storePaths(config.certDir).dir, facts, o);
 }
 
-async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
+async function writeBoard(f: Flasher, layout: FlashLayout, { address, image }: { address: number; image: Buffer }, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
   const size = await readFlashSize(f);
   if (size === undefined) warn(`esptool did not report the flash size of the board on ${f.port}; writing at ${facts.address} as ${layout.ldscript} lays it out.`);
   else if (size < layout.flashSize) {
@@ -150,11 +150,11 @@ async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, store
   }
   // In the store's private folder, and removed whatever happens: it holds the key.
   const file = path.join(storeDir, `.esp-certs-provision.${process.pid}.bin`);
-  writeFileAtomic(file, sector, 0o600);
+  writeFileAtomic(file, image, 0o600);
   let same: boolean;
   try {
-    await writeFlash(f, layout.address, file);
-    same = await verifyFlash(f, layout.address, file);
+    await writeFlash(f, address, file);
+    same = await verifyFlash(f, address, file);
   } finally {
     rmSync(file, { force: true });
   }
