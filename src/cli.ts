@@ -157,9 +157,23 @@ program
 program
   .command("status")
   .description("list the store's certificates: names, serial, SHA-256 fingerprint, expiry")
-  .option("--json", "print as JSON")
-  .addHelpText("after", "\nExample:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'")
-  .action(async (o) => {
+  .option("--live", "then what each device holds in the field, from its retained state at the broker (as esp-certs' own client)")
+  .option("--broker-address <addr[:port]>", "with --live: dial this address (and port) instead of the MQTT host; the certificate is still checked for the host's name")
+  .option("--json", "print as JSON (with --live: the field alone)")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'\n  $ esp-certs status --live --broker-address 127.0.0.1   # has every device taken its renewal?",
+  )
+  .action(async ({ live, brokerAddress, ...o }) => {
+    if (live) {
+      const field = await import("./commands/field.js");
+      if (!o.json) {
+        const m = await import("./pki/status.js");
+        process.exitCode = await call(m.statusCommand, o);
+      }
+      process.exitCode = await call(field.fieldCommand, { ...o, brokerAddress });
+      return;
+    }
     const m = await import("./pki/status.js");
     process.exitCode = await call(m.statusCommand, o);
   });

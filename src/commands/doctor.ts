@@ -7,10 +7,11 @@ import { colour, info, printJson } from "../ui.js";
 import { OFFLINE_CHECKS, type CheckResult, type Level } from "../doctor/checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "../doctor/context.js";
+import { FIELD_CHECKS } from "../doctor/field.js";
 import { LIVE_CHECKS } from "../doctor/live.js";
 import { REVOCATION_CHECKS } from "../doctor/revocation.js";
 
-export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS];
+export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS, ...FIELD_CHECKS];
 
 export interface DoctorOptions {
   projectDir: string;

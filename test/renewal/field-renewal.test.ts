@@ -66,6 +66,12 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     expect(reboot.lines).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
     // The retained certificate is the one in use now: passed over without a line.
     expect(reboot.lines.filter((l) => l.includes(" cred "))).toEqual([]);
+
+    const live = cli(project, ["status", "--live", "--broker-address", address()]);
+    expect(live.status, live.stderr).toBe(0);
+    expect(live.stdout).toContain("dev07: holds the store's current certificate");
+    const json = JSON.parse(cli(project, ["status", "--live", "--json", "--broker-address", address()]).stdout) as { devices: { id: string; kind: string }[] };
+    expect(json.devices).toEqual(expect.arrayContaining([{ id: "dev07", kind: "current", state: expect.objectContaining({ cred: "flash" }) }, { id: "dev08", kind: "no-state" }]));
   }, 120_000);
 
   describe("anything but its own newer certificate is refused with a reason, and it stays connected", () => {
