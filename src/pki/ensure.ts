@@ -1,12 +1,12 @@
 import { randomBytes, webcrypto } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { removeStaleTemps } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { CertificateAuthority, type CaSigner } from "./ca.js";
 import { clientId, SERVER_ID, type CertId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";
-import { generateKey, type KeyMaterial } from "./keys.js";
+import { generateKey, isEncryptedPem, type KeyMaterial } from "./keys.js";
 import { issueInto, leafState, leafWanted, readLeaf, type ClientLeaf, type StoredLeaf } from "./leaf.js";
 import { readManifest, usedSerials, type Manifest } from "./manifest.js";
 import { buildManifest, writeManifest } from "./manifest-write.js";
@@ -69,7 +69,31 @@ interface StoreOnDisk {
 
 export async function ensureStore(config: Config, opts: EnsureOptions, deps: IssueDeps = defaultDeps()): Promise<StoreReport> {
   const disk = await readStore(config, opts, deps);
-  const plan = planStore(
+  const plan = planFor(config, disk, opts, deps);
+  if (plan.ca === "keep") disk.ca!.assertKeyMatches();
+  const appWaits = appIdentityWaits(disk, plan, opts.passphrase);
+  if (appWaits) {
+    // A store from before esp-certs had its own client: it is issued when the CA key can be had,
+    // not by asking for the passphrase on a run that would otherwise sign nothing.
+    disk.clients = disk.clients.filter((c) => c.id.id !== APP_ID);
+    const report = await writeStore(config, disk, planFor(config, disk, opts, deps), opts, deps);
+    report.warnings.push(`esp-certs' own client (for push and status --live) is issued by the next "esp-certs generate" that has the CA passphrase (ESP_CERTS_CA_PASSPHRASE, --ca-passphrase-file, or a terminal).`);
+    return report;
+  }
+  return writeStore(config, disk, plan, opts, deps);
+}
+
+/** Whether the only thing to sign is esp-certs' own new client and the CA key is locked with no passphrase at hand. */
+function appIdentityWaits(disk: StoreOnDisk, plan: StorePlan, passphrase: PassphraseSources): boolean {
+  if (plan.ca !== "keep" || disk.clients.find((c) => c.id.id === APP_ID)?.cert !== undefined) return false;
+  const others = plan.leaves.filter((l) => l.plan.action === "issue" && !(l.id.role === "client" && l.id.id === APP_ID));
+  if (others.length > 0) return false;
+  const locked = existsSync(disk.paths.caKey) && isEncryptedPem(readFileSync(disk.paths.caKey, "utf8"));
+  return locked && !passphrase.file && !passphrase.env && passphrase.prompt === undefined;
+}
+
+function planFor(config: Config, disk: StoreOnDisk, opts: EnsureOptions, deps: IssueDeps): StorePlan {
+  return planStore(
     {
       ca: disk.ca?.cert.cert,
       caKeyPresent: existsSync(disk.paths.caKey),
@@ -78,8 +102,6 @@ export async function ensureStore(config: Config, opts: EnsureOptions, deps: Iss
     { newCa: opts.newCa ?? false, keyType: config.keyType, caDays: config.caDays, certDays: config.certDays },
     deps.now(),
   );
-  if (plan.ca === "keep") disk.ca!.assertKeyMatches();
-  return writeStore(config, disk, plan, opts, deps);
 }
 
 async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): Promise<StoreOnDisk> {
