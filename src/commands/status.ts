@@ -3,7 +3,7 @@ import { isConfiguredClient } from "../config/clients.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { reissueCommand } from "../pki/inventory.js";
-import { crlStatus, storeStatus, type CertStatus } from "../pki/status.js";
+import { crlStatus, storeStatus, type CertStatus } from "../store/status.js";
 import { colour, info, printJson } from "../ui.js";
 
 /** Colon-separated fingerprint, as browsers and `openssl x509 -fingerprint` show it. */

@@ -8,7 +8,7 @@ import type { StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import { readManifest } from "./manifest.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { writeManifest } from "./manifest-write.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
 
@@ -163,7 +163,7 @@ export function recordRevocations(p: StorePaths, revoked: Iterable<ClientRevocat
     return r && h.revoked === undefined ? { ...h, revoked: { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } } : h;
   });
   const clients = Object.fromEntries(Object.entries(m.clients).filter(([, c]) => !by.has(c.serial)));
-  writeIfChanged(p.manifest, `${JSON.stringify({ ...m, clients, history }, null, 2)}\n`);
+  writeManifest(p.manifest, { ...m, clients, history });
 }
 
 /** Writes the CRL: DER first, then the PEM that the broker reads and that marks the revocation done. */
