@@ -20,6 +20,7 @@ import {
   type StoreMaterial,
 } from "./conf.js";
 import { fileIsCurrent, sameBytes, syncFile } from "../fs/sync.js";
+import { accessClients } from "./access.js";
 
 export { DEFAULT_BROKER_DIR };
 
@@ -96,6 +97,7 @@ export function readStoreMaterial(config: Config): StoreMaterial {
     serverCertPem: readFileSync(s.serverCertPem),
     serverKeyPem: readFileSync(s.serverKey),
     crlPem: existsSync(s.crlPem) ? readFileSync(s.crlPem) : undefined,
+    access: accessClients(config),
   };
 }
 

@@ -6,7 +6,7 @@ import { planBrokerFolder, type PathsMode } from "../../src/broker/conf.js";
 import { resolveConfig } from "../../src/config/config.js";
 
 const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
-const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key") };
+const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
 const confOf = async (mode: PathsMode, crlPem?: Buffer) => {
   const files = await planBrokerFolder({ config, dir: "/p/broker", mode, store: { ...store, crlPem } });
   return { files, conf: String(files.find((f) => f.path.endsWith("mosquitto.conf"))!.content) };
