@@ -3,6 +3,7 @@
 import type { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
+import { reloadBroker } from "./broker/reload.js";
 import { isConfiguredClient } from "./config/clients.js";
 import { loadConfig, type Config } from "./config/config.js";
 import { EspCertsError, ExitCode } from "./errors.js";
@@ -147,9 +148,11 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   for (const w of config.warnings) warn(w);
   const r = await revoke(config, { id: o.id, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
-  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port) : noBrokerFolder(config);
+  // The revoked client loses its topics at the broker now, even while connected (docs/access.md).
+  const reload = r.broker && r.broker.changed.length > 0 ? reloadBroker(r.broker.dir, r.broker.mode) : undefined;
+  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config);
   if (o.json) {
-    printJson({ ...r, advice });
+    printJson({ ...r, reload, advice });
     return ExitCode.ok;
   }
   const rel = (f: string) => path.relative(config.projectDir, f) || f;
