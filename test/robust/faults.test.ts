@@ -99,6 +99,33 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
     }
   });
 
+  it("a disk with less room than the file: a short write is not renamed into place (exit 2, old file unchanged)", () => {
+    // An RSA CA makes a header of ~17 KB; the disk keeps 8 KB free, so the kernel writes part of it.
+    const p = tmpProject();
+    dirs.push(p);
+    writeFileSync(path.join(p, "platformio.ini"), INI.replace("key_type = ec-p256\n", ""));
+    expect(runCli(["generate"], { cwd: p }).status).toBe(0);
+    const header = path.join("firmware", "include", "esp_certs.h");
+    const before = readFileSync(path.join(p, header));
+    const base = mkdtempSync(path.join(tmpdir(), "esp-certs-short-"));
+    dirs.push(base);
+    const disk = path.join(base, "disk");
+    mkdirSync(disk);
+    const r = inNamespace(`
+      mount -t tmpfs -o size=1m tmpfs "${disk}"
+      cp -a "${p}/." "${disk}/"
+      dd if=/dev/zero of="${disk}/fill" bs=1024 count=$(( $(df -k --output=avail "${disk}" | tail -1) - 8 )) 2>/dev/null
+      set +e; (cd "${disk}" && "$NODE" "$CLI_JS" header --client dev02); echo "exit=$?"; set -e
+      cmp "${p}/${header}" "${disk}/${header}" && echo unchanged
+      ls -a "${disk}/firmware/include"`);
+    expect(r.stdout, r.stderr).toContain("exit=2");
+    expect(r.stderr).toMatch(/Cannot write .*esp_certs\.h: the disk is full/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toContain("unchanged");
+    expect(r.stdout).not.toMatch(/esp-certs-tmp/);
+    expect(before.length).toBeGreaterThan(8192);
+  });
+
   it("a read-only disk (EROFS), with and without a store: said so, exit 2", () => {
     const full = project();
     expect(runCli(["generate"], { cwd: full }).status).toBe(0);
