@@ -89,6 +89,7 @@ function removeStaleTempsOnce(dir: string): void {
 
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
+  if (pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
