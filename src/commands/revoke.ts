@@ -2,6 +2,7 @@
 // its files aside (store/revoke.ts), and the broker folder gets the new CRL (docs/revocation.md).
 import path from "node:path";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
+import { reloadBroker } from "../broker/reload.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import type { RevocationReason } from "../pki/crl.js";
@@ -26,9 +27,11 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const revoked = await revoke(CertificateStore.openForWriting(config), { id: o.id, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
   // The broker folder, when there is one, gets the new CRL.
   const r = { ...revoked, broker: brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined };
-  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port) : noBrokerFolder(config);
+  // The revoked client loses its topics at the broker now, even while connected (docs/access.md).
+  const reload = r.broker && r.broker.changed.length > 0 ? reloadBroker(r.broker.dir, r.broker.mode) : undefined;
+  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config);
   if (o.json) {
-    printJson({ ...r, advice });
+    printJson({ ...r, reload, advice });
     return ExitCode.ok;
   }
   const rel = (f: string) => path.relative(config.projectDir, f) || f;
