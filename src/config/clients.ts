@@ -30,14 +30,3 @@ export function defaultAppClient(config: Config): string | undefined {
   const onDevices = new Set([clientForEnv(config), ...config.environments.map((e) => e.client).filter((c) => c !== undefined)]);
   return config.clients.find((c) => !onDevices.has(c));
 }
-
-/** What a client is at the broker: a board, or an application such as Node-RED (docs/store.md). */
-export type ClientRole = "device" | "app";
-
-/**
- * The one rule that decides a client's role: an id listed under `apps` of [esp_certs] is an
- * application, every other one a device (the default, and all a configuration without `apps` has).
- */
-export function clientRole(config: { clients: readonly string[]; apps?: readonly string[] }, id: string): ClientRole {
-  return config.apps?.includes(id) === true ? "app" : "device";
-}

@@ -1,7 +1,8 @@
 // The store's clients as typed records (docs/store.md): who each is, where it came from, who
 // holds its key, its current certificate and its state. Derived from the manifest, the
 // certificates in clients/ and the CRL, in this one place.
-import { clientRole, isConfiguredClient, type ClientRole } from "../config/clients.js";
+import { clientRole, type ClientRole } from "../config/apps.js";
+import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { normalSerial } from "../pki/crl.js";
 import type { ClientEntry, IssuedRecord, KeyHolder, Manifest } from "../pki/manifest.js";
