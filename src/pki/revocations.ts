@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
@@ -7,7 +7,7 @@ import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import { readManifest } from "./manifest.js";
-import { writeFileAtomic } from "../fs/atomic.js";
+import { renameDurably, writeFileAtomic } from "../fs/atomic.js";
 import { writeManifest } from "./manifest-write.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
@@ -133,7 +133,7 @@ export function archiveRevoked(p: StorePaths, id: string, serial: string): strin
   if (files.length === 0) return undefined;
   const dir = archiveDir(p, id, serial);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const f of files) renameSync(f, path.join(dir, path.basename(f)));
+  for (const f of files) renameDurably(f, path.join(dir, path.basename(f)));
   return dir;
 }
 

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
+import { renameDurably } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { crlMatchesCa, type ReadCrl } from "../pki/crl.js";
 import { crlRenewalDue } from "../pki/crl-dates.js";
@@ -54,7 +55,7 @@ function archiveOldCrl(p: StorePaths, crl: ReadCrl): void {
   const dir = path.join(p.backupDir, own ?? `crl-${crl.number}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The DER first: the PEM left behind is what names the move to finish.
-  for (const f of [p.crlDer, p.crlPem]) if (existsSync(f)) renameSync(f, path.join(dir, path.basename(f)));
+  for (const f of [p.crlDer, p.crlPem]) if (existsSync(f)) renameDurably(f, path.join(dir, path.basename(f)));
 }
 
 /** Signs the CRL `planCrl` asked for: the same entries (none for a new CA), new dates, the next number. */

@@ -30,6 +30,8 @@ describe("the store object on the previous release's store", () => {
     expect(byId.dev01).toMatchObject({ role: "device", origin: "configured", keyHolder: "store", state: "active" });
     expect(byId.dev01.current?.serial).toBe(manifest.clients.dev01.serial);
     expect(byId.dev01.history.map((r) => r.replacedBy === undefined)).toEqual([false, true]);
+    // No `apps` line: Node-RED's client (the first no environment builds in) is the app.
+    expect(byId.dev02.role).toBe("app");
     expect(byId.dev03).toMatchObject({ origin: "configured", state: "revoked", current: undefined });
     expect(byId.dev03.revoked?.reason).toBe("cessationOfOperation");
     expect(byId.dev04).toMatchObject({ origin: "provisioned", keyHolder: "store", state: "active" });
