@@ -100,20 +100,37 @@ export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Ite
   return out;
 }
 
-/** The CRLs of the CAs that --new-ca moved to certs/backup/, oldest first. */
-function backupCrls(p: StorePaths): ReadCrl[] {
+/** The CRL files of the CAs that --new-ca moved to certs/backup/, oldest first. */
+function backupCrlFiles(p: StorePaths): string[] {
   if (!existsSync(p.backupDir)) return [];
   return readdirSync(p.backupDir)
     .sort()
     .map((d) => path.join(p.backupDir, d, path.basename(p.crlPem)))
-    .filter((f) => existsSync(f))
-    .flatMap((f) => {
-      try {
-        return [readCrl(readFileSync(f, "utf8"))];
-      } catch {
-        return [];
-      }
-    });
+    .filter((f) => existsSync(f));
+}
+
+function readBackupCrl(file: string): ReadCrl | undefined {
+  try {
+    return readCrl(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CRLs of the CAs that --new-ca moved to certs/backup/, oldest first; unreadable ones are left to unreadableBackupCrls. */
+function backupCrls(p: StorePaths): ReadCrl[] {
+  return backupCrlFiles(p).flatMap((f) => readBackupCrl(f) ?? []);
+}
+
+/**
+ * The warning to give when an earlier CA's CRL in certs/backup/ cannot be read: the clients it
+ * revoked would count as never revoked (their certificates are that CA's, so the broker refuses
+ * them anyway, but status and generate could no longer say so).
+ */
+export function unreadableBackupCrls(p: StorePaths): string[] {
+  return backupCrlFiles(p)
+    .filter((f) => readBackupCrl(f) === undefined)
+    .map((f) => `${f} is not a readable CRL: the revocations of that earlier CA are not counted. Restore it from your backup.`);
 }
 
 function clientIdsInStore(p: StorePaths): string[] {

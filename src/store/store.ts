@@ -13,7 +13,7 @@ import { readManifest, type Manifest } from "../pki/manifest.js";
 import { writeManifest } from "../pki/manifest-write.js";
 import type { PassphraseSources } from "../pki/passphrase.js";
 import { storePaths, type StorePaths } from "../pki/paths.js";
-import { requireStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
+import { requireStoreCrl, revokedClients, unreadableBackupCrls, type ClientRevocation } from "../pki/revocations.js";
 import { holdsStoreLock } from "../pki/store-lock.js";
 import { clientRecord, clientRecords, type ClientRecord, type ClientSources } from "./clients.js";
 
@@ -55,6 +55,11 @@ export class CertificateStore {
   /** The store's CRL; refuses (exit 2) one that is there and unreadable, so that no revocation is dropped. */
   crl(): ReadCrl | undefined {
     return requireStoreCrl(this.paths);
+  }
+
+  /** What the store cannot vouch for without being told: an earlier CA's CRL that cannot be read. */
+  warnings(): string[] {
+    return unreadableBackupCrls(this.paths);
   }
 
   /** Every client whose current certificate is revoked, by this CA's CRL or an earlier one's. */

@@ -1,7 +1,7 @@
 // The store object on a store the previous release wrote (test/fixtures/store-v2, made by its
 // make.sh): it opens, its clients come out as typed records, and a run of this release keeps
 // its CA byte for byte. And the manifest's room for a key the device holds.
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
@@ -49,6 +49,22 @@ describe("the store object on the previous release's store", () => {
     const status = JSON.parse(runCli(["status", "--json"], { cwd: dir }).stdout);
     expect(status.crl.revoked).toBe(1);
     expect(status.certificates.map((c: { name: string }) => c.name)).toEqual(["ca", "server", "dev01", "dev02", "dev04", "dev03"]);
+  });
+});
+
+describe("an earlier CA's revocations", () => {
+  it("an unreadable backup CRL is said, not dropped in silence", () => {
+    const dir = copyOfFixture();
+    expect(runCli(["generate", "--new-ca"], { cwd: dir }).status).toBe(0);
+    const backup = path.join(dir, "certs", "backup");
+    const [folder] = readdirSync(backup);
+    const crl = path.join(backup, folder, "ca.crl.pem");
+    expect(existsSync(crl)).toBe(true);
+    expect(runCli(["status"], { cwd: dir }).stderr).toBe("");
+    writeFileSync(crl, "-----BEGIN X509 CRL-----\ntruncated\n");
+    const r = runCli(["status"], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`${crl} is not a readable CRL: the revocations of that earlier CA are not counted`);
   });
 });
 
