@@ -6,10 +6,11 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
 import { OFFLINE_CHECKS, type CheckResult, type Level } from "../doctor/checks.js";
 import { loadContext, parseAddress } from "../doctor/context.js";
+import { ACCESS_CHECKS } from "../doctor/access.js";
 import { LIVE_CHECKS } from "../doctor/live.js";
 import { REVOCATION_CHECKS } from "../doctor/revocation.js";
 
-export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS];
+export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...ACCESS_CHECKS, ...LIVE_CHECKS];
 
 export interface DoctorOptions {
   projectDir: string;

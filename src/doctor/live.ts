@@ -7,6 +7,7 @@ import type { Check, CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { probeBroker } from "./probe.js";
+import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
 import { storePaths } from "../pki/paths.js";
 
@@ -55,7 +56,7 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
       timeoutMs: LIVE_TIMEOUT_MS,
       maxVersion,
     });
-  const as = `as ${client} to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
+  const as = `as ${client} (${clientRole(c, client)}) to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
   const o = await probe();
   if (o.ok && o.protocol !== "TLSv1.3") return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }];
   if (o.ok) {
