@@ -46,7 +46,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     const r = await doctor(base);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/^problem/m);
-    expect(line(r, "ok", "tls")).toMatch(/as dev02 to 127\.0\.0\.1:\d+ \(name checked: win10\.local\)/);
+    expect(line(r, "ok", "tls")).toMatch(/as dev02 \(app\) to 127\.0\.0\.1:\d+ \(name checked: win10\.local\)/);
     for (const check of ["config", "host", "store", "names", "chain", "purpose", "expiry", "broker"]) expect(line(r, "ok", check), check).toBeDefined();
     // win10.local is not in this machine's DNS: mDNS, so only a warning.
     expect(line(r, "warning", "dns")).toMatch(/mDNS/);
