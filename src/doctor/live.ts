@@ -51,7 +51,9 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
       port: ctx.probe.port,
       servername: c.mqttHost,
       ...material,
-      // Not the client's own id: the broker would drop that client (e.g. Node-RED) to let us in.
+      // Not the client's own id, which a broker of your own would drop (e.g. Node-RED) to let us in.
+      // esp-certs' broker folder names every client by its certificate instead
+      // (use_username_as_clientid), so there Node-RED reconnects once (docs/access.md).
       clientId: `${client}-doctor`,
       timeoutMs: LIVE_TIMEOUT_MS,
       maxVersion,

@@ -50,7 +50,8 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     for (const check of ["config", "host", "store", "names", "chain", "purpose", "expiry", "broker"]) expect(line(r, "ok", check), check).toBeDefined();
     // win10.local is not in this machine's DNS: mDNS, so only a warning.
     expect(line(r, "warning", "dns")).toMatch(/mDNS/);
-    expect(broker.log()).toMatch(/as dev02-doctor/);
+    // use_username_as_clientid: the broker knows the probe by its certificate, whatever id it announced.
+    expect(broker.log()).toMatch(/as dev02 \(p2, c1, k30, u'dev02'\)/);
   });
 
   it("--json prints the results and nothing else", async () => {
