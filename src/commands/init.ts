@@ -7,10 +7,13 @@ import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { brokerDir, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
-import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
+import { generate } from "../generate/generate.js";
+import type { GenerateCommandOptions } from "./options.js";
+import { printReport } from "./print/generate-report.js";
 import { passphraseGetter, passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
 import { info } from "../ui.js";
+import { selfCommand } from "../self-command.js";
 
 /** What `init` will write into platformio.ini, checked, and the configuration it gives. */
 export interface ProjectSettings {
@@ -129,14 +132,18 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   }
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
-    info(hostLine(config.mqttHost, settings.hostFrom));
-    info("Next: the Node-RED flow with  esp-certs nodered ; build and flash with  esp-certs flash --port <port>");
+    const cli = selfCommand();
+    // Under `npm run init` in a clone, the same script takes the flag.
+    const again = process.env.npm_lifecycle_event === "init" ? "npm run init --" : `${cli} init`;
+    info(hostLine(config.mqttHost, settings.hostFrom, again));
+    info(`Next: the Node-RED flow with  ${cli} nodered ; build and flash with  ${cli} flash --port <port>`);
+    if (cli !== "esp-certs") info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
   }
   return ExitCode.ok;
 }
 
 /** Which broker name the devices will dial, why that one, and how to pick another. */
-export function hostLine(host: string, from: ProjectSettings["hostFrom"]): string {
+export function hostLine(host: string, from: ProjectSettings["hostFrom"], initCommand = "esp-certs init"): string {
   const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, found by mDNS" }[from];
-  return `Devices dial mqtt_host = ${host} (${why}). For another broker name: esp-certs init --host <name>`;
+  return `Devices dial mqtt_host = ${host} (${why}). For another broker name: ${initCommand} --host <name>`;
 }

@@ -258,13 +258,25 @@ export function ownSettings(sections: IniSection[], sysenv: NodeJS.ProcessEnv = 
 
 const REFERENCE = /\$\{([^.}()]+)\.([^}]+)\}/g;
 
+/** Bounds on `${...}` expansion: a deep chain overflowed the stack, a doubling one ran for minutes. */
+const MAX_REFERENCE_DEPTH = 32;
+const MAX_REFERENCES = 1000;
+const MAX_EXPANDED_CHARS = 64 * 1024;
+
 /**
  * A value with `${sysenv.NAME}` and `${section.option}` replaced, as PlatformIO expands
  * them: an unset variable is empty; an option of an `env:` section is looked up as the
  * environment resolves it.
  */
-function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = []): string {
-  return value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = [], budget = { refs: 0 }): string {
+  const expanded = value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+    if (++budget.refs > MAX_REFERENCES || chain.length >= MAX_REFERENCE_DEPTH) {
+      throw new EspCertsError(
+        `Cannot read ${chain[0] ?? ref} in platformio.ini`,
+        `its \${...} references go ${chain.length >= MAX_REFERENCE_DEPTH ? `deeper than ${MAX_REFERENCE_DEPTH} levels` : `past ${MAX_REFERENCES} expansions`}`,
+        "Write the value itself, or refer to it through fewer levels.",
+      );
+    }
     if (section === "sysenv") return sysenv[option] ?? "";
     if (chain.includes(ref)) {
       throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, "it refers to itself", "Write the value itself in one of the places.");
@@ -274,8 +286,12 @@ function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.Proce
     if (found === undefined) {
       throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, `[${section}] has no ${option}`, `Set ${option} in [${section}], or write the value itself.`);
     }
-    return expandValue(sections, found, sysenv, [...chain, ref]);
+    return expandValue(sections, found, sysenv, [...chain, ref], budget);
   });
+  if (expanded !== value && expanded.length > MAX_EXPANDED_CHARS) {
+    throw new EspCertsError(`Cannot read ${chain[0] ?? "a value"} in platformio.ini`, `its \${...} references expand to more than ${MAX_EXPANDED_CHARS / 1024} KiB`, "Write the value itself.");
+  }
+  return expanded;
 }
 
 function checkKeyType(value: string, key: string): KeyType {
