@@ -13,6 +13,7 @@ import { revokedHeaderError, revokedIdsFor, revokedAction } from "../pki/revocat
 import { readCert } from "../pki/store.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
+import { syncLibrary, type LibrarySync } from "../platformio/library.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 import { colour, info, printJson, warn } from "../ui.js";
 
@@ -40,6 +41,8 @@ export interface GenerateReport {
   header: HeaderResult & { client: string };
   /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
   broker?: BrokerResult & { port: number };
+  /** The esp-certs library in the project's lib/ (library.ts), when a command brought it in step. */
+  library?: LibrarySync;
   warnings: string[];
 }
 
@@ -128,6 +131,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
     noCaPassphrase: o.caPassphrase === false,
   });
   report.warnings.push(...oneRunOnly(o, config));
+  report.library = syncLibrary(config.projectDir, { install: false });
   printReport(report, config.projectDir, { json: o.json });
   return ExitCode.ok;
 }
@@ -154,6 +158,8 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
     line(b.changed.length > 0, `${(b.changed.length > 0 ? "wrote" : "kept").padEnd(9)}${"broker folder".padEnd(20)}${dir}${b.changed.length > 0 ? ` (${b.changed.join(", ")})` : ""}`);
     for (const advice of brokerAdvice(b, b.port)) info(advice);
   }
+  if (report.library?.done) info(`${"wrote".padEnd(9)}${"device library".padEnd(20)}${report.library.done}`);
+  if (report.library?.warning) warn(report.library.warning);
   for (const w of report.warnings) warn(w);
 }
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
 import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
+import { syncLibrary } from "../platformio/library.js";
 import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
@@ -114,6 +115,8 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   } else {
     report.broker ??= { ...(await writeBrokerFolder(config)), port: config.mqttPort };
   }
+  // The device library, after platformio.ini: its lib_dir says where the library goes.
+  report.library = syncLibrary(config.projectDir, { install: true });
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
     info(hostLine(config.mqttHost, settings.hostFrom));
