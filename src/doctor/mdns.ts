@@ -9,12 +9,12 @@ import type { DoctorContext } from "./context.js";
 export const MDNS_WINDOW_MS = 2500;
 
 /** The fixes in order, as the monitor gives them for `dns fail`. */
-function fixes(host: string, lan: string | undefined): string {
+function fixes(host: string, lan: string): string {
   return [
     "(1) run this check on the broker's PC, if this is not it",
     "(2) on Windows, make this network Private and allow the firewall's mDNS rule (UDP 5353 in), see docs/windows.md",
     "(3) on the access point, turn off multicast filtering and client (AP) isolation",
-    `(4) or set mqtt_address = ${lan ?? "<this PC's IPv4 address>"} in [esp_certs]: the device dials it when ${host} does not resolve, and still checks the certificate against ${host}`,
+    `(4) or set mqtt_address = ${lan} in [esp_certs]: the device dials it when ${host} does not resolve, and still checks the certificate against ${host}`,
   ].join("; ");
 }
 
@@ -23,7 +23,9 @@ export function mdnsResults(host: string, r: AskResult, own: Set<string>, fallba
   if (r.interfaces.length === 0) {
     return [{ check, level: "warning", text: `no LAN interface (IPv4) to send the device's mDNS query for ${host} on`, fix: "Connect this PC to the devices' network and run doctor again." }];
   }
-  const lan = r.interfaces[0]?.address;
+  const addresses = [...new Set(r.interfaces.map((i) => i.address))];
+  // Which interface faces the devices is unknown here (Docker and VPN adapters count too).
+  const lan = addresses.length === 1 ? addresses[0] : `<one of ${addresses.join(", ")}: this PC's address on the devices' network>`;
   const out: CheckResult[] = [];
   for (const a of r.answers) {
     const where = `${a.from} answers the device's query for ${host} (sent on ${a.via})`;
