@@ -60,6 +60,10 @@ export async function checkMdns(ctx: DoctorContext): Promise<CheckResult[]> {
   const host = ctx.config.mqttHost;
   // Other names go to the network's DNS server, which the dns check asks.
   if (isIP(host) !== 0 || !/\.local\.?$/i.test(host)) return [];
+  // For machines whose network must not see a multicast query (the test suite's, CI's).
+  if (process.env.ESP_CERTS_MDNS === "off") {
+    return [{ check: "mdns", level: "warning", text: `the device's mDNS query for ${host} was not sent (ESP_CERTS_MDNS=off)`, fix: "Unset ESP_CERTS_MDNS to run this check." }];
+  }
   const r = await askMdns(host.replace(/\.$/, ""), MDNS_WINDOW_MS);
   return mdnsResults(host, r, ownAddresses(), ctx.config.mqttAddress);
 }

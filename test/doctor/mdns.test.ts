@@ -109,7 +109,7 @@ describe.skipIf(!ready)("doctor's mdns check, in a network namespace", () => {
     const r = spawnSync("ip", ["netns", "exec", ns, process.execPath, cliPath, "doctor", "--json"], {
       cwd: project,
       encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
+      env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ESP_CERTS_MDNS: "on" },
     });
     const checks = (JSON.parse(r.stdout) as { checks: MdnsLine[] }).checks;
     return checks.filter((c) => c.check === "mdns");
