@@ -137,7 +137,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
   .action(
     writesStore("header", async (o) => {
-      const m = await import("./render/header.js");
+      const m = await import("./commands/header.js");
       process.exitCode = await call(m.headerCommand, o);
     }),
   );
@@ -168,13 +168,13 @@ program
     if (live) {
       const field = await import("./commands/field.js");
       if (!o.json) {
-        const m = await import("./pki/status.js");
+        const m = await import("./commands/status.js");
         process.exitCode = await call(m.statusCommand, o);
       }
       process.exitCode = await call(field.fieldCommand, { ...o, brokerAddress });
       return;
     }
-    const m = await import("./pki/status.js");
+    const m = await import("./commands/status.js");
     process.exitCode = await call(m.statusCommand, o);
   });
 
@@ -270,7 +270,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./commands/monitor.js");
-    process.exitCode = await call(m.monitor, o);
+    process.exitCode = await call(m.monitorCommand, o);
   });
 
 program

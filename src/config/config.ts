@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
+import { resolveApps } from "./apps.js";
 import { requireConfiguredClient } from "./clients.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
@@ -10,6 +11,7 @@ import {
   checkDays,
   checkDnsName,
   checkIp,
+  checkMqttAddress,
   checkMqttHost,
   isIpAddress,
   checkPort,
@@ -33,13 +35,18 @@ export interface Config {
   /** The name the device dials; always in the broker certificate. */
   mqttHost: string;
   mqttPort: number;
+  /**
+   * `mqtt_address`: an IPv4 address the device dials when `mqttHost` does not resolve; the
+   * broker certificate is still checked against `mqttHost` (docs/windows.md).
+   */
+  mqttAddress?: string;
   /** Further DNS SANs of the broker certificate. Default `localhost, mosquitto`. */
   serverNames: string[];
   /** IP SANs, for clients other than the ESP8266. Default none. */
   serverIps: string[];
   /** Client ids; each gets a certificate with CN = id. Default `dev01, dev02`. */
   clients: string[];
-  /** The clients that are apps (Node-RED, dashboards), not devices; esp-certs' own client is always one. */
+  /** The clients that are apps, with every topic at the broker (docs/access.md); the rest are devices. Default: Node-RED's client (dev02). */
   apps: string[];
   subject: Subject;
   /** Key algorithm of the CA and broker keys. Default `rsa2048`. */
@@ -79,6 +86,8 @@ export interface ConfigOverrides {
   host?: string;
   port?: string;
   clients?: string[];
+  /** `init --clients`: the apps that stay among the new clients (undefined: the default). */
+  apps?: string[];
   serverNames?: string[];
   serverIps?: string[];
   keyType?: string;
@@ -103,7 +112,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip", "apps"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -162,6 +171,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // allow_ip keeps `init --allow-ip` in force for the hook, which passes no flags.
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
+  const mqttAddress = raw.get("mqtt_address") ? checkMqttAddress(raw.get("mqtt_address")!, mqttHost, warnings) : undefined;
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
@@ -188,15 +198,15 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   const caDays = checkDays(get("ca_days"), "ca_days");
   const certDays = checkDays(get("cert_days"), "cert_days");
-  return {
+  const config = {
     projectDir,
     mqttHost,
     mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
+    ...(mqttAddress !== undefined ? { mqttAddress } : {}),
     serverNames: serverNames.filter((n) => n !== mqttHost),
     // With --allow-ip the host goes into the certificate as what it is: an IP SAN.
     serverIps: isIpAddress(mqttHost) ? dedupe([mqttHost, ...serverIps]) : serverIps,
     clients,
-    apps: listValue(raw.get("apps")) ?? [],
     subject: {
       country: checkCountry(get("country")),
       state: checkSubjectField(get("state"), "state"),
@@ -216,6 +226,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     hasSection: own !== undefined,
     warnings,
   };
+  // "apps =" with nothing after it: no apps at all, every client a device.
+  const apps = raw.get("apps");
+  return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
 }
 
 /** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */
@@ -257,13 +270,25 @@ export function ownSettings(sections: IniSection[], sysenv: NodeJS.ProcessEnv = 
 
 const REFERENCE = /\$\{([^.}()]+)\.([^}]+)\}/g;
 
+/** Bounds on `${...}` expansion: a deep chain overflowed the stack, a doubling one ran for minutes. */
+const MAX_REFERENCE_DEPTH = 32;
+const MAX_REFERENCES = 1000;
+const MAX_EXPANDED_CHARS = 64 * 1024;
+
 /**
  * A value with `${sysenv.NAME}` and `${section.option}` replaced, as PlatformIO expands
  * them: an unset variable is empty; an option of an `env:` section is looked up as the
  * environment resolves it.
  */
-function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = []): string {
-  return value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = [], budget = { refs: 0 }): string {
+  const expanded = value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+    if (++budget.refs > MAX_REFERENCES || chain.length >= MAX_REFERENCE_DEPTH) {
+      throw new EspCertsError(
+        `Cannot read ${chain[0] ?? ref} in platformio.ini`,
+        `its \${...} references go ${chain.length >= MAX_REFERENCE_DEPTH ? `deeper than ${MAX_REFERENCE_DEPTH} levels` : `past ${MAX_REFERENCES} expansions`}`,
+        "Write the value itself, or refer to it through fewer levels.",
+      );
+    }
     if (section === "sysenv") return sysenv[option] ?? "";
     if (chain.includes(ref)) {
       throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, "it refers to itself", "Write the value itself in one of the places.");
@@ -273,8 +298,12 @@ function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.Proce
     if (found === undefined) {
       throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, `[${section}] has no ${option}`, `Set ${option} in [${section}], or write the value itself.`);
     }
-    return expandValue(sections, found, sysenv, [...chain, ref]);
+    return expandValue(sections, found, sysenv, [...chain, ref], budget);
   });
+  if (expanded !== value && expanded.length > MAX_EXPANDED_CHARS) {
+    throw new EspCertsError(`Cannot read ${chain[0] ?? "a value"} in platformio.ini`, `its \${...} references expand to more than ${MAX_EXPANDED_CHARS / 1024} KiB`, "Write the value itself.");
+  }
+  return expanded;
 }
 
 function checkKeyType(value: string, key: string): KeyType {

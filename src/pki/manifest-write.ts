@@ -4,7 +4,7 @@ import type { Config, KeyType } from "../config/config.js";
 import { CA_ID, type CertId } from "./identity.js";
 import { keyTypeOf } from "./keys.js";
 import { serverDns, type ClientLeaf, type StoredLeaf } from "./leaf.js";
-import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
+import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type ClientEntry, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
 import { BACKDATE_MS } from "./plan.js";
 import { sha256Hex, type StoredCert } from "./store.js";
@@ -25,7 +25,7 @@ function entry(stored: StoredCert, keyType: KeyType, keyFile: string, keySha256 
   };
 }
 
-function record(id: CertId, e: IssuedCert): IssuedRecord {
+function record(id: CertId, e: Omit<IssuedCert, "keySha256">): IssuedRecord {
   return { ...id, ...recordOf(e) };
 }
 
@@ -73,8 +73,8 @@ export function buildManifest(m: ManifestInputs): Manifest {
  * A new certificate on the key of the one it replaces is a renewal (docs/renewal.md): the
  * replaced one stays valid to its end, and a device that has not taken the renewal still connects.
  */
-function renewalOf(before: IssuedCert | undefined, now: IssuedCert): Pick<IssuedRecord, "renewalOf"> {
-  return before !== undefined && before.serial !== now.serial && before.keySha256 === now.keySha256 ? { renewalOf: before.serial } : {};
+function renewalOf(before: ClientEntry | undefined, now: ClientEntry): Pick<IssuedRecord, "renewalOf"> {
+  return before?.keySha256 !== undefined && before.serial !== now.serial && before.keySha256 === now.keySha256 ? { renewalOf: before.serial } : {};
 }
 
 /** `previous` with one client's certificate made current (a client issued on its own). */

@@ -1,4 +1,4 @@
-// Host stand-in for the parts of the ESP8266 Arduino core that firmware/src uses.
+// Host stand-in for the parts of the ESP8266 Arduino core that the esp-certs library and its sketch use.
 // Signatures follow cores/esp8266/Arduino.h, HardwareSerial.h and Esp.h.
 #pragma once
 
@@ -14,6 +14,11 @@ typedef bool boolean;
 #define PROGMEM
 #endif
 #define memcpy_P memcpy
+// Flash and RAM are one address space here: a format "in flash" is read as any string.
+#define PSTR(s) (s)
+#define vsnprintf_P vsnprintf
+
+#include "WString.h"
 
 unsigned long millis();
 void delay(unsigned long ms);
@@ -29,12 +34,16 @@ class HardwareSerial {
   void begin(unsigned long baud);
   size_t print(const char *text);
   size_t println(const char *text = "");
+  size_t printf(const char *format, ...) __attribute__((format(printf, 2, 3)));
+  size_t write(const uint8_t *data, size_t len);
 };
 extern HardwareSerial Serial;
 
 class EspClass {
  public:
   uint32_t getFreeHeap();
+  // The chip's hardware random number generator.
+  uint32_t random();
   // As the core's; only the two credential sectors exist (flash.cpp).
   bool flashRead(uint32_t address, uint8_t *data, size_t size);
   bool flashEraseSector(uint32_t sector);

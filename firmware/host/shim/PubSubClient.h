@@ -10,6 +10,9 @@
 
 #include "Client.h"
 
+// As the library on the ESP8266: the callback is a std::function.
+#define MQTT_CALLBACK_SIGNATURE std::function<void(char *, uint8_t *, unsigned int)> callback
+
 #define MQTT_CONNECTION_TIMEOUT -4
 #define MQTT_CONNECTION_LOST -3
 #define MQTT_CONNECT_FAILED -2
@@ -20,9 +23,6 @@
 #define MQTT_CONNECT_UNAVAILABLE 3
 #define MQTT_CONNECT_BAD_CREDENTIALS 4
 #define MQTT_CONNECT_UNAUTHORIZED 5
-
-// As the library on the ESP8266 (MQTT_CALLBACK_SIGNATURE with std::function).
-typedef std::function<void(char *, uint8_t *, unsigned int)> MqttCallback;
 
 class PubSubClient {
  public:
@@ -37,8 +37,9 @@ class PubSubClient {
   boolean publish(const char *topic, const char *payload);
   boolean publish(const char *topic, const char *payload, boolean retained);
   boolean publish(const char *topic, const uint8_t *payload, unsigned int length, boolean retained);
-  boolean subscribe(const char *topic, uint8_t qos);
-  PubSubClient &setCallback(MqttCallback callback);
+  // Sends SUBSCRIBE without waiting for SUBACK, as the library does.
+  boolean subscribe(const char *topic, uint8_t qos = 0);
+  PubSubClient &setCallback(MQTT_CALLBACK_SIGNATURE);
   // On the heap, as the library's (default MQTT_MAX_PACKET_SIZE 256): a larger incoming
   // packet is read and dropped without a call of the callback.
   boolean setBufferSize(uint16_t size);
@@ -66,5 +67,5 @@ class PubSubClient {
   uint16_t _bufferSize = 0;
   size_t _inLen = 0;
   uint16_t _nextPacketId = 1;
-  MqttCallback _callback;
+  std::function<void(char *, uint8_t *, unsigned int)> _callback;
 };

@@ -100,7 +100,7 @@ boolean PubSubClient::subscribe(const char *topic, uint8_t qos) {
   return sendPacket(0x82, reinterpret_cast<const uint8_t *>(body.data()), body.size());
 }
 
-PubSubClient &PubSubClient::setCallback(MqttCallback callback) {
+PubSubClient &PubSubClient::setCallback(MQTT_CALLBACK_SIGNATURE) {
   _callback = callback;
   return *this;
 }

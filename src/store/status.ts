@@ -1,0 +1,111 @@
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/config.js";
+import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
+import { keyTypeOf } from "../pki/keys.js";
+import { storePaths } from "../pki/paths.js";
+import { sanOf } from "../pki/plan.js";
+import { readCert, sha256Hex } from "../pki/store.js";
+import { normalSerial } from "../pki/crl.js";
+import { readManifest } from "../pki/manifest.js";
+import { stillValidRenewed, type StillValid } from "../pki/renewal.js";
+import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
+
+/** `esp-certs status`: what the store holds, read from the certificates themselves. */
+export interface CertStatus {
+  role: CertId["role"];
+  /** "ca", "server", or the client id (--json readers; `label` is the typed identity's name). */
+  name: string;
+  /** "CA", "broker", "client dev01". */
+  label: string;
+  file: string;
+  subject: string;
+  dns: string[];
+  ips: string[];
+  serial: string;
+  sha256: string;
+  keyType: string;
+  notAfter: string;
+  daysLeft: number;
+  /** Whether the CA in the store signed it (the CA: whether it is self-signed). */
+  signedByCa: boolean;
+  state: CertState;
+  /** When and why it was revoked (state "revoked"). */
+  revoked?: { at: string; reason: string };
+  /** A client's earlier certificates on the same key, renewed and still valid (docs/renewal.md). */
+  renewedFrom?: StillValid[];
+}
+
+export type CertState = "active" | "expiring" | "expired" | "revoked";
+
+/** A certificate's state: revoked wins; then expired, or expiring within 30 days. */
+export function certState(notAfter: Date, now: Date, revoked: boolean): CertState {
+  if (revoked) return "revoked";
+  const left = notAfter.getTime() - now.getTime();
+  if (left <= 0) return "expired";
+  return left < EXPIRING_WITHIN_DAYS * DAY_MS ? "expiring" : "active";
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const EXPIRING_WITHIN_DAYS = 30;
+
+export function storeStatus(config: Config, now = new Date()): CertStatus[] {
+  const p = storePaths(config.certDir);
+  const fix = "Run \"esp-certs doctor\" for what to do.";
+  const ca = readCert(p.caCertPem, fix);
+  const entries: { id: CertId; file: string }[] = [
+    { id: CA_ID, file: p.caCertPem },
+    { id: SERVER_ID, file: p.serverCertPem },
+  ];
+  if (existsSync(p.clientsDir)) {
+    for (const f of readdirSync(p.clientsDir).filter((n) => n.endsWith(".crt.pem")).sort()) {
+      const id = f.slice(0, -".crt.pem".length);
+      entries.push({ id: clientId(id), file: p.client(id).certPem });
+    }
+  }
+  // A revoked client's certificate has moved to certs/revoked/: it is listed from there.
+  const revoked = revokedClients(p, readStoreCrl(p).crl, config.clients);
+  for (const r of [...revoked.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (!entries.some((e) => e.id.role === "client" && e.id.id === r.id)) {
+      entries.push({ id: clientId(r.id), file: path.join(archiveDir(p, r.id, r.serial), path.basename(p.client(r.id).certPem)) });
+    }
+  }
+  const manifest = readManifest(p.manifest);
+  const out: CertStatus[] = [];
+  for (const e of entries) {
+    const stored = e.id.role === "ca" ? ca : readCert(e.file, fix);
+    if (!stored) continue;
+    const { dns, ips } = sanOf(stored.cert);
+    const notAfter = new Date(stored.cert.validTo);
+    out.push({
+      role: e.id.role,
+      name: e.id.role === "client" ? e.id.id : e.id.role,
+      label: certLabel(e.id),
+      file: e.file,
+      subject: stored.cert.subject.replace(/\n/g, ", "),
+      dns,
+      ips,
+      serial: stored.cert.serialNumber.toLowerCase(),
+      sha256: sha256Hex(stored.der),
+      keyType: keyTypeOf(stored.cert.publicKey) ?? stored.cert.publicKey.asymmetricKeyType ?? "unknown",
+      notAfter: notAfter.toISOString(),
+      daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
+      signedByCa: ca !== undefined && stored.cert.checkIssued(ca.cert) && stored.cert.verify(ca.cert.publicKey),
+      ...stateOf(e.id.role === "client" ? revoked.get(e.id.id) : undefined, stored.cert.serialNumber, notAfter, now),
+      ...(e.id.role === "client" ? { renewedFrom: stillValidRenewed(manifest, e.id.id, now) } : {}),
+    });
+  }
+  return out;
+}
+
+function stateOf(r: ClientRevocation | undefined, serial: string, notAfter: Date, now: Date): Pick<CertStatus, "state" | "revoked"> {
+  const hit = r !== undefined && r.serial === normalSerial(serial);
+  return { state: certState(notAfter, now, hit), revoked: hit ? { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } : undefined };
+}
+
+/** The store's CRL, when there is one. */
+export function crlStatus(config: Config): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
+  const p = storePaths(config.certDir);
+  const crl = readStoreCrl(p).crl;
+  return crl && { file: p.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
+}

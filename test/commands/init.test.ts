@@ -1,0 +1,163 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { headerForProject } from "../../src/commands/init.js";
+import { runCli, tmpProject } from "../helpers/cli.js";
+
+const USER_INI = `; my weather station
+[platformio]
+default_envs = d1_mini
+
+[env:d1_mini]
+platform = espressif8266
+board = d1_mini
+framework = arduino
+lib_deps =
+  bblanchon/ArduinoJson
+extra_scripts = pre:version.py
+`;
+
+describe("esp-certs init: the main job on its defaults", () => {
+  it("sets up an existing PlatformIO project, keeping what is there, and is quiet the second time", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const r = runCli(["init", "--host", "weather-pc.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    for (const line of USER_INI.split("\n")) expect(ini).toContain(line);
+    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\napps = dev02\nheader = include\/esp_certs\.h\n/);
+    expect(ini).toMatch(/extra_scripts = pre:version\.py\n\s+pre:esp_certs_hook\.py/);
+    expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(true);
+    // The header lands where PlatformIO's compiler looks, with the device's host in it.
+    expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "weather-pc.local"');
+    expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toMatch(/^listener 8883/m);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toEqual(expect.arrayContaining(["certs/", "include/esp_certs.h", "broker/"]));
+
+    const again = runCli(["init", "--host", "weather-pc.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/^(wrote|created|reissued)/m);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(ini);
+  });
+
+  it("makes platformio.ini in an empty folder", () => {
+    const dir = tmpProject();
+    const r = runCli(["init", "--host", "win10.local", "--clients", "board1,nodered", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toContain("[esp_certs]\nmqtt_host = win10.local\nclients = board1, nodered\napps = nodered\n");
+    expect(existsSync(path.join(dir, "certs/clients/nodered.crt.pem"))).toBe(true);
+  });
+
+  it("leaves a broker/ folder with the user's own mosquitto.conf alone, and says so", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    mkdirSync(path.join(dir, "broker"));
+    writeFileSync(path.join(dir, "broker/mosquitto.conf"), "listener 1883\n");
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/mosquitto\.conf is your own: left as it is/);
+    expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toBe("listener 1883\n");
+  });
+
+  it("settles the new CA's passphrase before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/passphrase/);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(USER_INI);
+    expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(false);
+    expect(existsSync(path.join(dir, ".gitignore"))).toBe(false);
+  });
+
+  // Regression: with an existing CA and a wrong passphrase, init wrote the new clients and
+  // mqtt_host into platformio.ini, then exited 2; every build after that failed in the hook.
+  it("checks an existing CA's passphrase before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    expect(runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir }).status).toBe(0);
+    const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    const header = readFileSync(path.join(dir, "include/esp_certs.h"), "utf8");
+    const r = runCli(["init", "--host", "other.local", "--clients", "dev01,dev03", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "not-the-passphrase" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Cannot unlock the CA key: the passphrase does not decrypt/);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(ini);
+    expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toBe(header);
+    expect(existsSync(path.join(dir, "certs/clients/dev03.crt.pem"))).toBe(false);
+    // Nothing to sign: no passphrase needed, and the project builds as before.
+    expect(runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } }).status).toBe(0);
+  });
+
+  it("says which mqtt_host the devices will dial, and how to change it", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const chosen = runCli(["init", "--yes"], { cwd: dir });
+    expect(chosen.status, chosen.stderr).toBe(0);
+    const host = /^mqtt_host = (.+)$/m.exec(readFileSync(path.join(dir, "platformio.ini"), "utf8"))![1];
+    expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, found by mDNS). For another broker name: esp-certs init --host <name>`);
+    expect(runCli(["init", "--yes"], { cwd: dir }).stdout).toContain(`mqtt_host = ${host} (as platformio.ini has it)`);
+    expect(runCli(["init", "--host", "pc2.local", "--yes"], { cwd: dir }).stdout).toContain("mqtt_host = pc2.local (from --host)");
+  });
+
+  it("--clients '' is an empty list, not a stray comma", () => {
+    const dir = tmpProject();
+    const empty = runCli(["init", "--clients", "", "--yes"], { cwd: dir });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain("Cannot read clients: the list is empty");
+    expect(empty.stderr).toContain("--clients dev01,dev02");
+    expect(empty.stderr).not.toContain("comma");
+    const stray = runCli(["init", "--clients", "dev01,,dev02", "--yes"], { cwd: dir });
+    expect(stray.stderr).toContain('a client id is empty in "dev01,,dev02"');
+    expect(stray.stderr).toContain("Remove the stray comma.");
+  });
+
+  it("refuses a bad host before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    const r = runCli(["init", "--host", "192.168.1.20", "--yes"], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/IP address/);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(USER_INI);
+    expect(existsSync(path.join(dir, "certs"))).toBe(false);
+    expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(false);
+  });
+
+  // Regression: with Notepad's byte-order mark the first section went unseen, and init
+  // appended a second [esp_certs] (which PlatformIO refuses).
+  it("edits a Windows platformio.ini in place: byte-order mark, CRLF, keys in another case", () => {
+    const dir = tmpProject();
+    const before = "\uFEFF[esp_certs]\r\nMQTT_HOST = old.local # the old PC\r\n\r\n[env:d1_mini]\r\nboard = d1_mini\r\n";
+    writeFileSync(path.join(dir, "platformio.ini"), before);
+    const r = runCli(["init", "--host", "new.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const after = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    expect(after.startsWith("\uFEFF[esp_certs]\r\nmqtt_host = new.local\r\n")).toBe(true);
+    expect(after.match(/\[esp_certs\]/g)).toHaveLength(1);
+    expect(after.replace(/\r\n/g, "")).not.toMatch(/\n/);
+    expect(after).toContain("\r\n[env:d1_mini]\r\nboard = d1_mini\r\n");
+    expect(r.stderr).toMatch(/byte-order mark/);
+  });
+
+  it("keeps the user's own lines: comments, and ${sysenv.X} references, when their value stays", () => {
+    const dir = tmpProject();
+    const own = "[esp_certs]\nmqtt_host = ${sysenv.BROKER_HOST} ; set per machine\nclients = dev01, dev02 ; the board, Node-RED\nheader = include/esp_certs.h\n";
+    writeFileSync(path.join(dir, "platformio.ini"), `[env:d1_mini]\nboard = d1_mini\n\n${own}`);
+    const r = runCli(["init", "--yes"], { cwd: dir, env: { BROKER_HOST: "pc7.local" } });
+    expect(r.status, r.stderr).toBe(0);
+    const before = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    expect(before).toContain(own);
+    expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "pc7.local"');
+    // Given again on the command line, the same value leaves the line as it is too.
+    expect(runCli(["init", "--host", "pc7.local", "--clients", "dev01,dev02", "--yes"], { cwd: dir, env: { BROKER_HOST: "pc7.local" } }).status).toBe(0);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(before);
+  });
+
+  it("puts the header in the project's include_dir", () => {
+    expect(headerForProject("[env:x]\n")).toBe("include/esp_certs.h");
+    expect(headerForProject("[platformio]\ninclude_dir = lib\\inc\\\n")).toBe("lib/inc/esp_certs.h");
+    // This repository's layout is the default: nothing to write.
+    expect(headerForProject("[platformio]\ninclude_dir = firmware/include\n")).toBeUndefined();
+    expect(headerForProject("[esp_certs]\nheader = my.h\n")).toBeUndefined();
+  });
+});
