@@ -9,6 +9,6 @@ import type { Config } from "./config.js";
 export const APP_ID = "esp-certs";
 
 /** Whether `id` is an app (esp-certs' own client, or one of `apps`), not a device. */
-export function isApp(config: Config, id: string): boolean {
+export function isApp(config: Pick<Config, "apps">, id: string): boolean {
   return id === APP_ID || config.apps.includes(id);
 }

@@ -1,7 +1,7 @@
 // What the field-renewal tests share: a project with a provisioned device, a real mosquitto with
 // per-client access rules, and esp-certs' own client (MQTT.js) to read and write topics as an app.
 import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { issueLeaf } from "../../src/pki/issue.js";
@@ -21,12 +21,13 @@ export function mustCli(p: Project, args: string[]): string {
 }
 
 /**
- * Mosquitto as SPEC'd for the store: mutual TLS, the certificate's CN as user name and client
- * id, a device confined to `<id>/#`, an app (esp-certs) everywhere.
+ * Mosquitto with the store's generated access rules (esp-certs broker): mutual TLS, the
+ * certificate's CN as user name and client id, a device confined to `<id>/#`, an app (esp-certs) everywhere.
  */
 export async function startBrokerWithRules(p: Project): Promise<Broker> {
-  const acl = path.join(p.dir, "acl");
-  writeFileSync(acl, "user esp-certs\ntopic readwrite #\n\npattern readwrite %u/#\n");
+  mustCli(p, ["broker", "--paths", "local"]);
+  const acl = path.join(p.dir, "broker", "acl");
+  if (!/^user esp-certs$/m.test(readFileSync(acl, "utf8"))) throw new Error(`esp-certs is not an app in the generated ${acl}`);
   const config = [
     "listener 1883 127.0.0.1",
     `cafile ${p.caCert}`,
