@@ -6,6 +6,7 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { checkClientIds } from "../config/validate.js";
+import { refuseCaseTwin, refuseReservedClientId } from "../config/reserved-ids.js";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -67,6 +68,8 @@ function plan(o: ProvisionOptions): Plan {
   const layout = layoutFor(env);
   const id = resolveClient(o.client, config);
   checkClientIds([id]);
+  refuseReservedClientId(id, config.mqttHost);
+  refuseCaseTwin(id, storeClients(config));
   return { config, env: envName, layout, id };
 }
 
@@ -104,24 +107,18 @@ export async function provision(o: ProvisionOptions): Promise<number> {
 
   // The store's one writer while it issues (the board is written and watched outside the lock). A
   // pattern is resolved again inside: two runs at once with dev## get two ids, not one twice.
-  const { id, issued } = await lockStore(
+  const { id, issued, sector } = await lockStore(
     config.projectDir,
     "provision",
     async () => {
       const id = isPattern(o.client) ? resolveClient(o.client, config) : planned;
       const issued = !inStore(config, id);
       if (issued) await ensureClient(config, id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
-      return { id, issued };
+      // Read while no other run can rekey or revoke the id: the key and certificate are one pair.
+      return { id, issued, sector: sectorOf(config, id) };
     },
     config.certDir,
   );
-  let sector: Buffer;
-  try {
-    sector = encodeSector(credentialFromStore(config, id));
-  } catch (err) {
-    if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
-    throw err;
-  }
   const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(layout.address), size: SECTOR_SIZE };
 
   if (out !== undefined) {
@@ -136,6 +133,16 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     return ExitCode.ok;
   }
   return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, storePaths(config.certDir).dir, facts, o);
+}
+
+/** The credential record's sector for a client in the store. */
+function sectorOf(config: Config, id: string): Buffer {
+  try {
+    return encodeSector(credentialFromStore(config, id));
+  } catch (err) {
+    if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
+    throw err;
+  }
 }
 
 async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {

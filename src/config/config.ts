@@ -3,6 +3,7 @@ import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
 import { requireConfiguredClient } from "./clients.js";
+import { refuseReservedClientId } from "./reserved-ids.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -160,6 +161,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
+  for (const id of clients) refuseReservedClientId(id, mqttHost);
 
   const environments = sections
     .filter((s) => s.name.startsWith("env:"))

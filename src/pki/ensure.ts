@@ -14,6 +14,13 @@ import { storePaths, type StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
 import { provisionedClients } from "./inventory.js";
+import { supersede } from "./revocation-record.js";
+
+/** A client certificate that a new key replaced, revoked (reason superseded) by this run. */
+export interface Superseded {
+  id: string;
+  serial: string;
+}
 
 /**
  * `generate`'s work on the store (docs/store.md), in three steps: read everything on disk,
@@ -49,6 +56,8 @@ export interface StoreReport {
   manifest: Manifest;
   /** The CA as this run opened it: what else signs in the same run (the CRL) asks no passphrase again. */
   ca: CertificateAuthority;
+  /** Certificates a new key replaced, revoked as superseded in the manifest: the CRL must list them next. */
+  superseded: Superseded[];
 }
 
 export function defaultDeps(): IssueDeps {
@@ -166,8 +175,17 @@ async function writeStore(config: Config, disk: StoreOnDisk, plan: StorePlan, op
   // A CA key may be kept offline between runs that sign nothing.
   if (existsSync(p.caKey)) chmodSync(p.caKey, 0o600);
 
-  const manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
+  let manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
+  const rekeyed = plan.leaves.flatMap(({ plan: lp }, i) => (lp.action === "issue" && lp.newKey && leaves[i].id.role === "client" ? [leaves[i] as ClientLeaf] : []));
+  const superseded: Superseded[] = [];
+  for (const leaf of rekeyed) {
+    const s = supersede(manifest, leaf.id.id, leaf.cert!.cert.serialNumber, deps.now());
+    manifest = s.manifest;
+    superseded.push(...s.revoked.map((r) => ({ id: leaf.id.id, serial: r.serial })));
+  }
+  // The revocations in the same write as the new certificates: the CRL that follows lists them,
+  // and a run killed between the two finds the manifest ahead of the CRL and signs it (crl-trust.ts).
   writeManifest(p.manifest, manifest);
-  return { actions, warnings, manifest, ca };
+  return { actions, warnings, manifest, ca, superseded };
 }
 

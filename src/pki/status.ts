@@ -11,6 +11,8 @@ import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
 import { readCert, sha256Hex } from "./store.js";
 import { normalSerial } from "./crl.js";
+import { supersededValid } from "./revocation-record.js";
+import { readManifest } from "./manifest.js";
 import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "./revocations.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
@@ -132,12 +134,25 @@ function crlStatus(config: Config): { file: string; number: string; nextUpdate: 
   return crl && { file: p.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
 }
 
+/** Certificates replaced by a newer one of the same client and still accepted by the broker (a renewal on the same key). */
+export interface SupersededStatus {
+  name: string;
+  serial: string;
+  notAfter: string;
+  replacedBy: string;
+}
+
+function supersededStatus(config: Config): SupersededStatus[] {
+  return supersededValid(readManifest(storePaths(config.certDir).manifest), new Date()).map((r) => ({ name: r.id, serial: r.serial, notAfter: r.notAfter, replacedBy: r.replacedBy! }));
+}
+
 export function statusCommand(o: { projectDir: string; json?: boolean }): number {
   const config = loadConfig(o.projectDir);
   const certs = storeStatus(config);
   const crl = crlStatus(config);
+  const superseded = supersededStatus(config);
   if (o.json) {
-    printJson({ certDir: config.certDir, certificates: certs, crl });
+    printJson({ certDir: config.certDir, certificates: certs, superseded, crl });
     return ExitCode.ok;
   }
   if (certs.length === 0) {
@@ -155,6 +170,10 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
     info(`  sha256    ${fingerprint(c.sha256)}`);
     info(`  expires   ${c.notAfter.slice(0, 10)} (${expiry})`);
     info(`  state     ${stateText(config, c)}`);
+  }
+  for (const r of superseded) {
+    info(`${colour.bold(`superseded ${r.name}`)}  serial ${r.serial}, replaced by ${r.replacedBy}`);
+    info(`  state     ${colour.yellow(`still valid until ${r.notAfter.slice(0, 10)} (a renewal on the same key); "esp-certs revoke --serial ${r.serial}" shuts it out`)}`);
   }
   if (crl) info(`${colour.bold("CRL")}  ${crl.file}\n  number    ${crl.number}, ${crl.revoked} revoked\n  valid to  ${crl.nextUpdate.slice(0, 10)}`);
   return ExitCode.ok;

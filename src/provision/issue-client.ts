@@ -5,6 +5,9 @@ import { ensureStore } from "../pki/ensure.js";
 import { issueClient } from "../pki/issue-client.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
+import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
+import { maintainCrl } from "../pki/crl-refresh.js";
+import { supersededAdvice } from "../pki/revocations.js";
 import { info, warn } from "../ui.js";
 
 export async function ensureClient(config: Config, id: string, opts: { interactive: boolean; caPassphraseFile?: string }): Promise<void> {
@@ -17,4 +20,13 @@ export async function ensureClient(config: Config, id: string, opts: { interacti
   }
   const issued = await issueClient(config, id, { passphrase });
   for (const w of issued.warnings) warn(w);
+  if (issued.superseded.length === 0) return;
+  // The earlier certificates' revocation reaches the CRL and the broker folder in this run.
+  const crl = await maintainCrl(config, issued.ca, false, undefined, new Set(issued.superseded.map((s) => s.serial)));
+  if (crl.warning) warn(crl.warning);
+  for (const s of issued.superseded) warn(supersededAdvice(config, s));
+  if (brokerFolderExists(config)) {
+    const broker = await writeBrokerFolder(config);
+    for (const line of brokerAdvice(broker, config.mqttPort)) warn(line);
+  }
 }
