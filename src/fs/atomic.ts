@@ -18,7 +18,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   const tmp = path.join(dir, tempName(path.basename(file)));
   const fd = namingPath(file, () => openSync(tmp, "wx", mode));
   try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
     fsyncSync(fd);
     closeSync(fd);
     // openSync's mode is masked by the umask; a key must end up 0600 whatever it is.
@@ -32,6 +32,19 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     }
     rmSync(tmp, { force: true });
     throw withPath(err, file);
+  }
+}
+
+/**
+ * Writes every byte: on a nearly full disk write(2) stores only part and says how much, and
+ * the call for the rest fails with ENOSPC. Never a short file renamed into place.
+ */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = writeSync(fd, data, done, data.length - done);
+    if (n <= 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", syscall: "write" });
+    done += n;
   }
 }
 
@@ -76,6 +89,7 @@ function removeStaleTempsOnce(dir: string): void {
 
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
+  if (pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

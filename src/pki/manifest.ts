@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readNamed } from "../fs/read.js";
 import type { Config, KeyType, Subject } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { sameCertId, type CertId } from "./identity.js";
@@ -81,7 +82,7 @@ export const MANIFEST_FIX =
  */
 export function readManifest(file: string): Manifest | undefined {
   if (!existsSync(file)) return undefined;
-  return parseManifest(readFileSync(file, "utf8"), file);
+  return parseManifest(readNamed(file, "utf8"), file);
 }
 
 export function parseManifest(text: string, file: string): Manifest {
