@@ -65,7 +65,7 @@ export const DIAGNOSES = {
   "cred-rejected": {
     title: "The device rejected its credential record (reason: {reason})",
     cause:
-      "the record in its credential sector is unusable ({reason}: magic = not a record, e.g. a sketch's EEPROM data; version = written by a newer esp-certs; length or checksum = damaged; issuer = a certificate from another CA than the image's; key or mismatch = a key that does not decode or does not match the certificate).",
+      "the record in its credential sector is unusable ({reason}: magic = not a record, e.g. a sketch's EEPROM data; version = written by a newer esp-certs; length or checksum = damaged; issuer = a certificate from another CA than the image's; key or mismatch = a key that does not decode or does not match the certificate; cn = a client id that is not the certificate's CN).",
     fix: "Write it again: `esp-certs provision --port {serial} --client {client}` (and keep sketches that use the EEPROM library off fleet devices).",
   },
   "no-cred": {
