@@ -231,6 +231,17 @@ describe.skipIf(!ready)("revoke and provision refuse before they write", () => {
     expect(g.out).toContain("broker");
   });
 
+  it("provision never writes a record whose key is not its certificate's (a rekey half seen)", () => {
+    const dir = project("\n[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n");
+    expect(cli(dir, "provision", "--client", "dev07", "--out", path.join(dir, "a.bin")).status).toBe(0);
+    // What a run reading between another's key and certificate writes would see.
+    copyFileSync(path.join(dir, "certs", "clients", "dev01.key.der"), path.join(dir, "certs", "clients", "dev07.key.der"));
+    const r = cli(dir, "provision", "--client", "dev07", "--out", path.join(dir, "b.bin"));
+    expect(r.status, r.out).toBe(2);
+    expect(r.out).toContain("is not the key of");
+    expect(existsSync(path.join(dir, "b.bin"))).toBe(false);
+  });
+
   it("provision of a revoked id with a new key revokes its earlier certificates that are still valid", () => {
     const dir = project("\n[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n");
     expect(cli(dir, "provision", "--client", "dev07", "--out", path.join(dir, "a.bin")).status).toBe(0);
