@@ -27,6 +27,10 @@ export function checkCrl(ctx: DoctorContext): CheckResult[] {
   if (r.error !== undefined) {
     return [{ check: "crl", level: "problem", text: `${rel} ${r.error}: revoked clients may get in, or Mosquitto may not start`, fix: "Restore it from your backup: it is the list of every revoked certificate." }];
   }
+  if (r.forgotten.length > 0) {
+    const what = `${r.crl === undefined ? `${rel} is missing` : `${rel} leaves out ${r.forgotten.length} revocation(s)`} that the manifest's history records (serial ${r.forgotten.map((f) => f.serial).join(", ")})`;
+    return [{ check: "crl", level: "problem", text: `${what}: after a restart the broker lets those certificates in`, fix: 'Run "esp-certs generate": it signs the CRL again from the manifest\'s history (it needs the CA passphrase), then restart the broker.' }];
+  }
   if (r.crl === undefined) return [{ check: "crl", level: "ok", text: "no client is revoked (no CRL yet)" }];
   if (!r.signedByCa) {
     return [{ check: "crl", level: "problem", text: `${rel} is not signed by this store's CA: Mosquitto refuses every client with it`, fix: 'Run "esp-certs generate": it moves an earlier CA\'s CRL to that CA\'s backup and signs one for this CA. If the CRL is this CA\'s but damaged, restore it from your backup.' }];

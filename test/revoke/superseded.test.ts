@@ -126,6 +126,8 @@ describe.skipIf(!ready)("a CRL that forgets a revocation is never signed nor ins
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     rmSync(storeCrl(dir));
     rmSync(path.join(dir, "certs", "ca.crl.der"));
+    const d = runCli(["doctor", "--json"], { cwd: dir });
+    expect(JSON.parse(d.stdout).checks).toEqual(expect.arrayContaining([expect.objectContaining({ check: "crl", level: "problem", text: expect.stringMatching(/manifest's history/) })]));
     const g = cli(dir, "generate");
     expect(g.status, g.out).toBe(0);
     expect(g.out).toMatch(/manifest's history/);
