@@ -240,7 +240,7 @@ function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undef
       : [`Start the broker: mosquitto -c "${conf}"`];
   }
   const reloadLine = reloadAdvice(r, reload);
-  if (r.changed.every((f) => RELOADED_FILES.includes(f))) return [reloadLine];
+  if (!needsRestart(r)) return [reloadLine];
   const restart = restartAdvice(r, port);
   const notes: string[] = [];
   if (r.addedAccessRules) {
@@ -253,6 +253,11 @@ function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undef
     notes.push("Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic.");
   }
   return reload === undefined ? [...restart, ...notes] : [reloadLine, ...restart, ...notes];
+}
+
+/** Whether a sync of a running broker's folder needs a restart, not just a reload. */
+export function needsRestart(r: BrokerResult): boolean {
+  return !r.created && !r.changed.every((f) => RELOADED_FILES.includes(f));
 }
 
 function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): string {

@@ -8,19 +8,19 @@ import type { Config } from "../config/config.js";
 import { reservedIdKind } from "../config/reserved-ids.js";
 import { EspCertsError } from "../errors.js";
 import { removeStaleTemps } from "../fs/atomic.js";
-import { buildCrl, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "../pki/crl.js";
-import { crlNextUpdate } from "../pki/crl-dates.js";
+import { DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "../pki/crl.js";
 import { judgeStoreCrl, setAsideUntrusted } from "../pki/crl-trust.js";
-import { CertificateAuthority } from "../pki/ca.js";
 import { defaultDeps } from "../pki/ensure.js";
 import { reissueCommand, storeClients } from "../pki/inventory.js";
 import type { IssueDeps } from "../pki/issue.js";
 import type { PassphraseSources } from "../pki/passphrase.js";
-import { storePaths, type StorePaths } from "../pki/paths.js";
+import type { StorePaths } from "../pki/paths.js";
 import { readManifest, type Manifest } from "../pki/manifest.js";
 import { stillValid } from "../pki/revocation-record.js";
-import { archiveDir, archiveRevoked, finishRevocations, recordRevocations, revokedClients, revokedDir, revokedWhen, writeStoreCrl } from "../pki/revocations.js";
+import { archiveDir, archiveRevoked, finishRevocations, recordRevocations, revokedClients, revokedDir, revokedWhen } from "../pki/revocations.js";
 import { readCert } from "../pki/store.js";
+import { writeNextCrl } from "./crl.js";
+import type { CertificateStore } from "./store.js";
 
 export interface RevokeReport {
   id: string;
@@ -147,19 +147,19 @@ interface Selection {
 }
 
 export async function revoke(
-  config: Config,
+  store: CertificateStore,
   opts: Selection & { reason?: RevocationReason; passphrase: PassphraseSources },
   deps: IssueDeps = defaultDeps(),
 ): Promise<RevokeReport> {
   if ((opts.id === undefined) === (opts.serial === undefined)) {
     throw new EspCertsError("Cannot revoke", opts.id === undefined ? "it needs a client id or --serial" : "give a client id or --serial, not both", "e.g. esp-certs revoke dev02, esp-certs revoke dev02 --all, or esp-certs revoke --serial 3f2a...");
   }
+  const { config, paths: p } = store;
   if (opts.id !== undefined) refuse(config, opts.id);
   const what = opts.id ?? `serial ${opts.serial}`;
-  const p = storePaths(config.certDir);
   removeStaleTemps(p.dir);
   const manifest = readManifest(p.manifest);
-  const authority = CertificateAuthority.open(p, { passphrase: opts.passphrase, manifest, deps });
+  const authority = store.ca(opts.passphrase, deps);
   if (authority === undefined) throw new EspCertsError(`Cannot revoke ${what}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
   const ca = authority.cert;
   // The CRL to sign on from: sound, or rebuilt from the manifest's history (crl-trust.ts).
@@ -170,6 +170,8 @@ export async function revoke(
   const trusted = verdict.state === "sound" || (verdict.state === "rebuild" && !verdict.untrusted) ? verdict.crl : undefined;
   const base = verdict.state === "sound" ? verdict.crl.revoked : verdict.state === "none" ? [] : verdict.entries;
   const number = verdict.state === "sound" ? verdict.crl.number + 1n : verdict.state === "none" ? 1n : verdict.number;
+  // The one CRL builder signs on from `previous` (number + 1).
+  const previous = { revoked: base, number: number - 1n };
   // What an interrupted run left undone (files still to move, the manifest's record) first.
   const done = revokedClients(p, trusted, config.clients);
   finishRevocations(p, done);
@@ -181,17 +183,11 @@ export async function revoke(
   const signer = await authority.signer();
   const entry = { at: now, reason: opts.reason ?? DEFAULT_REASON };
   const listed = new Set(base.map((e) => e.serial));
-  const content = {
-    revoked: [...base, ...targets.filter((t) => !listed.has(t.serial)).map((t) => ({ serial: t.serial, ...entry }))],
-    number,
-    thisUpdate: now,
-    nextUpdate: crlNextUpdate(now, config.certDays, new Date(ca.cert.validTo)),
-  };
-  const crl = await buildCrl(content, { der: ca.der, key: signer.key }, deps.crypto);
+  const add = targets.filter((t) => !listed.has(t.serial)).map((t) => ({ serial: t.serial, ...entry }));
   if (verdict.state === "rebuild") setAsideUntrusted(p, verdict);
   // From this write on, the certificates are revoked; everything after it is tidying up that
   // the next run finishes if this one is killed.
-  writeStoreCrl(p, crl);
+  const content = await writeNextCrl(p, config, { der: ca.der, key: signer.key, notAfter: new Date(ca.cert.validTo) }, previous, { add }, deps);
   const current = targets.find((t) => t.current);
   const archived = current ? archiveRevoked(p, current.id, current.serial) : undefined;
   recordRevocations(p, targets.map((t) => ({ id: t.id, serial: t.serial, ...entry })));
