@@ -31,11 +31,27 @@ class HardwareSerial {
 };
 extern HardwareSerial Serial;
 
+// Esp.h's wake modes for deepSleep().
+enum RFMode { RF_DEFAULT = 0, RF_CAL = 1, RF_NO_CAL = 2, RF_DISABLED = 4 };
+#define WAKE_RF_DEFAULT RF_DEFAULT
+#define WAKE_RFCAL RF_CAL
+#define WAKE_NO_RFCAL RF_NO_CAL
+#define WAKE_RF_DISABLED RF_DISABLED
+
+struct rst_info;
+
 class EspClass {
  public:
   uint32_t getFreeHeap();
   // Any address and length, as the core's; only the credential sector exists (flash.cpp).
   bool flashRead(uint32_t address, uint8_t *data, size_t size);
+  // RTC memory and deep sleep (rtc.cpp): `offset` in 4-byte blocks, `size` in bytes, within the
+  // 512 bytes of user memory. deepSleep() ends the run; ESP_CERTS_RTC keeps the memory for the next.
+  static bool rtcUserMemoryRead(uint32_t offset, uint32_t *data, size_t size);
+  static bool rtcUserMemoryWrite(uint32_t offset, uint32_t *data, size_t size);
+  [[noreturn]] static void deepSleep(uint64_t time_us, RFMode mode = RF_DEFAULT);
+  static uint64_t deepSleepMax();
+  static struct rst_info *getResetInfoPtr();
 };
 extern EspClass ESP;
 

@@ -1,7 +1,10 @@
-// The span the handshake benchmark measures. Internal to the shim; the firmware never sees it.
+// The spans the benchmarks measure. Internal to the shim; the firmware never sees it.
 #pragma once
 
 // Under `valgrind --tool=callgrind --instr-atstart=no`, instructions are counted from
-// the TLS client's start (after the TCP connect) to the MQTT CONNACK, one dump per connection.
+// the TLS client's start (after the TCP connect) to the MQTT CONNACK, one dump per connection;
+// with ESP_CERTS_MEASURE=wake instead, from the start of the run to ESP.deepSleep(), one dump
+// per wake.
 void rehearsalMeasureBegin();
 void rehearsalMeasureEnd();
+void rehearsalWakeEnd();
