@@ -1,11 +1,11 @@
 // Lint rules, run by `npm test`. Besides typescript-eslint's recommended set, two import rules
 // keep the layering described in docs/commands.md ("For maintainers"):
-// - the hook's no-op path (main.ts -> platformio/hook.ts and every module they import statically)
+// - the hook's no-op path (main.ts -> commands/hook.ts and every module they import statically)
 //   loads neither the X.509 library nor a template renderer: those come in through import() once
 //   the hook has decided there is work;
 // - lower layers (pki, config, fs, bearssl, render, serial) never import a command module, and a
 //   command imports another only to run it as a step (generate, monitor).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import js from "@eslint/js";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
@@ -80,23 +80,17 @@ function hookPathBlocks() {
   });
 }
 
-const LOWER_LAYERS = ["pki", "config", "fs", "bearssl", "render", "serial"].map((d) => src(d));
+/** Everything below the commands: every folder of src/ but commands/, and the shared top-level modules. */
+const LOWER_LAYERS = readdirSync(src(""), { withFileTypes: true })
+  .filter((e) => (e.isDirectory() ? e.name !== "commands" : !["cli.ts", "main.ts"].includes(e.name)))
+  .map((e) => src(e.name));
 /**
  * Commands that others run as one of their steps: init, the hook and flash run generate, which
  * renders the header; flash runs monitor.
  */
-const STEPS = [src("generate.ts"), src("render/header.ts"), src("monitor/monitor.ts")];
+const STEPS = [src("commands/generate.ts"), src("render/header.ts"), src("commands/monitor.ts")];
 const ENTRIES = [src("cli.ts"), src("main.ts")];
 const commands = commandModules();
-/** Each command's own code: its folder (src/doctor/ ...), or the file itself at the top of src/. */
-const commandCode = [
-  ...new Set(
-    commands
-      .filter((f) => !ENTRIES.includes(f))
-      .map((f) => (path.dirname(f) === src("") ? f : path.dirname(f)))
-      .filter((f) => !LOWER_LAYERS.includes(f)),
-  ),
-];
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "firmware/", "**/*.d.ts"] },
@@ -120,12 +114,12 @@ export default tseslint.config(
           zones: [
             {
               target: LOWER_LAYERS,
-              from: commands,
+              from: [src("commands"), ...commands.filter((f) => !ENTRIES.includes(f) && !STEPS.includes(f))],
               message: "a lower layer never imports a command module: move what both need below the commands (src/config, src/fs, src/render, ...)",
             },
             {
-              target: commandCode,
-              from: commands.filter((f) => !STEPS.includes(f)),
+              target: src("commands"),
+              from: commands.filter((f) => !STEPS.includes(f) && !ENTRIES.includes(f)),
               message: "a command does not import another command's module: move what both need below the commands",
             },
           ],

@@ -102,7 +102,7 @@ issuingOptions(
   .addHelpText("after", "\nExample:\n  $ ESP_CERTS_CA_PASSPHRASE=... esp-certs init --host win10.local --yes")
   .action(
     writesStore("init", async (o) => {
-      const m = await import("./init.js");
+      const m = await import("./commands/init.js");
       process.exitCode = await call(m.initCommand, o);
     }),
   );
@@ -121,7 +121,7 @@ issuingOptions(
   )
   .action(
     writesStore("generate", async (o) => {
-      const m = await import("./generate.js");
+      const m = await import("./commands/generate.js");
       process.exitCode = await call(m.generateCommand, o);
     }),
   );
@@ -149,7 +149,7 @@ program
   .option("--stamp <file>", "after success, record what it read there, so that the script can skip it while nothing changes")
   .addHelpText("after", "\nExample (what firmware/esp_certs_hook.py runs before each build):\n  $ esp-certs --project-dir . hook --env d1_mini")
   .action(async (o) => {
-    const m = await import("./platformio/hook.js");
+    const m = await import("./commands/hook.js");
     process.exitCode = await call(m.hookCommand, o);
   });
 
@@ -175,7 +175,7 @@ program
   )
   .action(
     writesStore("broker", async (o) => {
-      const m = await import("./broker/command.js");
+      const m = await import("./commands/broker.js");
       process.exitCode = await call(m.brokerCommand, o);
     }),
   );
@@ -191,7 +191,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs nodered                 # then in Node-RED: Import > nodered-flow.json, Deploy\n  $ esp-certs nodered --host mosquitto --files-dir /data/esp-certs")
   .action(
     writesStore("nodered", async (o) => {
-      const m = await import("./nodered/nodered.js");
+      const m = await import("./commands/nodered.js");
       process.exitCode = await call(m.noderedCommand, o);
     }),
   );
@@ -204,7 +204,7 @@ program
   .option("--json", "print the results as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs doctor\n  $ esp-certs doctor --broker-address 127.0.0.1      # broker in Docker on this machine\n\nExit status: 0 no problem (warnings allowed), 1 a problem was found.")
   .action(async (o) => {
-    const m = await import("./doctor/doctor.js");
+    const m = await import("./commands/doctor.js");
     process.exitCode = await call(m.doctorCommand, o);
   });
 
@@ -221,7 +221,7 @@ program
   )
   .action(
     writesStore("revoke", async (id, o) => {
-      const m = await import("./revoke.js");
+      const m = await import("./commands/revoke.js");
       process.exitCode = await call(m.revokeCommand, { ...o, id });
     }),
   );
@@ -239,7 +239,7 @@ program
     "\nExamples:\n  $ esp-certs monitor --port COM3\n  $ esp-certs monitor --port /dev/ttyUSB0 --timeout 30 --json\n\nVerified means: TLS and MQTT up to mqtt_host:mqtt_port, and the device's CA is this project's\n(certs/ca.crt.der); without that file a connection is reported, not verified.\nExit status: 0 verified, 1 the device reported a failure (the cause and the fix are printed), 2 port or input error, 3 no verdict in time.",
   )
   .action(async (o) => {
-    const m = await import("./monitor/monitor.js");
+    const m = await import("./commands/monitor.js");
     process.exitCode = await call(m.monitor, o);
   });
 
@@ -257,7 +257,7 @@ program
     "\nExamples:\n  $ esp-certs flash --port COM3\n  $ esp-certs flash --port /dev/ttyUSB0 --env nodemcuv2 --no-monitor\n\nExit status: as monitor; 1 also when the build or upload fails.",
   )
   .action(async (o) => {
-    const m = await import("./flash/flash.js");
+    const m = await import("./commands/flash.js");
     process.exitCode = await call(m.flash, o);
   });
 
@@ -277,7 +277,7 @@ program
     "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # then: esptool.py write_flash 0x3FB000 dev08.bin\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
   )
   .action(async (o) => {
-    const m = await import("./provision/provision.js");
+    const m = await import("./commands/provision.js");
     process.exitCode = await call(m.provision, o);
   });
 
@@ -287,7 +287,7 @@ program
   .option("--json", "print as JSON")
   .addHelpText("after", "\nExample:\n  $ esp-certs ports")
   .action(async (o) => {
-    const m = await import("./serial/ports.js");
+    const m = await import("./commands/ports.js");
     process.exitCode = await call(m.ports, o);
   });
 

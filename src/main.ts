@@ -2,7 +2,7 @@
 // PlatformIO script passes, it is read here, so that a build with nothing to do loads
 // neither commander nor any other command's code. Everything else goes to cli.ts.
 import { EspCertsError, fromSystemError } from "./errors.js";
-import { hookArgv, hookCommand } from "./platformio/hook.js";
+import { hookArgv, hookCommand } from "./commands/hook.js";
 import { printError } from "./ui.js";
 
 // `esp-certs --help | head`: a reader that goes away is not an error.

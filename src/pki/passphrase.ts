@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { EspCertsError } from "../errors.js";
+import { askHidden, canPrompt } from "../ui.js";
 
 /** Where the CA key's passphrase may come from (docs/store.md). No passphrase is ever built in. */
 export interface PassphraseSources {
@@ -8,6 +9,15 @@ export interface PassphraseSources {
   env?: string;
   /** Asks on the terminal; absent when there is none (the hook, CI, --json runs). */
   prompt?: (question: string) => Promise<string>;
+}
+
+/** The sources of a run: --ca-passphrase-file, the environment, and a prompt when it may ask. */
+export function passphraseSources(opts: { interactive: boolean; caPassphraseFile?: string }): PassphraseSources {
+  return {
+    file: opts.caPassphraseFile,
+    env: process.env.ESP_CERTS_CA_PASSPHRASE,
+    prompt: opts.interactive && canPrompt() ? askHidden : undefined,
+  };
 }
 
 const HOW =

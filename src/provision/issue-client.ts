@@ -1,9 +1,9 @@
 /** Issues one client for `provision` through the CA module: a new key of client_key_type and its certificate. */
 import { existsSync } from "node:fs";
 import type { Config } from "../config/config.js";
-import { passphraseSources } from "../generate.js";
 import { ensureStore } from "../pki/ensure.js";
 import { issueClient } from "../pki/issue-client.js";
+import { passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
 import { info, warn } from "../ui.js";
 

@@ -1,7 +1,7 @@
 // main.ts runs the hook without commander only for the exact form esp_certs_hook.py passes;
 // anything else must go to commander (help, errors, other commands).
 import { describe, expect, it } from "vitest";
-import { hookArgv } from "../../src/platformio/hook.js";
+import { hookArgv } from "../../src/commands/hook.js";
 
 describe("hookArgv", () => {
   it("reads the forms the PlatformIO script passes", () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { headerForProject } from "../../src/init.js";
+import { headerForProject } from "../../src/commands/init.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
 
 const USER_INI = `; my weather station

@@ -22,13 +22,13 @@ describe("lint: the hook's no-op path", () => {
   });
 
   it("refuses ejs and the header renderer in hook.ts itself, by their relative names", async () => {
-    expect(await ruleIdsWith("src/platformio/hook.ts", 'import ejs from "ejs";')).toContain("@typescript-eslint/no-restricted-imports");
-    expect(await ruleIdsWith("src/platformio/hook.ts", 'import { writeHeader } from "../render/header.js";')).toContain("@typescript-eslint/no-restricted-imports");
+    expect(await ruleIdsWith("src/commands/hook.ts", 'import ejs from "ejs";')).toContain("@typescript-eslint/no-restricted-imports");
+    expect(await ruleIdsWith("src/commands/hook.ts", 'import { writeHeader } from "../render/header.js";')).toContain("@typescript-eslint/no-restricted-imports");
     expect(await ruleIdsWith("src/render/header-inputs.ts", 'import { renderTemplate } from "./template.js";')).toContain("@typescript-eslint/no-restricted-imports");
   });
 
   it("allows a type import, and modules off the path (issue.ts is where X.509 belongs)", async () => {
-    expect(await ruleIdsWith("src/platformio/hook.ts", 'import type { HeaderCommandOptions } from "../render/header.js";')).not.toContain(
+    expect(await ruleIdsWith("src/commands/hook.ts", 'import type { HeaderCommandOptions } from "../render/header.js";')).not.toContain(
       "@typescript-eslint/no-restricted-imports",
     );
     expect(await ruleIdsWith("src/pki/issue.ts", "")).toEqual([]);
@@ -37,14 +37,14 @@ describe("lint: the hook's no-op path", () => {
 
 describe("lint: layers", () => {
   it("refuses a command module in a lower layer, loaded statically or with import()", async () => {
-    expect(await ruleIdsWith("src/pki/store.ts", 'import { generateCommand } from "../generate.js";')).toContain("import-x/no-restricted-paths");
-    expect(await ruleIdsWith("src/render/header-inputs.ts", 'export const later = () => import("../doctor/doctor.js");')).toContain(
+    expect(await ruleIdsWith("src/pki/store.ts", 'import { generateCommand } from "../commands/generate.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/render/header-inputs.ts", 'export const later = () => import("../commands/doctor.js");')).toContain(
       "import-x/no-restricted-paths",
     );
   });
 
   it("refuses a command's code importing another command's module, but not a step it runs", async () => {
-    expect(await ruleIdsWith("src/doctor/live.ts", 'import { noderedCommand } from "../nodered/nodered.js";')).toContain("import-x/no-restricted-paths");
-    expect(await ruleIdsWith("src/flash/flash.ts", "")).toEqual([]);
+    expect(await ruleIdsWith("src/commands/doctor.ts", 'import { noderedCommand } from "./nodered.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/commands/flash.ts", "")).toEqual([]);
   });
 });

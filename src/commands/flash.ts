@@ -4,12 +4,12 @@
  */
 import { clientForEnv, loadConfig } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { generate, printReport } from "../generate.js";
+import { generate, printReport } from "./generate.js";
 import { lockStore } from "../pki/store-lock.js";
-import { monitor, timeoutSeconds } from "../monitor/monitor.js";
+import { monitor, timeoutSeconds } from "./monitor.js";
 import { probePort } from "../serial/open.js";
 import { printJson, warn } from "../ui.js";
-import { findPio, pioMissing, upload } from "./pio.js";
+import { findPio, pioMissing, upload } from "../flash/pio.js";
 
 export interface FlashOptions {
   port: string;

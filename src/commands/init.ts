@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "./config/config.js";
-import { findSection, listValue, parseIni, setKeys } from "./config/ini.js";
-import { installIntoProject } from "./platformio/project.js";
-import { ExitCode } from "./errors.js";
-import { writeIfChanged } from "./fs/sync.js";
-import { brokerDir, brokerFolderExists, writeBrokerFolder } from "./broker/broker.js";
-import { generate, passphraseSources, printReport, type GenerateCommandOptions } from "./generate.js";
-import { passphraseGetter } from "./pki/passphrase.js";
-import { storePaths } from "./pki/paths.js";
-import { info } from "./ui.js";
+import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
+import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
+import { installIntoProject } from "../platformio/project.js";
+import { ExitCode } from "../errors.js";
+import { writeIfChanged } from "../fs/sync.js";
+import { brokerDir, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
+import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
+import { passphraseGetter, passphraseSources } from "../pki/passphrase.js";
+import { storePaths } from "../pki/paths.js";
+import { info } from "../ui.js";
 
 /** What `init` will write into platformio.ini, checked, and the configuration it gives. */
 export interface ProjectSettings {

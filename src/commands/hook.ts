@@ -15,7 +15,7 @@ import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
 import { renewalDue } from "../pki/plan.js";
 import { sha256Hex } from "../pki/store.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
-import { buildStamp, writeStamp } from "./stamp.js";
+import { buildStamp, writeStamp } from "../platformio/stamp.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
 import { info, warn } from "../ui.js";
@@ -70,7 +70,7 @@ async function refresh(o: HookOptions): Promise<number> {
   let header: HeaderResult;
   let brokerResult: BrokerResult | undefined;
   if (work !== undefined) {
-    const { generate, describeAction } = await import("../generate.js");
+    const { generate, describeAction } = await import("./generate.js");
     info(`esp-certs: ${work}: generating`);
     const report = await generate(config, { client: clientId, interactive: true, crlMayWait: true });
     for (const a of report.actions) if (a.action !== "kept") info(`esp-certs: ${describeAction(a, config.projectDir)}`);

@@ -1,6 +1,6 @@
 /** `esp-certs ports`: the serial ports, their USB ids, and a guess at the bridge chip. */
 import { info, printJson } from "../ui.js";
-import { listPorts } from "./list.js";
+import { listPorts } from "../serial/list.js";
 
 export async function ports(opts: { json?: boolean }): Promise<number> {
   const list = await listPorts();

@@ -11,19 +11,19 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
-import { monitor, timeoutSeconds } from "../monitor/monitor.js";
+import { monitor, timeoutSeconds } from "./monitor.js";
 import { storePaths } from "../pki/paths.js";
 import { probePort } from "../serial/open.js";
 import { info, printJson, warn } from "../ui.js";
 import { storeClients } from "../pki/inventory.js";
 import { lockStore } from "../pki/store-lock.js";
-import { credentialFromStore, inStore } from "./credential.js";
-import { ensureClient } from "./issue-client.js";
-import { hex, layoutFor, type FlashLayout } from "./layout.js";
-import { isPattern, nextFreeId } from "./next-id.js";
-import { encodeSector, RECORD_MAGIC, RecordError, SECTOR_SIZE } from "./record.js";
-import { eepromUsers } from "./eeprom-users.js";
-import { readFlashSize, verifyFlash, writeFlash, type Flasher } from "./esptool.js";
+import { credentialFromStore, inStore } from "../provision/credential.js";
+import { ensureClient } from "../provision/issue-client.js";
+import { hex, layoutFor, type FlashLayout } from "../provision/layout.js";
+import { isPattern, nextFreeId } from "../provision/next-id.js";
+import { encodeSector, RECORD_MAGIC, RecordError, SECTOR_SIZE } from "../provision/record.js";
+import { eepromUsers } from "../provision/eeprom-users.js";
+import { readFlashSize, verifyFlash, writeFlash, type Flasher } from "../provision/esptool.js";
 
 export interface ProvisionOptions {
   projectDir: string;

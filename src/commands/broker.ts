@@ -3,8 +3,8 @@ import path from "node:path";
 import { loadConfig } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson, warn } from "../ui.js";
-import { brokerAdvice, writeBrokerFolder, type BrokerOptions } from "./broker.js";
-import { BROKER_FILES } from "./conf.js";
+import { brokerAdvice, writeBrokerFolder, type BrokerOptions } from "../broker/broker.js";
+import { BROKER_FILES } from "../broker/conf.js";
 
 /** The CLI action; a given --out is relative to the current directory. */
 export async function brokerCommand(opts: BrokerOptions & { projectDir: string; json?: boolean }): Promise<number> {

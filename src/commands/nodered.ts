@@ -11,7 +11,7 @@ import { revocationOf, revokedWhen } from "../pki/revocations.js";
 import { syncFile } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { colour, info, printJson, warn } from "../ui.js";
-import { buildFlow } from "./flow.js";
+import { buildFlow } from "../nodered/flow.js";
 import { storeClients } from "../pki/inventory.js";
 
 export const DEFAULT_FLOW_FILE = "nodered-flow.json";

@@ -4,10 +4,10 @@ import { requireConfiguredClient } from "../config/clients.js";
 import { loadConfig, projectFolder, requireProject, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
-import { OFFLINE_CHECKS, type CheckResult, type Level } from "./checks.js";
-import { loadContext, parseAddress } from "./context.js";
-import { LIVE_CHECKS } from "./live.js";
-import { REVOCATION_CHECKS } from "./revocation.js";
+import { OFFLINE_CHECKS, type CheckResult, type Level } from "../doctor/checks.js";
+import { loadContext, parseAddress } from "../doctor/context.js";
+import { LIVE_CHECKS } from "../doctor/live.js";
+import { REVOCATION_CHECKS } from "../doctor/revocation.js";
 
 export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS];
 

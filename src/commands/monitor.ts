@@ -11,8 +11,8 @@ import { LineSplitter } from "../serial/lines.js";
 import { closePort, openPort } from "../serial/open.js";
 import { resetBoard } from "../serial/reset.js";
 import { colour, info, note, printJson, warn } from "../ui.js";
-import { feedLine } from "./feed.js";
-import { finish, initialState, type Expected, type MonitorState, type Verdict } from "./verdict.js";
+import { feedLine } from "../monitor/feed.js";
+import { finish, initialState, type Expected, type MonitorState, type Verdict } from "../monitor/verdict.js";
 
 export interface MonitorOptions {
   port: string;

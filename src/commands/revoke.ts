@@ -2,25 +2,25 @@
 // its files aside, and the broker folder gets the new CRL (docs/revocation.md).
 import type { X509Certificate } from "node:crypto";
 import path from "node:path";
-import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
-import { isConfiguredClient } from "./config/clients.js";
-import { loadConfig, type Config } from "./config/config.js";
-import { EspCertsError, ExitCode } from "./errors.js";
-import { removeStaleTemps } from "./fs/atomic.js";
-import { passphraseSources } from "./generate.js";
-import { buildCrl, crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "./pki/crl.js";
-import { crlNextUpdate } from "./pki/crl-dates.js";
-import { CertificateAuthority } from "./pki/ca.js";
-import { defaultDeps } from "./pki/ensure.js";
-import { storeClients } from "./pki/inventory.js";
-import type { IssueDeps } from "./pki/issue.js";
-import type { PassphraseSources } from "./pki/passphrase.js";
-import { storePaths, type StorePaths } from "./pki/paths.js";
-import { reissueCommand } from "./pki/inventory.js";
-import { readManifest } from "./pki/manifest.js";
-import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, revokedWhen, writeStoreCrl } from "./pki/revocations.js";
-import { readCert } from "./pki/store.js";
-import { colour, info, printJson, warn } from "./ui.js";
+import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
+import { isConfiguredClient } from "../config/clients.js";
+import { loadConfig, type Config } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { removeStaleTemps } from "../fs/atomic.js";
+import { passphraseSources } from "../pki/passphrase.js";
+import { buildCrl, crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "../pki/crl.js";
+import { crlNextUpdate } from "../pki/crl-dates.js";
+import { CertificateAuthority } from "../pki/ca.js";
+import { defaultDeps } from "../pki/ensure.js";
+import { storeClients } from "../pki/inventory.js";
+import type { IssueDeps } from "../pki/issue.js";
+import type { PassphraseSources } from "../pki/passphrase.js";
+import { storePaths, type StorePaths } from "../pki/paths.js";
+import { reissueCommand } from "../pki/inventory.js";
+import { readManifest } from "../pki/manifest.js";
+import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, revokedWhen, writeStoreCrl } from "../pki/revocations.js";
+import { readCert } from "../pki/store.js";
+import { colour, info, printJson, warn } from "../ui.js";
 
 export interface RevokeReport {
   id: string;

@@ -1,20 +1,20 @@
 import path from "node:path";
-import { requireConfiguredClient } from "./config/clients.js";
-import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "./config/config.js";
-import { EspCertsError, ExitCode } from "./errors.js";
-import { ensurePrivateDir } from "./fs/atomic.js";
-import { maintainCrl } from "./pki/crl-refresh.js";
-import { ensureStore, type StoreAction } from "./pki/ensure.js";
-import { certLabel } from "./pki/identity.js";
-import { storeClients } from "./pki/inventory.js";
-import { storePaths } from "./pki/paths.js";
-import { SUBJECT_CHANGED, subjectChanges } from "./pki/plan.js";
-import { revokedHeaderError, revokedIdsFor, revokedAction } from "./pki/revocations.js";
-import { readCert } from "./pki/store.js";
-import type { PassphraseSources } from "./pki/passphrase.js";
-import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "./broker/broker.js";
-import { checkHeaderTarget, writeHeader, type HeaderResult } from "./render/header.js";
-import { askHidden, canPrompt, colour, info, printJson, warn } from "./ui.js";
+import { requireConfiguredClient } from "../config/clients.js";
+import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "../config/config.js";
+import { EspCertsError, ExitCode } from "../errors.js";
+import { ensurePrivateDir } from "../fs/atomic.js";
+import { maintainCrl } from "../pki/crl-refresh.js";
+import { ensureStore, type StoreAction } from "../pki/ensure.js";
+import { certLabel } from "../pki/identity.js";
+import { storeClients } from "../pki/inventory.js";
+import { storePaths } from "../pki/paths.js";
+import { SUBJECT_CHANGED, subjectChanges } from "../pki/plan.js";
+import { revokedHeaderError, revokedIdsFor, revokedAction } from "../pki/revocations.js";
+import { readCert } from "../pki/store.js";
+import { passphraseSources } from "../pki/passphrase.js";
+import { brokerAdvice, brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
+import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
+import { colour, info, printJson, warn } from "../ui.js";
 
 /**
  * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
@@ -41,14 +41,6 @@ export interface GenerateReport {
   /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
   broker?: BrokerResult & { port: number };
   warnings: string[];
-}
-
-export function passphraseSources(opts: { interactive: boolean; caPassphraseFile?: string }): PassphraseSources {
-  return {
-    file: opts.caPassphraseFile,
-    env: process.env.ESP_CERTS_CA_PASSPHRASE,
-    prompt: opts.interactive && canPrompt() ? askHidden : undefined,
-  };
 }
 
 export async function generate(config: Config, opts: GenerateOptions): Promise<GenerateReport> {
