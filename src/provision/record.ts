@@ -1,6 +1,6 @@
 /**
  * The credential record (docs/credential-record.md): one device's identity in its own flash
- * sector. Pure: bytes in, bytes out. firmware/src/cred_record.cpp reads the same layout.
+ * sector. Pure: bytes in, bytes out. firmware/lib/esp-certs/src/cred_record.cpp reads the same layout.
  *
  *   offset  size  field
  *   0       4     magic "ECR1" (45 43 52 31)

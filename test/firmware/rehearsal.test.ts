@@ -8,7 +8,7 @@ import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, headerDefine, type Project, rehearsalTools, reissuedFor, runFirmware } from "./rehearsal.js";
 
-// The device-free rehearsal (docs/rehearsal.md): firmware/src built for this machine, real BearSSL,
+// The device-free rehearsal (docs/rehearsal.md): the esp-certs library and its main example built for this machine, real BearSSL,
 // real mosquitto, the serial lines of docs/serial-protocol.md.
 const ready = rehearsalTools() && requireTool("openssl", "openssl");
 
@@ -143,7 +143,10 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
         "-fsyntax-only",
         `-I${path.dirname(project.header)}`,
         `-I${path.join(repoRoot, "firmware", "host", "shim")}`,
-        path.join(repoRoot, "firmware", "src", "main.cpp"),
+        `-I${path.join(repoRoot, "firmware", "lib", "esp-certs", "src")}`,
+        "-x",
+        "c++",
+        path.join(repoRoot, "firmware", "lib", "esp-certs", "examples", "connect", "connect.ino"),
       ],
       { encoding: "utf8" },
     );

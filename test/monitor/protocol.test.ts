@@ -13,11 +13,12 @@ interface Format {
   format: string;
 }
 
-/** Every report() format string in firmware/src, adjacent C literals joined. */
+/** Every report() format string in the esp-certs library and its examples, adjacent C literals joined. */
 function reportFormats(): Format[] {
-  const dir = path.join(repoRoot, "firmware", "src");
+  const dir = path.join(repoRoot, "firmware", "lib", "esp-certs");
   const out: Format[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.(cpp|h)$/.test(f))) {
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => /\.(cpp|h|ino)$/.test(f));
+  for (const file of files) {
     const source = readFileSync(path.join(dir, file), "utf8");
     for (const m of source.matchAll(/\breport\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)[,)]/g)) {
       const literals = [...m[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((l) => l[1]);

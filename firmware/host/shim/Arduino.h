@@ -1,4 +1,4 @@
-// Host stand-in for the parts of the ESP8266 Arduino core that firmware/src uses.
+// Host stand-in for the parts of the ESP8266 Arduino core that the esp-certs library and its sketch use.
 // Signatures follow cores/esp8266/Arduino.h, HardwareSerial.h and Esp.h.
 #pragma once
 
