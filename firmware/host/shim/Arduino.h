@@ -18,6 +18,10 @@ unsigned long millis();
 void delay(unsigned long ms);
 void yield();
 
+// The ADC pin: the rehearsal reads ESP_CERTS_A0 (default 512), the chip 0 to 1023.
+#define A0 17
+int analogRead(uint8_t pin);
+
 // The chip's SNTP client. The rehearsal has none when ESP_CERTS_CLOCK is set.
 void configTime(int timezone, int daylightOffset_sec, const char *server1, const char *server2 = nullptr,
                 const char *server3 = nullptr);

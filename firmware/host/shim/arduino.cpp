@@ -7,6 +7,7 @@
 //                                    as if it had been running that long (millis() and the
 //                                    clock before NTP alike)
 //   ESP_CERTS_MEASURE=wake           under callgrind, count the whole wake (see rehearsal.h)
+//   ESP_CERTS_A0=<n>                 what analogRead() returns (default 512)
 // (ESP_CERTS_RTC: rtc.cpp; ESP_CERTS_FLASH: flash.cpp)
 #include <Arduino.h>
 #include <errno.h>
@@ -110,6 +111,11 @@ void delay(unsigned long ms) {
 }
 
 void yield() {}
+
+int analogRead(uint8_t) {
+  const char *value = getenv("ESP_CERTS_A0");
+  return value != nullptr && *value != '\0' ? atoi(value) : 512;
+}
 
 void configTime(int, int, const char *, const char *, const char *) { ntpRunning = !clockFromEnv; }
 
