@@ -17,8 +17,11 @@ export type DeviceEvent =
   | { kind: "wifi-fail"; status?: number }
   /** `source`: ntp, floor, or rtc (the clock kept in RTC memory across deep sleep). */
   | { kind: "time"; epoch?: number; source?: string }
-  /** A deep-sleep wake found what the previous wake kept in RTC memory (docs/deep-sleep.md): `age`, seconds since its clock was set. */
-  | { kind: "rtc-ok"; age?: number; ip?: string; mfln?: string; session?: boolean }
+  /**
+   * A deep-sleep wake found what the previous wake kept in RTC memory (docs/deep-sleep.md): `age`, seconds since its
+   * clock was set, or "none" when no clock was kept; `ip` an address or "none".
+   */
+  | { kind: "rtc-ok"; age?: string; ip?: string; mfln?: string; session?: boolean }
   /** A deep-sleep wake discarded what was kept; it goes the long way (probe, NTP, full handshake). */
   | { kind: "rtc-fail"; reason?: string }
   /** The device goes into deep sleep: `ms` awake this wake, `us` the sleep; its next boot is a wake. */
@@ -80,7 +83,7 @@ function ours(rest: string): DeviceEvent {
     case "time ok":
       return { kind: "time", epoch: int(f.get("epoch")), source: f.get("source") };
     case "rtc ok":
-      return { kind: "rtc-ok", age: int(f.get("age")), ip: f.get("ip"), mfln: f.get("mfln"), session: flag(f.get("session")) };
+      return { kind: "rtc-ok", age: f.get("age"), ip: f.get("ip"), mfln: f.get("mfln"), session: flag(f.get("session")) };
     case "rtc fail":
       return { kind: "rtc-fail", reason: f.get("reason") };
     case "sleep":

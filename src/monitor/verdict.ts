@@ -211,6 +211,10 @@ function connected(s: MonitorState, plain: boolean): MonitorState {
   };
 }
 
+function int(v: string | undefined): number | undefined {
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
 /** What a wake from deep sleep reused, for the verified line. */
 function wakeNote(d: DeviceFacts): string {
   if (!d.woke) return "";
@@ -278,7 +282,7 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
     // Only a wake from deep sleep reads RTC memory: these lines mark one even when the ROM's cause was unreadable.
     case "rtc-ok":
-      return { ...s, device: { ...s.device, woke: true, rtc: { kept: true, age: e.age, ip: e.ip } } };
+      return { ...s, device: { ...s.device, woke: true, rtc: { kept: true, age: int(e.age), ip: e.ip === "none" ? undefined : e.ip } } };
     case "rtc-fail":
       // Not a failure: the wake goes the long way and says how that went.
       return { ...s, device: { ...s.device, woke: true, rtc: { kept: false, reason: e.reason ?? "unknown" } } };

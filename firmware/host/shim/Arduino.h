@@ -38,6 +38,8 @@ class HardwareSerial {
   size_t print(const char *text);
   size_t println(const char *text = "");
   size_t printf(const char *format, ...) __attribute__((format(printf, 2, 3)));
+  // Waits until the UART has sent everything: the rehearsal writes at once.
+  void flush() {}
 };
 extern HardwareSerial Serial;
 
@@ -61,7 +63,7 @@ class EspClass {
   // 512 bytes of user memory. deepSleep() ends the run; ESP_CERTS_RTC keeps the memory for the next.
   static bool rtcUserMemoryRead(uint32_t offset, uint32_t *data, size_t size);
   static bool rtcUserMemoryWrite(uint32_t offset, uint32_t *data, size_t size);
-  [[noreturn]] static void deepSleep(uint64_t time_us, RFMode mode = RF_DEFAULT);
+  static void deepSleep(uint64_t time_us, RFMode mode = RF_DEFAULT);
   static uint64_t deepSleepMax();
   static struct rst_info *getResetInfoPtr();
 };

@@ -41,6 +41,7 @@ void EspCerts::begin() {
   _mqtt.setServer(_config.host, _config.port);
   _mqtt.setCallback([this](char *topic, uint8_t *payload, unsigned int length) { dispatch(topic, payload, length); });
   _backoffMs = kFirstBackoffMs;
+  takeKept();
   enter(State::wifi);
 }
 
@@ -98,8 +99,12 @@ void EspCerts::stepTime() {
 // Waits out the delay after a failure, then checks that the broker's name resolves.
 void EspCerts::stepName() {
   if ((int32_t)(millis() - _retryAt) < 0) return;
-  IPAddress ip;
-  if (!WiFi.hostByName(_config.host, ip)) {
+  // A deep-sleep wake dials the address the wake before kept, with no lookup.
+  if (_keptAddress) {
+    enter(State::tls);
+    return;
+  }
+  if (!WiFi.hostByName(_config.host, _resolved)) {
     report("tls fail code=0 text=\"no TLS from %s:%u (name not resolved)\"", _config.host, _config.port);
     retryLater();
     return;
@@ -114,10 +119,15 @@ void EspCerts::stepTls() {
     return;
   }
   uint32_t start = millis();
-  if (!_tls.connect(_config.host, _config.port)) {
-    tlsFailed();
+  // A kept address is dialled as such; the broker certificate must still name the host.
+  _watch.checkNameAs(_keptAddress ? _config.host : nullptr);
+  if (!_tls.connect(_keptAddress ? _keptDial : _config.host, _config.port)) {
+    if (_keptAddress) keptFailed();
+    else tlsFailed();
     return;
   }
+  _lastGood = _keptAddress ? IPAddress(_kept.ip[0], _kept.ip[1], _kept.ip[2], _kept.ip[3]) : _resolved;
+  _hasLastGood = true;
   char mfln[8] = "none";
   if (_tls.getMFLNStatus()) snprintf(mfln, sizeof mfln, "%u", kFragmentLength);
   report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s resumed=%d", _config.host, _config.port,

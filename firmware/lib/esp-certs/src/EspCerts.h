@@ -26,6 +26,7 @@
 #include "cred_record.h"
 #include "device_clock.h"
 #include "handshake_watch.h"
+#include "rtc_keep.h"
 
 // What the generated header holds, in one place (ESP_CERTS_CONFIG fills it in).
 struct EspCertsConfig {
@@ -36,6 +37,9 @@ struct EspCertsConfig {
   const char *caSha256;  // 64 hex digits, for the boot line
   time_t generatedAt;    // a floor for the clock when NTP does not answer
   HeaderIdentity client; // clientId == nullptr: a fleet image (identity from the credential record)
+  // Names the sketch's build (ESP_CERTS_CONFIG: its compile time): what a deep-sleep wake kept
+  // is discarded after a reflash with another build.
+  const char *build;
 };
 
 // An incoming message: topic, payload (not NUL-terminated), its length.
@@ -75,6 +79,14 @@ class EspCerts {
   // The PubSubClient underneath, for what this class does not wrap (setBufferSize, setKeepAlive...).
   PubSubClient &mqtt() { return _mqtt; }
 
+  // Ends the wake: closes the MQTT session (what was published is sent and the broker has it
+  // before the connection closes), keeps in RTC memory what the next wake needs to skip the
+  // name lookup, the record-size probe, the NTP wait and the full handshake, prints
+  // `sleep ms=<awake> us=<us>`, and deep-sleeps `us` microseconds (at most ESP.deepSleepMax()).
+  // GPIO16 must be wired to RST. The next wake starts from setup(); begin() takes back what
+  // was kept (docs/deep-sleep.md). Does not return.
+  void sleepFor(uint64_t us);
+
  private:
   void enter(State next);
   void stepWifi();
@@ -88,6 +100,11 @@ class EspCerts {
   void tlsFailed();
   void retryLater();
   void dispatch(char *topic, uint8_t *payload, unsigned int length);
+  // Deep sleep (deep_sleep.cpp).
+  KeepOwner keepOwner() const;
+  void takeKept();
+  void keptFailed();
+
 
   const EspCertsConfig _config;
   std::unique_ptr<BearSSL::X509List> _ca;
@@ -111,6 +128,16 @@ class EspCerts {
   bool _recordSizeChosen = false;
   uint16_t _recordSize = 0;
   char _statusTopic[80] = "";
+  // What a deep-sleep wake took from RTC memory: the clock to resume on joining WiFi, and the
+  // broker address dialled with no lookup (dotted, for connect()), until it fails once.
+  Kept _kept;
+  bool _keptClock = false;
+  bool _keptAddress = false;
+  char _keptDial[16] = "";
+  // The broker address of this wake's last good TLS connection, for the next wake.
+  IPAddress _lastGood;
+  bool _hasLastGood = false;
+  IPAddress _resolved;
 };
 
 // The generated header as an EspCertsConfig: `EspCerts device(ESP_CERTS_CONFIG);`.
@@ -125,7 +152,7 @@ class EspCerts {
 #define ESP_CERTS_CONFIG                                                                                          \
   EspCertsConfig {                                                                                                \
     ESP_CERTS_MQTT_HOST, ESP_CERTS_MQTT_PORT, esp_certs_ca_der, esp_certs_ca_der_len, ESP_CERTS_CA_SHA256,        \
-        ESP_CERTS_GENERATED_AT, ESP_CERTS_CLIENT_IDENTITY_                                                        \
+        ESP_CERTS_GENERATED_AT, ESP_CERTS_CLIENT_IDENTITY_, __DATE__ " " __TIME__                                 \
   }
 #else
 // Names the fix in the compiler's "was not declared" error.

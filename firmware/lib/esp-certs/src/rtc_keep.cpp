@@ -20,7 +20,7 @@ const uint16_t kVersion = 1;
 const uint32_t kOffsetBlocks = 32;
 const size_t kDigest = 8;
 
-enum Flags : uint8_t { kSession = 1, kIp = 2, kRecordSize = 4 };
+enum Flags : uint8_t { kSession = 1, kIp = 2, kRecordSize = 4, kClock = 8 };
 
 struct alignas(4) Image {
   uint32_t magic;
@@ -72,7 +72,7 @@ void ownerDigests(const KeepOwner &owner, Image &img) {
   char port[8];
   snprintf(port, sizeof port, ":%u", owner.port);
   Sha().add(owner.host).add(port).out(img.broker);
-  Sha().add(owner.build).out(img.build);
+  Sha().add(owner.build != nullptr ? owner.build : "").out(img.build);
 }
 
 void checksumOf(const Image &img, uint8_t (&digest)[kDigest]) { Sha().add(&img, offsetof(Image, checksum)).out(digest); }
@@ -85,15 +85,23 @@ const char *problemWith(const Image &img, const KeepOwner &owner) {
   if (memcmp(sum, img.checksum, kDigest) != 0) return "checksum";
   Image mine;
   ownerDigests(owner, mine);
-  if (memcmp(mine.build, img.build, kDigest) != 0) return "image";
+  // The most telling difference first: a new CA or identity comes with a new build too.
   if (memcmp(mine.ca, img.ca, kDigest) != 0) return "ca";
   if (memcmp(mine.identity, img.identity, kDigest) != 0) return "identity";
   if (memcmp(mine.broker, img.broker, kDigest) != 0) return "broker";
-  if (img.age > kKeptMaxAgeSeconds) return "age";
+  if (memcmp(mine.build, img.build, kDigest) != 0) return "image";
+  if ((img.flags & kClock) != 0 && img.age > kKeptMaxAgeSeconds) return "age";
   return nullptr;
 }
 
 }  // namespace
+
+bool sessionPresent(const BearSSL::Session &session) {
+  br_ssl_session_parameters params;
+  static_assert(sizeof params == sizeof session, "BearSSL::Session must be one br_ssl_session_parameters");
+  memcpy(&params, static_cast<const void *>(&session), sizeof params);
+  return params.session_id_len != 0;
+}
 
 bool restoreKept(const KeepOwner &owner, Kept &kept) {
   if (ESP.getResetInfoPtr()->reason != REASON_DEEP_SLEEP_AWAKE) return false;
@@ -110,6 +118,7 @@ bool restoreKept(const KeepOwner &owner, Kept &kept) {
   kept.recordSize = img.recordSize;
   kept.hasIp = (img.flags & kIp) != 0;
   memcpy(kept.ip, img.ip, sizeof kept.ip);
+  kept.hasClock = (img.flags & kClock) != 0;
   kept.epoch = img.epoch;
   kept.age = img.age;
 
@@ -117,7 +126,9 @@ bool restoreKept(const KeepOwner &owner, Kept &kept) {
   if (kept.hasIp) snprintf(ip, sizeof ip, "%u.%u.%u.%u", kept.ip[0], kept.ip[1], kept.ip[2], kept.ip[3]);
   char mfln[8] = "none";
   if (kept.recordSizeChosen && kept.recordSize != 0) snprintf(mfln, sizeof mfln, "%u", kept.recordSize);
-  report("rtc ok age=%lu ip=%s mfln=%s session=%d", (unsigned long)kept.age, ip, mfln, kept.hasSession ? 1 : 0);
+  char age[12] = "none";
+  if (kept.hasClock) snprintf(age, sizeof age, "%lu", (unsigned long)kept.age);
+  report("rtc ok age=%s ip=%s mfln=%s session=%d", age, ip, mfln, kept.hasSession ? 1 : 0);
   return true;
 }
 
@@ -132,7 +143,8 @@ bool saveKept(const KeepOwner &owner, const Kept &kept, uint64_t sleepUs) {
   img.epoch = kept.epoch + slept;
   img.age = kept.age + slept;
   img.recordSize = kept.recordSize;
-  img.flags = (kept.hasSession ? kSession : 0) | (kept.hasIp ? kIp : 0) | (kept.recordSizeChosen ? kRecordSize : 0);
+  img.flags = (kept.hasSession ? kSession : 0) | (kept.hasIp ? kIp : 0) | (kept.recordSizeChosen ? kRecordSize : 0) |
+              (kept.hasClock ? kClock : 0);
   memcpy(img.ip, kept.ip, sizeof img.ip);
   if (kept.hasSession) memcpy(img.session, static_cast<const void *>(&kept.session), sizeof img.session);
   checksumOf(img, img.checksum);

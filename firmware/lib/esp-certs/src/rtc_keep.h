@@ -30,6 +30,7 @@ struct Kept {
   bool hasIp = false;
   // Unix seconds, and seconds since that clock was last set from NTP (or the floor) on a full
   // wake: at save, now; after restore, at the wake (the sleep added).
+  bool hasClock = false;
   uint32_t epoch = 0;
   uint32_t age = 0;
 };
@@ -37,6 +38,9 @@ struct Kept {
 // The longest a kept clock is trusted: RTC drift over it stays under the hour by which
 // esp-certs backdates every certificate (docs/deep-sleep.md).
 const uint32_t kKeptMaxAgeSeconds = 12 * 3600;
+
+// True when `session` holds the parameters of a completed handshake (a session id to offer).
+bool sessionPresent(const BearSSL::Session &session);
 
 // On a wake from deep sleep: reads what the wake before kept, and when it is valid for `owner`
 // fills `kept`, prints `rtc ok ...` and returns true; else prints `rtc fail reason=<word>` and
