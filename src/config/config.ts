@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
+import { resolveApps } from "./apps.js";
 import { requireConfiguredClient } from "./clients.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
@@ -39,6 +40,8 @@ export interface Config {
   serverIps: string[];
   /** Client ids; each gets a certificate with CN = id. Default `dev01, dev02`. */
   clients: string[];
+  /** The clients that are apps, with every topic at the broker (docs/access.md); the rest are devices. Default: Node-RED's client (dev02). */
+  apps: string[];
   subject: Subject;
   /** Key algorithm of the CA and broker keys. Default `rsa2048`. */
   keyType: KeyType;
@@ -75,6 +78,8 @@ export interface ConfigOverrides {
   host?: string;
   port?: string;
   clients?: string[];
+  /** `init --clients`: the apps that stay among the new clients (undefined: the default). */
+  apps?: string[];
   serverNames?: string[];
   serverIps?: string[];
   keyType?: string;
@@ -98,7 +103,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -183,7 +188,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   const caDays = checkDays(get("ca_days"), "ca_days");
   const certDays = checkDays(get("cert_days"), "cert_days");
-  return {
+  const config = {
     projectDir,
     mqttHost,
     mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
@@ -209,6 +214,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     hasSection: own !== undefined,
     warnings,
   };
+  // "apps =" with nothing after it: no apps at all, every client a device.
+  const apps = raw.get("apps");
+  return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
 }
 
 /** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */
@@ -250,13 +258,25 @@ export function ownSettings(sections: IniSection[], sysenv: NodeJS.ProcessEnv = 
 
 const REFERENCE = /\$\{([^.}()]+)\.([^}]+)\}/g;
 
+/** Bounds on `${...}` expansion: a deep chain overflowed the stack, a doubling one ran for minutes. */
+const MAX_REFERENCE_DEPTH = 32;
+const MAX_REFERENCES = 1000;
+const MAX_EXPANDED_CHARS = 64 * 1024;
+
 /**
  * A value with `${sysenv.NAME}` and `${section.option}` replaced, as PlatformIO expands
  * them: an unset variable is empty; an option of an `env:` section is looked up as the
  * environment resolves it.
  */
-function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = []): string {
-  return value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.ProcessEnv, chain: string[] = [], budget = { refs: 0 }): string {
+  const expanded = value.replace(REFERENCE, (ref: string, section: string, option: string) => {
+    if (++budget.refs > MAX_REFERENCES || chain.length >= MAX_REFERENCE_DEPTH) {
+      throw new EspCertsError(
+        `Cannot read ${chain[0] ?? ref} in platformio.ini`,
+        `its \${...} references go ${chain.length >= MAX_REFERENCE_DEPTH ? `deeper than ${MAX_REFERENCE_DEPTH} levels` : `past ${MAX_REFERENCES} expansions`}`,
+        "Write the value itself, or refer to it through fewer levels.",
+      );
+    }
     if (section === "sysenv") return sysenv[option] ?? "";
     if (chain.includes(ref)) {
       throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, "it refers to itself", "Write the value itself in one of the places.");
@@ -266,8 +286,12 @@ function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.Proce
     if (found === undefined) {
       throw new EspCertsError(`Cannot read ${ref} in platformio.ini`, `[${section}] has no ${option}`, `Set ${option} in [${section}], or write the value itself.`);
     }
-    return expandValue(sections, found, sysenv, [...chain, ref]);
+    return expandValue(sections, found, sysenv, [...chain, ref], budget);
   });
+  if (expanded !== value && expanded.length > MAX_EXPANDED_CHARS) {
+    throw new EspCertsError(`Cannot read ${chain[0] ?? "a value"} in platformio.ini`, `its \${...} references expand to more than ${MAX_EXPANDED_CHARS / 1024} KiB`, "Write the value itself.");
+  }
+  return expanded;
 }
 
 function checkKeyType(value: string, key: string): KeyType {

@@ -18,12 +18,13 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
   const tmp = path.join(dir, tempName(path.basename(file)));
   const fd = namingPath(file, () => openSync(tmp, "wx", mode));
   try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
     fsyncSync(fd);
     closeSync(fd);
     // openSync's mode is masked by the umask; a key must end up 0600 whatever it is.
     chmodSync(tmp, mode);
     renameSync(tmp, file);
+    syncDir(dir);
   } catch (err) {
     try {
       closeSync(fd);
@@ -32,6 +33,41 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     }
     rmSync(tmp, { force: true });
     throw withPath(err, file);
+  }
+}
+
+/**
+ * Flushes a folder's entries to disk: a rename is durable only once its folder is (docs/configuration.md
+ * promises files "flushed to disk"; a power cut after the rename could otherwise bring the old
+ * file back). Windows cannot open a folder as a file, and NTFS journals renames itself.
+ */
+export function syncDir(dir: string): void {
+  if (process.platform === "win32") return;
+  const fd = namingPath(dir, () => openSync(dir, "r"));
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Renames `from` to `to` and flushes both folders, so that the move survives a power cut. */
+export function renameDurably(from: string, to: string): void {
+  renameSync(from, to);
+  syncDir(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) syncDir(path.dirname(from));
+}
+
+/**
+ * Writes every byte: on a nearly full disk write(2) stores only part and says how much, and
+ * the call for the rest fails with ENOSPC. Never a short file renamed into place.
+ */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = writeSync(fd, data, done, data.length - done);
+    if (n <= 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", syscall: "write" });
+    done += n;
   }
 }
 
@@ -76,6 +112,7 @@ function removeStaleTempsOnce(dir: string): void {
 
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
+  if (pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -10,10 +10,12 @@
  * staleness by mtime, so a killed holder blocks every run for its stale period and a live one
  * waiting at the passphrase prompt must keep touching the file.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { EspCertsError, ExitCode } from "../errors.js";
+import { withPath, writeAll } from "./atomic.js";
+import { readNamed } from "./read.js";
 
 export const LOCK_FILE = ".esp-certs.lock";
 /** Default wait for another run before giving up, in seconds; ESP_CERTS_LOCK_TIMEOUT changes it. */
@@ -83,7 +85,8 @@ async function acquire(file: string, command: string, opts: LockOptions): Promis
     const seen = readHolder(file);
     if (seen === "gone") continue;
     if (seen === "unreadable" ? ageMs(file) > UNREADABLE_STALE_MS : !isLive(seen)) {
-      breakStale(file, seen);
+      // Another waiter is breaking it: give it the time to, rather than spin on the check.
+      if (!breakStale(file, seen)) await sleep(20 + Math.random() * 30);
       continue;
     }
     if (seen === "unreadable") {
@@ -115,9 +118,13 @@ function tryCreate(file: string, me: LockHolder): boolean {
     throw err;
   }
   try {
-    writeSync(fd, JSON.stringify(me));
-  } finally {
+    writeAll(fd, Buffer.from(JSON.stringify(me)));
     closeSync(fd);
+  } catch (err) {
+    // A full disk: no empty lock left for the next run to wait on.
+    closeQuietly(fd);
+    unlinkQuietly(file);
+    throw withPath(err, file);
   }
   return true;
 }
@@ -125,7 +132,7 @@ function tryCreate(file: string, me: LockHolder): boolean {
 function readHolder(file: string): LockHolder | "gone" | "unreadable" {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readNamed(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     throw err;
@@ -147,6 +154,8 @@ export function isLive(h: LockHolder): boolean {
 }
 
 function pidAlive(pid: number): boolean {
+  // kill(0) and kill(-1) signal a group or every process: they say nothing of one holder.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -170,7 +179,7 @@ function processStart(pid: number): string | undefined {
  * Removes a dead holder's lock. A guard file makes the check and the removal one step among
  * waiters, so that two of them cannot both remove it, the second removing a new holder's lock.
  */
-function breakStale(file: string, seen: LockHolder | "unreadable"): void {
+function breakStale(file: string, seen: LockHolder | "unreadable"): boolean {
   const guard = `${file}.break`;
   let fd: number;
   try {
@@ -178,7 +187,7 @@ function breakStale(file: string, seen: LockHolder | "unreadable"): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     if (ageMs(guard) > GUARD_STALE_MS) unlinkQuietly(guard);
-    return;
+    return false;
   }
   closeSync(fd);
   try {
@@ -188,6 +197,7 @@ function breakStale(file: string, seen: LockHolder | "unreadable"): void {
   } finally {
     unlinkQuietly(guard);
   }
+  return true;
 }
 
 function release(file: string): void {
@@ -215,6 +225,14 @@ function ageMs(file: string): number {
     return Date.now() - statSync(file).mtimeMs;
   } catch {
     return 0;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
   }
 }
 

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readNamed } from "../fs/read.js";
 import type { Subject } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { stageNewCa, finishCaSwitch } from "./ca-switch.js";
@@ -117,7 +118,7 @@ export class CertificateAuthority {
    * between the two). Refused for the key of a CA that was replaced: a new CA gets a new key.
    */
   static async certifyExistingKey(paths: StorePaths, req: Omit<NewCa, "key" | "secret">, manifest: Manifest | undefined, deps: IssueDeps): Promise<{ ca: CertificateAuthority; issued: Issued }> {
-    const keySha256 = sha256Hex(readFileSync(paths.caKey));
+    const keySha256 = sha256Hex(readNamed(paths.caKey));
     const replaced = manifest?.history.find((r) => r.role === "ca" && r.keySha256 === keySha256 && r.replacedBy !== undefined);
     if (replaced) {
       throw new EspCertsError(
@@ -187,7 +188,7 @@ const spkiSha256 = (k: KeyObject) => sha256Hex(k.export({ type: "spki", format: 
 /** See CaKeyCheck. Reads ca.key.pem; never asks for a passphrase. */
 export function checkCaKey(p: StorePaths, ca: Pick<StoredCert, "cert" | "der">, manifest: Manifest | undefined): CaKeyCheck {
   if (!existsSync(p.caKey)) return { verdict: "absent" };
-  const file = readFileSync(p.caKey);
+  const file = readNamed(p.caKey);
   const pem = file.toString("utf8");
   const notIts = { verdict: "mismatch", why: `${p.caKey} is not the key of ${p.caCertPem}` } as const;
   if (!isEncryptedPem(pem)) {

@@ -6,7 +6,8 @@ import { clientForEnv, loadConfig, resolveConfig } from "../../src/config/config
 import { parseIni, replaceSection, setKeys } from "../../src/config/ini.js";
 import { defaultMqttHost, dnsNameProblem, machineName } from "../../src/config/validate.js";
 import { EspCertsError } from "../../src/errors.js";
-import { tmpProject } from "../helpers/cli.js";
+import { spawnSync } from "node:child_process";
+import { cliPath, tmpProject } from "../helpers/cli.js";
 
 const resolve = (ini: string, overrides = {}) => resolveConfig("/p", ini, overrides);
 const rejects = (ini: string, overrides = {}) => {
@@ -217,4 +218,36 @@ describe("platformio.ini editing keeps the user's file", () => {
     expect(ok.serverIps).toEqual(["fe80::1", "10.0.0.2"]);
     expect(ok.mqttPort).toBe(8883);
   });
+});
+
+describe("${...} references: bounded", () => {
+  // A 2,000-deep chain overflowed the stack; a doubling one (each level naming the next twice) ran for minutes.
+  const deep = (n: number) => ["[esp_certs]", "mqtt_host = ${c.v0}", "", "[c]", ...Array.from({ length: n }, (_, i) => `v${i} = \${c.v${i + 1}}`), `v${n} = win10.local`].join("\n");
+  const doubling = (n: number) => ["[esp_certs]", "mqtt_host = ${c.v0}", "", "[c]", ...Array.from({ length: n }, (_, i) => `v${i} = \${c.v${i + 1}}\${c.v${i + 1}}`), `v${n} = a`].join("\n");
+
+  it("refuses a chain deeper than 32 and one that expands without end, quickly, with exit 2", () => {
+    expect(rejects(deep(2000))).toMatch(/mqtt_host|\$\{c\.v0\}.*deeper than 32 levels/);
+    const t = Date.now();
+    expect(rejects(doubling(20))).toMatch(/past 1000 expansions/);
+    expect(Date.now() - t).toBeLessThan(2000);
+    // A wide value within the budget but far too long.
+    const wide = ["[esp_certs]", "mqtt_host = ${c.v0}", "", "[c]", `v0 = ${"${c.x}".repeat(500)}`, `x = ${"a".repeat(1000)}`].join("\n");
+    expect(rejects(wide)).toMatch(/more than 64 KiB/);
+    // An ordinary chain still works.
+    expect(resolve(deep(10)).mqttHost).toBe("win10.local");
+  });
+
+  it("in the CLI and the pre-build hook's command: a message, no stack trace, no hang", () => {
+    const dir = tmpProject();
+    for (const ini of [deep(2000), doubling(20)]) {
+      writeFileSync(path.join(dir, "platformio.ini"), `${ini}\n\n[env:d1_mini]\nboard = d1_mini\n`);
+      for (const args of [["generate"], ["hook", "--env", "d1_mini"]]) {
+        const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: dir, encoding: "utf8", timeout: 20_000, env: { ...process.env, NO_COLOR: "1" } });
+        expect(r.signal, `${args[0]}: timed out`).toBeNull();
+        expect(r.status, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(/Cannot read .* in platformio\.ini: its \$\{\.\.\.\} references/);
+        expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
+      }
+    }
+  }, 90_000);
 });

@@ -11,6 +11,12 @@ import { tmpDir } from "../helpers/tmp.js";
 
 const COPIED = ["package.json", "package-lock.json", "tsconfig.json", "platformio.ini", "scripts", "src", "templates", "firmware"];
 
+/** This PATH without any folder holding an installed esp-certs (a user's, before Install). */
+function pathWithoutEspCerts(): string {
+  const dirs = (process.env.PATH ?? "").split(path.delimiter);
+  return dirs.filter((d) => !["esp-certs", "esp-certs.cmd"].some((n) => existsSync(path.join(d, n)))).join(path.delimiter);
+}
+
 describe("npm run init", () => {
   it("builds what it needs, then runs init on this repository's PlatformIO project", { timeout: 180_000 }, () => {
     // npm ci in the copy would empty the shared node_modules: the set-up must see them current.
@@ -33,7 +39,7 @@ describe("npm run init", () => {
     const r = spawnSync(command, args, {
       cwd: copy,
       encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
+      env: { ...process.env, PATH: pathWithoutEspCerts(), NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
       shell: process.platform === "win32" && command === "npm",
     });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
@@ -46,5 +52,9 @@ describe("npm run init", () => {
     expect(ini.match(/esp_certs_hook\.py/g)).toEqual(["esp_certs_hook.py"]);
     expect(existsSync(path.join(copy, "esp_certs_hook.py"))).toBe(false);
     expect(existsSync(path.join(copy, "broker", "mosquitto.conf"))).toBe(true);
+    // esp-certs is not on PATH before Install: what it says next must work when pasted.
+    expect(r.stdout).not.toMatch(/(^|\s)esp-certs (flash|nodered|init)/m);
+    expect(r.stdout).toMatch(/Next: .*node dist[\\/]esp-certs\.cjs nodered/);
+    expect(r.stdout).toMatch(/For another broker name: npm run init -- --host <name>/);
   });
 });

@@ -2,7 +2,7 @@
 // each a message naming the file and the fix, exit 2, no stack trace, no partial file.
 import { spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -55,6 +55,30 @@ describe("a folder where a file belongs (EISDIR)", () => {
   });
 });
 
+describe("a folder where the CA key, the manifest or the lock belongs (EISDIR)", () => {
+  it("generate, hook, header, doctor and revoke name it, without a stack trace", () => {
+    const store = project();
+    expect(runCli(["generate"], { cwd: store }).status).toBe(0);
+    for (const name of ["ca.key.pem", "manifest.json", ".esp-certs.lock"]) {
+      const p = tmpProject();
+      dirs.push(p);
+      cpSync(store, p, { recursive: true });
+      const file = path.join(p, "certs", name);
+      rmSync(file, { force: true });
+      mkdirSync(file);
+      for (const args of [["generate", "--rekey", "dev01"], ["hook", "--env", "d1_mini"], ["header", "--client", "dev02"], ["doctor", "--broker-address", "127.0.0.1:1"], ["revoke", "dev02"]]) {
+        const r = runCli(args, { cwd: p });
+        const what = `${name}: ${args.join(" ")}: ${r.stderr}${r.stdout}`;
+        expect(r.stderr, what).not.toMatch(/\n\s+at |EISDIR|illegal operation/);
+        // header and doctor need no CA key; what does need the file says which one and why.
+        if (r.status === 2) expect(`${r.stderr}${r.stdout}`, what).toContain(`${name}: it is a folder, not a file`);
+        expect([0, 1, 2], what).toContain(r.status);
+      }
+      expect(statSync(file).isDirectory(), "the folder is the user's: left alone").toBe(true);
+    }
+  });
+});
+
 describe("an I/O error", () => {
   it("on a write is a message naming the file, exit 2", () => {
     const err = Object.assign(new Error("EIO: i/o error, write"), { code: "EIO", syscall: "write", path: "/p/certs/ca.key.pem" });
@@ -97,6 +121,52 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
       // Space again: the next run completes the store.
       expect(runCli(["generate"], { cwd: copy }).status).toBe(0);
     }
+  });
+
+  it("a disk with less room than the file: a short write is not renamed into place (exit 2, old file unchanged)", () => {
+    // An RSA CA makes a header of ~17 KB; the disk keeps 8 KB free, so the kernel writes part of it.
+    const p = tmpProject();
+    dirs.push(p);
+    writeFileSync(path.join(p, "platformio.ini"), INI.replace("key_type = ec-p256\n", ""));
+    expect(runCli(["generate"], { cwd: p }).status).toBe(0);
+    const header = path.join("firmware", "include", "esp_certs.h");
+    const before = readFileSync(path.join(p, header));
+    const base = mkdtempSync(path.join(tmpdir(), "esp-certs-short-"));
+    dirs.push(base);
+    const disk = path.join(base, "disk");
+    mkdirSync(disk);
+    const r = inNamespace(`
+      mount -t tmpfs -o size=1m tmpfs "${disk}"
+      cp -a "${p}/." "${disk}/"
+      dd if=/dev/zero of="${disk}/fill" bs=1024 count=$(( $(df -k --output=avail "${disk}" | tail -1) - 8 )) 2>/dev/null
+      set +e; (cd "${disk}" && "$NODE" "$CLI_JS" header --client dev02); echo "exit=$?"; set -e
+      cmp "${p}/${header}" "${disk}/${header}" && echo unchanged
+      ls -a "${disk}/firmware/include"`);
+    expect(r.stdout, r.stderr).toContain("exit=2");
+    expect(r.stderr).toMatch(/Cannot write .*esp_certs\.h: the disk is full/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toContain("unchanged");
+    expect(r.stdout).not.toMatch(/esp-certs-tmp/);
+    expect(before.length).toBeGreaterThan(8192);
+  });
+
+  it("a full disk when taking the store's lock: said so, exit 2, no empty lock left for the next run", () => {
+    const p = project();
+    expect(runCli(["generate"], { cwd: p }).status).toBe(0);
+    const base = mkdtempSync(path.join(tmpdir(), "esp-certs-lockfull-"));
+    dirs.push(base);
+    const disk = path.join(base, "disk");
+    mkdirSync(disk);
+    const r = inNamespace(`
+      mount -t tmpfs -o size=1m tmpfs "${disk}"
+      cp -a "${p}/." "${disk}/"
+      dd if=/dev/zero of="${disk}/fill" bs=4096 2>/dev/null || true
+      set +e; (cd "${disk}" && "$NODE" "$CLI_JS" generate --rekey dev01); echo "exit=$?"; set -e
+      ls -a "${disk}/certs"`);
+    expect(r.stdout, r.stderr).toContain("exit=2");
+    expect(r.stderr).toMatch(/Cannot write .*\.esp-certs\.lock: the disk is full/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).not.toContain(".esp-certs.lock");
   });
 
   it("a read-only disk (EROFS), with and without a store: said so, exit 2", () => {

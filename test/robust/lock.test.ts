@@ -58,6 +58,30 @@ describe("the store's lock", () => {
     }
   });
 
+  it("takes over a lock naming pid 0 or -1 (kill(0) and kill(-1) signal groups, not a holder)", async () => {
+    for (const pid of [0, -1]) {
+      const d = dir();
+      holderFile(d, { pid });
+      expect(await withLock(d, "test", async () => "held", { waitMs: 500 })).toBe("held");
+    }
+  });
+
+  it("does not spin on a stale lock while another waiter's fresh .break guard is there", async () => {
+    const d = dir();
+    holderFile(d, { pid: deadPid() });
+    const guard = path.join(d, `${LOCK_FILE}.break`);
+    writeFileSync(guard, "");
+    // The guard's owner finishes after 1 s; meanwhile this waiter must sleep, not burn the CPU.
+    const removed = new Promise<void>((r) => setTimeout(() => (rmSync(guard), r()), 1000));
+    const cpu = process.cpuUsage();
+    const wall = Date.now();
+    expect(await withLock(d, "test", async () => "held", { waitMs: 20_000 })).toBe("held");
+    await removed;
+    const used = process.cpuUsage(cpu);
+    expect(Date.now() - wall).toBeLessThan(5000);
+    expect((used.user + used.system) / 1000, "CPU ms while waiting").toBeLessThan(400);
+  }, 30_000);
+
   it("runs writers in one process one after the other, and a nested one without waiting for itself", async () => {
     const d = dir();
     const order: string[] = [];

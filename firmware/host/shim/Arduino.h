@@ -38,6 +38,7 @@ class HardwareSerial {
   size_t print(const char *text);
   size_t println(const char *text = "");
   size_t printf(const char *format, ...) __attribute__((format(printf, 2, 3)));
+  size_t write(const uint8_t *data, size_t len);
   // Waits until the UART has sent everything: the rehearsal writes at once.
   void flush() {}
 };

@@ -1,6 +1,10 @@
-// The spans the benchmarks measure. Internal to the shim; the firmware never sees it.
+// Internal to the shim; the firmware never sees it.
 #pragma once
 
+// Seconds since the run started (the host's monotonic clock).
+double rehearsalSeconds();
+
+// The spans the benchmarks measure.
 // Under `valgrind --tool=callgrind --instr-atstart=no`, instructions are counted from
 // the TLS client's start (after the TCP connect) to the MQTT CONNACK, one dump per connection;
 // with ESP_CERTS_MEASURE=wake instead, from the start of the run to ESP.deepSleep(), one dump
