@@ -127,15 +127,15 @@ class EspCerts {
   bool _recordSizeChosen = false;
   uint16_t _recordSize = 0;
   char _statusTopic[80] = "";
-  // What a deep-sleep wake took from RTC memory: the clock to resume on joining WiFi, and the
-  // broker address dialled with no lookup (dotted, for connect()), until it fails once.
+  // What a deep-sleep wake took from RTC memory, and its broker address dialled with no lookup
+  // (dotted, for connect()) until it fails once.
   Kept _kept;
-  bool _keptClock = false;
   bool _keptAddress = false;
   char _keptDial[16] = "";
   // The broker address of this wake's last good TLS connection, for the next wake.
   IPAddress _lastGood;
   bool _hasLastGood = false;
+  // What the name lookup of this wake gave.
   IPAddress _resolved;
 };
 
