@@ -1,7 +1,6 @@
 // EspCerts across deep sleep: what a wake keeps for the next, and takes back from the one
 // before (docs/deep-sleep.md; the RTC memory image: rtc_keep.h).
 #include <Arduino.h>
-#include <stdio.h>
 
 #include "EspCerts.h"
 #include "report.h"
@@ -13,20 +12,23 @@ KeepOwner EspCerts::keepOwner() const {
 
 // In begin(), with the identity loaded: on a wake from deep sleep, what the wake before kept.
 void EspCerts::takeKept() {
-  if (!restoreKept(keepOwner(), _kept)) return;
-  if (_kept.hasSession) _session = _kept.session;
-  if (_kept.recordSizeChosen) {
+  Kept kept;
+  if (!restoreKept(keepOwner(), kept)) return;
+  if (kept.hasSession) _session = kept.session;
+  if (kept.recordSizeChosen) {
     _recordSizeChosen = true;
-    _recordSize = _kept.recordSize;
+    _recordSize = kept.recordSize;
     if (_recordSize != 0) _tls.setBufferSizes(_recordSize, _recordSize);
     else _tls.setBufferSizes(16384, 512);
   }
-  if (_kept.hasIp) {
+  if (kept.hasIp) {
+    _brokerIp = IPAddress(kept.ip[0], kept.ip[1], kept.ip[2], kept.ip[3]);
+    // Also the fallback should the name be looked up later and fail.
+    _broker.setLastGood(_brokerIp);
     _keptAddress = true;
-    snprintf(_keptDial, sizeof _keptDial, "%u.%u.%u.%u", _kept.ip[0], _kept.ip[1], _kept.ip[2], _kept.ip[3]);
   }
-  if (_kept.hasClock) {
-    _clock.resume(_kept.epoch, _kept.age);
+  if (kept.hasClock) {
+    _clock.resume(kept.epoch, kept.age);
     _clockSet = true;
   }
 }
@@ -55,9 +57,9 @@ void EspCerts::sleepFor(uint64_t us) {
     kept.hasSession = sessionPresent(_session);
     kept.recordSizeChosen = _recordSizeChosen;
     kept.recordSize = _recordSize;
-    IPAddress ip = _hasLastGood ? _lastGood : IPAddress(_kept.ip[0], _kept.ip[1], _kept.ip[2], _kept.ip[3]);
-    kept.hasIp = _hasLastGood || _keptAddress;
+    IPAddress ip = _broker.lastGood();
     for (int i = 0; i < 4; i++) kept.ip[i] = ip[i];
+    kept.hasIp = ip.isSet();
     kept.hasClock = _clockSet;
     kept.epoch = (uint32_t)_clock.now();
     kept.age = _clock.age();

@@ -26,6 +26,5 @@ void HandshakeWatch::installCertStore(br_x509_minimal_context *ctx) {
 
 void HandshakeWatch::startChain(const br_x509_class **ctx, const char *serverName) {
   if (watching != nullptr) watching->_chainSeen = true;
-  if (watching != nullptr && watching->_name != nullptr) serverName = watching->_name;
   br_x509_minimal_vtable.start_chain(ctx, serverName);
 }

@@ -12,13 +12,8 @@ class HandshakeWatch : public BearSSL::CertStoreBase {
   void installCertStore(br_x509_minimal_context *ctx) override;
   // After a successful connect(): true when the broker sent no certificate chain.
   bool resumed() const { return !_chainSeen; }
-  // The name the broker certificate must carry, whatever connect() was given: dialling a kept
-  // address ("192.168.1.20") still checks the certificate against the broker's name. nullptr:
-  // the name connect() was given.
-  void checkNameAs(const char *name) { _name = name; }
 
  private:
   static void startChain(const br_x509_class **ctx, const char *serverName);
   bool _chainSeen = false;
-  const char *_name = nullptr;
 };
