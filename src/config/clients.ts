@@ -1,6 +1,7 @@
 // Rules about the client ids of [esp_certs] that more than one command applies.
 import { EspCertsError } from "../errors.js";
-import { clientForEnv, type Config } from "./config.js";
+import type { Config } from "./config.js";
+import { clientForEnv } from "./env-client.js";
 
 /** Whether `id` is one of `clients` (configured in [esp_certs], so `generate` issues it). */
 export function isConfiguredClient(clients: readonly string[], id: string): boolean {
