@@ -5,6 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
+import { requireDevice } from "../config/apps.js";
 import { checkClientIds } from "../config/validate.js";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
@@ -69,6 +70,7 @@ function plan(o: ProvisionOptions): Plan {
   const layout = layoutFor(env);
   const id = resolveClient(o.client, config);
   checkClientIds([id]);
+  requireDevice(config, id, what);
   return { config, env: envName, layout, id };
 }
 

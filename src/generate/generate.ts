@@ -13,6 +13,7 @@ import { readCert } from "../pki/store.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
+import type { LibrarySync } from "../platformio/library.js";
 
 /**
  * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
@@ -38,6 +39,8 @@ export interface GenerateReport {
   header: HeaderResult & { client: string };
   /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
   broker?: BrokerResult & { port: number };
+  /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
+  library?: LibrarySync;
   warnings: string[];
 }
 

@@ -71,6 +71,7 @@ export async function renderHeader(inputs: HeaderInputs, digest = inputsDigest(i
     hasClient,
     host: inputs.host,
     port: inputs.port,
+    address: inputs.address,
     caSubject: ca.subject.replace(/\n/g, ", "),
     caSha256: sha256Hex(inputs.caDer),
     generatedAt: inputs.generatedAt,
