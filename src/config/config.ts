@@ -11,6 +11,7 @@ import {
   checkDays,
   checkDnsName,
   checkIp,
+  checkMqttAddress,
   checkMqttHost,
   isIpAddress,
   checkPort,
@@ -34,6 +35,11 @@ export interface Config {
   /** The name the device dials; always in the broker certificate. */
   mqttHost: string;
   mqttPort: number;
+  /**
+   * `mqtt_address`: an IPv4 address the device dials when `mqttHost` does not resolve; the
+   * broker certificate is still checked against `mqttHost` (docs/windows.md).
+   */
+  mqttAddress?: string;
   /** Further DNS SANs of the broker certificate. Default `localhost, mosquitto`. */
   serverNames: string[];
   /** IP SANs, for clients other than the ESP8266. Default none. */
@@ -103,7 +109,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip", "apps"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -162,6 +168,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // allow_ip keeps `init --allow-ip` in force for the hook, which passes no flags.
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
+  const mqttAddress = raw.get("mqtt_address") ? checkMqttAddress(raw.get("mqtt_address")!, mqttHost, warnings) : undefined;
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
@@ -192,6 +199,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     projectDir,
     mqttHost,
     mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
+    ...(mqttAddress !== undefined ? { mqttAddress } : {}),
     serverNames: serverNames.filter((n) => n !== mqttHost),
     // With --allow-ip the host goes into the certificate as what it is: an IP SAN.
     serverIps: isIpAddress(mqttHost) ? dedupe([mqttHost, ...serverIps]) : serverIps,

@@ -29,6 +29,8 @@ export interface HeaderInputs {
   clientId: string;
   host: string;
   port: number;
+  /** `mqtt_address`, or "" when none is set. */
+  address: string;
   /** Latest issue time of the CA, broker and client certificates (unix seconds). */
   generatedAt: number;
   caDer: Buffer;
@@ -66,6 +68,7 @@ export function readHeaderInputs(config: Config, clientId: string): HeaderInputs
     clientId,
     host: config.mqttHost,
     port: config.mqttPort,
+    address: config.mqttAddress ?? "",
     generatedAt: Math.max(manifest.ca.issuedAt, manifest.server.issuedAt, issued.issuedAt),
     caDer: readFileSync(files.caDer),
     serverDer: readFileSync(files.serverDer),
@@ -84,6 +87,7 @@ export function inputsDigest(inputs: HeaderInputs): string {
     inputs.clientId,
     inputs.host,
     String(inputs.port),
+    inputs.address,
     String(inputs.generatedAt),
     // Not the broker certificate, which is not in the header; its re-issue still moves
     // generatedAt (the device's clock floor must not predate it), and so the header.

@@ -70,6 +70,7 @@ export async function renderHeader(inputs: HeaderInputs, digest = inputsDigest(i
     hasClient,
     host: inputs.host,
     port: inputs.port,
+    address: inputs.address,
     caSubject: ca.subject.replace(/\n/g, ", "),
     caSha256: createHash("sha256").update(inputs.caDer).digest("hex"),
     generatedAt: inputs.generatedAt,
