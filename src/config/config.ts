@@ -4,6 +4,7 @@ import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
 import { resolveApps } from "./apps.js";
 import { requireConfiguredClient } from "./clients.js";
+import { NO_CLIENT } from "./env-client.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -73,11 +74,8 @@ export interface Config {
   warnings: string[];
 }
 
-/**
- * `custom_esp_certs_client = none`: the environment builds a fleet image with no client in its
- * header; each device gets its identity from `esp-certs provision` (docs/credential-record.md).
- */
-export const NO_CLIENT = "none";
+// Which client an environment builds in, and "none": config/env-client.ts, re-exported for the callers of loadConfig.
+export { clientForEnv, NO_CLIENT } from "./env-client.js";
 
 /** Flags that override `[esp_certs]` for one run. */
 export interface ConfigOverrides {
@@ -225,20 +223,6 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // "apps =" with nothing after it: no apps at all, every client a device.
   const apps = raw.get("apps");
   return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
-}
-
-/** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */
-export function clientForEnv(config: Config, envName?: string): string {
-  const env = envName === undefined ? config.environments[0] : config.environments.find((e) => e.name === envName);
-  if (envName !== undefined && env === undefined) {
-    const known = config.environments.map((e) => e.name).join(", ");
-    throw new EspCertsError(
-      `Cannot find environment "${envName}"`,
-      known ? `platformio.ini has no [env:${envName}]; its environments are: ${known}` : "platformio.ini has no [env:NAME] section at all",
-      known ? "Use one of those names." : `Add one, e.g. "[env:${envName}]" with platform = espressif8266, board = d1_mini, framework = arduino.`,
-    );
-  }
-  return env?.client ?? config.clients[0];
 }
 
 /**

@@ -95,7 +95,6 @@ int ESP8266WiFiClass::hostByName(const char *hostname, IPAddress &result) { retu
 int ESP8266WiFiClass::hostByName(const char *hostname, IPAddress &result, uint32_t) {
   in_addr addr;
   if (result.fromString(hostname)) return 1;
-  if (status() != WL_CONNECTED) return 0;
   Listed listed = fromRehearsal(hostname, &addr);
   if (listed == Listed::unresolvable) return 0;
   if (listed == Listed::no) {
@@ -129,7 +128,6 @@ int WiFiClient::connect(const char *host, uint16_t port) {
 
 int WiFiClient::connect(IPAddress ip, uint16_t port) {
   WiFiClient::stop();
-  // The radio is down: nothing leaves the chip.
   if (WiFi.status() != WL_CONNECTED) return 0;
   sockaddr_in to = {};
   to.sin_family = AF_INET;
