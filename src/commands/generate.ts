@@ -2,7 +2,7 @@ import path from "node:path";
 import { requireConfiguredClient } from "../config/clients.js";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config, type ConfigOverrides } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { ensurePrivateDir } from "../fs/atomic.js";
+import { tightenStoreModes } from "../pki/store-modes.js";
 import { maintainCrl } from "../pki/crl-refresh.js";
 import { ensureStore, type StoreAction } from "../pki/ensure.js";
 import { certLabel } from "../pki/identity.js";
@@ -64,7 +64,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
-  for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
+  tightenStoreModes(p);
   const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
   const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);

@@ -3,12 +3,12 @@
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
 import { X509Certificate, createHash } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { info, printJson, warn } from "../ui.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
@@ -65,7 +65,7 @@ export async function writeHeader(config: Config, clientId: string, opts: { out?
   const current = currentText(out);
   // Current inputs and an intact body: what rendering would give. Only its mode may need taking back.
   if (current !== undefined && recordedDigest(current) === digest && headerIntact(current)) {
-    chmodSync(out, HEADER_MODE);
+    keepMode(out, HEADER_MODE);
     return { path: out, changed: false };
   }
   const text = await renderHeader(inputs, digest);

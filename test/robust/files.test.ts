@@ -173,6 +173,22 @@ describe("permissions (item 6)", () => {
   });
 });
 
+describe("loosened modes in revoked/ and backup/ are taken back", () => {
+  it.skipIf(process.platform === "win32")("certs/revoked/ and its archived keys, certs/backup/*/ and its CA key: 0700 and 0600 again after generate", () => {
+    const dir = project();
+    ok(dir, ["generate"]);
+    ok(dir, ["revoke", "dev02"]);
+    ok(dir, ["generate", "--new-ca"]);
+    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? [path.join(d, n), ...walk(path.join(d, n))] : [path.join(d, n)]));
+    const privateParts = [path.join(dir, "certs", "revoked"), path.join(dir, "certs", "backup")].flatMap((d) => [d, ...walk(d)]).filter((f) => statSync(f).isDirectory() || /\.key\.(pem|der)$/.test(f));
+    expect(privateParts.filter((f) => /ca\.key\.pem$/.test(f)).length, "a backed-up CA key").toBeGreaterThan(0);
+    expect(privateParts.filter((f) => /revoked.*dev02.*\.key\.pem$/.test(f)).length, "an archived revoked key").toBeGreaterThan(0);
+    for (const f of privateParts) chmodSync(f, statSync(f).isDirectory() ? 0o755 : 0o644);
+    ok(dir, ["generate"]);
+    for (const f of privateParts) expect(mode(f).toString(8), f).toBe(statSync(f).isDirectory() ? "700" : "600");
+  });
+});
+
 describe("a damaged header (item 12)", () => {
   it("is rewritten by the hook and by generate when truncated or a byte of an array changed", () => {
     const dir = project();
