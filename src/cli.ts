@@ -136,7 +136,7 @@ program
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")
   .action(
     writesStore("header", async (o) => {
-      const m = await import("./render/header.js");
+      const m = await import("./commands/header.js");
       process.exitCode = await call(m.headerCommand, o);
     }),
   );
@@ -159,7 +159,7 @@ program
   .option("--json", "print as JSON")
   .addHelpText("after", "\nExample:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'")
   .action(async (o) => {
-    const m = await import("./pki/status.js");
+    const m = await import("./commands/status.js");
     process.exitCode = await call(m.statusCommand, o);
   });
 
@@ -240,7 +240,7 @@ program
   )
   .action(async (o) => {
     const m = await import("./commands/monitor.js");
-    process.exitCode = await call(m.monitor, o);
+    process.exitCode = await call(m.monitorCommand, o);
   });
 
 program

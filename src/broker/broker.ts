@@ -20,6 +20,8 @@ import {
   type StoreMaterial,
 } from "./conf.js";
 import { fileIsCurrent, sameBytes, syncFile } from "../fs/sync.js";
+import { accessClients } from "./access.js";
+import { reloadCommand, type ReloadOutcome } from "./reload.js";
 
 export { DEFAULT_BROKER_DIR };
 
@@ -37,6 +39,8 @@ export interface BrokerResult {
   created: boolean;
   /** Paths relative to `dir` that were written, re-moded or removed. */
   changed: string[];
+  /** Whether a folder made before access rules existed got its acl now (some of it needs a restart). */
+  addedAccessRules?: boolean;
 }
 
 export function brokerDir(config: Config, out?: string): string {
@@ -96,6 +100,7 @@ export function readStoreMaterial(config: Config): StoreMaterial {
     serverCertPem: readFileSync(s.serverCertPem),
     serverKeyPem: readFileSync(s.serverKey),
     crlPem: existsSync(s.crlPem) ? readFileSync(s.crlPem) : undefined,
+    access: accessClients(config),
   };
 }
 
@@ -122,6 +127,7 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
   }
 
   const changed: string[] = [];
+  const addedAccessRules = existing !== undefined && !existsSync(path.join(dir, BROKER_FILES.acl));
   try {
     // The folder is Mosquitto's, read by this user (or a container run as it); certs/ holds the broker's key.
     mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -144,7 +150,7 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
       `Take it back, then run this again: sudo chown -R $(id -u):$(id -g) "${dir}"`,
     );
   }
-  return { dir, mode, created: existing === undefined, changed };
+  return { dir, mode, created: existing === undefined, changed, addedAccessRules };
 }
 
 function planFolder(config: Config, dir: string, mode: PathsMode, store: StoreMaterial) {
@@ -180,30 +186,59 @@ export async function staleBrokerFiles(config: Config): Promise<{ dir: string; s
   return { dir, stale };
 }
 
-const CRL_RESTART = "A restart, not a reload (SIGHUP), is what shuts out a revoked device that is connected now.";
+/** What a reload applies without a restart: the access rules, and a CRL that mosquitto.conf names already. */
+const RELOADED_FILES: readonly string[] = [BROKER_FILES.acl, BROKER_FILES.crl];
 
-/** What to tell the user after a sync: how to start the broker, or that it must restart. */
-export function brokerAdvice(r: BrokerResult, port: number): string[] {
+/**
+ * What to tell the user after a sync: how to start the broker, or how to make it load the
+ * change. Measured with Mosquitto 2.0.11 (docs/access.md): a reload (SIGHUP) re-reads acl_file,
+ * also one newly named, and applies it to connected clients, and re-reads a CRL whose crlfile it
+ * had; a new crlfile, use_username_as_clientid or pid_file line, and new certificates, need a
+ * restart. `reload` is what `revoke` did about it.
+ */
+export function brokerAdvice(r: BrokerResult, port: number, reload?: ReloadOutcome): string[] {
   if (r.changed.length === 0) return [];
   const conf = path.join(r.dir, BROKER_FILES.conf);
-  if (!r.created) {
-    // Measured with Mosquitto 2.0: a SIGHUP reloads the CRL's content, but the connections it
-    // has stay up, a revoked device's too; only a restart drops them (docs/revocation.md).
-    const crl = r.changed.includes(BROKER_FILES.crl) ? [CRL_RESTART] : [];
-    if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`, ...crl];
-    // A restarted container keeps its old port mapping and user: a new port needs a new container.
-    if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto", ...crl];
-    return [
-      "Recreate the broker's container, so that it takes the new settings:",
-      `  docker compose up -d --force-recreate   (in ${r.dir})`,
-      `or, started with docker run: docker rm -f mosquitto, then ${dockerRunLine(r.dir, port, containerUser())}`,
-    ];
+  if (r.created) {
+    return r.mode === "docker"
+      ? [
+          "Start the broker (the network once: docker network create mqtt):",
+          `  ${dockerRunLine(r.dir, port, containerUser())}`,
+          `or: docker compose up -d   (in ${r.dir})`,
+        ]
+      : [`Start the broker: mosquitto -c "${conf}"`];
   }
-  return r.mode === "docker"
-    ? [
-        "Start the broker (the network once: docker network create mqtt):",
-        `  ${dockerRunLine(r.dir, port, containerUser())}`,
-        `or: docker compose up -d   (in ${r.dir})`,
-      ]
-    : [`Start the broker: mosquitto -c "${conf}"`];
+  const reloadLine = reloadAdvice(r, reload);
+  if (r.changed.every((f) => RELOADED_FILES.includes(f))) return [reloadLine];
+  const restart = restartAdvice(r, port);
+  const notes: string[] = [];
+  if (r.addedAccessRules) {
+    notes.push(
+      "The access rules (acl) apply at a reload; use_username_as_clientid (no client may take another's id)" +
+        `${r.mode === "local" ? " and the pid_file that lets revoke reload the broker" : ""} only from this restart on.`,
+    );
+  }
+  if (r.changed.includes(BROKER_FILES.crl)) {
+    notes.push("Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic.");
+  }
+  return reload === undefined ? [...restart, ...notes] : [reloadLine, ...restart, ...notes];
+}
+
+function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): string {
+  if (reload === undefined) return `Reload the broker so that it applies them (its clients stay connected): ${reloadCommand(r.dir, r.mode)}`;
+  if (reload.state === "reloaded") return `Reloaded the broker (${reload.how}): its access rules apply now, to the clients already connected too.`;
+  if (reload.state === "not-running") return `The broker is not running (${reload.why}): it loads them when it starts.`;
+  return `Could not reload the broker: ${reload.why}. Reload it so that they apply now (its clients stay connected): ${reload.command}`;
+}
+
+function restartAdvice(r: BrokerResult, port: number): string[] {
+  const conf = path.join(r.dir, BROKER_FILES.conf);
+  if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+  // A restarted container keeps its old port mapping and user: a new port needs a new container.
+  if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
+  return [
+    "Recreate the broker's container, so that it takes the new settings:",
+    `  docker compose up -d --force-recreate   (in ${r.dir})`,
+    `or, started with docker run: docker rm -f mosquitto, then ${dockerRunLine(r.dir, port, containerUser())}`,
+  ];
 }

@@ -1,9 +1,11 @@
-// What a broker folder holds, as data: mosquitto.conf, docker-compose.yml and the three
-// PEM files Mosquitto reads, copied from the store (docs/store.md, docs/commands.md).
+// What a broker folder holds, as data: mosquitto.conf, docker-compose.yml, the PEM files
+// Mosquitto reads, copied from the store, and the access rules made from it (docs/store.md,
+// docs/commands.md, docs/access.md).
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { renderTemplate } from "../render/template.js";
 import type { WantedFile } from "../fs/sync.js";
+import { renderAcl, type AccessClient } from "./acl.js";
 
 export type PathsMode = "docker" | "local";
 
@@ -19,6 +21,9 @@ export const BROKER_FILES = {
   cert: "certs/server.crt.pem",
   key: "certs/server.key.pem",
   crl: "certs/ca.crl.pem",
+  acl: "acl",
+  /** Written by a local mosquitto itself: where `revoke` finds the process to reload. */
+  pid: "mosquitto.pid",
 } as const;
 
 export interface StoreMaterial {
@@ -27,6 +32,8 @@ export interface StoreMaterial {
   serverKeyPem: Buffer;
   /** The store's CRL; undefined until something is revoked (no crlfile then). */
   crlPem?: Buffer;
+  /** Every client the store knows, with its role and whether it is revoked: the acl_file's source. */
+  access: readonly AccessClient[];
 }
 
 export interface BrokerPlanInput {
@@ -56,6 +63,9 @@ export async function planBrokerFolder(p: BrokerPlanInput): Promise<WantedFile[]
     certfile: seen(BROKER_FILES.cert),
     keyfile: seen(BROKER_FILES.key),
     crlfile: p.store.crlPem ? seen(BROKER_FILES.crl) : undefined,
+    aclFile: seen(BROKER_FILES.acl),
+    // Docker signals the container by name; a local mosquitto is found by its pid.
+    pidFile: p.mode === "local" ? seen(BROKER_FILES.pid) : undefined,
   });
   const files: WantedFile[] = [
     { path: at(BROKER_FILES.ca), content: p.store.caCertPem },
@@ -63,6 +73,8 @@ export async function planBrokerFolder(p: BrokerPlanInput): Promise<WantedFile[]
     { path: at(BROKER_FILES.key), content: p.store.serverKeyPem, mode: 0o600 },
     // Before the conf that names it: Mosquitto does not start with a crlfile it cannot read.
     ...(p.store.crlPem ? [{ path: at(BROKER_FILES.crl), content: p.store.crlPem }] : []),
+    // Also before the conf: Mosquitto does not start with an acl_file it cannot open.
+    { path: at(BROKER_FILES.acl), content: renderAcl(p.store.access) },
     { path: at(BROKER_FILES.conf), content: conf },
   ];
   if (p.mode === "docker") {

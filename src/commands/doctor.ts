@@ -1,43 +1,9 @@
-// `esp-certs doctor`: runs the checks (data, in checks.ts and live.ts) and prints one line
+// `esp-certs doctor`: runs the checks (doctor/run.ts; data, in checks.ts and live.ts) and prints one line
 // each. Exit 0 when no check found a problem, 1 otherwise (warnings do not count).
-import { requireConfiguredClient } from "../config/clients.js";
-import { loadConfig, projectFolder, requireProject, type Config } from "../config/config.js";
-import { EspCertsError, ExitCode } from "../errors.js";
+import { ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
-import { OFFLINE_CHECKS, type CheckResult, type Level } from "../doctor/checks.js";
-import { loadContext, parseAddress } from "../doctor/context.js";
-import { LIVE_CHECKS } from "../doctor/live.js";
-import { REVOCATION_CHECKS } from "../doctor/revocation.js";
-
-export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS];
-
-export interface DoctorOptions {
-  projectDir: string;
-  /** ADDR[:PORT] to dial instead of the MQTT host; the name checked stays the host. */
-  brokerAddress?: string;
-  /** The client to connect as; default Node-RED's (dev02). */
-  client?: string;
-  json?: boolean;
-}
-
-export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
-  // Outside a project there is nothing to check: the same refusal as every other command.
-  requireProject(projectFolder(opts.projectDir));
-  let config: Config;
-  try {
-    // An IP host is reported by its own check, with the reason, rather than refused here.
-    config = loadConfig(opts.projectDir, { allowIp: true });
-  } catch (err) {
-    if (!(err instanceof EspCertsError) || err.exitCode !== ExitCode.usage) throw err;
-    return [{ check: "config", level: "problem", text: `${err.what}: ${err.why}`, fix: err.fix }];
-  }
-  parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
-  if (opts.client !== undefined) requireConfiguredClient(config.clients, opts.client, `Cannot connect as "${opts.client}"`, "Name one of those with --client.");
-  const ctx = await loadContext(config, opts);
-  const results: CheckResult[] = [];
-  for (const check of CHECKS) results.push(...(await check.run(ctx)));
-  return results;
-}
+import type { CheckResult, Level } from "../doctor/checks.js";
+import { runDoctor, type DoctorOptions } from "../doctor/run.js";
 
 const MARK: Record<Level, (s: string) => string> = {
   ok: (s) => colour.green(s),

@@ -4,9 +4,11 @@
  */
 import { clientForEnv, loadConfig } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { generate, printReport } from "./generate.js";
+import { generate } from "../generate/generate.js";
+import { printReport } from "./print/generate-report.js";
 import { lockStore } from "../pki/store-lock.js";
-import { monitor, timeoutSeconds } from "./monitor.js";
+import { timeoutSeconds } from "../monitor/watch.js";
+import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";
 import { printJson, warn } from "../ui.js";
 import { findPio, pioMissing, upload } from "../flash/pio.js";
@@ -49,5 +51,5 @@ export async function flash(opts: FlashOptions): Promise<number> {
     if (json) printJson({ uploaded: true, env, port: opts.port, client });
     return 0;
   }
-  return monitor({ port: opts.port, timeout: opts.timeout, json, projectDir: opts.projectDir });
+  return runMonitor({ port: opts.port, timeout: opts.timeout, json, projectDir: opts.projectDir });
 }

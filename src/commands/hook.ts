@@ -4,16 +4,10 @@
  * them (no X.509 or template library is loaded) and prints nothing. Only when something
  * must be issued does it load `generate`, which may need the CA key.
  */
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isDeepStrictEqual } from "node:util";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
-import { manifestConfig, readManifest } from "../pki/manifest.js";
-import { storePaths } from "../pki/paths.js";
-import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
-import { renewalDue } from "../pki/plan.js";
-import { sha256Hex } from "../pki/store.js";
+import { storeNeedsWork } from "../platformio/needs-work.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
 import { buildStamp, writeStamp } from "../platformio/stamp.js";
 import type { BrokerResult } from "../broker/broker.js";
@@ -70,7 +64,8 @@ async function refresh(o: HookOptions): Promise<number> {
   let header: HeaderResult;
   let brokerResult: BrokerResult | undefined;
   if (work !== undefined) {
-    const { generate, describeAction } = await import("./generate.js");
+    const { generate } = await import("../generate/generate.js");
+    const { describeAction } = await import("./print/generate-report.js");
     info(`esp-certs: ${work}: generating`);
     const report = await generate(config, { client: clientId, interactive: true, crlMayWait: true });
     for (const a of report.actions) if (a.action !== "kept") info(`esp-certs: ${describeAction(a, config.projectDir)}`);
@@ -100,44 +95,4 @@ function stamped(config: Config, o: HookOptions, clientId: string): number {
   // argv[1]: the bundle node runs, whose identity the script compares before skipping it.
   if (o.stamp !== undefined) writeStamp(o.stamp, buildStamp(config, { env: o.env, client: o.client, cliFile: process.argv[1] }, clientId));
   return ExitCode.ok;
-}
-
-/**
- * Why `generate` must run before this build, or undefined when the store already holds
- * what the configuration asks for. Reads the manifest and hashes the few files the build
- * uses (no X.509 parsing): fast, and a key or certificate replaced behind the manifest's
- * back (an interrupted --rekey, a CA restored from backup/) sends the hook to generate.
- */
-export function storeNeedsWork(config: Config, clientId: string, now: Date): string | undefined {
-  const p = storePaths(config.certDir);
-  const manifest = readManifest(p.manifest);
-  if (manifest === undefined) return "there is no certificate store yet";
-  if (existsSync(p.newCaDir)) return "a new CA was being put in place";
-  if (!isDeepStrictEqual(manifest.config, manifestConfig(config))) return "[esp_certs] changed since the certificates were issued";
-  const withClient = clientId !== NO_CLIENT;
-  const client = p.client(clientId);
-  const files = [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, ...(withClient ? [client.certPem, client.certDer, client.keyPem, client.keyDer] : [])];
-  const missing = files.find((f) => !existsSync(f));
-  if (missing !== undefined) return `${path.relative(config.projectDir, missing)} is missing`;
-  const own = manifest.clients[clientId];
-  const recorded: [string, string | undefined][] = [
-    [p.caCertDer, manifest.ca.sha256],
-    [p.serverCertDer, manifest.server?.sha256],
-    [p.serverKey, manifest.server?.keySha256],
-    ...(withClient ? ([[client.certDer, own?.sha256], [client.keyPem, own?.keySha256], [client.keyDer, own?.keyDerSha256]] as [string, string | undefined][]) : []),
-  ];
-  const changed = recorded.find(([file, sha]) => sha !== undefined && sha256Hex(readFileSync(file)) !== sha);
-  if (changed !== undefined) return `${path.relative(config.projectDir, changed[0])} is not the file the manifest recorded`;
-  const leaves = { "the broker certificate": manifest.server, ...(withClient ? { [`client ${clientId}'s certificate`]: manifest.clients[clientId] } : {}) };
-  for (const [name, leaf] of Object.entries(leaves)) {
-    if (leaf === undefined) return `${name} is not in the manifest`;
-    if (leaf.caSha256 !== manifest.ca.sha256) return `${name} was issued by another CA`;
-    if (renewalDue(new Date(leaf.notAfter), now, config.certDays, new Date(manifest.ca.notAfter))) return `${name} expires ${leaf.notAfter.slice(0, 10)}`;
-  }
-  if (existsSync(p.crlPem)) {
-    const next = crlNextUpdateOf(readFileSync(p.crlPem, "utf8"));
-    if (next === undefined) return `${path.relative(config.projectDir, p.crlPem)} cannot be read`;
-    if (crlRenewalDue(next, now, config.certDays, new Date(manifest.ca.notAfter))) return `the CRL expires ${next.toISOString().slice(0, 10)}`;
-  }
-  return undefined;
 }

@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
+import { defaultAppClient } from "../config/clients.js";
 import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
 import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { brokerDir, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
-import { generate, printReport, type GenerateCommandOptions } from "./generate.js";
+import { generate } from "../generate/generate.js";
+import type { GenerateCommandOptions } from "./options.js";
+import { printReport } from "./print/generate-report.js";
 import { passphraseGetter, passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
 import { info } from "../ui.js";
@@ -32,22 +35,34 @@ export function planProjectSettings(projectDir: string, overrides: ConfigOverrid
   const dir = projectFolder(projectDir);
   const file = platformioIniPath(dir);
   const before = existsSync(file) ? readFileSync(file, "utf8") : "";
-  const wanted = resolveConfig(dir, before, overrides);
+  const wanted = resolveConfig(dir, before, { ...overrides, apps: appsAmong(dir, before, overrides) });
+  const current = ownSettings(parseIni(before));
   const entries: [string, string][] = [["mqtt_host", wanted.mqttHost]];
   if (overrides.clients || !wanted.hasSection) entries.push(["clients", wanted.clients.join(", ")]);
+  // Written out, so that who may use every topic at the broker is there to read (docs/access.md).
+  if (overrides.clients || !current.has("apps")) entries.push(["apps", wanted.apps.join(", ")]);
   if (overrides.allowIp) entries.push(["allow_ip", "true"]);
   if (overrides.keyType) entries.push(["key_type", wanted.keyType]);
   if (overrides.clientKeyType) entries.push(["client_key_type", wanted.clientKeyType]);
   const header = headerForProject(before);
   if (header !== undefined) entries.push(["header", header]);
   // A line that already says this keeps its comment and its ${...} references.
-  const current = ownSettings(parseIni(before));
   const changes = entries.filter(([key, value]) => !sameSetting(key, current.get(key), value));
   const edited = setKeys(before, "esp_certs", changes);
   const text = edited === before || edited.endsWith("\n") ? edited : `${edited}\n`;
   const hostFrom = overrides.host !== undefined ? "flag" : current.get("mqtt_host") ? "file" : "default";
   // What the hook will read must be valid on its own too.
   return { file, text, config: resolveConfig(dir, text, { allowIp: overrides.allowIp }), hostFrom };
+}
+
+/** With `--clients`, the apps of platformio.ini that are still clients, else Node-RED's default one. */
+function appsAmong(dir: string, iniText: string, overrides: ConfigOverrides): string[] | undefined {
+  const clients = overrides.clients;
+  if (clients === undefined) return undefined;
+  const kept = (listValue(ownSettings(parseIni(iniText)).get("apps")) ?? []).filter((a) => clients.includes(a));
+  if (kept.length > 0) return kept;
+  const app = defaultAppClient(resolveConfig(dir, iniText, { ...overrides, apps: [] }));
+  return app === undefined ? [] : [app];
 }
 
 function sameSetting(key: string, current: string | undefined, wanted: string): boolean {

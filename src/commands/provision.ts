@@ -11,7 +11,8 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
-import { monitor, timeoutSeconds } from "./monitor.js";
+import { timeoutSeconds } from "../monitor/watch.js";
+import { runMonitor } from "./print/monitor.js";
 import { storePaths } from "../pki/paths.js";
 import { probePort } from "../serial/open.js";
 import { info, printJson, warn } from "../ui.js";
@@ -171,7 +172,7 @@ async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, store
     if (o.json) printJson({ ...facts, port: f.port, written: true, readBack: "matched" });
     return ExitCode.ok;
   }
-  const code = await monitor({ port: f.port, timeout: o.timeout, json: o.json, projectDir: o.projectDir, expectClient: String(facts.client) });
+  const code = await runMonitor({ port: f.port, timeout: o.timeout, json: o.json, projectDir: o.projectDir, expectClient: String(facts.client) });
   if (code === ExitCode.ok && !o.json && isPattern(o.client)) info(`next board: plug it in and run the same command again`);
   return code;
 }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
+import { resolveApps } from "./apps.js";
 import { requireConfiguredClient } from "./clients.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
@@ -39,6 +40,8 @@ export interface Config {
   serverIps: string[];
   /** Client ids; each gets a certificate with CN = id. Default `dev01, dev02`. */
   clients: string[];
+  /** The clients that are apps, with every topic at the broker (docs/access.md); the rest are devices. Default: Node-RED's client (dev02). */
+  apps: string[];
   subject: Subject;
   /** Key algorithm of the CA and broker keys. Default `rsa2048`. */
   keyType: KeyType;
@@ -75,6 +78,8 @@ export interface ConfigOverrides {
   host?: string;
   port?: string;
   clients?: string[];
+  /** `init --clients`: the apps that stay among the new clients (undefined: the default). */
+  apps?: string[];
   serverNames?: string[];
   serverIps?: string[];
   keyType?: string;
@@ -98,7 +103,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -183,7 +188,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
 
   const caDays = checkDays(get("ca_days"), "ca_days");
   const certDays = checkDays(get("cert_days"), "cert_days");
-  return {
+  const config = {
     projectDir,
     mqttHost,
     mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
@@ -209,6 +214,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     hasSection: own !== undefined,
     warnings,
   };
+  // "apps =" with nothing after it: no apps at all, every client a device.
+  const apps = raw.get("apps");
+  return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
 }
 
 /** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */

@@ -1,11 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { isConfiguredClient } from "../config/clients.js";
-import { loadConfig, type Config } from "../config/config.js";
-import { ExitCode } from "../errors.js";
-import { colour, info, printJson } from "../ui.js";
+import type { Config } from "../config/config.js";
 import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "./identity.js";
-import { reissueCommand } from "./inventory.js";
 import { keyTypeOf } from "./keys.js";
 import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
@@ -101,61 +97,9 @@ function stateOf(r: ClientRevocation | undefined, serial: string, notAfter: Date
   return { state: certState(notAfter, now, hit), revoked: hit ? { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } : undefined };
 }
 
-/** Colon-separated fingerprint, as browsers and `openssl x509 -fingerprint` show it. */
-export function fingerprint(sha256: string): string {
-  return sha256.toUpperCase().match(/../g)!.join(":");
-}
-
-/**
- * What each state means and which command acts on it. A provisioned client (not in `clients`)
- * holds its identity in the board's flash: a new certificate reaches it through `provision`.
- */
-function stateText(config: Config, c: CertStatus): string {
-  const provisioned = c.role === "client" && !isConfiguredClient(config.clients, c.name);
-  const toBoard = provisioned ? `, then "esp-certs provision --port <port> --client ${c.name}" writes it to the board` : "";
-  switch (c.state) {
-    case "active":
-      return colour.green("active");
-    case "expiring":
-      return colour.yellow(`expiring in ${c.daysLeft} days: "esp-certs generate" renews it${toBoard}`);
-    case "expired":
-      return colour.red(`expired: "esp-certs generate" renews it${toBoard}`);
-    case "revoked":
-      return colour.red(`revoked ${c.revoked!.at.slice(0, 10)} (${c.revoked!.reason}); "${reissueCommand(config, c.name)}" brings it back with a new key`);
-  }
-}
-
 /** The store's CRL, when there is one. */
-function crlStatus(config: Config): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
+export function crlStatus(config: Config): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
   const p = storePaths(config.certDir);
   const crl = readStoreCrl(p).crl;
   return crl && { file: p.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
-}
-
-export function statusCommand(o: { projectDir: string; json?: boolean }): number {
-  const config = loadConfig(o.projectDir);
-  const certs = storeStatus(config);
-  const crl = crlStatus(config);
-  if (o.json) {
-    printJson({ certDir: config.certDir, certificates: certs, crl });
-    return ExitCode.ok;
-  }
-  if (certs.length === 0) {
-    info(`No certificates in ${config.certDir}. Run "esp-certs generate" to make them.`);
-    return ExitCode.ok;
-  }
-  for (const c of certs) {
-    const names = [...c.dns, ...c.ips].join(", ");
-    const expiry = c.daysLeft < 0 ? colour.red(`EXPIRED ${-c.daysLeft} days ago`) : `${c.daysLeft} days left`;
-    info(`${colour.bold(c.label)}  ${c.file}`);
-    info(`  subject   ${c.subject}`);
-    if (names) info(`  names     ${names}`);
-    info(`  key       ${c.keyType}${c.role !== "ca" && !c.signedByCa ? colour.red("  (not signed by this store's CA)") : ""}`);
-    info(`  serial    ${c.serial}`);
-    info(`  sha256    ${fingerprint(c.sha256)}`);
-    info(`  expires   ${c.notAfter.slice(0, 10)} (${expiry})`);
-    info(`  state     ${stateText(config, c)}`);
-  }
-  if (crl) info(`${colour.bold("CRL")}  ${crl.file}\n  number    ${crl.number}, ${crl.revoked} revoked\n  valid to  ${crl.nextUpdate.slice(0, 10)}`);
-  return ExitCode.ok;
 }

@@ -3,14 +3,13 @@
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
 import { X509Certificate, createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
-import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
-import { EspCertsError, ExitCode } from "../errors.js";
+import { NO_CLIENT, type Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
 import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
-import { info, printJson, warn } from "../ui.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
 import { sanOf } from "../pki/plan.js";
@@ -23,32 +22,6 @@ const HEADER_MODE = 0o600;
 export interface HeaderResult {
   path: string;
   changed: boolean;
-}
-
-export interface HeaderCommandOptions {
-  projectDir: string;
-  /** Default: the first environment's custom_esp_certs_client, else the first of clients. */
-  client?: string;
-  /** Default: `header` of [esp_certs]. Relative to the current directory; a folder gets that file name inside it. */
-  out?: string;
-  allowIp?: boolean;
-  json?: boolean;
-}
-
-/** `esp-certs header`: renders the header only; says so when it wrote, nothing when unchanged. */
-export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
-  const config = loadConfig(o.projectDir, { allowIp: o.allowIp });
-  for (const w of config.warnings) warn(w);
-  const clientId = o.client ?? clientForEnv(config);
-  const out = o.out === undefined ? undefined : path.resolve(o.out);
-  // A folder (an include directory) gets the header under its configured name.
-  const file = out !== undefined && existsSync(out) && statSync(out).isDirectory() ? path.join(out, path.basename(config.header)) : out;
-  const { refuseRevoked } = await import("../pki/revocations.js");
-  refuseRevoked(config, clientId);
-  const r = await writeHeader(config, clientId, { out: file });
-  if (o.json) printJson({ path: r.path, client: clientId, host: config.mqttHost, port: config.mqttPort, changed: r.changed });
-  else if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
-  return ExitCode.ok;
 }
 
 /**

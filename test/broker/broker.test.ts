@@ -159,7 +159,7 @@ describe("what to do after an update", () => {
 describe("the Docker files for a non-root user", () => {
   it("run the container as that user, so it reads the 0600 key and leaves the folder's owner alone", async () => {
     const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\nmqtt_port = 8884\n");
-    const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key") };
+    const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
     const files = await planBrokerFolder({ config, dir: "/p/broker", mode: "docker", store, user: "1000:1000" });
     const compose = String(files.find((f) => f.path.endsWith("docker-compose.yml"))!.content);
     expect(compose).toContain('user: "1000:1000"');
@@ -175,7 +175,7 @@ describe("the Docker files for a non-root user", () => {
     // `docker network create mqtt` (the workshop, and our own advice) makes a network without
     // compose's labels; compose then stops with "network mqtt was found but has incorrect label".
     const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
-    const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key") };
+    const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
     const files = await planBrokerFolder({ config, dir: "/p/broker", mode: "docker", store });
     const compose = String(files.find((f) => f.path.endsWith("docker-compose.yml"))!.content);
     expect(compose).toMatch(/^networks:\n {2}mqtt:\n {4}name: mqtt\n {4}external: true\n/m);

@@ -1,6 +1,6 @@
 // The import rules of eslint.config.mjs, tried on real files of src/ with one import added: each
 // must catch what it is for, and leave alone what is allowed (type imports, import() after the
-// hook's decision, composition of commands through their steps).
+// hook's decision, shared output under src/commands/print).
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ESLint } from "eslint";
@@ -28,7 +28,7 @@ describe("lint: the hook's no-op path", () => {
   });
 
   it("allows a type import, and modules off the path (issue.ts is where X.509 belongs)", async () => {
-    expect(await ruleIdsWith("src/commands/hook.ts", 'import type { HeaderCommandOptions } from "../render/header.js";')).not.toContain(
+    expect(await ruleIdsWith("src/commands/hook.ts", 'import type { HeaderResult } from "../render/header.js";')).not.toContain(
       "@typescript-eslint/no-restricted-imports",
     );
     expect(await ruleIdsWith("src/pki/issue.ts", "")).toEqual([]);
@@ -36,15 +36,17 @@ describe("lint: the hook's no-op path", () => {
 });
 
 describe("lint: layers", () => {
-  it("refuses a command module in a lower layer, loaded statically or with import()", async () => {
+  it("refuses anything from src/commands/ in a lower layer, loaded statically or with import()", async () => {
+    expect(await ruleIdsWith("src/generate/generate.ts", 'import { printReport } from "../commands/print/generate-report.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/pki/store.ts", 'import { generateCommand } from "../commands/generate.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/render/header-inputs.ts", 'export const later = () => import("../commands/doctor.js");')).toContain(
       "import-x/no-restricted-paths",
     );
   });
 
-  it("refuses a command's code importing another command's module, but not a step it runs", async () => {
+  it("refuses a command importing another command's module, but not the shared output below it", async () => {
     expect(await ruleIdsWith("src/commands/doctor.ts", 'import { noderedCommand } from "./nodered.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/commands/flash.ts", 'import { monitorCommand } from "./monitor.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/commands/flash.ts", "")).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { planBrokerFolder, type PathsMode } from "../../src/broker/conf.js";
 import { resolveConfig } from "../../src/config/config.js";
 
 const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
-const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key") };
+const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
 const confOf = async (mode: PathsMode, crlPem?: Buffer) => {
   const files = await planBrokerFolder({ config, dir: "/p/broker", mode, store: { ...store, crlPem } });
   return { files, conf: String(files.find((f) => f.path.endsWith("mosquitto.conf"))!.content) };
@@ -33,11 +33,17 @@ describe("the broker folder's CRL", () => {
     }
   });
 
-  it("says to restart, not reload, when the CRL changed", () => {
-    const r = { dir: "/p/broker", created: false, changed: ["certs/ca.crl.pem"] };
+  it("says a reload applies a CRL that mosquitto.conf names already, and a restart a new crlfile line", () => {
+    const r = { dir: "/p/broker", created: false };
     for (const mode of ["docker", "local"] as const) {
-      expect(brokerAdvice({ ...r, mode }, 8883).join("\n")).toMatch(/restart, not a reload \(SIGHUP\)/);
+      const again = brokerAdvice({ ...r, mode, changed: ["certs/ca.crl.pem", "acl"] }, 8883).join("\n");
+      expect(again).toMatch(/^Reload the broker/);
+      expect(again).not.toMatch(/Restart/);
+      const first = brokerAdvice({ ...r, mode, changed: ["certs/ca.crl.pem", "acl", "mosquitto.conf"] }, 8883).join("\n");
+      expect(first).toMatch(/Restart the broker/);
+      expect(first).toMatch(/a revoked certificate still completes its handshake, but a reload leaves it no topic/);
     }
-    expect(brokerAdvice({ ...r, mode: "docker", changed: ["certs/server.crt.pem"] }, 8883).join("\n")).not.toMatch(/SIGHUP/);
+    expect(brokerAdvice({ ...r, mode: "docker", changed: ["certs/ca.crl.pem"] }, 8883).join("\n")).toContain("docker kill --signal=HUP mosquitto");
+    expect(brokerAdvice({ ...r, mode: "docker", changed: ["certs/server.crt.pem"] }, 8883).join("\n")).not.toMatch(/reload/i);
   });
 });

@@ -13,6 +13,11 @@ typedef bool boolean;
 #ifndef PROGMEM
 #define PROGMEM
 #endif
+// Flash and RAM are one address space here: a format "in flash" is read as any string.
+#define PSTR(s) (s)
+#define vsnprintf_P vsnprintf
+
+#include "WString.h"
 
 unsigned long millis();
 void delay(unsigned long ms);
@@ -28,12 +33,15 @@ class HardwareSerial {
   void begin(unsigned long baud);
   size_t print(const char *text);
   size_t println(const char *text = "");
+  size_t printf(const char *format, ...) __attribute__((format(printf, 2, 3)));
 };
 extern HardwareSerial Serial;
 
 class EspClass {
  public:
   uint32_t getFreeHeap();
+  // The chip's hardware random number generator.
+  uint32_t random();
   // Any address and length, as the core's; only the credential sector exists (flash.cpp).
   bool flashRead(uint32_t address, uint8_t *data, size_t size);
 };

@@ -6,6 +6,11 @@
 
 #include "Client.h"
 
+#include <functional>
+
+// As the library on the ESP8266: the callback is a std::function.
+#define MQTT_CALLBACK_SIGNATURE std::function<void(char *, uint8_t *, unsigned int)> callback
+
 #define MQTT_CONNECTION_TIMEOUT -4
 #define MQTT_CONNECTION_LOST -3
 #define MQTT_CONNECT_FAILED -2
@@ -28,6 +33,10 @@ class PubSubClient {
   void disconnect();
   boolean publish(const char *topic, const char *payload);
   boolean publish(const char *topic, const char *payload, boolean retained);
+  boolean publish(const char *topic, const uint8_t *payload, unsigned int length, boolean retained);
+  // Sends SUBSCRIBE without waiting for SUBACK, as the library does.
+  boolean subscribe(const char *topic, uint8_t qos = 0);
+  PubSubClient &setCallback(MQTT_CALLBACK_SIGNATURE);
   boolean loop();
   boolean connected();
   int state() { return _state; }
@@ -36,6 +45,8 @@ class PubSubClient {
   boolean sendPacket(uint8_t header, const uint8_t *body, size_t len);
   // One whole packet into _in; its type byte, or -1 when none came within the timeout.
   int readPacket(uint32_t timeoutMs);
+  // The PUBLISH in _in to the callback (and PUBACK for QoS 1).
+  void deliver();
 
   Client *_client;
   const char *_domain = nullptr;
@@ -45,6 +56,8 @@ class PubSubClient {
   unsigned long _lastOut = 0;
   unsigned long _lastIn = 0;
   bool _pingOutstanding = false;
+  uint16_t _nextPacketId = 1;
+  std::function<void(char *, uint8_t *, unsigned int)> _callback;
   uint8_t _in[256];
   size_t _inLen = 0;
 };

@@ -82,6 +82,49 @@ boolean PubSubClient::publish(const char *topic, const char *payload, boolean re
   return sendPacket(retained ? 0x31 : 0x30, reinterpret_cast<const uint8_t *>(body.data()), body.size());
 }
 
+boolean PubSubClient::publish(const char *topic, const uint8_t *payload, unsigned int length, boolean retained) {
+  if (!connected()) return false;
+  std::string body;
+  putString(body, topic);
+  body.append(reinterpret_cast<const char *>(payload), length);
+  return sendPacket(retained ? 0x31 : 0x30, reinterpret_cast<const uint8_t *>(body.data()), body.size());
+}
+
+boolean PubSubClient::subscribe(const char *topic, uint8_t qos) {
+  if (!connected() || qos > 1) return false;
+  std::string body;
+  body += (char)(_nextPacketId >> 8);
+  body += (char)(_nextPacketId & 0xff);
+  _nextPacketId = _nextPacketId == 0xffff ? 1 : _nextPacketId + 1;
+  putString(body, topic);
+  body += (char)qos;
+  return sendPacket(0x82, reinterpret_cast<const uint8_t *>(body.data()), body.size());
+}
+
+PubSubClient &PubSubClient::setCallback(MQTT_CALLBACK_SIGNATURE) {
+  _callback = callback;
+  return *this;
+}
+
+// A PUBLISH larger than the buffer was cut by readPacket: dropped, as the library drops it.
+void PubSubClient::deliver() {
+  if (_inLen > sizeof _in) return;
+  size_t pos = 1;
+  while (pos < _inLen && (_in[pos] & 0x80)) pos++;
+  pos++;
+  if (pos + 2 > _inLen) return;
+  size_t topicLen = (size_t)_in[pos] << 8 | _in[pos + 1];
+  size_t topicAt = pos + 2;
+  size_t payloadAt = topicAt + topicLen;
+  uint8_t qos = (_in[0] >> 1) & 3;
+  size_t idAt = payloadAt;
+  if (qos > 0) payloadAt += 2;
+  if (payloadAt > _inLen) return;
+  std::string topic(reinterpret_cast<const char *>(_in + topicAt), topicLen);
+  if (_callback) _callback(&topic[0], _in + payloadAt, (unsigned int)(_inLen - payloadAt));
+  if (qos == 1) sendPacket(0x40, _in + idAt, 2);
+}
+
 boolean PubSubClient::loop() {
   if (!connected()) return false;
   unsigned long now = millis();
@@ -95,7 +138,11 @@ boolean PubSubClient::loop() {
     _lastIn = now;
     _pingOutstanding = true;
   }
-  if (_client->available() > 0 && readPacket(kSocketTimeoutMs) == 0xd0) _pingOutstanding = false;
+  if (_client->available() > 0) {
+    int type = readPacket(kSocketTimeoutMs);
+    if (type == 0xd0) _pingOutstanding = false;
+    else if (type == 0x30) deliver();
+  }
   return true;
 }
 
@@ -131,7 +178,7 @@ int PubSubClient::readPacket(uint32_t timeoutMs) {
     int r = _client->read();
     if (r < 0) return false;
     b = (uint8_t)r;
-    // Bytes past the buffer are dropped: the firmware subscribes to nothing.
+    // Bytes past the buffer are dropped (and so is the message they belong to).
     if (_inLen < sizeof _in) _in[_inLen] = b;
     _inLen++;
     return true;

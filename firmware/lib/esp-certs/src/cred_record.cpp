@@ -38,11 +38,15 @@ struct Record {
 uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
+bool alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// The CLI's rule for a client id: a letter or digit, then letters, digits, '.', '_' or '-'
+// (the length is checked with the layout).
 bool validId(const char *id, size_t len) {
-  for (size_t i = 0; i < len; i++) {
+  if (len == 0 || !alnum(id[0])) return false;
+  for (size_t i = 1; i < len; i++) {
     char c = id[i];
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
+    if (!(alnum(c) || c == '.' || c == '_' || c == '-')) return false;
   }
   return true;
 }
@@ -125,22 +129,16 @@ const char *checkIssuerAndKey(const Record &r, const BearSSL::X509List &ca, cons
 
 // Builds the identity from a sound record; nullptr, or the reason it cannot be used.
 const char *useRecord(const Record &r, const BearSSL::X509List &ca, Credentials &out) {
-  BearSSL::PrivateKey *key = new BearSSL::PrivateKey(r.key, r.keyLen);
+  std::unique_ptr<BearSSL::PrivateKey> key(new BearSSL::PrivateKey(r.key, r.keyLen));
   bool ec = key->isEC();
-  if (!(ec || key->isRSA()) || ec != (r.keyType == kKeyEc)) {
-    delete key;
-    return "key";
-  }
+  if (!(ec || key->isRSA()) || ec != (r.keyType == kKeyEc)) return "key";
   const char *reason = checkIssuerAndKey(r, ca, *key);
-  if (reason != nullptr) {
-    delete key;
-    return reason;
-  }
+  if (reason != nullptr) return reason;
   out.source = CredSource::flash;
   memcpy(out.clientId, r.id, r.idLen);
   out.clientId[r.idLen] = '\0';
-  out.cert = new BearSSL::X509List(r.cert, r.certLen);
-  out.key = key;
+  out.cert.reset(new BearSSL::X509List(r.cert, r.certLen));
+  out.key = std::move(key);
   out.keyIsEc = ec;
   return nullptr;
 }
@@ -166,18 +164,16 @@ const char *readRecord(const BearSSL::X509List &ca, Credentials &out) {
 
 }  // namespace
 
-Credentials loadCredentials(const BearSSL::X509List &ca, const HeaderIdentity &header) {
-  Credentials c;
+void loadCredentials(Credentials &c, const BearSSL::X509List &ca, const HeaderIdentity &header) {
   const char *reason = readRecord(ca, c);
-  if (c.source == CredSource::flash) return c;
+  if (c.source == CredSource::flash) return;
   if (reason != nullptr) report("cred fail reason=%s", reason);
-  if (header.clientId == nullptr) return c;
+  if (header.clientId == nullptr) return;
   c.source = CredSource::header;
   snprintf(c.clientId, sizeof c.clientId, "%s", header.clientId);
-  c.cert = new BearSSL::X509List(header.certDer, header.certLen);
-  c.key = new BearSSL::PrivateKey(header.keyDer, header.keyLen);
+  c.cert.reset(new BearSSL::X509List(header.certDer, header.certLen));
+  c.key.reset(new BearSSL::PrivateKey(header.keyDer, header.keyLen));
   c.keyIsEc = header.keyIsEc;
-  return c;
 }
 
 const char *credSourceName(CredSource source) {

@@ -2,5 +2,16 @@
 // parses them, so the prefix and field names are a contract.
 #pragma once
 
+#include <Arduino.h>
+
 void reportBegin();
-void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// The format string stays in flash (PSTR); the compiler still checks it against the arguments.
+#define report(fmt, ...)                              \
+  do {                                                \
+    if (false) reportFormatCheck(fmt, ##__VA_ARGS__); \
+    reportP(PSTR(fmt), ##__VA_ARGS__);                \
+  } while (0)
+
+void reportP(const char *fmtInFlash, ...);
+inline void reportFormatCheck(const char *, ...) __attribute__((format(printf, 1, 2)));
+inline void reportFormatCheck(const char *, ...) {}

@@ -25,7 +25,7 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.status, r.stderr).toBe(0);
     const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
     for (const line of USER_INI.split("\n")) expect(ini).toContain(line);
-    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\nheader = include\/esp_certs\.h\n/);
+    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\napps = dev02\nheader = include\/esp_certs\.h\n/);
     expect(ini).toMatch(/extra_scripts = pre:version\.py\n\s+pre:esp_certs_hook\.py/);
     expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(true);
     // The header lands where PlatformIO's compiler looks, with the device's host in it.
@@ -43,7 +43,7 @@ describe("esp-certs init: the main job on its defaults", () => {
     const dir = tmpProject();
     const r = runCli(["init", "--host", "win10.local", "--clients", "board1,nodered", "--yes"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toContain("[esp_certs]\nmqtt_host = win10.local\nclients = board1, nodered\n");
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toContain("[esp_certs]\nmqtt_host = win10.local\nclients = board1, nodered\napps = nodered\n");
     expect(existsSync(path.join(dir, "certs/clients/nodered.crt.pem"))).toBe(true);
   });
 

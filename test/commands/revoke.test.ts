@@ -11,7 +11,7 @@ import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { readCrl } from "../../src/pki/crl.js";
 import { storePaths } from "../../src/pki/paths.js";
-import { resignCrlAt } from "./stale.js";
+import { resignCrlAt } from "../revoke/stale.js";
 
 const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients") && requireTool("openssl", "openssl");
 const hasStrace = requireTool("strace", "strace");

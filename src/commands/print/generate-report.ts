@@ -1,0 +1,42 @@
+// How init, generate, flash and the hook print what generate did.
+import path from "node:path";
+import { NO_CLIENT } from "../../config/config.js";
+import { brokerAdvice } from "../../broker/broker.js";
+import type { GenerateReport } from "../../generate/generate.js";
+import { certLabel } from "../../pki/identity.js";
+import type { StoreAction } from "../../pki/ensure.js";
+import { colour, info, printJson, warn } from "../../ui.js";
+
+/** One line an action, as `generate` prints them: what, where, until when, and why. */
+export function describeAction(a: StoreAction, projectDir: string): string {
+  const what = a.action === "moved" ? "old ca" : a.item === "crl" ? "CRL" : a.cert.role === "server" ? "broker certificate" : certLabel(a.cert);
+  const until = a.notAfter ? ` (until ${a.notAfter.slice(0, 10)})` : "";
+  const why = a.reason ? `: ${a.reason}` : "";
+  return `${a.action.padEnd(9)}${what.padEnd(20)}${path.relative(projectDir, a.file) || a.file}${until}${why}`;
+}
+
+/**
+ * What `generate` did, one line a thing; kept things dimmed, or left out when `quiet`
+ * (the hook and `flash`, which should say nothing when nothing changed).
+ */
+export function printReport(report: GenerateReport, projectDir: string, opts: { json?: boolean; quiet?: boolean } = {}): void {
+  if (opts.json) {
+    printJson(report);
+    return;
+  }
+  const line = (changed: boolean, text: string) => {
+    if (changed) info(text);
+    else if (!opts.quiet) info(colour.dim(text));
+  };
+  for (const a of report.actions) line(a.action !== "kept", describeAction(a, projectDir));
+  const h = report.header;
+  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
+  const b = report.broker;
+  if (b) {
+    const dir = path.relative(projectDir, b.dir) || b.dir;
+    line(b.changed.length > 0, `${(b.changed.length > 0 ? "wrote" : "kept").padEnd(9)}${"broker folder".padEnd(20)}${dir}${b.changed.length > 0 ? ` (${b.changed.join(", ")})` : ""}`);
+    for (const advice of brokerAdvice(b, b.port)) info(advice);
+  }
+  for (const w of report.warnings) warn(w);
+}
+

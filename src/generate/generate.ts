@@ -1,0 +1,97 @@
+import { requireConfiguredClient } from "../config/clients.js";
+import { clientForEnv, NO_CLIENT, type Config } from "../config/config.js";
+import { EspCertsError } from "../errors.js";
+import { tightenStoreModes } from "../pki/store-modes.js";
+import { maintainCrl } from "../pki/crl-refresh.js";
+import { ensureStore, type StoreAction } from "../pki/ensure.js";
+import { storeClients } from "../pki/inventory.js";
+import { storePaths } from "../pki/paths.js";
+import { SUBJECT_CHANGED, subjectChanges } from "../pki/plan.js";
+import { revokedHeaderError, revokedIdsFor, revokedAction } from "../pki/revocations.js";
+import { readCert } from "../pki/store.js";
+import { passphraseSources } from "../pki/passphrase.js";
+import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
+import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
+
+/**
+ * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
+ * broker folder when the project has one. Each step keeps what is already right.
+ */
+export interface GenerateOptions {
+  /** The client whose certificate goes into the header. Default: the first environment's. */
+  client?: string;
+  newCa?: boolean;
+  rekey?: string[];
+  /** May ask for the CA passphrase on the terminal. */
+  interactive: boolean;
+  caPassphraseFile?: string;
+  noCaPassphrase?: boolean;
+  /** A passphrase already settled (init asks before it writes anything). */
+  caPassphrase?: string;
+  /** The pre-build hook: a CRL due for re-signing warns rather than stops when no passphrase can be had. */
+  crlMayWait?: boolean;
+}
+
+export interface GenerateReport {
+  actions: StoreAction[];
+  header: HeaderResult & { client: string };
+  /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
+  broker?: BrokerResult & { port: number };
+  warnings: string[];
+}
+
+export async function generate(config: Config, opts: GenerateOptions): Promise<GenerateReport> {
+  const client = opts.client ?? clientForEnv(config);
+  if (client !== NO_CLIENT) {
+    requireConfiguredClient(config.clients, client, `Cannot make a header for client "${client}"`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
+  }
+  // A provisioned client is rekeyed as a configured one (its board then needs provision to get it).
+  const known = storeClients(config);
+  for (const id of opts.rekey ?? []) {
+    if (!known.includes(id)) {
+      throw new EspCertsError(`Cannot rekey "${id}"`, `the store has no client "${id}" (clients: ${known.join(", ")})`, 'Name one of those; "esp-certs status" lists every client.');
+    }
+  }
+  const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);
+  const revoked = revokedIdsFor(config, opts.rekey ?? []);
+  const headerRevoked = revoked.get(client);
+  if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
+  // The header's path first: a wrong one must stop the run before the store is written.
+  checkHeaderTarget(config);
+  const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
+  // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
+  const p = storePaths(config.certDir);
+  tightenStoreModes(p);
+  const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)];
+  const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
+  const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
+  if (crl.action) actions.push(crl.action);
+  if (crl.warning) warnings.push(crl.warning);
+  let header: GenerateReport["header"];
+  if (headerRevoked === undefined) {
+    header = { ...(await writeHeader(config, client)), client };
+  } else {
+    warnings.push(`The header was left as it is: ${revokedHeaderError(headerRevoked).why}. Bring it back with "esp-certs generate --rekey ${client}", or build for another client.`);
+    header = { path: config.header, changed: false, client };
+  }
+  const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
+  return { actions, header, broker, warnings };
+}
+
+/**
+ * After a change of organization, country, state or locality the leaves were re-issued
+ * (plan.ts): say so, and that the CA keeps its subject until a new CA is made, which needs
+ * every device reflashed, and so is never done for a name alone.
+ */
+function subjectAdvice(actions: StoreAction[], caCertPem: string, config: Config): string[] {
+  const reissued = actions.filter((a) => a.reason === SUBJECT_CHANGED).map((a) => (a.item === "server" ? "the broker certificate" : a.item));
+  if (reissued.length === 0) return [];
+  const ca = readCert(caCertPem, "")!;
+  const changes = subjectChanges(ca.cert, config.subject);
+  const lines = [`Re-issued ${reissued.join(", ")} with the new subject; reflash the devices to give them theirs (their old certificates stay valid meanwhile).`];
+  if (changes.length > 0) {
+    lines.push(`The CA keeps its subject (${changes.join(", ")}): only a new CA takes the new one, "esp-certs generate --new-ca", and then every device must be reflashed.`);
+  }
+  return lines;
+}
+
