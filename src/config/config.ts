@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
+import { DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
 import { resolveApps } from "./apps.js";
 import { requireConfiguredClient } from "./clients.js";
@@ -206,7 +207,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),
     caDays,
     certDays,
-    certDir: path.resolve(projectDir, get("cert_dir")),
+    certDir: checkCertDir(projectDir, get("cert_dir")),
     header: path.resolve(projectDir, get("header")),
     allowIp,
     environments,
@@ -292,6 +293,28 @@ function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.Proce
     throw new EspCertsError(`Cannot read ${chain[0] ?? "a value"} in platformio.ini`, `its \${...} references expand to more than ${MAX_EXPANDED_CHARS / 1024} KiB`, "Write the value itself.");
   }
   return expanded;
+}
+
+/**
+ * The store's folder, refused (before anything is written) where it would share the broker
+ * folder: that folder is mounted into Mosquitto's container, and the CA key and the clients'
+ * keys must never land there.
+ */
+function checkCertDir(projectDir: string, value: string): string {
+  const dir = path.resolve(projectDir, value);
+  const broker = path.resolve(projectDir, DEFAULT_BROKER_DIR);
+  const inside = (a: string, b: string) => {
+    const rel = path.relative(b, a);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  };
+  if (inside(dir, broker) || inside(broker, dir)) {
+    throw new EspCertsError(
+      `Cannot use cert_dir = ${value}`,
+      `the store would ${inside(dir, broker) ? "be" : "hold"} the broker folder ${DEFAULT_BROKER_DIR}/, which Mosquitto's container mounts: the CA key and the devices' keys would go there`,
+      'Keep the store in a folder of its own: "cert_dir = certs" (the default).',
+    );
+  }
+  return dir;
 }
 
 function checkKeyType(value: string, key: string): KeyType {
