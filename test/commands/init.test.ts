@@ -92,8 +92,13 @@ describe("esp-certs init: the main job on its defaults", () => {
   it("says which mqtt_host the devices will dial, and how to change it", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
-    const chosen = runCli(["init", "--yes"], { cwd: dir });
+    // An installed esp-certs on PATH (as after Install): the lines name it.
+    const bin = path.join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, "esp-certs"), "", { mode: 0o755 });
+    const chosen = runCli(["init", "--yes"], { cwd: dir, env: { PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
     expect(chosen.status, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toContain("Next: the Node-RED flow with  esp-certs nodered");
     const host = /^mqtt_host = (.+)$/m.exec(readFileSync(path.join(dir, "platformio.ini"), "utf8"))![1];
     expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, found by mDNS). For another broker name: esp-certs init --host <name>`);
     expect(runCli(["init", "--yes"], { cwd: dir }).stdout).toContain(`mqtt_host = ${host} (as platformio.ini has it)`);
