@@ -4,6 +4,7 @@ import { EspCertsError } from "../errors.js";
 import { DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
 import { resolveApps } from "./apps.js";
+import { closest } from "./suggest.js";
 import { requireConfiguredClient } from "./clients.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
@@ -154,7 +155,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     warnings.push('platformio.ini starts with a byte-order mark (Notepad\'s "UTF-8 with BOM"), which PlatformIO cannot read ("File contains no section headers"): save it as UTF-8 without BOM.');
   }
   for (const key of raw.keys()) {
-    if (!KNOWN_KEYS.has(key)) warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.`);
+    if (KNOWN_KEYS.has(key)) continue;
+    const near = closest(key, KNOWN_KEYS);
+    warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.${near ? ` Did you mean ${near}?` : ""}`);
   }
   const get = (key: keyof typeof DEFAULTS): string => raw.get(key) || DEFAULTS[key];
   const list = (key: "server_names" | "clients", flag?: string[]): string[] =>
@@ -319,7 +322,9 @@ function checkCertDir(projectDir: string, value: string): string {
 
 function checkKeyType(value: string, key: string): KeyType {
   if ((KEY_TYPES as readonly string[]).includes(value)) return value as KeyType;
-  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${KEY_TYPES[0]}".`);
+  // The type the value was reaching for ("ec256" -> ec-p256), else the setting's default.
+  const meant = /ec|p-?256|ecdsa/i.test(value) ? "ec-p256" : /rsa/i.test(value) ? "rsa2048" : DEFAULTS[key as "key_type" | "client_key_type"];
+  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${meant}".`);
 }
 
 function dedupe(values: string[]): string[] {

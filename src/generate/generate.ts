@@ -13,6 +13,14 @@ import { passphraseSources } from "../pki/passphrase.js";
 import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 
+/** After a CA was replaced: what every board and every record written before now needs. */
+function newCaAdvice(actions: StoreAction[]): string[] {
+  if (!actions.some((a) => a.item === "old ca")) return [];
+  return [
+    "A new CA: every board still trusts the old one and is shut out until it is reflashed (esp-certs flash --port P) or, for a fleet image, provisioned again (esp-certs provision --port P --client ID). Credential records written before (provision --out files) are useless now. Restart the broker so that it loads the new CA.",
+  ];
+}
+
 /**
  * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
  * broker folder when the project has one. Each step keeps what is already right.
@@ -62,7 +70,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
   tightenStoreModes(p);
-  const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config)];
+  const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
   const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
   if (crl.action) actions.push(crl.action);
