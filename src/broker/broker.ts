@@ -209,7 +209,7 @@ export function brokerAdvice(r: BrokerResult, port: number, reload?: ReloadOutco
       : [`Start the broker: mosquitto -c "${conf}"`];
   }
   const reloadLine = reloadAdvice(r, reload);
-  if (r.changed.every((f) => RELOADED_FILES.includes(f))) return [reloadLine];
+  if (!needsRestart(r)) return [reloadLine];
   const restart = restartAdvice(r, port);
   const notes: string[] = [];
   if (r.addedAccessRules) {
@@ -222,6 +222,11 @@ export function brokerAdvice(r: BrokerResult, port: number, reload?: ReloadOutco
     notes.push("Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic.");
   }
   return reload === undefined ? [...restart, ...notes] : [reloadLine, ...restart, ...notes];
+}
+
+/** Whether a sync of a running broker's folder needs a restart, not just a reload. */
+export function needsRestart(r: BrokerResult): boolean {
+  return !r.created && !r.changed.every((f) => RELOADED_FILES.includes(f));
 }
 
 function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): string {

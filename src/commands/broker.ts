@@ -3,7 +3,7 @@ import path from "node:path";
 import { loadConfig } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson, warn } from "../ui.js";
-import { brokerAdvice, writeBrokerFolder, type BrokerOptions } from "../broker/broker.js";
+import { brokerAdvice, needsRestart, writeBrokerFolder, type BrokerOptions } from "../broker/broker.js";
 import { BROKER_FILES } from "../broker/conf.js";
 
 /** The CLI action; a given --out is relative to the current directory. */
@@ -13,7 +13,7 @@ export async function brokerCommand(opts: BrokerOptions & { projectDir: string; 
   const r = await writeBrokerFolder(config, { out: opts.out && path.resolve(opts.out), paths: opts.paths });
   const advice = brokerAdvice(r, config.mqttPort);
   if (opts.json) {
-    printJson({ ...r, restart: !r.created && r.changed.length > 0, advice });
+    printJson({ ...r, restart: needsRestart(r), reload: !r.created && r.changed.length > 0 && !needsRestart(r), advice });
     return ExitCode.ok;
   }
   const where = path.relative(process.cwd(), r.dir) || ".";

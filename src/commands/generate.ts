@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { generate } from "../generate/generate.js";
+import { syncLibrary } from "../platformio/library.js";
 import type { GenerateCommandOptions } from "./options.js";
 import { printReport } from "./print/generate-report.js";
 
@@ -16,6 +17,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
     noCaPassphrase: o.caPassphrase === false,
   });
   report.warnings.push(...oneRunOnly(o, config));
+  report.library = syncLibrary(config.projectDir, { install: false });
   printReport(report, config.projectDir, { json: o.json });
   return ExitCode.ok;
 }

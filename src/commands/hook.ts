@@ -9,6 +9,7 @@ import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/conf
 import { ExitCode } from "../errors.js";
 import { storeNeedsWork } from "../platformio/needs-work.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
+import { libraryNeedsWork, libraryState, syncLibrary } from "../platformio/library.js";
 import { buildStamp, writeStamp } from "../platformio/stamp.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
@@ -46,7 +47,9 @@ export function hookArgv(argv: string[]): HookOptions | undefined {
 export async function hookCommand(o: HookOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   const clientId = o.client || clientForEnv(config, o.env);
-  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId)) return stamped(config, o, clientId);
+  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId) && !libraryNeedsWork(libraryState(config.projectDir))) {
+    return stamped(config, o, clientId);
+  }
   // Only a hook with work takes the store's lock; the common no-op path stays free of it.
   const { lockStore } = await import("../pki/store-lock.js");
   return lockStore(config.projectDir, "hook", () => refresh(o), config.certDir);
@@ -57,6 +60,9 @@ async function refresh(o: HookOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   const clientId = o.client || clientForEnv(config, o.env);
   const work = storeNeedsWork(config, clientId, new Date());
+  const library = syncLibrary(config.projectDir, { install: false });
+  if (library.done) info(`esp-certs: updated ${library.done}: the device library, in step with esp-certs`);
+  if (library.warning) warn(`esp-certs: ${library.warning}`);
   if (work === undefined && headerIsCurrent(config, clientId)) return stamped(config, o, clientId);
 
   for (const w of config.warnings) warn(w);

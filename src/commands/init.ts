@@ -3,6 +3,7 @@ import path from "node:path";
 import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
 import { defaultAppClient } from "../config/clients.js";
 import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
+import { syncLibrary } from "../platformio/library.js";
 import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
@@ -130,6 +131,8 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   } else {
     report.broker ??= { ...(await writeBrokerFolder(config)), port: config.mqttPort };
   }
+  // The device library, after platformio.ini: its lib_dir says where the library goes.
+  report.library = syncLibrary(config.projectDir, { install: true });
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
     const cli = selfCommand();

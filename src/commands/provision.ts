@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
+import { requireDevice } from "../config/apps.js";
 import { checkClientIds } from "../config/validate.js";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
@@ -19,7 +20,8 @@ import { info, printJson, warn } from "../ui.js";
 import { storeClients } from "../pki/inventory.js";
 import { lockStore } from "../pki/store-lock.js";
 import { credentialFromStore, inStore } from "../provision/credential.js";
-import { ensureClient } from "../provision/issue-client.js";
+import { ensureClient } from "../provision/ensure-client.js";
+import { CertificateStore } from "../store/store.js";
 import { hex, layoutFor, type FlashLayout } from "../provision/layout.js";
 import { isPattern, nextFreeId } from "../provision/next-id.js";
 import { decodeRecord, encodeSector, RECORD_MAGIC, RecordError, SECTOR_SIZE } from "../provision/record.js";
@@ -68,6 +70,7 @@ function plan(o: ProvisionOptions): Plan {
   const layout = layoutFor(env);
   const id = resolveClient(o.client, config);
   checkClientIds([id]);
+  requireDevice(config, id, what);
   return { config, env: envName, layout, id };
 }
 
@@ -138,7 +141,11 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     async () => {
       const id = isPattern(o.client) ? resolveClient(o.client, config) : planned;
       const issued = !inStore(config, id);
-      if (issued) await ensureClient(config, id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
+      if (issued) {
+        const made = await ensureClient(CertificateStore.openForWriting(config), id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
+        if (made.madeStore && !json) info(`made the certificate store in ${config.certDir} (esp-certs generate also writes the header and broker folder)`);
+        for (const w of made.warnings) warn(w);
+      }
       return { id, issued };
     },
     config.certDir,

@@ -10,6 +10,7 @@ import { reissueCommand } from "../pki/inventory.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
 import { revoke } from "../store/revoke.js";
+import { CertificateStore } from "../store/store.js";
 import { colour, info, printJson, warn } from "../ui.js";
 
 export interface RevokeCommandOptions {
@@ -23,7 +24,7 @@ export interface RevokeCommandOptions {
 export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   for (const w of config.warnings) warn(w);
-  const revoked = await revoke(config, { id: o.id, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
+  const revoked = await revoke(CertificateStore.openForWriting(config), { id: o.id, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
   // The broker folder, when there is one, gets the new CRL.
   const r = { ...revoked, broker: brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined };
   // The revoked client loses its topics at the broker now, even while connected (docs/access.md).

@@ -3,8 +3,9 @@ import { isConfiguredClient } from "../config/clients.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { reissueCommand } from "../pki/inventory.js";
-import { crlStatus, storeStatus, type CertStatus } from "../pki/status.js";
-import { colour, info, printJson } from "../ui.js";
+import { crlStatus, storeStatus, type CertStatus } from "../store/status.js";
+import { CertificateStore } from "../store/store.js";
+import { colour, info, printJson, warn } from "../ui.js";
 
 /** Colon-separated fingerprint, as browsers and `openssl x509 -fingerprint` show it. */
 export function fingerprint(sha256: string): string {
@@ -32,6 +33,7 @@ function stateText(config: Config, c: CertStatus): string {
 
 export function statusCommand(o: { projectDir: string; json?: boolean }): number {
   const config = loadConfig(o.projectDir);
+  for (const w of CertificateStore.open(config).warnings()) warn(w);
   const certs = storeStatus(config);
   const crl = crlStatus(config);
   if (o.json) {

@@ -7,6 +7,7 @@ import type { Check, CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { probeBroker } from "./probe.js";
+import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
 import { storePaths } from "../pki/paths.js";
 
@@ -50,12 +51,14 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
       port: ctx.probe.port,
       servername: c.mqttHost,
       ...material,
-      // Not the client's own id: the broker would drop that client (e.g. Node-RED) to let us in.
+      // Not the client's own id, which a broker of your own would drop (e.g. Node-RED) to let us in.
+      // esp-certs' broker folder names every client by its certificate instead
+      // (use_username_as_clientid), so there Node-RED reconnects once (docs/access.md).
       clientId: `${client}-doctor`,
       timeoutMs: LIVE_TIMEOUT_MS,
       maxVersion,
     });
-  const as = `as ${client} to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
+  const as = `as ${client} (${clientRole(c, client)}) to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
   const o = await probe();
   if (o.ok && o.protocol !== "TLSv1.3") return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }];
   if (o.ok) {

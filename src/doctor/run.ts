@@ -4,10 +4,11 @@ import { loadConfig, projectFolder, requireProject, type Config } from "../confi
 import { EspCertsError, ExitCode } from "../errors.js";
 import { OFFLINE_CHECKS, type CheckResult } from "./checks.js";
 import { loadContext, parseAddress } from "./context.js";
+import { ACCESS_CHECKS } from "./access.js";
 import { LIVE_CHECKS } from "./live.js";
 import { REVOCATION_CHECKS } from "./revocation.js";
 
-export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...LIVE_CHECKS];
+export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...ACCESS_CHECKS, ...LIVE_CHECKS];
 
 export interface DoctorOptions {
   projectDir: string;

@@ -24,6 +24,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     // openSync's mode is masked by the umask; a key must end up 0600 whatever it is.
     chmodSync(tmp, mode);
     renameSync(tmp, file);
+    syncDir(dir);
   } catch (err) {
     try {
       closeSync(fd);
@@ -48,7 +49,7 @@ export function writeSecretVia(stagingDir: string, file: string, data: Uint8Arra
   writeFileAtomic(tmp, data, 0o600);
   namingPath(file, () => mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }));
   try {
-    renameSync(tmp, file);
+    renameDurably(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
     if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw withPath(err, file);
@@ -59,6 +60,28 @@ export function writeSecretVia(stagingDir: string, file: string, data: Uint8Arra
 /** A temp path in `dir` of the form removeStaleTemps recognises: left by a killed run, a later one removes it. */
 export function tempPath(dir: string, base: string): string {
   return path.join(dir, tempName(base));
+}
+
+/**
+ * Flushes a folder's entries to disk: a rename is durable only once its folder is (docs/configuration.md
+ * promises files "flushed to disk"; a power cut after the rename could otherwise bring the old
+ * file back). Windows cannot open a folder as a file, and NTFS journals renames itself.
+ */
+export function syncDir(dir: string): void {
+  if (process.platform === "win32") return;
+  const fd = namingPath(dir, () => openSync(dir, "r"));
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Renames `from` to `to` and flushes both folders, so that the move survives a power cut. */
+export function renameDurably(from: string, to: string): void {
+  renameSync(from, to);
+  syncDir(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) syncDir(path.dirname(from));
 }
 
 /**

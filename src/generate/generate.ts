@@ -2,8 +2,9 @@ import { requireConfiguredClient } from "../config/clients.js";
 import { clientForEnv, NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { tightenStoreModes } from "../pki/store-modes.js";
-import { maintainCrl } from "../pki/crl-refresh.js";
-import { ensureStore, type StoreAction } from "../pki/ensure.js";
+import { maintainCrl } from "../store/crl-refresh.js";
+import { CertificateStore } from "../store/store.js";
+import type { StoreAction } from "../pki/ensure.js";
 import { storeClients } from "../pki/inventory.js";
 import { storePaths } from "../pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "../pki/plan.js";
@@ -12,6 +13,7 @@ import { readCert } from "../pki/store.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
+import type { LibrarySync } from "../platformio/library.js";
 
 /** After a CA was replaced: what every board and every record written before now needs. */
 function newCaAdvice(actions: StoreAction[]): string[] {
@@ -45,6 +47,8 @@ export interface GenerateReport {
   header: HeaderResult & { client: string };
   /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
   broker?: BrokerResult & { port: number };
+  /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
+  library?: LibrarySync;
   warnings: string[];
 }
 
@@ -66,11 +70,12 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
   // The header's path first: a wrong one must stop the run before the store is written.
   checkHeaderTarget(config);
-  const store = await ensureStore(config, { newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
+  const certStore = CertificateStore.openForWriting(config);
+  const store = await certStore.ensure({ newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
   tightenStoreModes(p);
-  const warnings = [...config.warnings, ...store.warnings, ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
+  const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
   const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
   if (crl.action) actions.push(crl.action);

@@ -101,7 +101,7 @@ export const DIAGNOSES = {
   unconfirmed: {
     title: "Connected, but the firmware does not say where to, or with which CA",
     cause: "the device printed a plain \"MQTT Connected\" (the workshop sketch's line), without the host, port and CA that esp-certs checks.",
-    fix: `Flash this project's firmware, which reports them: \`${REFLASH}\`.`,
+    fix: `Connect through the esp-certs library, which reports them (lib/esp-certs, installed by esp-certs init; a sketch needs a few lines: docs/own-project.md of the esp-certs package), then flash: \`${REFLASH}\`.`,
   },
 
   // ---- WiFi (wl_status_t) ----

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { writeFileAtomic } from "../fs/atomic.js";
+import { renameDurably, writeFileAtomic } from "../fs/atomic.js";
 import type { StorePaths } from "./paths.js";
 
 /**
@@ -49,10 +49,10 @@ export function finishCaSwitch(p: StorePaths): string | undefined {
     if (!existsSync(staged)) continue; // in place already
     if (existsSync(p[name])) {
       mkdirSync(backup, { recursive: true, mode: 0o700 });
-      renameSync(p[name], path.join(backup, path.basename(p[name])));
+      renameDurably(p[name], path.join(backup, path.basename(p[name])));
       moved = true;
     }
-    renameSync(staged, p[name]);
+    renameDurably(staged, p[name]);
   }
   rmSync(p.newCaDir, { recursive: true, force: true });
   return moved || existsSync(backup) ? backup : undefined;

@@ -31,6 +31,8 @@ export interface EnsureOptions {
   passphrase: PassphraseSources;
   /** Revoked clients: not issued again (docs/revocation.md); `generate` leaves out those given --rekey. */
   skip?: string[];
+  /** The store's CA when this run has opened it already: it is not opened again (nor its passphrase asked again). */
+  ca?: CertificateAuthority;
 }
 
 export interface StoreAction {
@@ -87,7 +89,7 @@ async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): 
   return {
     paths,
     manifest,
-    ca: CertificateAuthority.open(paths, { passphrase: opts.passphrase, manifest, deps }),
+    ca: opts.ca ?? CertificateAuthority.open(paths, { passphrase: opts.passphrase, manifest, deps }),
     server: await readLeaf(paths, SERVER_ID),
     // Provisioned clients stay in the store beside the configured ones; revoked ones are skipped,
     // unless --rekey names them (a revoked provisioned client is no longer among the manifest's).

@@ -25,16 +25,17 @@ export interface IssuedClient {
  * Issues one client certificate into the store with a new key of client_key_type: key
  * (PEM and DER), certificate (PEM and DER), and the manifest, where the client's previous
  * certificate, if any, is marked replaced. The store must have a CA and a manifest
- * (`esp-certs generate` made them); the CA passphrase is asked once.
+ * (`esp-certs generate` made them); the CA passphrase is asked once, and not at all when
+ * `opts.ca` (the run's CA) is unlocked already.
  */
-export async function issueClient(config: Config, id: string, opts: { passphrase: PassphraseSources; deps?: IssueDeps }): Promise<IssuedClient> {
+export async function issueClient(config: Config, id: string, opts: { passphrase: PassphraseSources; deps?: IssueDeps; ca?: CertificateAuthority }): Promise<IssuedClient> {
   checkClientIds([id]);
   const deps = opts.deps ?? defaultDeps();
   const p = storePaths(config.certDir);
   removeStaleTemps(p.dir);
   removeStaleTemps(p.clientsDir);
   const manifest = readManifest(p.manifest);
-  const ca = CertificateAuthority.open(p, { passphrase: opts.passphrase, manifest, deps });
+  const ca = opts.ca ?? CertificateAuthority.open(p, { passphrase: opts.passphrase, manifest, deps });
   if (manifest === undefined || ca === undefined) {
     throw new EspCertsError(`Cannot issue a certificate for client "${id}"`, `${config.certDir} holds no CA yet`, 'Run "esp-certs generate" first.');
   }

@@ -57,7 +57,18 @@ function listOf(check: Check): Check {
 const issued = { serial: hex, sha256, notBefore: date, notAfter: date, keyType, issuedAt: seconds, keySha256: optionalSha256 };
 const ca = fields({ ...issued, subject: string });
 const server = fields({ ...issued, dns: strings, ips: strings, caSha256: sha256 });
-const client = fields({ ...issued, caSha256: sha256, keyDerSha256: sha256 });
+const keyHolder = is((v) => v === "store" || v === "device", '"store" or "device"');
+const storeHeldClient = fields({ ...issued, caSha256: sha256, keyDerSha256: sha256, keyHolder }, ["keyHolder"]);
+const { keySha256: _key, ...issuedNoKey } = issued;
+const deviceHeldClient = fields({ ...issuedNoKey, caSha256: sha256, keyHolder });
+/** A key the device holds is not in the store: no key hashes then, and none may claim one. */
+const client: Check = (v, where) => {
+  if (!isObject(v) || v.keyHolder !== "device") return storeHeldClient(v, where);
+  const problem = deviceHeldClient(v, where);
+  if (problem !== undefined) return problem;
+  const hash = ["keySha256", "keyDerSha256"].find((k) => v[k] !== undefined);
+  return hash === undefined ? undefined : `${where}.${hash} is there, but the key is the device's (keyHolder "device")`;
+};
 const role = is((v) => v === "ca" || v === "server" || v === "client", '"ca", "server" or "client"');
 const revoked = fields({ at: date, reason: string });
 const record: Check = (v, where) => {

@@ -25,7 +25,7 @@ function entry(stored: StoredCert, keyType: KeyType, keyFile: string, keySha256 
   };
 }
 
-function record(id: CertId, e: IssuedCert): IssuedRecord {
+function record(id: CertId, e: Omit<IssuedCert, "keySha256">): IssuedRecord {
   return { ...id, ...recordOf(e) };
 }
 

@@ -56,13 +56,28 @@ export type IssuedRecord = CertId & Omit<IssuedCert, "keySha256"> & {
   revoked?: Revocation;
 };
 
+/** Where a client's private key lives: in the store (clients/<id>.key.*), or only on the device. */
+export type KeyHolder = "store" | "device";
+
+/**
+ * A client's current certificate. A key held by the device (`keyHolder: "device"`) leaves no
+ * key file in the store, so no key hashes; absent `keyHolder` means "store" (what every
+ * manifest before it was added holds).
+ */
+export type ClientEntry = Omit<IssuedCert, "keySha256"> & {
+  caSha256: string;
+  keySha256?: string;
+  /** The DER copy of the key, which the header embeds. */
+  keyDerSha256?: string;
+  keyHolder?: KeyHolder;
+};
+
 export interface Manifest {
   version: typeof MANIFEST_VERSION;
   config: ManifestConfig;
   ca: IssuedCert & { subject: string };
   server?: IssuedCert & { dns: string[]; ips: string[]; caSha256: string };
-  /** keyDerSha256: the DER copy of the key, which the header embeds. */
-  clients: Record<string, IssuedCert & { caSha256: string; keyDerSha256: string }>;
+  clients: Record<string, ClientEntry>;
   /** Oldest first; the current certificates too. */
   history: IssuedRecord[];
   /** Serials a version 1 store issued whose certificates it did not record: kept so none is reused. */
@@ -111,7 +126,7 @@ export function migrateV1(v1: ManifestV1): Manifest {
 }
 
 /** What the history keeps of a current certificate (a CA's key hash is added by its caller). */
-export function recordOf(c: IssuedCert): Omit<IssuedCert, "keySha256"> {
+export function recordOf(c: Omit<IssuedCert, "keySha256">): Omit<IssuedCert, "keySha256"> {
   return { serial: c.serial, sha256: c.sha256, notBefore: c.notBefore, notAfter: c.notAfter, keyType: c.keyType, issuedAt: c.issuedAt };
 }
 

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
@@ -7,8 +7,8 @@ import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import { readManifest } from "./manifest.js";
-import { writeFileAtomic } from "../fs/atomic.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { renameDurably, writeFileAtomic } from "../fs/atomic.js";
+import { writeManifest } from "./manifest-write.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
 
@@ -100,20 +100,37 @@ export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Ite
   return out;
 }
 
-/** The CRLs of the CAs that --new-ca moved to certs/backup/, oldest first. */
-function backupCrls(p: StorePaths): ReadCrl[] {
+/** The CRL files of the CAs that --new-ca moved to certs/backup/, oldest first. */
+function backupCrlFiles(p: StorePaths): string[] {
   if (!existsSync(p.backupDir)) return [];
   return readdirSync(p.backupDir)
     .sort()
     .map((d) => path.join(p.backupDir, d, path.basename(p.crlPem)))
-    .filter((f) => existsSync(f))
-    .flatMap((f) => {
-      try {
-        return [readCrl(readFileSync(f, "utf8"))];
-      } catch {
-        return [];
-      }
-    });
+    .filter((f) => existsSync(f));
+}
+
+function readBackupCrl(file: string): ReadCrl | undefined {
+  try {
+    return readCrl(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CRLs of the CAs that --new-ca moved to certs/backup/, oldest first; unreadable ones are left to unreadableBackupCrls. */
+function backupCrls(p: StorePaths): ReadCrl[] {
+  return backupCrlFiles(p).flatMap((f) => readBackupCrl(f) ?? []);
+}
+
+/**
+ * The warning to give when an earlier CA's CRL in certs/backup/ cannot be read: the clients it
+ * revoked would count as never revoked (their certificates are that CA's, so the broker refuses
+ * them anyway, but status and generate could no longer say so).
+ */
+export function unreadableBackupCrls(p: StorePaths): string[] {
+  return backupCrlFiles(p)
+    .filter((f) => readBackupCrl(f) === undefined)
+    .map((f) => `${f} is not a readable CRL: the revocations of that earlier CA are not counted. Restore it from your backup.`);
 }
 
 function clientIdsInStore(p: StorePaths): string[] {
@@ -133,7 +150,7 @@ export function archiveRevoked(p: StorePaths, id: string, serial: string): strin
   if (files.length === 0) return undefined;
   const dir = archiveDir(p, id, serial);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const f of files) renameSync(f, path.join(dir, path.basename(f)));
+  for (const f of files) renameDurably(f, path.join(dir, path.basename(f)));
   return dir;
 }
 
@@ -163,7 +180,7 @@ export function recordRevocations(p: StorePaths, revoked: Iterable<ClientRevocat
     return r && h.revoked === undefined ? { ...h, revoked: { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } } : h;
   });
   const clients = Object.fromEntries(Object.entries(m.clients).filter(([, c]) => !by.has(c.serial)));
-  writeIfChanged(p.manifest, `${JSON.stringify({ ...m, clients, history }, null, 2)}\n`);
+  writeManifest(p.manifest, { ...m, clients, history });
 }
 
 /** Writes the CRL: DER first, then the PEM that the broker reads and that marks the revocation done. */

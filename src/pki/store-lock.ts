@@ -15,9 +15,25 @@ export async function lockStore<T>(projectDir: string, command: string, fn: () =
   const dir = certDir ?? certDirOf(projectDir);
   // Without a readable configuration nothing is written: the command says what is wrong.
   if (dir === undefined) return fn();
-  return withLock(dir, command, fn, {
+  const held = async () => {
+    heldStores.add(path.resolve(dir));
+    try {
+      return await fn();
+    } finally {
+      heldStores.delete(path.resolve(dir));
+    }
+  };
+  return withLock(dir, command, held, {
     onWait: (holder) => note(`esp-certs: waiting for another esp-certs run (${describeHolder(holder)}) to finish writing ${path.relative(projectDir, dir) || dir} ...`),
   });
+}
+
+/** The stores this run holds the lock of. */
+const heldStores = new Set<string>();
+
+/** Whether this run is the one writer of the store in `certDir` (inside lockStore). */
+export function holdsStoreLock(certDir: string): boolean {
+  return heldStores.has(path.resolve(certDir));
 }
 
 /** cert_dir alone, so that the command itself checks (and reports on) everything else, with its own flags. */

@@ -17,6 +17,7 @@ import { readManifest } from "../pki/manifest.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { storePaths } from "../pki/paths.js";
 import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
+import { libraryInputs } from "./library.js";
 import { HEADER_TEMPLATE } from "../render/header-inputs.js";
 import { templatePath } from "../render/templates.js";
 
@@ -106,6 +107,8 @@ export function stampedAbsences(config: Config): string[] {
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
   const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256(readFileSync(f))]));
   for (const absent of stampedAbsences(config)) files[absent] = null;
+  // The device library: what ships with this esp-certs, and the project's copy (its marker may be absent).
+  for (const f of libraryInputs(config.projectDir)) files[f] = existsSync(f) ? sha256(readFileSync(f)) : null;
   // The CRL, made by the first revoke: its appearing or change is read by storeNeedsWork.
   const crl = storePaths(config.certDir).crlPem;
   files[crl] = existsSync(crl) ? sha256(readFileSync(crl)) : null;

@@ -5,17 +5,16 @@ import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { removeStaleTemps } from "../fs/atomic.js";
-import { buildCrl, crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "../pki/crl.js";
-import { crlNextUpdate } from "../pki/crl-dates.js";
-import { CertificateAuthority } from "../pki/ca.js";
+import { crlMatchesCa, crlSignedBy, DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "../pki/crl.js";
 import { defaultDeps } from "../pki/ensure.js";
 import { reissueCommand, storeClients } from "../pki/inventory.js";
 import type { IssueDeps } from "../pki/issue.js";
 import type { PassphraseSources } from "../pki/passphrase.js";
-import { storePaths, type StorePaths } from "../pki/paths.js";
-import { readManifest } from "../pki/manifest.js";
-import { archiveRevoked, finishRevocations, recordRevocations, requireStoreCrl, revokedClients, revokedWhen, writeStoreCrl } from "../pki/revocations.js";
+import type { StorePaths } from "../pki/paths.js";
+import { archiveRevoked, finishRevocations, recordRevocations, revokedClients, revokedWhen } from "../pki/revocations.js";
 import { readCert } from "../pki/store.js";
+import { writeNextCrl } from "./crl.js";
+import type { CertificateStore } from "./store.js";
 
 export interface RevokeReport {
   id: string;
@@ -76,17 +75,17 @@ function findTarget(config: Config, p: StorePaths, id: string, crl: ReadCrl | un
 }
 
 export async function revoke(
-  config: Config,
+  store: CertificateStore,
   opts: { id: string; reason?: RevocationReason; passphrase: PassphraseSources },
   deps: IssueDeps = defaultDeps(),
 ): Promise<RevokeReport> {
+  const { config, paths: p } = store;
   refuse(config, opts.id);
-  const p = storePaths(config.certDir);
   removeStaleTemps(p.dir);
-  const authority = CertificateAuthority.open(p, { passphrase: opts.passphrase, manifest: readManifest(p.manifest), deps });
+  const authority = store.ca(opts.passphrase, deps);
   if (authority === undefined) throw new EspCertsError(`Cannot revoke ${opts.id}`, `the store has no CA (${p.caCertPem})`, 'Run "esp-certs generate" first.');
   const ca = authority.cert;
-  const previous = requireStoreCrl(p);
+  const previous = store.crl();
   if (previous !== undefined && !crlMatchesCa(previous, ca.der)) {
     throw new EspCertsError(`Cannot revoke ${opts.id}`, `${p.crlPem} is an earlier CA's`, 'Run "esp-certs generate" first: it moves that CRL to the old CA\'s backup and starts one for this CA.');
   }
@@ -103,18 +102,11 @@ export async function revoke(
     throw new EspCertsError(`Cannot revoke ${opts.id}`, "its certificate was not issued by this store's CA, so the broker refuses it already", 'Run "esp-certs generate" to issue it again from this CA, or leave it.');
   }
 
-  const now = deps.now();
   const signer = await authority.signer();
-  const entry = { at: now, reason: opts.reason ?? DEFAULT_REASON };
-  const content = {
-    revoked: [...(previous?.revoked ?? []), { serial: target.serial, ...entry }],
-    number: (previous?.number ?? 0n) + 1n,
-    thisUpdate: now,
-    nextUpdate: crlNextUpdate(now, config.certDays, new Date(ca.cert.validTo)),
-  };
+  const entry = { at: deps.now(), reason: opts.reason ?? DEFAULT_REASON };
   // From this write on, the certificate is revoked; everything after it is tidying up that
   // the next run finishes if this one is killed.
-  writeStoreCrl(p, await buildCrl(content, { der: ca.der, key: signer.key }, deps.crypto));
+  const content = await writeNextCrl(p, config, { der: ca.der, key: signer.key, notAfter: new Date(ca.cert.validTo) }, previous, { add: [{ serial: target.serial, ...entry }] }, deps);
   const archived = archiveRevoked(p, opts.id, target.serial);
   recordRevocations(p, [{ id: opts.id, serial: target.serial, ...entry }]);
   return {

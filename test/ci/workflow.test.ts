@@ -35,6 +35,12 @@ describe("the CI workflow", () => {
     expect(ci).toContain("-t size");
   });
 
+  it("builds every example of the device library for both boards, and a new user's own project with the library init installed", () => {
+    expect(ci).toContain('for example in firmware/lib/esp-certs/examples/*/; do');
+    expect(ci).toContain("pio ci \"$example\" --lib firmware/lib/esp-certs --board d1_mini --board nodemcuv2");
+    expect(ci).toMatch(/npx esp-certs init --host win10\.local --yes\n\s+cp lib\/esp-certs\/examples\/connect\/connect\.ino src\/main\.cpp/);
+  });
+
   it("runs the portable tests on Windows and macOS with what they lack named, and .ci/run on Linux", () => {
     expect(ci).toMatch(/os: windows-latest\n\s+absent: \S*mosquitto/);
     expect(ci).toMatch(/os: macos-latest\n\s+absent: \S*mosquitto/);

@@ -46,11 +46,12 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     const r = await doctor(base);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/^problem/m);
-    expect(line(r, "ok", "tls")).toMatch(/as dev02 to 127\.0\.0\.1:\d+ \(name checked: win10\.local\)/);
+    expect(line(r, "ok", "tls")).toMatch(/as dev02 \(app\) to 127\.0\.0\.1:\d+ \(name checked: win10\.local\)/);
     for (const check of ["config", "host", "store", "names", "chain", "purpose", "expiry", "broker"]) expect(line(r, "ok", check), check).toBeDefined();
     // win10.local is not in this machine's DNS: mDNS, so only a warning.
     expect(line(r, "warning", "dns")).toMatch(/mDNS/);
-    expect(broker.log()).toMatch(/as dev02-doctor/);
+    // use_username_as_clientid: the broker knows the probe by its certificate, whatever id it announced.
+    expect(broker.log()).toMatch(/as dev02 \(p2, c1, k30, u'dev02'\)/);
   });
 
   it("--json prints the results and nothing else", async () => {

@@ -34,6 +34,7 @@ class HardwareSerial {
   size_t print(const char *text);
   size_t println(const char *text = "");
   size_t printf(const char *format, ...) __attribute__((format(printf, 2, 3)));
+  size_t write(const uint8_t *data, size_t len);
 };
 extern HardwareSerial Serial;
 

@@ -122,6 +122,11 @@ size_t HardwareSerial::printf(const char *format, ...) {
   return n < 0 ? 0 : print(text);
 }
 
+size_t HardwareSerial::write(const uint8_t *data, size_t len) {
+  writeAll(reinterpret_cast<const char *>(data), len);
+  return len;
+}
+
 size_t HardwareSerial::println(const char *text) {
   std::string line = std::string(text) + "\r\n";
   writeAll(line.data(), line.size());
@@ -138,6 +143,8 @@ uint32_t EspClass::random() {
   if (getrandom(&r, sizeof r, 0) != sizeof r) abort();
   return r;
 }
+
+double rehearsalSeconds() { return secondsSinceStart(); }
 
 void rehearsalMeasureBegin() { CALLGRIND_START_INSTRUMENTATION; }
 

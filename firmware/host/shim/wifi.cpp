@@ -1,4 +1,6 @@
 // The station and its TCP client, on the host's network stack.
+//   ESP_CERTS_WIFI_DROP=<at s>:<s>   at <at s> into the run the station loses the network for <s>
+//                                    (status() says WL_DISCONNECTED, no new TCP connection opens)
 #include <ESP8266WiFi.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,9 +16,26 @@
 
 #include <string>
 
+#include "rehearsal.h"
+
 ESP8266WiFiClass WiFi;
 
 namespace {
+
+bool droppedNow() {
+  static double at = -1, seconds = 0;
+  static bool read = false;
+  if (!read) {
+    read = true;
+    const char *drop = getenv("ESP_CERTS_WIFI_DROP");
+    if (drop != nullptr && sscanf(drop, "%lf:%lf", &at, &seconds) != 2) {
+      fprintf(stderr, "firmware: ESP_CERTS_WIFI_DROP=%s is not <at seconds>:<seconds>\n", drop);
+      exit(2);
+    }
+  }
+  double now = rehearsalSeconds();
+  return at >= 0 && now >= at && now < at + seconds;
+}
 
 const int kConnectTimeoutMs = 5000;
 
@@ -47,7 +66,7 @@ wl_status_t ESP8266WiFiClass::begin(const char *, const char *) {
   return WL_CONNECTED;
 }
 
-wl_status_t ESP8266WiFiClass::status() { return _begun ? WL_CONNECTED : WL_DISCONNECTED; }
+wl_status_t ESP8266WiFiClass::status() { return _begun && !droppedNow() ? WL_CONNECTED : WL_DISCONNECTED; }
 
 IPAddress ESP8266WiFiClass::localIP() { return _begun ? IPAddress(127, 0, 0, 1) : IPAddress(); }
 
@@ -71,7 +90,7 @@ WiFiClient::~WiFiClient() { WiFiClient::stop(); }
 int WiFiClient::connect(const char *host, uint16_t port) {
   WiFiClient::stop();
   IPAddress ip;
-  if (!WiFi.hostByName(host, ip)) return 0;
+  if (WiFi.status() != WL_CONNECTED || !WiFi.hostByName(host, ip)) return 0;
   sockaddr_in to = {};
   to.sin_family = AF_INET;
   to.sin_port = htons(port);

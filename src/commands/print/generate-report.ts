@@ -37,6 +37,8 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
     line(b.changed.length > 0, `${(b.changed.length > 0 ? "wrote" : "kept").padEnd(9)}${"broker folder".padEnd(20)}${dir}${b.changed.length > 0 ? ` (${b.changed.join(", ")})` : ""}`);
     for (const advice of brokerAdvice(b, b.port)) info(advice);
   }
+  if (report.library?.done) info(`${"wrote".padEnd(9)}${"device library".padEnd(20)}${report.library.done}`);
+  if (report.library?.warning) warn(report.library.warning);
   for (const w of report.warnings) warn(w);
 }
 

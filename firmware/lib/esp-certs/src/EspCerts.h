@@ -105,7 +105,6 @@ class EspCerts {
   uint32_t _stateSince = 0;
   uint32_t _retryAt = 0;
   uint32_t _backoffMs = 0;
-  bool _retrying = false;
   bool _wifiJoined = false;
   bool _clockSet = false;
   bool _recordSizeChosen = false;

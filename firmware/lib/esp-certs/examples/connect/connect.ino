@@ -23,7 +23,9 @@ EspCerts device(ESP_CERTS_CONFIG);
 uint32_t lastUptimeMs = 0;
 
 void onMessage(char *topic, uint8_t *payload, unsigned int length) {
-  Serial.printf("%s: %.*s\n", topic, (int)length, (const char *)payload);
+  Serial.printf("%s: ", topic);
+  Serial.write(payload, length);
+  Serial.println();
 }
 
 // After every connect: a reconnect starts a new MQTT session, without the old subscriptions.

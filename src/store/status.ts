@@ -1,13 +1,13 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.js";
-import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "./identity.js";
-import { keyTypeOf } from "./keys.js";
-import { storePaths } from "./paths.js";
-import { sanOf } from "./plan.js";
-import { readCert, sha256Hex } from "./store.js";
-import { normalSerial } from "./crl.js";
-import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "./revocations.js";
+import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
+import { keyTypeOf } from "../pki/keys.js";
+import { storePaths } from "../pki/paths.js";
+import { sanOf } from "../pki/plan.js";
+import { readCert, sha256Hex } from "../pki/store.js";
+import { normalSerial } from "../pki/crl.js";
+import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
 export interface CertStatus {

@@ -1,17 +1,19 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
+import { renameDurably } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
-import { buildCrl, crlMatchesCa, type ReadCrl } from "./crl.js";
-import { crlNextUpdate, crlRenewalDue } from "./crl-dates.js";
-import type { CaSigner, CertificateAuthority } from "./ca.js";
-import { defaultDeps, type StoreAction } from "./ensure.js";
-import { CA_ID } from "./identity.js";
-import type { IssuingCa, IssueDeps } from "./issue.js";
-import { storePaths, type StorePaths } from "./paths.js";
-import { requireStoreCrl, writeStoreCrl } from "./revocations.js";
-import { readCert } from "./store.js";
+import { crlMatchesCa, type ReadCrl } from "../pki/crl.js";
+import { crlRenewalDue } from "../pki/crl-dates.js";
+import type { CaSigner, CertificateAuthority } from "../pki/ca.js";
+import { defaultDeps, type StoreAction } from "../pki/ensure.js";
+import { CA_ID } from "../pki/identity.js";
+import type { IssuingCa, IssueDeps } from "../pki/issue.js";
+import { storePaths, type StorePaths } from "../pki/paths.js";
+import { requireStoreCrl } from "../pki/revocations.js";
+import { readCert } from "../pki/store.js";
+import { writeNextCrl } from "./crl.js";
 
 /**
  * `generate`'s care of the CRL (docs/revocation.md): re-sign it ahead of its nextUpdate, and give
@@ -53,18 +55,16 @@ function archiveOldCrl(p: StorePaths, crl: ReadCrl): void {
   const dir = path.join(p.backupDir, own ?? `crl-${crl.number}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The DER first: the PEM left behind is what names the move to finish.
-  for (const f of [p.crlDer, p.crlPem]) if (existsSync(f)) renameSync(f, path.join(dir, path.basename(f)));
+  for (const f of [p.crlDer, p.crlPem]) if (existsSync(f)) renameDurably(f, path.join(dir, path.basename(f)));
 }
 
 /** Signs the CRL `planCrl` asked for: the same entries (none for a new CA), new dates, the next number. */
 export async function signPlannedCrl(config: Config, work: Extract<CrlWork, { action: "sign" }>, ca: IssuingCa, deps: IssueDeps): Promise<StoreAction> {
   const p = storePaths(config.certDir);
-  const now = deps.now();
   const caCert = readCert(p.caCertPem, "")!;
-  const nextUpdate = crlNextUpdate(now, config.certDays, new Date(caCert.cert.validTo));
-  const revoked = work.fresh ? [] : (requireStoreCrl(p)?.revoked ?? []);
-  writeStoreCrl(p, await buildCrl({ revoked, number: work.number, thisUpdate: now, nextUpdate }, ca, deps.crypto));
-  return { item: "crl", cert: CA_ID, action: work.fresh ? "created" : "reissued", reason: work.fresh ? undefined : work.reason, file: p.crlPem, notAfter: nextUpdate.toISOString() };
+  const previous = { revoked: requireStoreCrl(p)?.revoked ?? [], number: work.number - 1n };
+  const content = await writeNextCrl(p, config, { ...ca, notAfter: new Date(caCert.cert.validTo) }, previous, { fresh: work.fresh }, deps);
+  return { item: "crl", cert: CA_ID, action: work.fresh ? "created" : "reissued", reason: work.fresh ? undefined : work.reason, file: p.crlPem, notAfter: content.nextUpdate.toISOString() };
 }
 
 /** The CRL as `generate` lists it when it is kept; its DER copy brought in step (a run killed between the two). */

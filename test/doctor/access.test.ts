@@ -1,0 +1,37 @@
+// `esp-certs doctor` on the broker folder's access rules: the store's, hand-edited, or from an
+// older esp-certs; and the role of the client it connects as.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli, tmpProject } from "../helpers/cli.js";
+import { freePort } from "../helpers/mosquitto.js";
+
+describe("doctor: access rules", () => {
+  const dir = tmpProject("esp-certs-doctor-access-");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const line = (out: string, check: string) => out.split("\n").filter((l) => new RegExp(`^\\S+\\s+${check}\\s`).test(l)).join("\n");
+
+  it("says the rules are the store's, reports a hand edit and a missing use_username_as_clientid, and names the role it connects as", async () => {
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev02, dev03\n");
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
+    const address = `127.0.0.1:${await freePort()}`;
+    const doctor = (...args: string[]) => runCli(["doctor", "--broker-address", address, ...args], { cwd: dir }).stdout;
+
+    const healthy = doctor();
+    expect(line(healthy, "access")).toMatch(/^ok\s+access\s+broker\/acl is the store's: apps dev02 may use every topic, 0 revoked clients none/);
+    expect(line(healthy, "tls")).toContain("as dev02 (app)");
+    expect(line(doctor("--client", "dev03"), "tls")).toContain("as dev03 (device)");
+
+    const acl = path.join(dir, "broker", "acl");
+    writeFileSync(acl, `${readFileSync(acl, "utf8")}user dev03\ntopic readwrite #\n`);
+    const conf = path.join(dir, "broker", "mosquitto.conf");
+    writeFileSync(conf, readFileSync(conf, "utf8").replace(/^use_username_as_clientid true\n/m, ""));
+    const broken = line(doctor(), "access");
+    expect(broken).toMatch(/problem\s+access\s+broker\/mosquitto.conf lacks "use_username_as_clientid true"/);
+    expect(broken).toMatch(/broker\/acl is not the store's \(hand-edited, or stale\): rules the store does not give: user dev03: topic readwrite #/);
+
+    expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
+    expect(line(doctor(), "access")).toMatch(/^ok/);
+  }, 60_000);
+});
