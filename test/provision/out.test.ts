@@ -27,34 +27,36 @@ describe("provision --out", () => {
     const dir = project();
     for (const sep of ["/", path.sep]) {
       rmSync(path.join(dir, "out dir"), { recursive: true, force: true });
-      const r = runCli(["provision", "--client", "dev01", "--out", `out dir${sep}`], { cwd: dir });
+      const r = runCli(["provision", "--client", "dev03", "--out", `out dir${sep}`], { cwd: dir });
       expect(r.status, r.stderr).toBe(0);
       expect(statSync(path.join(dir, "out dir")).isDirectory()).toBe(true);
-      expect(existsSync(path.join(dir, "out dir", "dev01.bin"))).toBe(true);
-      expect(r.stdout).toContain(`write_flash 0x3FB000 "${path.join("out dir", "dev01.bin")}"`);
+      expect(existsSync(path.join(dir, "out dir", "dev03.bin"))).toBe(true);
+      expect(r.stdout).toContain(`write_flash 0x3FB000 "${path.join("out dir", "dev03.bin")}"`);
     }
     // An existing folder without the separator is a folder too.
-    expect(runCli(["provision", "--client", "dev02", "--out", "out dir"], { cwd: dir }).status).toBe(0);
-    expect(existsSync(path.join(dir, "out dir", "dev02.bin"))).toBe(true);
+    expect(runCli(["provision", "--client", "dev04", "--out", "out dir"], { cwd: dir }).status).toBe(0);
+    expect(existsSync(path.join(dir, "out dir", "dev04.bin"))).toBe(true);
   });
 
   it("refuses to replace another device's record at the same path; its own is written again", () => {
     const dir = project();
-    expect(runCli(["provision", "--client", "dev01", "--out", "r.bin"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["provision", "--client", "dev03", "--out", "r.bin"], { cwd: dir }).status).toBe(0);
     const before = readFileSync(path.join(dir, "r.bin"));
-    const r = runCli(["provision", "--client", "dev02", "--out", "r.bin"], { cwd: dir });
+    const r = runCli(["provision", "--client", "dev04", "--out", "r.bin"], { cwd: dir });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("it holds dev01's record, not dev02's");
+    expect(r.stderr).toContain("it holds dev03's record, not dev04's");
     expect(readFileSync(path.join(dir, "r.bin")).equals(before)).toBe(true);
-    expect(runCli(["provision", "--client", "dev01", "--out", "r.bin"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["provision", "--client", "dev03", "--out", "r.bin"], { cwd: dir }).status).toBe(0);
   });
 
   it.skipIf(!hasStrace)("killed at any rename: no temp file (it holds the key) in the output folder; the next run removes what was left in the store", () => {
     for (const n of [1, 2]) {
       const dir = project();
+      // Issued first, so that the killed run's renames are those of its record.
+      expect(runCli(["provision", "--client", "dev03", "--out", "first.bin"], { cwd: dir }).status).toBe(0);
       const out = path.join(dir, "out");
       mkdirSync(out);
-      const killed = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename", "-e", `inject=rename:signal=KILL:when=${n}`, process.execPath, cliPath, "provision", "--client", "dev01", "--out", "out/"], {
+      const killed = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename", "-e", `inject=rename:signal=KILL:when=${n}`, process.execPath, cliPath, "provision", "--client", "dev03", "--out", "out/"], {
         cwd: dir,
         env: { ...process.env, ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE },
       });
@@ -62,9 +64,9 @@ describe("provision --out", () => {
       expect(readdirSync(out), `rename ${n}`).toEqual([]);
       const left = walk(path.join(dir, "certs")).filter((f) => f.endsWith(".esp-certs-tmp"));
       for (const f of left) expect(statSync(f).mode & 0o077, f).toBe(0);
-      expect(runCli(["provision", "--client", "dev01", "--out", "out/"], { cwd: dir }).status).toBe(0);
+      expect(runCli(["provision", "--client", "dev03", "--out", "out/"], { cwd: dir }).status).toBe(0);
       expect(walk(path.join(dir, "certs")).filter((f) => f.endsWith(".esp-certs-tmp"))).toEqual([]);
-      expect(readdirSync(out)).toEqual(["dev01.bin"]);
+      expect(readdirSync(out)).toEqual(["dev03.bin"]);
     }
   });
 
