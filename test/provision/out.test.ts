@@ -78,3 +78,13 @@ describe("provision --out", () => {
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toContain("*.esp-certs-tmp");
   });
 });
+
+describe("header --out", () => {
+  it("a path ending in a separator is a folder that does not exist yet: esp_certs.h inside it", () => {
+    const dir = project();
+    const r = runCli(["header", "--out", `hdr dir${path.sep}`], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(statSync(path.join(dir, "hdr dir")).isDirectory()).toBe(true);
+    expect(existsSync(path.join(dir, "hdr dir", "esp_certs.h"))).toBe(true);
+  });
+});
