@@ -3,11 +3,12 @@
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
 import { X509Certificate, createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
+import { namingPath } from "../fs/atomic.js";
 import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
@@ -42,6 +43,8 @@ export async function writeHeader(config: Config, clientId: string, opts: { out?
     return { path: out, changed: false };
   }
   const text = await renderHeader(inputs, digest);
+  // The header is private, its folder is not: a project's include/ made here stays readable like its sources.
+  namingPath(out, () => mkdirSync(path.dirname(out), { recursive: true, mode: 0o755 }));
   return { path: out, changed: writeIfChanged(out, text, HEADER_MODE) };
 }
 
