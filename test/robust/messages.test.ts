@@ -70,3 +70,16 @@ describe("messages", () => {
     expect(r.stderr).toContain("Credential records written before (provision --out files) are useless now");
   });
 });
+
+describe("revoking the Node-RED client", () => {
+  it("says that the exported flow used it, and how to give Node-RED another client", () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["nodered", "--client", "dev02"], { cwd: dir }).status).toBe(0);
+    const r = runCli(["revoke", "dev02"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Node-RED: nodered-flow.json connects as dev02");
+    expect(r.stdout).toContain('esp-certs nodered --client ID');
+    expect(runCli(["revoke", "dev01"], { cwd: dir }).stdout).not.toContain("Node-RED:");
+  });
+});
