@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 export const SYSTEM_TOOLS = [
   { tool: "mosquitto", debian: ["mosquitto"], elsewhere: "brew install mosquitto" },
   { tool: "mosquitto_pub", debian: ["mosquitto-clients"], elsewhere: "brew install mosquitto" },
+  { tool: "mosquitto_sub", debian: ["mosquitto-clients"], elsewhere: "brew install mosquitto" },
   { tool: "openssl", debian: ["openssl"], elsewhere: "brew install openssl" },
   { tool: "<bearssl.h>", debian: ["libbearssl-dev"], elsewhere: "brew install bearssl" },
   // A preload that turns off mosquitto's TLS session cache (test/firmware/reconnect.test.ts).
@@ -28,6 +29,11 @@ export const SYSTEM_TOOLS = [
     elsewhere: "packaged only for Debian and Ubuntu, so these tests skip",
   },
   { tool: "flock", debian: ["util-linux"], elsewhere: "Linux only" },
+  // doctor's mdns check against a real responder, in a network namespace of the test's own
+  // (test/doctor/mdns.test.ts): it never touches the real network or another run's mDNS.
+  { tool: "avahi-daemon", debian: ["avahi-daemon"], elsewhere: "Linux only" },
+  { tool: "ip", debian: ["iproute2"], elsewhere: "Linux only" },
+  { tool: "unshare", debian: ["util-linux"], elsewhere: "Linux only" },
   { tool: "setpriv", debian: ["util-linux"], elsewhere: "Linux only" },
   // Only `npm run bench` uses it (instruction counts); no test does.
   { tool: "valgrind", debian: ["valgrind"], elsewhere: "Linux only", benchOnly: true },

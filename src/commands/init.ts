@@ -3,7 +3,7 @@ import path from "node:path";
 import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
 import { defaultAppClient } from "../config/clients.js";
 import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
-import { syncLibrary } from "../platformio/library.js";
+import { libraryDir, syncLibrary } from "../platformio/library.js";
 import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
@@ -143,6 +143,10 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
     // Under `npm run init` in a clone, the same script takes the flag.
     const again = process.env.npm_lifecycle_event === "init" ? "npm run init --" : `${cli} init`;
     info(hostLine(config.mqttHost, settings.hostFrom, again));
+    if (report.library?.done) {
+      const example = path.join(path.relative(config.projectDir, libraryDir(config.projectDir)), "examples", "connect", "connect.ino");
+      info(`Your sketch: a few lines use the device library, as ${example} does (docs/own-project.md of esp-certs)`);
+    }
     info(`Next: the Node-RED flow with  ${cli} nodered ; build and flash with  ${cli} flash --port <port>`);
     if (cli !== "esp-certs") info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
   }

@@ -6,6 +6,7 @@ import { readNamed } from "../fs/read.js";
 import { resolveApps } from "./apps.js";
 import { closest } from "./suggest.js";
 import { requireConfiguredClient } from "./clients.js";
+import { NO_CLIENT } from "./env-client.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -13,6 +14,7 @@ import {
   checkDays,
   checkDnsName,
   checkIp,
+  checkMqttAddress,
   checkMqttHost,
   isIpAddress,
   checkPort,
@@ -36,6 +38,11 @@ export interface Config {
   /** The name the device dials; always in the broker certificate. */
   mqttHost: string;
   mqttPort: number;
+  /**
+   * `mqtt_address`: an IPv4 address the device dials when `mqttHost` does not resolve; the
+   * broker certificate is still checked against `mqttHost` (docs/windows.md).
+   */
+  mqttAddress?: string;
   /** Further DNS SANs of the broker certificate. Default `localhost, mosquitto`. */
   serverNames: string[];
   /** IP SANs, for clients other than the ESP8266. Default none. */
@@ -69,11 +76,8 @@ export interface Config {
   warnings: string[];
 }
 
-/**
- * `custom_esp_certs_client = none`: the environment builds a fleet image with no client in its
- * header; each device gets its identity from `esp-certs provision` (docs/credential-record.md).
- */
-export const NO_CLIENT = "none";
+// Which client an environment builds in, and "none": config/env-client.ts, re-exported for the callers of loadConfig.
+export { clientForEnv, NO_CLIENT } from "./env-client.js";
 
 /** Flags that override `[esp_certs]` for one run. */
 export interface ConfigOverrides {
@@ -105,7 +109,7 @@ export const DEFAULTS = {
   header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "server_ips", "allow_ip", "apps"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -166,6 +170,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // allow_ip keeps `init --allow-ip` in force for the hook, which passes no flags.
   const allowIp = overrides.allowIp ?? /^(true|yes|1)$/i.test(raw.get("allow_ip") ?? "");
   const mqttHost = checkMqttHost(overrides.host ?? (raw.get("mqtt_host") || defaultMqttHost()), allowIp, warnings);
+  const mqttAddress = raw.get("mqtt_address") ? checkMqttAddress(raw.get("mqtt_address")!, mqttHost, warnings) : undefined;
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
@@ -196,6 +201,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     projectDir,
     mqttHost,
     mqttPort: checkPort(overrides.port ?? get("mqtt_port")),
+    ...(mqttAddress !== undefined ? { mqttAddress } : {}),
     serverNames: serverNames.filter((n) => n !== mqttHost),
     // With --allow-ip the host goes into the certificate as what it is: an IP SAN.
     serverIps: isIpAddress(mqttHost) ? dedupe([mqttHost, ...serverIps]) : serverIps,
@@ -221,20 +227,6 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // "apps =" with nothing after it: no apps at all, every client a device.
   const apps = raw.get("apps");
   return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
-}
-
-/** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */
-export function clientForEnv(config: Config, envName?: string): string {
-  const env = envName === undefined ? config.environments[0] : config.environments.find((e) => e.name === envName);
-  if (envName !== undefined && env === undefined) {
-    const known = config.environments.map((e) => e.name).join(", ");
-    throw new EspCertsError(
-      `Cannot find environment "${envName}"`,
-      known ? `platformio.ini has no [env:${envName}]; its environments are: ${known}` : "platformio.ini has no [env:NAME] section at all",
-      known ? "Use one of those names." : `Add one, e.g. "[env:${envName}]" with platform = espressif8266, board = d1_mini, framework = arduino.`,
-    );
-  }
-  return env?.client ?? config.clients[0];
 }
 
 /**

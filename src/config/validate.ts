@@ -67,6 +67,34 @@ export function checkMqttHost(host: string, allowIp: boolean, warnings: string[]
   return checkDnsName(host, "mqtt_host");
 }
 
+/**
+ * `mqtt_address`: where the device dials when the name does not resolve. IPv4 only (the
+ * ESP8266's lwIP build), and an address one host can have: not 0.0.0.0, a multicast or a
+ * broadcast address.
+ */
+export function checkMqttAddress(address: string, host: string, warnings: string[]): string {
+  const problem =
+    isIP(address) === 6
+      ? "it is an IPv6 address, and the ESP8266's network stack is IPv4 only"
+      : !/^\d{1,3}(\.\d{1,3}){3}$/.test(address) || isIP(address) !== 4
+        ? "it is not an IPv4 address (four numbers from 0 to 255 separated by dots)"
+        : addressKindProblem(address);
+  if (problem !== undefined) {
+    throw new EspCertsError(`Cannot use mqtt_address "${address}"`, problem, "Give the broker PC's IPv4 address on the devices' network, e.g. mqtt_address = 192.168.1.20 (ipconfig on Windows shows it), or remove the line.");
+  }
+  if (isIpAddress(host)) warnings.push(`mqtt_address ${address} is never used: mqtt_host ${host} is itself an address, so there is no name to resolve.`);
+  return address;
+}
+
+function addressKindProblem(address: string): string | undefined {
+  const [a] = address.split(".").map(Number);
+  if (address === "0.0.0.0") return "0.0.0.0 is no host's address";
+  if (address === "255.255.255.255") return "it is the broadcast address, no host's";
+  if (a >= 224 && a <= 239) return "it is a multicast address, no host's";
+  if (a >= 240) return "it is a reserved address (240.0.0.0/4), no host's";
+  return undefined;
+}
+
 /** The warning an accepted IP mqtt_host gives (doctor's host check says it in its own words instead). */
 export function ipHostWarning(host: string): string {
   return `mqtt_host ${host} is an IP address: an ESP8266 will fail to verify the broker (BearSSL error 56).`;

@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import type { Check, CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
+import { checkMdns } from "./mdns.js";
 import { probeBroker } from "./probe.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
@@ -86,5 +87,6 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
 
 export const LIVE_CHECKS: Check[] = [
   { id: "dns", run: checkResolves },
+  { id: "mdns", run: checkMdns },
   { id: "tls", run: checkConnection },
 ];

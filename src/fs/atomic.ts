@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { pidAlive } from "./pid.js";
 
 /** Whether a mode is private (nothing for group or others): such a file's new folders are 0700. */
 const isPrivate = (mode: number) => (mode & 0o077) === 0;
@@ -122,7 +123,7 @@ export function removeStaleTemps(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const m = TEMP.exec(name);
-    if (m && !isAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
+    if (m && !pidAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
   }
 }
 
@@ -134,17 +135,6 @@ function removeStaleTempsOnce(dir: string): void {
   if (cleaned.has(key)) return;
   cleaned.add(key);
   removeStaleTemps(key);
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

@@ -15,6 +15,11 @@ export type DeviceEvent =
   | { kind: "cred-none"; hint?: string }
   | { kind: "wifi-ok"; ip?: string }
   | { kind: "wifi-fail"; status?: number }
+  /** How the broker's name resolved before TLS (docs/windows.md). */
+  | { kind: "dns-ok"; host?: string; ip?: string; ms?: number }
+  | { kind: "dns-fail"; host?: string; ms?: number }
+  /** `from`: "last" (the last address that worked) or "mqtt_address". */
+  | { kind: "dns-fallback"; host?: string; ip?: string; from?: string }
   | { kind: "time"; epoch?: number; source?: string }
   /** `resumed`: undefined from firmware older than session resumption, which does not say. */
   | { kind: "tls-ok"; host?: string; port?: number; ms?: number; heap?: number; mfln?: string; resumed?: boolean }
@@ -56,7 +61,7 @@ function flag(v: string | undefined): boolean | undefined {
 }
 
 function ours(rest: string): DeviceEvent {
-  const m = /^(\w+)(?: (ok|fail|none)\b)?\s*(.*)$/.exec(rest);
+  const m = /^(\w+)(?: (ok|fail|none|fallback)\b)?\s*(.*)$/.exec(rest);
   if (!m) return { kind: "other" };
   const f = parseFields(m[3]);
   switch (m[2] === undefined ? m[1] : `${m[1]} ${m[2]}`) {
@@ -70,6 +75,12 @@ function ours(rest: string): DeviceEvent {
       return { kind: "wifi-ok", ip: f.get("ip") };
     case "wifi fail":
       return { kind: "wifi-fail", status: int(f.get("status")) };
+    case "dns ok":
+      return { kind: "dns-ok", host: f.get("host"), ip: f.get("ip"), ms: int(f.get("ms")) };
+    case "dns fail":
+      return { kind: "dns-fail", host: f.get("host"), ms: int(f.get("ms")) };
+    case "dns fallback":
+      return { kind: "dns-fallback", host: f.get("host"), ip: f.get("ip"), from: f.get("from") };
     case "time ok":
       return { kind: "time", epoch: int(f.get("epoch")), source: f.get("source") };
     case "tls ok":

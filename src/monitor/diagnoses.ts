@@ -38,6 +38,11 @@ export interface DiagnosisContext {
   reason?: string;
   /** How a revoked device gets a new identity: provisioned again, or rekeyed and reflashed. */
   bringBack?: string;
+  /** How long the device's failed name lookup took (`dns fail ms=`). */
+  dnsMs?: number;
+  /** The fallback address the device dialled (`dns fallback ip=`), and where it came from. */
+  address?: string;
+  from?: string;
 }
 
 const REFLASH = "esp-certs flash --port {serial}";
@@ -127,10 +132,28 @@ export const DIAGNOSES = {
   },
 
   // ---- reaching the broker ----
+  "dns-fail": {
+    title: "The device cannot resolve {host}, so it never tried TLS",
+    cause:
+      "the name did not resolve on the device's network (dns fail after {dnsMs} ms). For a .local name the ESP8266 sends one mDNS query and nothing answered it: the broker PC's mDNS responder is off or blocked by its firewall, or the access point drops multicast between WiFi clients. The certificates are not the problem.",
+    fix:
+      "In this order: (1) run `esp-certs doctor` on the broker's PC: its mdns check sends the device's own query for {host} and says who answers; (2) on Windows, make the network Private and allow the firewall's mDNS rule (UDP 5353 in), see docs/windows.md; (3) on the access point, turn off multicast filtering and client (AP) isolation, or try another network; (4) as a fallback, set `mqtt_address = <the broker PC's IPv4 address>` in [esp_certs] and `" +
+      REFLASH +
+      "`: the device dials that address when the name fails and still checks the certificate against {host}.",
+  },
+  "dns-fallback-dead": {
+    title: "The device cannot resolve {host}, and nothing answers at its fallback address {address}",
+    cause:
+      "the name did not resolve (dns fail), so the device dialled {address} ({from}), and no broker listens there on port {port}: the PC has another address now, or Mosquitto is stopped or firewalled.",
+    fix:
+      "Run `esp-certs doctor` on the broker's PC (its mdns check says why the name fails, its broker check whether Mosquitto listens); if the PC's address changed, give it a fixed one (a DHCP reservation) and put that in mqtt_address, then `" +
+      REFLASH +
+      "`. See docs/windows.md.",
+  },
   "no-connection": {
     title: "No connection to {host}:{port}",
-    cause: "the device could not open a TCP connection: {host} did not resolve on its network (mDNS), or nothing listens on port {port} (a stopped broker, a firewall).",
-    fix: "Check that {host} resolves on the device's WiFi (mDNS/Bonjour on the broker's computer) and that Mosquitto listens on {port}: `esp-certs doctor`.",
+    cause: "the device could not open a TCP connection: nothing listens on port {port} at the address {host} resolved to (a stopped broker, a firewall), or the name resolves to another machine.",
+    fix: "Check that Mosquitto runs and listens on {port}, and that the firewall lets it in: `esp-certs doctor`. Firmware that prints no dns lines cannot tell this from a name that did not resolve (docs/windows.md).",
   },
 
   // ---- TLS: BearSSL codes (getLastSSLError) ----

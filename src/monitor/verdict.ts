@@ -51,6 +51,10 @@ export interface DeviceFacts {
   mfln?: string;
   /** The TLS session was resumed (no certificate checked, no public-key operation). */
   resumed?: boolean;
+  /** A `dns fail` not yet followed by a `dns fallback`: the next event decides (docs/windows.md). */
+  dnsFail?: { ms?: number };
+  /** The address the device dials since the name failed, and its source (last, mqtt_address). */
+  fallback?: { ip?: string; from?: string };
 }
 
 type Stage = "silent" | "noise" | "talking" | "booted" | "wifi" | "time" | "tls";
@@ -177,6 +181,10 @@ function crashVerdict(s: MonitorState): MonitorState {
   return fail(s, "crash", { ...extra, name: c.crash });
 }
 
+function dnsFailure(s: MonitorState): MonitorState {
+  return fail({ ...s, device: { ...s.device, dnsFail: undefined } }, "dns-fail", { dnsMs: s.device.dnsFail?.ms });
+}
+
 function connected(s: MonitorState, plain: boolean): MonitorState {
   if (plain || s.stage !== "tls") return fail(s, "unconfirmed");
   if (s.expected.ca === undefined) return fail(s, "no-local-ca");
@@ -190,7 +198,11 @@ function connected(s: MonitorState, plain: boolean): MonitorState {
       result: "verified",
       exitCode: 0,
       id: "verified",
-      title: `${d.client ?? "the device"}${d.cred === "flash" ? " (identity from its credential record)" : ""} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's`,
+      title:
+        `${d.client ?? "the device"}${d.cred === "flash" ? " (identity from its credential record)" : ""} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's` +
+        (d.fallback !== undefined
+          ? `; but ${d.host} did not resolve: it dialled ${d.fallback.ip ?? "?"} (${d.fallback.from === "last" ? "the last address that worked" : "mqtt_address"}), so run \`esp-certs doctor\` (docs/windows.md)`
+          : ""),
     },
   };
 }
@@ -222,6 +234,8 @@ function boot(s: MonitorState, fromRom: boolean): MonitorState {
 export function step(state: MonitorState, e: DeviceEvent, line: string, noise = false): MonitorState {
   if (state.verdict) return state;
   let s: MonitorState = { ...state, lastLine: noise ? state.lastLine : line };
+  // A dns fail is the verdict unless the device names a fallback address next.
+  if (s.device.dnsFail !== undefined && e.kind !== "dns-fallback" && e.kind !== "other") return dnsFailure(s);
   if (s.stage === "silent" || s.stage === "noise") s.stage = noise ? "noise" : "talking";
   if (e.kind !== "rom-reset" && e.kind !== "boot" && e.kind !== "other") s.lastWasRomReset = false;
   switch (e.kind) {
@@ -245,6 +259,12 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       const status = e.status ?? -1;
       return fail(s, WIFI_DIAGNOSES[status] ?? "wifi", { name: named(WIFI_STATUS, status), code: status });
     }
+    case "dns-ok":
+      return { ...s, device: { ...s.device, fallback: undefined } };
+    case "dns-fail":
+      return { ...s, device: { ...s.device, dnsFail: { ms: e.ms }, fallback: undefined } };
+    case "dns-fallback":
+      return { ...s, device: { ...s.device, dnsFail: undefined, fallback: { ip: e.ip, from: e.from } } };
     case "time":
       return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
     case "tls-ok": {
@@ -255,6 +275,9 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
     case "tls-fail":
       // Code 0 is no TLS error: the workshop sketch prints "last SSL Error = 0 : OK" before its
       // MQTT failure line; the esp-certs firmware reports a TCP connection that never opened.
+      if (e.code === 0 && !e.plain && s.device.fallback !== undefined) {
+        return fail(s, "dns-fallback-dead", { text: e.text, address: s.device.fallback.ip, from: s.device.fallback.from === "last" ? "the last address that worked" : "mqtt_address" });
+      }
       if (e.code === 0) return e.plain ? s : fail(s, "no-connection", { text: e.text });
       return tlsFailure(s, e.code, e.text);
     case "mqtt-ok":
@@ -285,6 +308,7 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
 export function finish(s: MonitorState, seconds: number): Verdict {
   if (s.verdict) return s.verdict;
   if (s.crash) return crashVerdict(s).verdict!;
+  if (s.device.dnsFail !== undefined) return dnsFailure(s).verdict!;
   const where = `${s.expected.host}:${s.expected.port}`;
   const hints: Record<Stage, string> = {
     silent: `nothing came from ${s.expected.serial}: is the board on this port and running (press its RESET button)?`,

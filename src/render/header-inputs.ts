@@ -11,6 +11,7 @@ import { EspCertsError } from "../errors.js";
 import { readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { readTemplate } from "./templates.js";
+import { sha256Hex } from "../units.js";
 
 export const HEADER_TEMPLATE = "esp_certs.h.ejs";
 /** Bump when the renderer's code (not the template) changes what it writes. */
@@ -29,6 +30,8 @@ export interface HeaderInputs {
   clientId: string;
   host: string;
   port: number;
+  /** `mqtt_address`, or "" when none is set. */
+  address: string;
   /** Latest issue time of the CA, broker and client certificates (unix seconds). */
   generatedAt: number;
   caDer: Buffer;
@@ -66,6 +69,7 @@ export function readHeaderInputs(config: Config, clientId: string): HeaderInputs
     clientId,
     host: config.mqttHost,
     port: config.mqttPort,
+    address: config.mqttAddress ?? "",
     generatedAt: Math.max(manifest.ca.issuedAt, manifest.server.issuedAt, issued.issuedAt),
     caDer: readFileSync(files.caDer),
     serverDer: readFileSync(files.serverDer),
@@ -84,6 +88,7 @@ export function inputsDigest(inputs: HeaderInputs): string {
     inputs.clientId,
     inputs.host,
     String(inputs.port),
+    inputs.address,
     String(inputs.generatedAt),
     // Not the broker certificate, which is not in the header; its re-issue still moves
     // generatedAt (the device's clock floor must not predate it), and so the header.
@@ -106,7 +111,7 @@ export function recordedDigest(headerText: string): string | undefined {
   return DIGEST_LINE.exec(headerText.slice(0, 400))?.[1];
 }
 
-const bodyDigest = (textWithoutLine: string) => createHash("sha256").update(textWithoutLine, "utf8").digest("hex");
+const bodyDigest = (textWithoutLine: string) => sha256Hex(textWithoutLine);
 
 /** The rendered text with the digest of its body added to its digest line. */
 export function sealHeader(text: string): string {

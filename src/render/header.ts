@@ -2,7 +2,7 @@
  * The firmware header (docs/header.md): renders templates/esp_certs.h.ejs from the store for one
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
@@ -16,6 +16,7 @@ import { canonicalIp } from "../config/validate.js";
 import { sanOf } from "../pki/plan.js";
 import { cBytes, cComment, cString } from "./c-source.js";
 import { HEADER_TEMPLATE, headerIntact, inputsDigest, readHeaderInputs, recordedDigest, sealHeader, type HeaderInputs } from "./header-inputs.js";
+import { sha256Hex } from "../units.js";
 
 /** The header holds the client's private key: owner-only, like the key files. */
 const HEADER_MODE = 0o600;
@@ -73,8 +74,9 @@ export async function renderHeader(inputs: HeaderInputs, digest = inputsDigest(i
     hasClient,
     host: inputs.host,
     port: inputs.port,
+    address: inputs.address,
     caSubject: ca.subject.replace(/\n/g, ", "),
-    caSha256: createHash("sha256").update(inputs.caDer).digest("hex"),
+    caSha256: sha256Hex(inputs.caDer),
     generatedAt: inputs.generatedAt,
     clientKeyIsEc: hasClient && certificatePublicKey(inputs.clientCertDer).type === "ec",
     arrays: [
@@ -135,7 +137,7 @@ function checkInputs(config: Config, inputs: HeaderInputs): void {
       'Run "esp-certs generate" to re-issue the broker certificate for the configured mqtt_host.',
     );
   }
-  const caSha256 = createHash("sha256").update(inputs.caDer).digest("hex");
+  const caSha256 = sha256Hex(inputs.caDer);
   const stale = [
     inputs.issuedBy.server !== caSha256 ? "the broker certificate" : undefined,
     inputs.issuedBy.client !== caSha256 ? `the client "${inputs.clientId}" certificate` : undefined,

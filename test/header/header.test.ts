@@ -36,6 +36,7 @@ describe("esp-certs header", () => {
     for (const line of [
       '#define ESP_CERTS_MQTT_HOST "win10.local"',
       "#define ESP_CERTS_MQTT_PORT 8883",
+      '#define ESP_CERTS_MQTT_ADDRESS ""',
       '#define ESP_CERTS_CLIENT_ID "dev01"',
       `#define ESP_CERTS_CA_SHA256 "${manifest.ca.sha256}"`,
       `#define ESP_CERTS_GENERATED_AT ${issuedAt}`,

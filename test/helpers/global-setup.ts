@@ -19,6 +19,10 @@ export default function setup(): () => void {
   // stderr about NO_COLOR. The test workers inherit this environment.
   for (const name of ["FORCE_COLOR", "NO_COLOR", "NODE_DISABLE_COLORS", "ESP_CERTS_CA_PASSPHRASE"]) delete process.env[name];
 
+  // doctor's mdns check multicasts on every LAN interface: only inside a test's own network
+  // namespace (test/doctor/mdns.test.ts turns it back on there).
+  process.env.ESP_CERTS_MDNS = "off";
+
   const missing = missingTools().filter((t) => !t.benchOnly);
   if (missing.length > 0 && process.env.CI !== "true") {
     console.warn(`SKIPPED: the tests that need these programs (install them to run those tests too):\n${missing.map((t) => `  ${installHint(t)}`).join("\n")}`);

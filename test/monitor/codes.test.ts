@@ -51,6 +51,9 @@ describe("the diagnosis table", () => {
     client: "dev07",
     reason: "checksum",
     bringBack: "`esp-certs provision --port COM3 --client dev07`",
+    dnsMs: 7012,
+    address: "192.168.1.20",
+    from: "mqtt_address",
   };
 
   it("uses only placeholders the monitor can fill, and gives every failure a fix", () => {

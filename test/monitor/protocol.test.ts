@@ -40,8 +40,10 @@ const formats = reportFormats();
 
 describe("the firmware's serial lines and the monitor's classifier", () => {
   it("finds the firmware's report() calls", () => {
-    const verbs = new Set(formats.map((f) => /^\w+(?: (?:ok|fail))?/.exec(f.format)?.[0]));
-    for (const verb of ["boot", "wifi ok", "wifi fail", "time ok", "tls ok", "tls fail", "mqtt ok", "mqtt fail"]) expect(verbs).toContain(verb);
+    const verbs = new Set(formats.map((f) => /^\w+(?: (?:ok|fail|fallback))?/.exec(f.format)?.[0]));
+    for (const verb of ["boot", "wifi ok", "wifi fail", "time ok", "dns ok", "dns fail", "dns fallback", "tls ok", "tls fail", "mqtt ok", "mqtt fail"]) {
+      expect(verbs).toContain(verb);
+    }
   });
 
   it.each(formats.map((f) => [f.format, f.file]))("knows the verb and every key of %s (%s)", (format) => {

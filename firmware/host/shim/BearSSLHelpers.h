@@ -52,10 +52,10 @@ class PrivateKey {
 };
 
 // The parameters of the last TLS handshake (session id, version, suite, master secret),
-// saved by WiFiClientSecure::stop() and offered by its next connect(): as the core's
+// saved by WiFiClientSecureCtx::stop() and offered by its next connect(): as the core's
 // class, opaque to the sketch.
 class Session {
-  friend class WiFiClientSecure;
+  friend class WiFiClientSecureCtx;
 
  public:
   Session() { memset(&_session, 0, sizeof _session); }

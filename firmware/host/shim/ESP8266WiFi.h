@@ -26,8 +26,10 @@ class ESP8266WiFiClass {
   wl_status_t begin(const char *ssid, const char *passphrase = nullptr);
   wl_status_t status();
   IPAddress localIP();
-  // ESP_CERTS_HOSTS ("name=1.2.3.4,other=5.6.7.8") stands in for DNS and mDNS.
+  // ESP_CERTS_HOSTS_FILE (read at every lookup, so a test can change it) or ESP_CERTS_HOSTS
+  // ("name=1.2.3.4,other=5.6.7.8"; "name=" never resolves) stand in for DNS and mDNS.
   int hostByName(const char *hostname, IPAddress &result);
+  int hostByName(const char *hostname, IPAddress &result, uint32_t timeout_ms);
 
  private:
   bool _begun = false;
@@ -37,6 +39,7 @@ extern ESP8266WiFiClass WiFi;
 class WiFiClient : public Client {
  public:
   ~WiFiClient() override;
+  int connect(IPAddress ip, uint16_t port) override;
   int connect(const char *host, uint16_t port) override;
   size_t write(const uint8_t *buf, size_t size) override;
   int available() override;

@@ -106,9 +106,14 @@ bool serverHelloEchoesFragmentLength(const uint8_t *in, size_t len, int code) {
 }
 
 bool BearSSL::WiFiClientSecure::probeMaxFragmentLength(const char *hostname, uint16_t port, uint16_t len) {
+  IPAddress ip;
+  return WiFi.hostByName(hostname, ip) && probeMaxFragmentLength(ip, port, len);
+}
+
+bool BearSSL::WiFiClientSecure::probeMaxFragmentLength(IPAddress ip, uint16_t port, uint16_t len) {
   int code = fragmentCode(len);
   Probe probe;
-  if (code == 0 || !probe.connect(hostname, port)) return false;
+  if (code == 0 || !probe.connect(ip, port)) return false;
   std::vector<uint8_t> hello = clientHello(code);
   bool supported = probe.write(hello.data(), hello.size()) == hello.size() && echoesCode(probe, code);
   const uint8_t closeNotify[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00};

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "rehearsal.h"
@@ -39,22 +41,39 @@ bool droppedNow() {
 
 const int kConnectTimeoutMs = 5000;
 
-bool fromHostsVariable(const char *hostname, in_addr *out) {
-  const char *pairs = getenv("ESP_CERTS_HOSTS");
-  if (pairs == nullptr) return false;
-  std::string list(pairs);
+enum class Listed { no, address, unresolvable };
+
+// "name=1.2.3.4,other=" : the address for `hostname`, or that it is listed as never resolving.
+Listed fromList(const std::string &list, const char *hostname, in_addr *out) {
   size_t start = 0;
   while (start <= list.size()) {
-    size_t end = list.find(',', start);
+    size_t end = list.find_first_of(",\n", start);
     if (end == std::string::npos) end = list.size();
     std::string pair = list.substr(start, end - start);
     size_t eq = pair.find('=');
     if (eq != std::string::npos && pair.substr(0, eq) == hostname) {
-      return inet_pton(AF_INET, pair.substr(eq + 1).c_str(), out) == 1;
+      std::string value = pair.substr(eq + 1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.pop_back();
+      return inet_pton(AF_INET, value.c_str(), out) == 1 ? Listed::address : Listed::unresolvable;
     }
     start = end + 1;
   }
-  return false;
+  return Listed::no;
+}
+
+// The file wins over the variable, and is read at every lookup: a test can make a name stop
+// resolving while the firmware runs.
+Listed fromRehearsal(const char *hostname, in_addr *out) {
+  const char *file = getenv("ESP_CERTS_HOSTS_FILE");
+  if (file != nullptr) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    Listed listed = fromList(text.str(), hostname, out);
+    if (listed != Listed::no) return listed;
+  }
+  const char *pairs = getenv("ESP_CERTS_HOSTS");
+  return pairs == nullptr ? Listed::no : fromList(pairs, hostname, out);
 }
 
 }  // namespace
@@ -70,9 +89,15 @@ wl_status_t ESP8266WiFiClass::status() { return _begun && !droppedNow() ? WL_CON
 
 IPAddress ESP8266WiFiClass::localIP() { return _begun ? IPAddress(127, 0, 0, 1) : IPAddress(); }
 
-int ESP8266WiFiClass::hostByName(const char *hostname, IPAddress &result) {
+// The core's default wait, 10 s; the host's lookups answer or fail at once.
+int ESP8266WiFiClass::hostByName(const char *hostname, IPAddress &result) { return hostByName(hostname, result, 10000); }
+
+int ESP8266WiFiClass::hostByName(const char *hostname, IPAddress &result, uint32_t) {
   in_addr addr;
-  if (!fromHostsVariable(hostname, &addr) && inet_pton(AF_INET, hostname, &addr) != 1) {
+  if (result.fromString(hostname)) return 1;
+  Listed listed = fromRehearsal(hostname, &addr);
+  if (listed == Listed::unresolvable) return 0;
+  if (listed == Listed::no) {
     addrinfo hints = {};
     hints.ai_family = AF_INET;
     addrinfo *found = nullptr;
@@ -85,12 +110,25 @@ int ESP8266WiFiClass::hostByName(const char *hostname, IPAddress &result) {
   return 1;
 }
 
+bool IPAddress::fromString(const char *address) {
+  in_addr addr;
+  if (inet_pton(AF_INET, address, &addr) != 1) return false;
+  const uint8_t *b = reinterpret_cast<const uint8_t *>(&addr.s_addr);
+  *this = IPAddress(b[0], b[1], b[2], b[3]);
+  return true;
+}
+
 WiFiClient::~WiFiClient() { WiFiClient::stop(); }
 
 int WiFiClient::connect(const char *host, uint16_t port) {
-  WiFiClient::stop();
   IPAddress ip;
   if (WiFi.status() != WL_CONNECTED || !WiFi.hostByName(host, ip)) return 0;
+  return WiFiClient::connect(ip, port);
+}
+
+int WiFiClient::connect(IPAddress ip, uint16_t port) {
+  WiFiClient::stop();
+  if (WiFi.status() != WL_CONNECTED) return 0;
   sockaddr_in to = {};
   to.sin_family = AF_INET;
   to.sin_port = htons(port);

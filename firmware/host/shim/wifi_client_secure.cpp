@@ -101,7 +101,7 @@ void selectEsp8266Implementations(br_ssl_client_context *sc) {
 
 }  // namespace
 
-struct WiFiClientSecure::Engine {
+struct WiFiClientSecureCtx::Engine {
   br_ssl_client_context sc;
   br_x509_minimal_context x509;
   std::vector<unsigned char> in, out;
@@ -111,16 +111,16 @@ struct WiFiClientSecure::Engine {
   br_ssl_engine_context *eng() { return &sc.eng; }
 };
 
-WiFiClientSecure::WiFiClientSecure() { setBufferSizes(16384, 512); }
+WiFiClientSecureCtx::WiFiClientSecureCtx() { setBufferSizes(16384, 512); }
 
-WiFiClientSecure::~WiFiClientSecure() = default;
+WiFiClientSecureCtx::~WiFiClientSecureCtx() = default;
 
-void WiFiClientSecure::setClientRSACert(const X509List *cert, const PrivateKey *sk) {
+void WiFiClientSecureCtx::setClientRSACert(const X509List *cert, const PrivateKey *sk) {
   _chain = cert;
   _sk = sk;
 }
 
-void WiFiClientSecure::setClientECCert(const X509List *cert, const PrivateKey *sk, unsigned allowed_usages,
+void WiFiClientSecureCtx::setClientECCert(const X509List *cert, const PrivateKey *sk, unsigned allowed_usages,
                                        unsigned cert_issuer_key_type) {
   _chain = cert;
   _sk = sk;
@@ -129,14 +129,25 @@ void WiFiClientSecure::setClientECCert(const X509List *cert, const PrivateKey *s
 }
 
 // The core's sizes: payload clamped to 512..16384, plus BearSSL's record overheads.
-void WiFiClientSecure::setBufferSizes(int recv, int xmit) {
+void WiFiClientSecureCtx::setBufferSizes(int recv, int xmit) {
   _inSize = std::max(512, std::min(16384, recv)) + 325;
   _outSize = std::max(512, std::min(16384, xmit)) + 85;
 }
 
-int WiFiClientSecure::connect(const char *host, uint16_t port) {
+int WiFiClientSecureCtx::connect(IPAddress ip, uint16_t port) {
   stop();
-  if (!WiFiClient::connect(host, port)) return 0;
+  if (!WiFiClient::connect(ip, port)) return 0;
+  return _connectSSL(nullptr);
+}
+
+int WiFiClientSecureCtx::connect(const char *name, uint16_t port) {
+  stop();
+  IPAddress ip;
+  if (!WiFi.hostByName(name, ip) || !WiFiClient::connect(ip, port)) return 0;
+  return _connectSSL(name);
+}
+
+bool WiFiClientSecureCtx::_connectSSL(const char *host) {
   rehearsalMeasureBegin();
   _engine.reset(new Engine());
   Engine &e = *_engine;
@@ -172,18 +183,18 @@ int WiFiClientSecure::connect(const char *host, uint16_t port) {
   if (_session) br_ssl_engine_set_session_parameters(e.eng(), _session->getSession());
   if (!br_ssl_client_reset(&e.sc, host, _session ? 1 : 0) || !run(BR_SSL_SENDAPP)) {
     WiFiClient::stop();
-    return 0;
+    return false;
   }
   _handshakeDone = true;
   // BearSSL asks for small records only when its input buffer is small.
   unsigned logLen = e.eng()->log_max_frag_len;
   e.mfln = logLen < 14 && serverHelloEchoesFragmentLength(e.hello.data(), e.hello.size(), (int)logLen - 8);
-  return 1;
+  return true;
 }
 
 // Moves records between the engine and the socket until the engine reaches `target`;
 // false when it closes, the socket dies, or the peer is silent for kTimeoutMs.
-bool WiFiClientSecure::run(unsigned target) {
+bool WiFiClientSecureCtx::run(unsigned target) {
   br_ssl_engine_context *eng = _engine->eng();
   for (;;) {
     unsigned state = br_ssl_engine_current_state(eng);
@@ -213,7 +224,7 @@ bool WiFiClientSecure::run(unsigned target) {
   }
 }
 
-void WiFiClientSecure::receiveQueued() {
+void WiFiClientSecureCtx::receiveQueued() {
   br_ssl_engine_context *eng = _engine->eng();
   while ((br_ssl_engine_current_state(eng) & BR_SSL_RECVREC) && WiFiClient::available() > 0) {
     size_t len;
@@ -224,12 +235,12 @@ void WiFiClientSecure::receiveQueued() {
   }
 }
 
-bool WiFiClientSecure::sendPending() {
+bool WiFiClientSecureCtx::sendPending() {
   br_ssl_engine_flush(_engine->eng(), 0);
   return run(BR_SSL_SENDAPP | BR_SSL_RECVAPP);
 }
 
-size_t WiFiClientSecure::write(const uint8_t *buf, size_t size) {
+size_t WiFiClientSecureCtx::write(const uint8_t *buf, size_t size) {
   if (!_engine) return 0;
   size_t done = 0;
   while (done < size) {
@@ -246,7 +257,7 @@ size_t WiFiClientSecure::write(const uint8_t *buf, size_t size) {
 }
 
 // Never blocks, like the core: decrypts only what the socket already holds.
-int WiFiClientSecure::available() {
+int WiFiClientSecureCtx::available() {
   if (!_engine) return 0;
   br_ssl_engine_context *eng = _engine->eng();
   for (;;) {
@@ -269,7 +280,7 @@ int WiFiClientSecure::available() {
   }
 }
 
-int WiFiClientSecure::read(uint8_t *buf, size_t size) {
+int WiFiClientSecureCtx::read(uint8_t *buf, size_t size) {
   int avail = available();
   if (avail <= 0) return -1;
   size_t len;
@@ -280,16 +291,16 @@ int WiFiClientSecure::read(uint8_t *buf, size_t size) {
   return (int)n;
 }
 
-int WiFiClientSecure::read() {
+int WiFiClientSecureCtx::read() {
   uint8_t b;
   return read(&b, 1) == 1 ? b : -1;
 }
 
-void WiFiClientSecure::flush() {
+void WiFiClientSecureCtx::flush() {
   if (_engine) sendPending();
 }
 
-void WiFiClientSecure::stop() {
+void WiFiClientSecureCtx::stop() {
   WiFiClient::stop();
   // Only a completed handshake leaves parameters worth offering again.
   if (_handshakeDone && _session) br_ssl_engine_get_session_parameters(_engine->eng(), _session->getSession());
@@ -297,15 +308,15 @@ void WiFiClientSecure::stop() {
   _engine.reset();
 }
 
-uint8_t WiFiClientSecure::connected() {
+uint8_t WiFiClientSecureCtx::connected() {
   if (!_engine || (br_ssl_engine_current_state(_engine->eng()) & BR_SSL_CLOSED)) return 0;
   return WiFiClient::connected() || available() > 0;
 }
 
-int WiFiClientSecure::getMFLNStatus() { return connected() && _engine->mfln; }
+int WiFiClientSecureCtx::getMFLNStatus() { return connected() && _engine->mfln; }
 
 // As the core does: the alert flags leave the number and become words in the text.
-int WiFiClientSecure::getLastSSLError(char *dest, size_t len) {
+int WiFiClientSecureCtx::getLastSSLError(char *dest, size_t len) {
   int err = _engine ? br_ssl_engine_last_error(_engine->eng()) : 0;
   const char *received = "";
   const char *sent = "";

@@ -9,6 +9,8 @@ namespace {
 
 const uint32_t kWifiReportMs = 20000;
 const uint32_t kNtpTimeoutMs = 5000;
+// The core's default; lwIP itself gives up on a .local name after about 7 s.
+const uint32_t kDnsTimeoutMs = 10000;
 const uint32_t kFirstBackoffMs = 2000;
 const uint32_t kMaxBackoffMs = 60000;
 // The smallest record size TLS can negotiate: the receive buffer shrinks from 16384 + 325
@@ -21,7 +23,8 @@ uint32_t jittered(uint32_t ms) { return ms / 2 + ESP.random() % (ms / 2 + 1); }
 
 }  // namespace
 
-EspCerts::EspCerts(const EspCertsConfig &config) : _config(config), _mqtt(_tls), _clock(config.generatedAt) {}
+EspCerts::EspCerts(const EspCertsConfig &config)
+    : _config(config), _broker(config.host, config.address), _mqtt(_tls), _clock(config.generatedAt) {}
 
 void EspCerts::begin() {
   reportBegin();
@@ -95,12 +98,11 @@ void EspCerts::stepTime() {
   enter(State::name);
 }
 
-// Waits out the delay after a failure, then checks that the broker's name resolves.
+// Waits out the delay after a failure, then finds the broker's address (dns ok, or dns fail
+// and a fallback, docs/windows.md). Without one there is no TLS attempt.
 void EspCerts::stepName() {
   if ((int32_t)(millis() - _retryAt) < 0) return;
-  IPAddress ip;
-  if (!WiFi.hostByName(_config.host, ip)) {
-    report("tls fail code=0 text=\"no TLS from %s:%u (name not resolved)\"", _config.host, _config.port);
+  if (!_broker.find(_brokerIp, kDnsTimeoutMs)) {
     retryLater();
     return;
   }
@@ -114,10 +116,12 @@ void EspCerts::stepTls() {
     return;
   }
   uint32_t start = millis();
-  if (!_tls.connect(_config.host, _config.port)) {
+  // Whichever address it dials, the broker certificate must name the host.
+  if (!_tls.connect(_brokerIp, _config.port, _config.host)) {
     tlsFailed();
     return;
   }
+  _broker.worked();
   char mfln[8] = "none";
   if (_tls.getMFLNStatus()) snprintf(mfln, sizeof mfln, "%u", kFragmentLength);
   report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s resumed=%d", _config.host, _config.port,
@@ -173,10 +177,10 @@ void EspCerts::configureTls() {
 bool EspCerts::chooseRecordSize() {
   if (_recordSizeChosen) return true;
   WiFiClient tcp;
-  if (!tcp.connect(_config.host, _config.port)) return false;
+  if (!tcp.connect(_brokerIp, _config.port)) return false;
   tcp.stop();
   _recordSizeChosen = true;
-  if (BearSSL::WiFiClientSecure::probeMaxFragmentLength(_config.host, _config.port, kFragmentLength)) {
+  if (BearSSL::WiFiClientSecure::probeMaxFragmentLength(_brokerIp, _config.port, kFragmentLength)) {
     _recordSize = kFragmentLength;
     _tls.setBufferSizes(kFragmentLength, kFragmentLength);
   } else {
@@ -198,8 +202,9 @@ void EspCerts::tlsFailed() {
   }
   // 0 ("OK"): TLS never started, or the broker hung up without a word.
   if (code == 0) {
-    snprintf(text, sizeof text, "no TLS from %s:%u (name not resolved, no broker listening, or it hung up)", _config.host,
-             _config.port);
+    snprintf(text, sizeof text, "no TLS from %s:%u at %u.%u.%u.%u (no broker listening, or it hung up)", _config.host,
+             _config.port, _brokerIp[0], _brokerIp[1], _brokerIp[2], _brokerIp[3]);
+    _broker.unreachable();
   }
   report("tls fail code=%d text=\"%s\"", code, text);
   _tls.stop();

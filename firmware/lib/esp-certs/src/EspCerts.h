@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 
+#include "broker_address.h"
 #include "cred_record.h"
 #include "device_clock.h"
 #include "handshake_watch.h"
@@ -31,6 +32,7 @@
 struct EspCertsConfig {
   const char *host;  // the broker's name, checked against its certificate
   uint16_t port;
+  const char *address;   // mqtt_address: dialled when `host` does not resolve ("": none)
   const uint8_t *caDer;
   size_t caLen;
   const char *caSha256;  // 64 hex digits, for the boot line
@@ -74,6 +76,10 @@ class EspCerts {
   void onConnect(void (*handler)()) { _onConnect = handler; }
   // The PubSubClient underneath, for what this class does not wrap (setBufferSize, setKeepAlive...).
   PubSubClient &mqtt() { return _mqtt; }
+  // The last broker address that worked (unset: none yet), dialled first when the name stops
+  // resolving; a sketch that sleeps can keep it in RTC memory and give it back after waking.
+  IPAddress lastBrokerAddress() const { return _broker.lastGood(); }
+  void setLastBrokerAddress(IPAddress ip) { _broker.setLastGood(ip); }
 
  private:
   void enter(State next);
@@ -92,7 +98,10 @@ class EspCerts {
   const EspCertsConfig _config;
   std::unique_ptr<BearSSL::X509List> _ca;
   Credentials _cred;
-  BearSSL::WiFiClientSecure _tls;
+  // Dials the address _broker found and checks the certificate against the name.
+  BrokerClient _tls;
+  BrokerAddress _broker;
+  IPAddress _brokerIp;
   // The last handshake's parameters, offered at every reconnect so the broker can resume.
   BearSSL::Session _session;
   HandshakeWatch _watch;
@@ -114,6 +123,9 @@ class EspCerts {
 
 // The generated header as an EspCertsConfig: `EspCerts device(ESP_CERTS_CONFIG);`.
 #if defined(ESP_CERTS_H)
+#ifndef ESP_CERTS_MQTT_ADDRESS
+#define ESP_CERTS_MQTT_ADDRESS ""  // a header from before mqtt_address
+#endif
 #if ESP_CERTS_HAS_CLIENT
 #define ESP_CERTS_CLIENT_IDENTITY_                                                                                      \
   {ESP_CERTS_CLIENT_ID, esp_certs_client_cert_der, esp_certs_client_cert_der_len, esp_certs_client_key_der, \
@@ -123,7 +135,7 @@ class EspCerts {
 #endif
 #define ESP_CERTS_CONFIG                                                                                          \
   EspCertsConfig {                                                                                                \
-    ESP_CERTS_MQTT_HOST, ESP_CERTS_MQTT_PORT, esp_certs_ca_der, esp_certs_ca_der_len, ESP_CERTS_CA_SHA256,        \
+    ESP_CERTS_MQTT_HOST, ESP_CERTS_MQTT_PORT, ESP_CERTS_MQTT_ADDRESS, esp_certs_ca_der, esp_certs_ca_der_len, ESP_CERTS_CA_SHA256,        \
         ESP_CERTS_GENERATED_AT, ESP_CERTS_CLIENT_IDENTITY_                                                        \
   }
 #else

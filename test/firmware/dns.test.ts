@@ -1,0 +1,112 @@
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, reissuedFor, runFirmware, startFirmware } from "./rehearsal.js";
+
+// How the firmware finds the broker (docs/windows.md): the name, else the last address that
+// worked, else mqtt_address; the broker certificate is checked against the name whichever
+// address is dialled. Rehearsed on the real BearSSL against a real mosquitto.
+const ready = rehearsalTools();
+
+const UNRESOLVED = { ESP_CERTS_HOSTS: "win10.local=" };
+const connections = (b: Broker) => (b.log().match(/New connection from/g) ?? []).length;
+
+describe.skipIf(!ready)("finding the broker by name, and the fallbacks", () => {
+  let plain: Project;
+  let withAddress: Project;
+  const brokers: Broker[] = [];
+  const projects: Project[] = [];
+
+  async function broker(p: Project, port?: number): Promise<Broker> {
+    const b = await startMosquitto({ tls: { cafile: p.caCert, certfile: p.serverCert, keyfile: p.serverKey }, port });
+    brokers.push(b);
+    return b;
+  }
+
+  beforeAll(() => {
+    plain = generateProject("win10.local");
+    withAddress = generateProject("win10.local", "mqtt_address = 127.0.0.1\n");
+    projects.push(plain, withAddress);
+  });
+
+  afterAll(async () => {
+    await Promise.all(brokers.map((b) => b.stop()));
+    for (const p of projects) rmSync(p.dir, { recursive: true, force: true });
+  });
+
+  describe("without mqtt_address", () => {
+    let b: Broker;
+    let firmware: string;
+
+    beforeAll(async () => {
+      b = await broker(plain);
+      firmware = buildFirmware(plain, b.port);
+    }, BUILD_TIMEOUT_MS);
+
+    test("says how the name resolved before TLS", async () => {
+      const run = await runFirmware(firmware, { ESP_CERTS_RUN_SECONDS: "2" });
+      const dns = run.lines.findIndex((l) => /^\[esp-certs\] dns ok host=win10\.local ip=127\.0\.0\.1 ms=\d+$/.test(l));
+
+      expect(dns, run.lines.join("\n")).toBeGreaterThan(-1);
+      expect(run.lines.findIndex((l) => l.startsWith("[esp-certs] tls ok host=win10.local"))).toBeGreaterThan(dns);
+      expect(run.lines).toContain("[esp-certs] mqtt ok client=dev01");
+    });
+
+    test("a name that does not resolve gives dns fail and no TLS attempt at all", async () => {
+      const before = connections(b);
+      const run = await runFirmware(firmware, { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "2.5" });
+
+      expect(run.lines.filter((l) => /^\[esp-certs\] dns fail host=win10\.local ms=\d+$/.test(l)).length, run.lines.join("\n")).toBeGreaterThan(1);
+      expect(run.lines.filter((l) => /^\[esp-certs\] (dns fallback|tls )/.test(l))).toEqual([]);
+      // Not even the record-size probe opened a connection.
+      expect(connections(b)).toBe(before);
+    });
+
+    test("when the name stops resolving, the next reconnect dials the last address that worked, and says so", async () => {
+      const own = await broker(plain);
+      const fw = buildFirmware(plain, own.port);
+      const hosts = path.join(plain.dir, "hosts");
+      writeFileSync(hosts, "win10.local=127.0.0.1\n");
+      const live = startFirmware(fw, { ESP_CERTS_HOSTS_FILE: hosts });
+      try {
+        await live.waitFor(/ mqtt ok /);
+        const first = live.lines().length;
+        writeFileSync(hosts, "win10.local=\n");
+        // The broker goes away and comes back where it was: the device must reconnect.
+        await own.stop();
+        const again = await broker(plain, own.port);
+
+        await live.waitFor(/^\[esp-certs\] dns fail host=win10\.local ms=\d+$/, first);
+        await live.waitFor(/^\[esp-certs\] dns fallback host=win10\.local ip=127\.0\.0\.1 from=last$/, first);
+        const back = await live.waitFor(/ mqtt ok client=dev01/, first);
+        expect(back).toBe("[esp-certs] mqtt ok client=dev01");
+        expect(again.log()).toMatch(/New client connected from 127\.0\.0\.1:\d+ as dev01/);
+      } finally {
+        await live.stop();
+      }
+    }, BUILD_TIMEOUT_MS);
+  });
+
+  describe("with mqtt_address", () => {
+    test("dials mqtt_address when the name does not resolve, and connects", async () => {
+      const b = await broker(withAddress);
+      const run = await runFirmware(buildFirmware(withAddress, b.port), { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "2" });
+
+      expect(run.lines, run.lines.join("\n")).toContain("[esp-certs] dns fallback host=win10.local ip=127.0.0.1 from=mqtt_address");
+      expect(run.lines.find((l) => l.startsWith("[esp-certs] tls "))).toMatch(/^\[esp-certs\] tls ok host=win10\.local /);
+      expect(run.lines).toContain("[esp-certs] mqtt ok client=dev01");
+    }, BUILD_TIMEOUT_MS);
+
+    test("still checks the broker certificate against the name: a broker certified for another name fails with 56", async () => {
+      const other = reissuedFor(withAddress, "other.local");
+      projects.push(other);
+      const b = await broker(other);
+      const run = await runFirmware(buildFirmware(withAddress, b.port), { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "1" });
+
+      expect(run.lines, run.lines.join("\n")).toContain("[esp-certs] dns fallback host=win10.local ip=127.0.0.1 from=mqtt_address");
+      expect(run.lines.find((l) => l.startsWith("[esp-certs] tls "))).toMatch(/^\[esp-certs\] tls fail code=56 /);
+      expect(run.lines).not.toContain("[esp-certs] mqtt ok client=dev01");
+    }, BUILD_TIMEOUT_MS);
+  });
+});
