@@ -133,6 +133,10 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   }
   // The device library, after platformio.ini: its lib_dir says where the library goes.
   report.library = syncLibrary(config.projectDir, { install: true });
+  if (config.environments.length === 0) {
+    // An ini with no environment builds nothing: the pre-build hook never runs.
+    report.warnings.push('platformio.ini has no [env:NAME] section, so PlatformIO has nothing to build and the pre-build hook never runs. Add one, e.g. "[env:d1_mini]" with platform = espressif8266, board = d1_mini, framework = arduino.');
+  }
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
     const cli = selfCommand();

@@ -238,3 +238,28 @@ describe("verdict", () => {
     expect(v.cause).toContain("last line: [esp-certs] time ok");
   });
 });
+
+describe("terminal escapes in a device's field values", () => {
+  // An OSC that sets the window title, a CSI that clears the screen, C1 CSI, BEL: none may reach the verdict.
+  const ESC = ["\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\x9b2J", "\x07"];
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  const strings = (x: unknown): string[] =>
+    typeof x === "string" ? [x] : x && typeof x === "object" ? Object.values(x).flatMap(strings) : [];
+  it("host, client, ca and the cred reason are made safe before any verdict uses them", () => {
+    for (const e of ESC) {
+      const runs: string[][] = [
+        [`[esp-certs] boot client=dev01${e} host=win10.local port=8883 ca=${CA}`, ...UP.slice(1), `[esp-certs] tls fail host=win10.local${e} port=8883 code=56`],
+        [`[esp-certs] boot client=dev01 host=evil${e}.local port=8883 ca=${CA}${e}`, ...UP.slice(1), TLS_OK.replace("win10.local", `x${e}`)],
+        [`[esp-certs] boot client=${e} host=win10.local port=8883 ca=${CA}`, `[esp-certs] cred fail reason=${e}magic`],
+        [BOOT, ...UP.slice(1), `[esp-certs] mqtt fail host=${e} port=8883 state=5`],
+      ];
+      for (const lines of runs) {
+        const s = play(lines);
+        const v = finish(s, 1);
+        expect(strings(v).some((t) => CONTROL.test(t)), `${JSON.stringify(lines)} -> ${JSON.stringify(v)}`).toBe(false);
+        expect(strings(s.device).some((t) => CONTROL.test(t)), JSON.stringify(s.device)).toBe(false);
+      }
+    }
+  });
+});
