@@ -2,7 +2,8 @@
 // (their own `<id>/#` only). docs/access.md says what each may do and why.
 import { EspCertsError } from "../errors.js";
 import { defaultAppClient, notOneOfClients } from "./clients.js";
-import { clientForEnv, NO_CLIENT, type Config } from "./config.js";
+import type { Config } from "./config.js";
+import { clientForEnv, NO_CLIENT } from "./env-client.js";
 
 export type ClientRole = "device" | "app";
 

@@ -7,8 +7,8 @@ import { headerBytes, headerDefine, type Check, type CheckResult } from "./check
 import type { DoctorContext } from "./context.js";
 import { normalSerial } from "../pki/crl.js";
 import { RENEW_CRL_WITHIN_DAYS } from "../pki/crl-dates.js";
+import { DAY_MS } from "../units.js";
 
-const DAY_MS = 86_400_000;
 const RESIGN = 'Run "esp-certs generate" (it re-signs the CRL; it needs the CA passphrase), then restart the broker.';
 const SYNC = 'Run "esp-certs broker", then restart the broker.';
 const day = (d: Date) => d.toISOString().slice(0, 10);

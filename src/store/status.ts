@@ -5,11 +5,13 @@ import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "../pki/ident
 import { keyTypeOf } from "../pki/keys.js";
 import { storePaths } from "../pki/paths.js";
 import { sanOf } from "../pki/plan.js";
-import { readCert, sha256Hex } from "../pki/store.js";
+import { readCert } from "../pki/store.js";
+import { sha256Hex } from "../units.js";
 import { normalSerial } from "../pki/crl.js";
 import { supersededValid } from "../pki/revocation-record.js";
 import { readManifest } from "../pki/manifest.js";
 import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
+import { DAY_MS } from "../units.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
 export interface CertStatus {
@@ -44,7 +46,6 @@ export function certState(notAfter: Date, now: Date, revoked: boolean): CertStat
   return left < EXPIRING_WITHIN_DAYS * DAY_MS ? "expiring" : "active";
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const EXPIRING_WITHIN_DAYS = 30;
 
 export function storeStatus(config: Config, now = new Date()): CertStatus[] {
