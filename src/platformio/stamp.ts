@@ -107,7 +107,7 @@ export function buildStamp(config: Config, opts: { env: string; client?: string;
   const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256Hex(readFileSync(f))]));
   for (const absent of stampedAbsences(config)) files[absent] = null;
   // The device library: what ships with this esp-certs, and the project's copy (its marker may be absent).
-  for (const f of libraryInputs(config.projectDir)) files[f] = existsSync(f) ? sha256(readFileSync(f)) : null;
+  for (const f of libraryInputs(config.projectDir)) files[f] = existsSync(f) ? sha256Hex(readFileSync(f)) : null;
   // The CRL, made by the first revoke: its appearing or change is read by storeNeedsWork.
   const crl = storePaths(config.certDir).crlPem;
   files[crl] = existsSync(crl) ? sha256Hex(readFileSync(crl)) : null;
