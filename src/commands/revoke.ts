@@ -11,6 +11,7 @@ import { passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
 import { revoke } from "../store/revoke.js";
 import { CertificateStore } from "../store/store.js";
+import { noderedAdviceAfterRevoke } from "../nodered/uses.js";
 import { colour, info, printJson, warn } from "../ui.js";
 
 export interface RevokeCommandOptions {
@@ -29,7 +30,7 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const r = { ...revoked, broker: brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined };
   // The revoked client loses its topics at the broker now, even while connected (docs/access.md).
   const reload = r.broker && r.broker.changed.length > 0 ? reloadBroker(r.broker.dir, r.broker.mode) : undefined;
-  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config);
+  const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config)), ...noderedAdviceAfterRevoke(config, r.id)];
   if (o.json) {
     printJson({ ...r, reload, advice });
     return ExitCode.ok;

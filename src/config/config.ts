@@ -1,8 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
+import { DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
 import { resolveApps } from "./apps.js";
+import { closest } from "./suggest.js";
 import { requireConfiguredClient } from "./clients.js";
 import { NO_CLIENT } from "./env-client.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
@@ -157,7 +159,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     warnings.push('platformio.ini starts with a byte-order mark (Notepad\'s "UTF-8 with BOM"), which PlatformIO cannot read ("File contains no section headers"): save it as UTF-8 without BOM.');
   }
   for (const key of raw.keys()) {
-    if (!KNOWN_KEYS.has(key)) warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.`);
+    if (KNOWN_KEYS.has(key)) continue;
+    const near = closest(key, KNOWN_KEYS);
+    warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.${near ? ` Did you mean ${near}?` : ""}`);
   }
   const get = (key: keyof typeof DEFAULTS): string => raw.get(key) || DEFAULTS[key];
   const list = (key: "server_names" | "clients", flag?: string[]): string[] =>
@@ -212,7 +216,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),
     caDays,
     certDays,
-    certDir: path.resolve(projectDir, get("cert_dir")),
+    certDir: checkCertDir(projectDir, get("cert_dir")),
     header: path.resolve(projectDir, get("header")),
     allowIp,
     environments,
@@ -286,9 +290,33 @@ function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.Proce
   return expanded;
 }
 
+/**
+ * The store's folder, refused (before anything is written) where it would share the broker
+ * folder: that folder is mounted into Mosquitto's container, and the CA key and the clients'
+ * keys must never land there.
+ */
+function checkCertDir(projectDir: string, value: string): string {
+  const dir = path.resolve(projectDir, value);
+  const broker = path.resolve(projectDir, DEFAULT_BROKER_DIR);
+  const inside = (a: string, b: string) => {
+    const rel = path.relative(b, a);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  };
+  if (inside(dir, broker) || inside(broker, dir)) {
+    throw new EspCertsError(
+      `Cannot use cert_dir = ${value}`,
+      `the store would ${inside(dir, broker) ? "be" : "hold"} the broker folder ${DEFAULT_BROKER_DIR}/, which Mosquitto's container mounts: the CA key and the devices' keys would go there`,
+      'Keep the store in a folder of its own: "cert_dir = certs" (the default).',
+    );
+  }
+  return dir;
+}
+
 function checkKeyType(value: string, key: string): KeyType {
   if ((KEY_TYPES as readonly string[]).includes(value)) return value as KeyType;
-  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${KEY_TYPES[0]}".`);
+  // The type the value was reaching for ("ec256" -> ec-p256), else the setting's default.
+  const meant = /ec|p-?256|ecdsa/i.test(value) ? "ec-p256" : /rsa/i.test(value) ? "rsa2048" : DEFAULTS[key as "key_type" | "client_key_type"];
+  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${meant}".`);
 }
 
 function dedupe(values: string[]): string[] {

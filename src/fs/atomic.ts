@@ -38,6 +38,32 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
 }
 
 /**
+ * writeFileAtomic for a secret going to a folder that no esp-certs run cleans (a user's --out):
+ * the temp file is made in `stagingDir` (the store's private folder, whose leftovers a later
+ * run removes) and renamed into place, so a run killed before the rename leaves no key beside
+ * the user's files. Another disk than the staging folder's: written beside the target as usual.
+ */
+export function writeSecretVia(stagingDir: string, file: string, data: Uint8Array): void {
+  ensurePrivateDir(stagingDir);
+  removeStaleTempsOnce(stagingDir);
+  const tmp = tempPath(stagingDir, path.basename(file));
+  writeFileAtomic(tmp, data, 0o600);
+  namingPath(file, () => mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }));
+  try {
+    renameDurably(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw withPath(err, file);
+    writeFileAtomic(file, data, 0o600);
+  }
+}
+
+/** A temp path in `dir` of the form removeStaleTemps recognises: left by a killed run, a later one removes it. */
+export function tempPath(dir: string, base: string): string {
+  return path.join(dir, tempName(base));
+}
+
+/**
  * Flushes a folder's entries to disk: a rename is durable only once its folder is (docs/configuration.md
  * promises files "flushed to disk"; a power cut after the rename could otherwise bring the old
  * file back). Windows cannot open a folder as a file, and NTFS journals renames itself.
@@ -85,7 +111,7 @@ export function ensurePrivateDir(dir: string): void {
  * lets a later run tell a dead writer's leftover from a live one's; the suffix means a file
  * of this form is ours, so removing it never removes someone else's.
  */
-const TEMP_SUFFIX = ".esp-certs-tmp";
+export const TEMP_SUFFIX = ".esp-certs-tmp";
 const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.esp-certs-tmp$/;
 
 function tempName(base: string): string {

@@ -1,7 +1,7 @@
 import { requireConfiguredClient } from "../config/clients.js";
 import { clientForEnv, NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { ensurePrivateDir } from "../fs/atomic.js";
+import { tightenStoreModes } from "../pki/store-modes.js";
 import { maintainCrl } from "../store/crl-refresh.js";
 import { CertificateStore } from "../store/store.js";
 import type { StoreAction } from "../pki/ensure.js";
@@ -14,6 +14,14 @@ import { passphraseSources } from "../pki/passphrase.js";
 import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 import type { LibrarySync } from "../platformio/library.js";
+
+/** After a CA was replaced: what every board and every record written before now needs. */
+function newCaAdvice(actions: StoreAction[]): string[] {
+  if (!actions.some((a) => a.item === "old ca")) return [];
+  return [
+    "A new CA: every board still trusts the old one and is shut out until it is reflashed (esp-certs flash --port P) or, for a fleet image, provisioned again (esp-certs provision --port P --client ID). Credential records written before (provision --out files) are useless now. Restart the broker so that it loads the new CA.",
+  ];
+}
 
 /**
  * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
@@ -66,8 +74,8 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   const store = await certStore.ensure({ newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
-  for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
-  const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config)];
+  tightenStoreModes(p);
+  const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
   const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
   if (crl.action) actions.push(crl.action);

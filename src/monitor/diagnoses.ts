@@ -113,12 +113,12 @@ export const DIAGNOSES = {
   "wifi-1": {
     title: "WiFi network not found ({name})",
     cause: "the device could not see the network it was built for: a wrong SSID, out of range, or a 5 GHz-only network (the ESP8266 has 2.4 GHz only).",
-    fix: `Check the WiFi name the firmware was built with, then \`${REFLASH}\`.`,
+    fix: `Check WIFI_SSID in wifi_secrets.h (this repository: firmware/include/wifi_secrets.h), then \`${REFLASH}\`.`,
   },
   "wifi-6": {
     title: "WiFi password rejected ({name})",
     cause: "the access point refused the password the firmware was built with.",
-    fix: `Correct the WiFi password, then \`${REFLASH}\`.`,
+    fix: `Correct WIFI_PASSWORD in wifi_secrets.h (this repository: firmware/include/wifi_secrets.h), then \`${REFLASH}\`.`,
   },
   "wifi-4": {
     title: "WiFi connection failed ({name})",

@@ -1,8 +1,8 @@
 import { randomBytes, webcrypto } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { removeStaleTemps } from "../fs/atomic.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { CertificateAuthority, type CaSigner } from "./ca.js";
 import { clientId, SERVER_ID, type CertId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";
@@ -162,11 +162,11 @@ async function writeStore(config: Config, disk: StoreOnDisk, plan: StorePlan, op
       actions.push({ item: itemOf(leaf.id), cert: leaf.id, action: "kept", file: leaf.files.certPem, notAfter: iso(leaf.cert!.cert.validTo) });
     }
     writeIfChanged(leaf.files.certDer, leaf.cert!.der);
-    chmodSync(leaf.files.keyPem, 0o600);
+    keepMode(leaf.files.keyPem, 0o600);
     if (leaf.files.keyDer) writeIfChanged(leaf.files.keyDer, leaf.key!.export({ type: "pkcs8", format: "der" }), 0o600);
   }
   // A CA key may be kept offline between runs that sign nothing.
-  if (existsSync(p.caKey)) chmodSync(p.caKey, 0o600);
+  if (existsSync(p.caKey)) keepMode(p.caKey, 0o600);
 
   const manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
   writeManifest(p.manifest, manifest);

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { keepMode } from "../fs/sync.js";
 import type { Config } from "../config/config.js";
 import { checkClientIds } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
@@ -44,7 +45,7 @@ export async function issueClient(config: Config, id: string, opts: { passphrase
   const reason = leaf.cert ? `new ${config.clientKeyType} key` : "it is new";
   mkdirSync(p.clientsDir, { recursive: true, mode: 0o700 });
   const warning = await issueInto(leaf, { action: "issue", reason, newKey: true, keyType: config.clientKeyType }, { config, signer, used });
-  chmodSync(leaf.files.keyPem, 0o600);
+  keepMode(leaf.files.keyPem, 0o600);
   writeManifest(p.manifest, withClient(manifest, leaf, ca.sha256));
   const created = reason === "it is new";
   return {

@@ -3,12 +3,13 @@
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
 import { X509Certificate } from "node:crypto";
-import { chmodSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { namingPath } from "../fs/atomic.js";
+import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
@@ -39,10 +40,12 @@ export async function writeHeader(config: Config, clientId: string, opts: { out?
   const current = currentText(out);
   // Current inputs and an intact body: what rendering would give. Only its mode may need taking back.
   if (current !== undefined && recordedDigest(current) === digest && headerIntact(current)) {
-    chmodSync(out, HEADER_MODE);
+    keepMode(out, HEADER_MODE);
     return { path: out, changed: false };
   }
   const text = await renderHeader(inputs, digest);
+  // The header is private, its folder is not: a project's include/ made here stays readable like its sources.
+  namingPath(out, () => mkdirSync(path.dirname(out), { recursive: true, mode: 0o755 }));
   return { path: out, changed: writeIfChanged(out, text, HEADER_MODE) };
 }
 
