@@ -103,6 +103,8 @@ export default tseslint.config(
     plugins: { "import-x": importX },
     settings: { "import-x/resolver-next": [createNodeResolver({ extensionAlias: { ".js": [".ts", ".js"] } })] },
     rules: {
+      // Imports run one way (docs/store.md, "the store object and the layers"): no circle.
+      "import-x/no-cycle": "error",
       "import-x/no-restricted-paths": [
         "error",
         {

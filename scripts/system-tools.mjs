@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 export const SYSTEM_TOOLS = [
   { tool: "mosquitto", debian: ["mosquitto"], elsewhere: "brew install mosquitto" },
   { tool: "mosquitto_pub", debian: ["mosquitto-clients"], elsewhere: "brew install mosquitto" },
+  { tool: "mosquitto_sub", debian: ["mosquitto-clients"], elsewhere: "brew install mosquitto" },
   { tool: "openssl", debian: ["openssl"], elsewhere: "brew install openssl" },
   { tool: "<bearssl.h>", debian: ["libbearssl-dev"], elsewhere: "brew install bearssl" },
   // A preload that turns off mosquitto's TLS session cache (test/firmware/reconnect.test.ts).

@@ -241,13 +241,15 @@ program
 program
   .command("revoke")
   .description("shut a client out of the broker: the CA signs a CRL listing its certificate, the broker folder gets it")
-  .argument("<id>", "the client, e.g. dev02")
+  .argument("[id]", "the client, e.g. dev02")
+  .option("--all", "every certificate of the client still valid: its current one and those it replaced (a renewal on the same key keeps the old one valid)")
+  .option("--serial <hex>", "one certificate by its serial (esp-certs status lists superseded ones still valid), instead of an id")
   .addOption(new Option("--reason <reason>", "why, recorded in the CRL (default: keyCompromise: a lost board's key is readable from its flash)").choices(REVOCATION_REASON_NAMES))
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
   .option("--json", "print the report as JSON")
   .addHelpText(
     "after",
-    "\nExamples:\n  $ esp-certs revoke dev02                              # then restart Mosquitto\n  $ esp-certs revoke dev07 --reason cessationOfOperation\n  $ esp-certs generate --rekey dev02                    # bring it back, with a new key",
+    "\nExamples:\n  $ esp-certs revoke dev02                              # then restart Mosquitto\n  $ esp-certs revoke dev07 --reason cessationOfOperation\n  $ esp-certs revoke dev03 --all                        # and its earlier certificates still valid\n  $ esp-certs revoke --serial 5c1e0f...                 # one certificate, as status lists it\n  $ esp-certs generate --rekey dev02                    # bring it back, with a new key",
   )
   .action(
     writesStore("revoke", async (id, o) => {

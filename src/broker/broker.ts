@@ -1,6 +1,7 @@
 // The folder Mosquitto runs from (docs/commands.md, `broker`), kept in step with the store: the
 // `broker` command writes it (command.ts); `generate` and the pre-build hook call writeBrokerFolder
 // again whenever a folder it made exists, and `doctor` compares it with the store.
+import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { userInfo } from "node:os";
 import path from "node:path";
@@ -10,6 +11,9 @@ import { ensurePrivateDir } from "../fs/atomic.js";
 import { checkOutputDir, DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
 import { storePaths } from "../pki/paths.js";
+import { judgeStoreCrl } from "../pki/crl-trust.js";
+import { defaultDeps } from "../pki/ensure.js";
+import { readManifest } from "../pki/manifest.js";
 import {
   BROKER_FILES,
   dockerRunLine,
@@ -41,6 +45,8 @@ export interface BrokerResult {
   changed: string[];
   /** Whether a folder made before access rules existed got its acl now (some of it needs a restart). */
   addedAccessRules?: boolean;
+  /** Why the store's CRL was not copied (the folder keeps its own): it does not verify, or forgets a revocation. */
+  crlKept?: string;
 }
 
 export function brokerDir(config: Config, out?: string): string {
@@ -117,7 +123,8 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
     );
   }
   const mode = opts.paths ?? (existing !== undefined ? pathsModeOf(existing) : undefined) ?? "docker";
-  const files = await planFolder(config, dir, mode, readStoreMaterial(config));
+  const gated = await gateCrl(config, dir, readStoreMaterial(config));
+  const files = await planFolder(config, dir, mode, gated.store);
   if (existing === undefined) {
     // Not a folder esp-certs made: its files are someone else's, unless a run of ours was stopped before its mosquitto.conf.
     const foreign = files.find((f) => existsSync(f.path) && !sameBytes(f));
@@ -150,7 +157,26 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
       `Take it back, then run this again: sudo chown -R $(id -u):$(id -g) "${dir}"`,
     );
   }
-  return { dir, mode, created: existing === undefined, changed, addedAccessRules };
+  return { dir, mode, created: existing === undefined, changed, addedAccessRules, crlKept: gated.kept };
+}
+
+/**
+ * The store's CRL goes to the broker only when it verifies with the CA and lists every
+ * revocation the manifest records (pki/crl-trust.ts): one that does not would, after a restart,
+ * let a revoked device in again or shut every client out. The folder then keeps its own CRL;
+ * without one, nothing is written.
+ */
+async function gateCrl(config: Config, dir: string, store: StoreMaterial): Promise<{ store: StoreMaterial; kept?: string }> {
+  if (store.crlPem === undefined) return { store };
+  const p = storePaths(config.certDir);
+  const verdict = await judgeStoreCrl(p, new X509Certificate(store.caCertPem).raw, readManifest(p.manifest), defaultDeps());
+  if (verdict.state === "sound") return { store };
+  const problem = verdict.state === "rebuild" ? verdict.problem : verdict.state === "earlier-ca" ? `${p.crlPem} is an earlier CA's` : `${p.crlPem} is not this CA's`;
+  const own = path.join(dir, BROKER_FILES.crl);
+  if (!existsSync(own)) {
+    throw new EspCertsError("Cannot copy the CRL into the broker folder", problem, 'Run "esp-certs generate": it signs the CRL again from the manifest\'s history, which records every revocation.');
+  }
+  return { store: { ...store, crlPem: readFileSync(own) }, kept: problem };
 }
 
 function planFolder(config: Config, dir: string, mode: PathsMode, store: StoreMaterial) {
@@ -194,9 +220,14 @@ const RELOADED_FILES: readonly string[] = [BROKER_FILES.acl, BROKER_FILES.crl];
  * change. Measured with Mosquitto 2.0.11 (docs/access.md): a reload (SIGHUP) re-reads acl_file,
  * also one newly named, and applies it to connected clients, and re-reads a CRL whose crlfile it
  * had; a new crlfile, use_username_as_clientid or pid_file line, and new certificates, need a
- * restart. `reload` is what `revoke` did about it.
+ * restart. `reload` is what `revoke` did about it. A CRL not copied comes first.
  */
 export function brokerAdvice(r: BrokerResult, port: number, reload?: ReloadOutcome): string[] {
+  const kept = r.crlKept ? [`The broker folder keeps its CRL: ${r.crlKept}. Run "esp-certs generate" to sign it again from the manifest's history.`] : [];
+  return [...kept, ...syncAdvice(r, port, reload)];
+}
+
+function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undefined): string[] {
   if (r.changed.length === 0) return [];
   const conf = path.join(r.dir, BROKER_FILES.conf);
   if (r.created) {

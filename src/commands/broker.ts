@@ -17,6 +17,7 @@ export async function brokerCommand(opts: BrokerOptions & { projectDir: string; 
     return ExitCode.ok;
   }
   const where = path.relative(process.cwd(), r.dir) || ".";
+  if (r.crlKept) warn(advice[0]);
   if (r.changed.length === 0) {
     info(colour.dim(`${where}: up to date with the store.`));
     return ExitCode.ok;
@@ -24,6 +25,6 @@ export async function brokerCommand(opts: BrokerOptions & { projectDir: string; 
   // In local mode the only change to docker-compose.yml is its removal (a local mosquitto has no use for it).
   const changed = r.changed.map((f) => (r.mode === "local" && f === BROKER_FILES.compose ? `${f} removed` : f));
   info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${changed.join(", ")}`);
-  for (const line of advice) info(line);
+  for (const line of r.crlKept ? advice.slice(1) : advice) info(line);
   return ExitCode.ok;
 }

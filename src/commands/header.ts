@@ -21,8 +21,9 @@ export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
   for (const w of config.warnings) warn(w);
   const clientId = o.client ?? clientForEnv(config);
   const out = o.out === undefined ? undefined : path.resolve(o.out);
-  // A folder (an include directory) gets the header under its configured name.
-  const file = out !== undefined && existsSync(out) && statSync(out).isDirectory() ? path.join(out, path.basename(config.header)) : out;
+  // A folder (an include directory, or a path ending in a separator) gets the header under its configured name.
+  const folder = out !== undefined && (/[\\/]$/.test(o.out!) || (existsSync(out) && statSync(out).isDirectory()));
+  const file = folder ? path.join(out, path.basename(config.header)) : out;
   const { refuseRevoked } = await import("../pki/revocations.js");
   refuseRevoked(config, clientId);
   const r = await writeHeader(config, clientId, { out: file });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
 import { defaultAppClient } from "../config/clients.js";
 import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
-import { syncLibrary } from "../platformio/library.js";
+import { libraryDir, syncLibrary } from "../platformio/library.js";
 import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
@@ -133,12 +133,20 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   }
   // The device library, after platformio.ini: its lib_dir says where the library goes.
   report.library = syncLibrary(config.projectDir, { install: true });
+  if (config.environments.length === 0) {
+    // An ini with no environment builds nothing: the pre-build hook never runs.
+    report.warnings.push('platformio.ini has no [env:NAME] section, so PlatformIO has nothing to build and the pre-build hook never runs. Add one, e.g. "[env:d1_mini]" with platform = espressif8266, board = d1_mini, framework = arduino.');
+  }
   printReport(report, config.projectDir, { json: o.json });
   if (!o.json) {
     const cli = selfCommand();
     // Under `npm run init` in a clone, the same script takes the flag.
     const again = process.env.npm_lifecycle_event === "init" ? "npm run init --" : `${cli} init`;
     info(hostLine(config.mqttHost, settings.hostFrom, again));
+    if (report.library?.done) {
+      const example = path.join(path.relative(config.projectDir, libraryDir(config.projectDir)), "examples", "connect", "connect.ino");
+      info(`Your sketch: a few lines use the device library, as ${example} does (docs/own-project.md of esp-certs)`);
+    }
     info(`Next: the Node-RED flow with  ${cli} nodered ; build and flash with  ${cli} flash --port <port>`);
     if (cli !== "esp-certs") info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
   }

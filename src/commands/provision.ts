@@ -3,13 +3,14 @@
  * rebuild (docs/credential-record.md). Every input is checked (client id, environment, flash
  * layout, pio, the port, the output file) before anything is issued, written or flashed.
  */
-import { rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { requireDevice } from "../config/apps.js";
 import { checkClientIds } from "../config/validate.js";
+import { refuseCaseTwin, refuseReservedClientId } from "../config/reserved-ids.js";
 import { clientForEnv, loadConfig, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { writeFileAtomic } from "../fs/atomic.js";
+import { tempPath, writeFileAtomic, writeSecretVia } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
 import { timeoutSeconds } from "../monitor/watch.js";
@@ -24,7 +25,7 @@ import { ensureClient } from "../provision/ensure-client.js";
 import { CertificateStore } from "../store/store.js";
 import { hex, layoutFor, type FlashLayout } from "../provision/layout.js";
 import { isPattern, nextFreeId } from "../provision/next-id.js";
-import { encodeImage, RECORD_MAGIC, RecordError } from "../provision/record.js";
+import { decodeRecord, encodeImage, RECORD_MAGIC, RecordError } from "../provision/record.js";
 import { eepromUsers } from "../provision/eeprom-users.js";
 import { readFlashSize, verifyFlash, writeFlash, type Flasher } from "../provision/esptool.js";
 
@@ -71,6 +72,8 @@ function plan(o: ProvisionOptions): Plan {
   const id = resolveClient(o.client, config);
   checkClientIds([id]);
   requireDevice(config, id, what);
+  refuseReservedClientId(id, config.mqttHost);
+  refuseCaseTwin(id, storeClients(config));
   return { config, env: envName, layout, id };
 }
 
@@ -82,21 +85,48 @@ function resolveClient(client: string, config: Config): string {
   return next;
 }
 
-/** The output-path rule for --out: a new file, or a credential record esp-certs wrote before. */
-function checkOut(file: string, config: Config): void {
+/** Where --out writes: a path ending in a separator, or an existing folder, gets ID.bin inside. */
+export function outFile(out: string, id: string): string {
+  const folder = /[\\/]$/.test(out) || (existsSync(out) && statSync(out).isDirectory());
+  return path.resolve(folder ? path.join(out, `${id}.bin`) : out);
+}
+
+/**
+ * The output-path rule for --out: a new file, or the credential record esp-certs wrote before
+ * for this same id (another device's record is never replaced).
+ */
+function checkOut(file: string, config: Config, id: string): void {
   checkOutputFile(file, {
     what: "the credential record",
     setting: "--out",
     isOurs: (head) => head.startsWith(RECORD_MAGIC.toString("ascii")),
     reserved: reservedFolders(config.projectDir, config.certDir),
   });
+  if (!existsSync(file)) return;
+  let holder: string | undefined;
+  try {
+    holder = decodeRecord(readFileSync(file)).clientId;
+  } catch {
+    holder = undefined; // a damaged record of ours: written again
+  }
+  if (holder !== undefined && holder !== id) {
+    throw new EspCertsError(
+      `Cannot write the credential record to ${file}`,
+      `it holds ${holder}'s record, not ${id}'s`,
+      `Name another file, or a folder (--out "${path.dirname(file)}${path.sep}" writes ${id}.bin there).`,
+    );
+  }
+}
+
+/** A path as one shell word: quoted when it holds a space or a character a shell would act on (bash, PowerShell and cmd all take "..."). */
+function shellWord(p: string): string {
+  return /^[\w@%+=:,./\\-]+$/.test(p) ? p : `"${p}"`;
 }
 
 export async function provision(o: ProvisionOptions): Promise<number> {
   const { config, env, layout, id: planned } = plan(o);
   const json = o.json === true;
-  const out = o.out === undefined ? undefined : path.resolve(o.out);
-  if (out !== undefined) checkOut(out, config);
+  if (o.out !== undefined) checkOut(outFile(o.out, planned), config, planned);
   const pio = o.port === undefined ? undefined : findPio();
   if (o.port !== undefined) {
     if (pio === undefined) throw pioMissing("Cannot write the board's flash (provision runs PlatformIO's esptool)");
@@ -108,7 +138,7 @@ export async function provision(o: ProvisionOptions): Promise<number> {
 
   // The store's one writer while it issues (the board is written and watched outside the lock). A
   // pattern is resolved again inside: two runs at once with dev## get two ids, not one twice.
-  const { id, issued } = await lockStore(
+  const { id, issued, sector } = await lockStore(
     config.projectDir,
     "provision",
     async () => {
@@ -119,31 +149,38 @@ export async function provision(o: ProvisionOptions): Promise<number> {
         if (made.madeStore && !json) info(`made the certificate store in ${config.certDir} (esp-certs generate also writes the header and broker folder)`);
         for (const w of made.warnings) warn(w);
       }
-      return { id, issued };
+      // Read while no other run can rekey or revoke the id: the key and certificate are one pair.
+      return { id, issued, sector: imageOf(config, id, layout) };
     },
     config.certDir,
   );
-  let image: { address: number; image: Buffer };
+  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(sector.address), size: sector.image.length };
+
+  if (o.out !== undefined) {
+    const out = outFile(o.out, id);
+    if (id !== planned) checkOut(out, config, id);
+    // It holds the device's private key: staged in the store, so a killed run leaves no key beside the user's files.
+    writeSecretVia(storePaths(config.certDir).dir, out, sector.image);
+    if (json) printJson({ ...facts, file: out });
+    else {
+      const shown = path.relative(process.cwd(), out) || out;
+      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${shown} (${sector.image.length} bytes, secret: it holds the key)`);
+      info(`flash it at ${facts.address} (${env}: ${layout.ldscript}):`);
+      info(`  esptool.py --chip esp8266 --port <port> write_flash ${facts.address} ${shellWord(shown)}`);
+    }
+    return ExitCode.ok;
+  }
+  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, storePaths(config.certDir).dir, facts, o);
+}
+
+/** What provision writes for a client of the store, and where (record.ts: encodeImage). */
+function imageOf(config: Config, id: string, layout: FlashLayout): { address: number; image: Buffer } {
   try {
-    image = encodeImage(credentialFromStore(config, id), layout);
+    return encodeImage(credentialFromStore(config, id), layout);
   } catch (err) {
     if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
     throw err;
   }
-  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(image.address), size: image.image.length };
-
-  if (out !== undefined) {
-    // It holds the device's private key.
-    writeFileAtomic(out, image.image, 0o600);
-    if (json) printJson({ ...facts, file: out });
-    else {
-      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${path.relative(process.cwd(), out) || out} (${image.image.length} bytes, secret: it holds the key)`);
-      info(`flash it at ${facts.address} (${env}: ${layout.ldscript}):`);
-      info(`  esptool.py --chip esp8266 --port <port> write_flash ${facts.address} ${path.relative(process.cwd(), out) || out}`);
-    }
-    return ExitCode.ok;
-  }
-  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, image, storePaths(config.certDir).dir, facts, o);
 }
 
 async function writeBoard(f: Flasher, layout: FlashLayout, { address, image }: { address: number; image: Buffer }, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
@@ -156,8 +193,9 @@ async function writeBoard(f: Flasher, layout: FlashLayout, { address, image }: {
       "Name the environment its firmware was built with (--env), one whose board matches it (esp01_1m for 1 MB boards).",
     );
   }
-  // In the store's private folder, and removed whatever happens: it holds the key.
-  const file = path.join(storeDir, `.esp-certs-provision.${process.pid}.bin`);
+  // In the store's private folder, and removed whatever happens: it holds the key. A temp name,
+  // so that after a kill during esptool the next run that writes the store removes it.
+  const file = tempPath(storeDir, "provision.bin");
   writeFileAtomic(file, image, 0o600);
   let same: boolean;
   try {

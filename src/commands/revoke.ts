@@ -11,11 +11,14 @@ import { passphraseSources } from "../pki/passphrase.js";
 import { storePaths } from "../pki/paths.js";
 import { revoke } from "../store/revoke.js";
 import { CertificateStore } from "../store/store.js";
+import { noderedAdviceAfterRevoke } from "../nodered/uses.js";
 import { colour, info, printJson, warn } from "../ui.js";
 
 export interface RevokeCommandOptions {
   projectDir: string;
-  id: string;
+  id?: string;
+  serial?: string;
+  all?: boolean;
   reason?: RevocationReason;
   caPassphraseFile?: string;
   json?: boolean;
@@ -24,23 +27,25 @@ export interface RevokeCommandOptions {
 export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   for (const w of config.warnings) warn(w);
-  const revoked = await revoke(CertificateStore.openForWriting(config), { id: o.id, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
+  const revoked = await revoke(CertificateStore.openForWriting(config), { id: o.id, serial: o.serial, all: o.all, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
   // The broker folder, when there is one, gets the new CRL.
   const r = { ...revoked, broker: brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined };
   // The revoked client loses its topics at the broker now, even while connected (docs/access.md).
   const reload = r.broker && r.broker.changed.length > 0 ? reloadBroker(r.broker.dir, r.broker.mode) : undefined;
-  const advice = r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config);
+  const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config)), ...noderedAdviceAfterRevoke(config, r.id)];
   if (o.json) {
     printJson({ ...r, reload, advice });
     return ExitCode.ok;
   }
   const rel = (f: string) => path.relative(config.projectDir, f) || f;
-  info(`Revoked ${r.id} (serial ${r.serial}, ${r.reason}) on ${r.at.slice(0, 10)}.`);
+  if (r.repaired) warn(`${r.repaired}: this CRL was rebuilt from the manifest's history, which records every revocation.`);
+  const serials = r.serials.length === 1 ? `serial ${r.serial}` : `serials ${r.serials.join(", ")}`;
+  info(`Revoked ${r.id} (${serials}, ${r.reason}) on ${r.at.slice(0, 10)}.`);
   info(`${"wrote".padEnd(9)}${"CRL".padEnd(20)}${rel(r.crl.file)} (number ${r.crl.number}, valid until ${r.crl.nextUpdate.slice(0, 10)})`);
   if (r.archived) info(`${"moved".padEnd(9)}${`client ${r.id}`.padEnd(20)}${rel(r.archived)}${path.sep}`);
   if (r.broker && r.broker.changed.length > 0) info(`${"wrote".padEnd(9)}${"broker folder".padEnd(20)}${rel(r.broker.dir)} (${r.broker.changed.join(", ")})`);
   for (const line of advice) info(line);
-  info(colour.dim(`To bring ${r.id} back with a new key: ${reissueCommand(config, r.id)}`));
+  if (r.archived) info(colour.dim(`To bring ${r.id} back with a new key: ${reissueCommand(config, r.id)}`));
   return ExitCode.ok;
 }
 

@@ -3,7 +3,7 @@ import { isConfiguredClient } from "../config/clients.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { reissueCommand } from "../pki/inventory.js";
-import { crlStatus, storeStatus, type CertStatus } from "../store/status.js";
+import { crlStatus, storeStatus, supersededStatus, type CertStatus } from "../store/status.js";
 import { CertificateStore } from "../store/store.js";
 import { colour, info, printJson, warn } from "../ui.js";
 
@@ -36,8 +36,9 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
   for (const w of CertificateStore.open(config).warnings()) warn(w);
   const certs = storeStatus(config);
   const crl = crlStatus(config);
+  const superseded = supersededStatus(config);
   if (o.json) {
-    printJson({ certDir: config.certDir, certificates: certs, crl });
+    printJson({ certDir: config.certDir, certificates: certs, superseded, crl });
     return ExitCode.ok;
   }
   if (certs.length === 0) {
@@ -58,6 +59,10 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
     for (const r of c.renewedFrom ?? []) {
       info(`  renewed   from ${r.serial} (same key), which stays valid until ${r.notAfter.slice(0, 10)}: a device that still holds it connects; "esp-certs push" delivers the renewal`);
     }
+  }
+  for (const r of superseded) {
+    info(`${colour.bold(`superseded ${r.name}`)}  serial ${r.serial}, replaced by ${r.replacedBy}`);
+    info(`  state     ${colour.yellow(`still valid until ${r.notAfter.slice(0, 10)} (a renewal on the same key); "esp-certs revoke --serial ${r.serial}" shuts it out`)}`);
   }
   if (crl) info(`${colour.bold("CRL")}  ${crl.file}\n  number    ${crl.number}, ${crl.revoked} revoked\n  valid to  ${crl.nextUpdate.slice(0, 10)}`);
   return ExitCode.ok;

@@ -3,7 +3,8 @@
 import { APP_ID } from "./app-identity.js";
 import { EspCertsError } from "../errors.js";
 import { defaultAppClient, notOneOfClients } from "./clients.js";
-import { clientForEnv, NO_CLIENT, type Config } from "./config.js";
+import type { Config } from "./config.js";
+import { clientForEnv, NO_CLIENT } from "./env-client.js";
 
 export type ClientRole = "device" | "app";
 

@@ -1,6 +1,7 @@
 // Rules about the client ids of [esp_certs] that more than one command applies.
 import { EspCertsError } from "../errors.js";
-import { clientForEnv, type Config } from "./config.js";
+import type { Config } from "./config.js";
+import { clientForEnv } from "./env-client.js";
 
 /** Whether `id` is one of `clients` (configured in [esp_certs], so `generate` issues it). */
 export function isConfiguredClient(clients: readonly string[], id: string): boolean {
@@ -22,11 +23,12 @@ export function requireConfiguredClient(clients: readonly string[], id: string, 
 }
 
 /**
- * Node-RED's client by default: the first of `clients` that no PlatformIO environment
- * puts on a device (dev02 with the defaults). Sharing the device's id would make the
- * broker drop one connection each time the other connects.
+ * Node-RED's client by default: the first of `apps`, else the first of `clients` that no
+ * PlatformIO environment puts on a device (dev02 with the defaults). Sharing the device's id
+ * would make the broker drop one connection each time the other connects.
  */
 export function defaultAppClient(config: Config): string | undefined {
+  if (config.apps.length > 0) return config.apps[0];
   const onDevices = new Set([clientForEnv(config), ...config.environments.map((e) => e.client).filter((c) => c !== undefined)]);
   return config.clients.find((c) => !onDevices.has(c));
 }

@@ -1,9 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError } from "../errors.js";
+import { DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
 import { resolveApps } from "./apps.js";
+import { closest } from "./suggest.js";
 import { requireConfiguredClient } from "./clients.js";
+import { refuseReservedClientId } from "./reserved-ids.js";
+import { NO_CLIENT } from "./env-client.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
 import {
   checkClientIds,
@@ -75,11 +79,8 @@ export interface Config {
   warnings: string[];
 }
 
-/**
- * `custom_esp_certs_client = none`: the environment builds a fleet image with no client in its
- * header; each device gets its identity from `esp-certs provision` (docs/credential-record.md).
- */
-export const NO_CLIENT = "none";
+// Which client an environment builds in, and "none": config/env-client.ts, re-exported for the callers of loadConfig.
+export { clientForEnv, NO_CLIENT } from "./env-client.js";
 
 /** Flags that override `[esp_certs]` for one run. */
 export interface ConfigOverrides {
@@ -162,7 +163,9 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     warnings.push('platformio.ini starts with a byte-order mark (Notepad\'s "UTF-8 with BOM"), which PlatformIO cannot read ("File contains no section headers"): save it as UTF-8 without BOM.');
   }
   for (const key of raw.keys()) {
-    if (!KNOWN_KEYS.has(key)) warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.`);
+    if (KNOWN_KEYS.has(key)) continue;
+    const near = closest(key, KNOWN_KEYS);
+    warnings.push(`[esp_certs] ${key} is not a setting esp-certs knows; it is ignored.${near ? ` Did you mean ${near}?` : ""}`);
   }
   const get = (key: keyof typeof DEFAULTS): string => raw.get(key) || DEFAULTS[key];
   const list = (key: "server_names" | "clients", flag?: string[]): string[] =>
@@ -175,6 +178,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   const serverNames = dedupe(list("server_names", overrides.serverNames).map((n) => checkDnsName(n, "server_names entry")));
   const serverIps = dedupe((overrides.serverIps ?? listValue(raw.get("server_ips")) ?? []).map((ip) => checkIp(ip)));
   const clients = checkClientIds(overrides.clients ?? splitKeepingEmpty(raw.get("clients") ?? DEFAULTS.clients));
+  for (const id of clients) refuseReservedClientId(id, mqttHost);
 
   const environments = sections
     .filter((s) => s.name.startsWith("env:"))
@@ -218,7 +222,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     caDays,
     certDays,
     renewDays: checkDays(get("renew_days"), "renew_days"),
-    certDir: path.resolve(projectDir, get("cert_dir")),
+    certDir: checkCertDir(projectDir, get("cert_dir")),
     header: path.resolve(projectDir, get("header")),
     allowIp,
     environments,
@@ -229,20 +233,6 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // "apps =" with nothing after it: no apps at all, every client a device.
   const apps = raw.get("apps");
   return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
-}
-
-/** The client whose certificate goes into an environment's header (docs/configuration.md, docs/commands.md). */
-export function clientForEnv(config: Config, envName?: string): string {
-  const env = envName === undefined ? config.environments[0] : config.environments.find((e) => e.name === envName);
-  if (envName !== undefined && env === undefined) {
-    const known = config.environments.map((e) => e.name).join(", ");
-    throw new EspCertsError(
-      `Cannot find environment "${envName}"`,
-      known ? `platformio.ini has no [env:${envName}]; its environments are: ${known}` : "platformio.ini has no [env:NAME] section at all",
-      known ? "Use one of those names." : `Add one, e.g. "[env:${envName}]" with platform = espressif8266, board = d1_mini, framework = arduino.`,
-    );
-  }
-  return env?.client ?? config.clients[0];
 }
 
 /**
@@ -306,9 +296,33 @@ function expandValue(sections: IniSection[], value: string, sysenv: NodeJS.Proce
   return expanded;
 }
 
+/**
+ * The store's folder, refused (before anything is written) where it would share the broker
+ * folder: that folder is mounted into Mosquitto's container, and the CA key and the clients'
+ * keys must never land there.
+ */
+function checkCertDir(projectDir: string, value: string): string {
+  const dir = path.resolve(projectDir, value);
+  const broker = path.resolve(projectDir, DEFAULT_BROKER_DIR);
+  const inside = (a: string, b: string) => {
+    const rel = path.relative(b, a);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  };
+  if (inside(dir, broker) || inside(broker, dir)) {
+    throw new EspCertsError(
+      `Cannot use cert_dir = ${value}`,
+      `the store would ${inside(dir, broker) ? "be" : "hold"} the broker folder ${DEFAULT_BROKER_DIR}/, which Mosquitto's container mounts: the CA key and the devices' keys would go there`,
+      'Keep the store in a folder of its own: "cert_dir = certs" (the default).',
+    );
+  }
+  return dir;
+}
+
 function checkKeyType(value: string, key: string): KeyType {
   if ((KEY_TYPES as readonly string[]).includes(value)) return value as KeyType;
-  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${KEY_TYPES[0]}".`);
+  // The type the value was reaching for ("ec256" -> ec-p256), else the setting's default.
+  const meant = /ec|p-?256|ecdsa/i.test(value) ? "ec-p256" : /rsa/i.test(value) ? "rsa2048" : DEFAULTS[key as "key_type" | "client_key_type"];
+  throw new EspCertsError(`Cannot use ${key} "${value}"`, `it must be one of ${KEY_TYPES.join(", ")}`, `Set "${key} = ${meant}".`);
 }
 
 function dedupe(values: string[]): string[] {

@@ -1,6 +1,6 @@
 // The checks of `esp-certs doctor`, as data: each reads the context and returns result
 // lines; none prints or exits. The live ones (name lookup, TLS) are in live.ts.
-import { createHash, type X509Certificate } from "node:crypto";
+import { type X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import path from "node:path";
 import { isConfiguredClient, notOneOfClients } from "../config/clients.js";
@@ -10,6 +10,7 @@ import { CA_FIX } from "../pki/ca.js";
 import { certLabel } from "../pki/identity.js";
 import { MANIFEST_FIX } from "../pki/manifest.js";
 import type { CertEntry, DoctorContext } from "./context.js";
+import { DAY_MS, sha256Hex } from "../units.js";
 
 /** `unchecked`: the check could not run (e.g. the broker's name does not resolve here); not a pass. */
 export type Level = "ok" | "warning" | "problem" | "unchecked";
@@ -29,7 +30,6 @@ export interface Check {
 
 const GENERATE = 'Run "esp-certs generate".';
 export const EXPIRY_WARNING_DAYS = 30;
-const DAY_MS = 86_400_000;
 
 /** OIDs of the extended key usages BearSSL and Mosquitto (OpenSSL) look for. */
 const EKU = { serverAuth: "1.3.6.1.5.5.7.3.1", clientAuth: "1.3.6.1.5.5.7.3.2" } as const;
@@ -156,7 +156,7 @@ export function checkHeader(ctx: DoctorContext): CheckResult[] {
   const shaInHeader = headerDefine(text, "ESP_CERTS_CA_SHA256")?.toLowerCase();
   const fix = `Run "esp-certs header" (or "pio run"), then flash the device.`;
   const out: CheckResult[] = [];
-  if (root && shaInHeader !== createHash("sha256").update(root.raw).digest("hex")) {
+  if (root && shaInHeader !== sha256Hex(root.raw)) {
     out.push(problem("header", `${rel} holds another CA (ESP_CERTS_CA_SHA256 ${shaInHeader?.slice(0, 16) ?? "missing"}…): the device would reject the broker (error 62)`, fix));
   }
   const host = headerDefine(text, "ESP_CERTS_MQTT_HOST");

@@ -10,6 +10,7 @@ import { BROKER_FILES } from "../broker/conf.js";
 import { crlSignedBy, type ReadCrl, type Revoked } from "../pki/crl.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
+import { forgotten } from "../pki/revocation-record.js";
 import { EspCertsError } from "../errors.js";
 import { checkCaKey, type CaKeyCheck } from "../pki/ca.js";
 import { CA_ID, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
@@ -53,6 +54,8 @@ export interface RevocationContext {
   signedByCa?: boolean;
   /** The store CRL's entries by serial. */
   revokedSerials: Map<string, Revoked>;
+  /** Revocations the manifest's history records that the store's CRL leaves out (pki/crl-trust.ts). */
+  forgotten: Revoked[];
   /** Revoked clients, by id: they have no certificate in certs/clients/ on purpose. */
   revokedClients: Map<string, ClientRevocation>;
   /** The broker folder's CRL, when the folder is one esp-certs made and the store has a CRL. */
@@ -87,6 +90,15 @@ export function readCerts(config: Config, revoked: ReadonlyMap<string, unknown> 
   ];
 }
 
+/** The manifest, or none when it cannot be read (the store check reports that). */
+function manifestQuietly(file: string): Manifest | undefined {
+  try {
+    return readManifest(file);
+  } catch {
+    return undefined;
+  }
+}
+
 async function readRevocation(config: Config): Promise<RevocationContext> {
   const p = storePaths(config.certDir);
   const { crl, error } = readStoreCrl(p);
@@ -105,6 +117,7 @@ async function readRevocation(config: Config): Promise<RevocationContext> {
     error,
     signedByCa,
     revokedSerials: new Map((crl?.revoked ?? []).map((r) => [r.serial, r])),
+    forgotten: error === undefined ? forgotten(crl?.revoked ?? [], manifestQuietly(p.manifest)) : [],
     revokedClients: error === undefined ? revokedClients(p, crl, config.clients) : new Map(),
     broker: crl && brokerFolderExists(config) ? readBrokerCrl(brokerDir(config), readFileSync(p.crlPem)) : undefined,
   };

@@ -7,8 +7,8 @@ import { headerBytes, headerDefine, type Check, type CheckResult } from "./check
 import type { DoctorContext } from "./context.js";
 import { normalSerial } from "../pki/crl.js";
 import { RENEW_CRL_WITHIN_DAYS } from "../pki/crl-dates.js";
+import { DAY_MS } from "../units.js";
 
-const DAY_MS = 86_400_000;
 const RESIGN = 'Run "esp-certs generate" (it re-signs the CRL; it needs the CA passphrase), then restart the broker.';
 const SYNC = 'Run "esp-certs broker", then restart the broker.';
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -26,6 +26,10 @@ export function checkCrl(ctx: DoctorContext): CheckResult[] {
   const rel = path.relative(ctx.config.projectDir, r.file);
   if (r.error !== undefined) {
     return [{ check: "crl", level: "problem", text: `${rel} ${r.error}: revoked clients may get in, or Mosquitto may not start`, fix: "Restore it from your backup: it is the list of every revoked certificate." }];
+  }
+  if (r.forgotten.length > 0) {
+    const what = `${r.crl === undefined ? `${rel} is missing` : `${rel} leaves out ${r.forgotten.length} revocation(s)`} that the manifest's history records (serial ${r.forgotten.map((f) => f.serial).join(", ")})`;
+    return [{ check: "crl", level: "problem", text: `${what}: after a restart the broker lets those certificates in`, fix: 'Run "esp-certs generate": it signs the CRL again from the manifest\'s history (it needs the CA passphrase), then restart the broker.' }];
   }
   if (r.crl === undefined) return [{ check: "crl", level: "ok", text: "no client is revoked (no CRL yet)" }];
   if (!r.signedByCa) {

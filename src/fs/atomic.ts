@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { pidAlive } from "./pid.js";
 
 /** Whether a mode is private (nothing for group or others): such a file's new folders are 0700. */
 const isPrivate = (mode: number) => (mode & 0o077) === 0;
@@ -34,6 +35,32 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     rmSync(tmp, { force: true });
     throw withPath(err, file);
   }
+}
+
+/**
+ * writeFileAtomic for a secret going to a folder that no esp-certs run cleans (a user's --out):
+ * the temp file is made in `stagingDir` (the store's private folder, whose leftovers a later
+ * run removes) and renamed into place, so a run killed before the rename leaves no key beside
+ * the user's files. Another disk than the staging folder's: written beside the target as usual.
+ */
+export function writeSecretVia(stagingDir: string, file: string, data: Uint8Array): void {
+  ensurePrivateDir(stagingDir);
+  removeStaleTempsOnce(stagingDir);
+  const tmp = tempPath(stagingDir, path.basename(file));
+  writeFileAtomic(tmp, data, 0o600);
+  namingPath(file, () => mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }));
+  try {
+    renameDurably(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw withPath(err, file);
+    writeFileAtomic(file, data, 0o600);
+  }
+}
+
+/** A temp path in `dir` of the form removeStaleTemps recognises: left by a killed run, a later one removes it. */
+export function tempPath(dir: string, base: string): string {
+  return path.join(dir, tempName(base));
 }
 
 /**
@@ -84,7 +111,7 @@ export function ensurePrivateDir(dir: string): void {
  * lets a later run tell a dead writer's leftover from a live one's; the suffix means a file
  * of this form is ours, so removing it never removes someone else's.
  */
-const TEMP_SUFFIX = ".esp-certs-tmp";
+export const TEMP_SUFFIX = ".esp-certs-tmp";
 const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.esp-certs-tmp$/;
 
 function tempName(base: string): string {
@@ -96,7 +123,7 @@ export function removeStaleTemps(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const m = TEMP.exec(name);
-    if (m && !isAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
+    if (m && !pidAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
   }
 }
 
@@ -108,17 +135,6 @@ function removeStaleTempsOnce(dir: string): void {
   if (cleaned.has(key)) return;
   cleaned.add(key);
   removeStaleTemps(key);
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

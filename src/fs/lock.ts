@@ -16,6 +16,7 @@ import path from "node:path";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { withPath, writeAll } from "./atomic.js";
 import { readNamed } from "./read.js";
+import { pidAlive } from "./pid.js";
 
 export const LOCK_FILE = ".esp-certs.lock";
 /** Default wait for another run before giving up, in seconds; ESP_CERTS_LOCK_TIMEOUT changes it. */
@@ -151,17 +152,6 @@ export function isLive(h: LockHolder): boolean {
   if (!pidAlive(h.pid)) return false;
   const start = processStart(h.pid);
   return h.start === undefined || start === undefined || start === h.start;
-}
-
-function pidAlive(pid: number): boolean {
-  // kill(0) and kill(-1) signal a group or every process: they say nothing of one holder.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Field 22 of /proc/PID/stat: when the process started. Undefined off Linux. */

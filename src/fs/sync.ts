@@ -39,11 +39,22 @@ export function syncFile(f: WantedFile): boolean {
 export function writeIfChanged(file: string, data: string | Uint8Array, mode = 0o644): boolean {
   const next = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
   if (sameContent(file, next)) {
-    namingPath(file, () => chmodSync(file, mode));
+    keepMode(file, mode);
     return false;
   }
   writeFileAtomic(file, next, mode);
   return true;
+}
+
+/**
+ * Gives `file` exactly `mode` when it has another (a copy, an unzip, a umask of 000); a file
+ * already right is not touched, so a run with nothing to do works on a read-only checkout.
+ */
+export function keepMode(file: string, mode: number): void {
+  if (process.platform === "win32") return;
+  namingPath(file, () => {
+    if ((statSync(file).mode & 0o777) !== mode) chmodSync(file, mode);
+  });
 }
 
 /** Whether `file` holds exactly `bytes`; false when it is missing. A folder in its place is an error that names it. */

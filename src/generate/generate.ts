@@ -1,7 +1,7 @@
 import { requireConfiguredClient } from "../config/clients.js";
 import { clientForEnv, NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { ensurePrivateDir } from "../fs/atomic.js";
+import { tightenStoreModes } from "../pki/store-modes.js";
 import { maintainCrl } from "../store/crl-refresh.js";
 import { CertificateStore } from "../store/store.js";
 import type { StoreAction } from "../pki/ensure.js";
@@ -10,12 +10,20 @@ import { checkRenewIds } from "../pki/renewal.js";
 import { APP_ID } from "../config/app-identity.js";
 import { storePaths } from "../pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "../pki/plan.js";
-import { revokedHeaderError, revokedIdsFor, revokedAction } from "../pki/revocations.js";
+import { revokedHeaderError, revokedIdsFor, revokedAction, supersededAction, supersededAdvice } from "../pki/revocations.js";
 import { readCert } from "../pki/store.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 import type { LibrarySync } from "../platformio/library.js";
+
+/** After a CA was replaced: what every board and every record written before now needs. */
+function newCaAdvice(actions: StoreAction[]): string[] {
+  if (!actions.some((a) => a.item === "old ca")) return [];
+  return [
+    "A new CA: every board still trusts the old one and is shut out until it is reflashed (esp-certs flash --port P) or, for a fleet image, provisioned again (esp-certs provision --port P --client ID). Credential records written before (provision --out files) are useless now. Restart the broker so that it loads the new CA.",
+  ];
+}
 
 /**
  * `esp-certs generate`: the store (docs/store.md), then the header for one client, then the
@@ -75,10 +83,11 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   const store = await certStore.ensure({ newCa: opts.newCa, rekey: opts.rekey, renew: opts.renew, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
-  for (const dir of [p.dir, p.clientsDir]) ensurePrivateDir(dir);
-  const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config)];
-  const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r))];
-  const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true);
+  tightenStoreModes(p);
+  const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
+  const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r)), ...store.superseded.map((s) => supersededAction(config, s))];
+  warnings.push(...store.superseded.map((s) => supersededAdvice(config, s)));
+  const crl = await maintainCrl(config, store.ca, opts.crlMayWait === true, undefined, new Set(store.superseded.map((s) => s.serial)));
   if (crl.action) actions.push(crl.action);
   if (crl.warning) warnings.push(crl.warning);
   let header: GenerateReport["header"];

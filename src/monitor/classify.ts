@@ -24,7 +24,17 @@ export type DeviceEvent =
   | { kind: "dns-fail"; host?: string; ms?: number }
   /** `from`: "last" (the last address that worked) or "mqtt_address". */
   | { kind: "dns-fallback"; host?: string; ip?: string; from?: string }
+  /** `source`: ntp, floor, or rtc (the clock kept in RTC memory across deep sleep). */
   | { kind: "time"; epoch?: number; source?: string }
+  /**
+   * A deep-sleep wake found what the previous wake kept in RTC memory (docs/deep-sleep.md): `age`, seconds since its
+   * clock was set, or "none" when no clock was kept; `ip` an address or "none".
+   */
+  | { kind: "rtc-ok"; age?: string; ip?: string; mfln?: string; session?: boolean }
+  /** A deep-sleep wake discarded what was kept; it goes the long way (probe, NTP, full handshake). */
+  | { kind: "rtc-fail"; reason?: string }
+  /** The device goes into deep sleep: `ms` awake this wake, `us` the sleep; its next boot is a wake. */
+  | { kind: "sleep"; ms?: number; us?: number }
   /** `resumed`: undefined from firmware older than session resumption, which does not say. */
   | { kind: "tls-ok"; host?: string; port?: number; ms?: number; heap?: number; mfln?: string; resumed?: boolean }
   /** `plain`: the workshop sketch's "last SSL Error = N : text". */
@@ -92,6 +102,12 @@ function ours(rest: string): DeviceEvent {
       return { kind: "dns-fallback", host: f.get("host"), ip: f.get("ip"), from: f.get("from") };
     case "time ok":
       return { kind: "time", epoch: int(f.get("epoch")), source: f.get("source") };
+    case "rtc ok":
+      return { kind: "rtc-ok", age: f.get("age"), ip: f.get("ip"), mfln: f.get("mfln"), session: flag(f.get("session")) };
+    case "rtc fail":
+      return { kind: "rtc-fail", reason: f.get("reason") };
+    case "sleep":
+      return { kind: "sleep", ms: int(f.get("ms")), us: int(f.get("us")) };
     case "tls ok":
       return {
         kind: "tls-ok",

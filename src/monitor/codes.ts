@@ -159,6 +159,7 @@ export const ROM_RESET_CAUSES: Readonly<Record<number, string>> = {
   1: "power on",
   2: "the reset pin, or a restart after a crash",
   4: "the hardware watchdog",
+  5: "a wake from deep sleep",
 };
 
 /** "NAME = n", as the C headers define it, or the number alone when the table does not know it. */

@@ -70,7 +70,7 @@ export const DIAGNOSES = {
   "cred-rejected": {
     title: "The device rejected its credential record (reason: {reason})",
     cause:
-      "the record in its credential sector is unusable ({reason}: magic = not a record, e.g. a sketch's EEPROM data; version = written by a newer esp-certs; length or checksum = damaged; issuer = a certificate from another CA than the image's; key or mismatch = a key that does not decode or does not match the certificate).",
+      "the record in its credential sector is unusable ({reason}: magic = not a record, e.g. a sketch's EEPROM data; version = written by a newer esp-certs; length or checksum = damaged; issuer = a certificate from another CA than the image's; key or mismatch = a key that does not decode or does not match the certificate; cn = a client id that is not the certificate's CN).",
     fix: "Write it again: `esp-certs provision --port {serial} --client {client}` (and keep sketches that use the EEPROM library off fleet devices).",
   },
   "no-cred": {
@@ -113,12 +113,12 @@ export const DIAGNOSES = {
   "wifi-1": {
     title: "WiFi network not found ({name})",
     cause: "the device could not see the network it was built for: a wrong SSID, out of range, or a 5 GHz-only network (the ESP8266 has 2.4 GHz only).",
-    fix: `Check the WiFi name the firmware was built with, then \`${REFLASH}\`.`,
+    fix: `Check WIFI_SSID in wifi_secrets.h (this repository: firmware/include/wifi_secrets.h), then \`${REFLASH}\`.`,
   },
   "wifi-6": {
     title: "WiFi password rejected ({name})",
     cause: "the access point refused the password the firmware was built with.",
-    fix: `Correct the WiFi password, then \`${REFLASH}\`.`,
+    fix: `Correct WIFI_PASSWORD in wifi_secrets.h (this repository: firmware/include/wifi_secrets.h), then \`${REFLASH}\`.`,
   },
   "wifi-4": {
     title: "WiFi connection failed ({name})",

@@ -16,7 +16,8 @@ export function feedLine(state: MonitorState, line: string): { state: MonitorSta
     const noise = isNoise(part);
     const text = printable(part);
     shown.push({ text, noise });
-    state = step(state, noise ? { kind: "other" } : classifyLine(part), text, noise);
+    // Fields are read from the safe text too: a host, client or reason the verdict quotes holds no escape.
+    state = step(state, noise ? { kind: "other" } : classifyLine(printable(part.trimEnd())), text, noise);
   }
   return { state, shown };
 }

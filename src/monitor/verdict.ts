@@ -55,9 +55,16 @@ export interface DeviceFacts {
   dnsFail?: { ms?: number };
   /** The address the device dials since the name failed, and its source (last, mqtt_address). */
   fallback?: { ip?: string; from?: string };
+  /** This cycle began with a wake from deep sleep (docs/deep-sleep.md). */
+  woke?: boolean;
+  /** What the wake found in RTC memory: kept (session, record size, address, clock), or discarded and why. */
+  rtc?: { kept: boolean; reason?: string; age?: number; ip?: string };
+  /** From the last `sleep` line: time awake in that wake, and the deep sleep that followed. */
+  awakeMs?: number;
+  sleepUs?: number;
 }
 
-type Stage = "silent" | "noise" | "talking" | "booted" | "wifi" | "time" | "tls";
+type Stage = "silent" | "noise" | "talking" | "booted" | "wifi" | "time" | "tls" | "sleeping";
 
 interface Crash {
   crash: CrashKind;
@@ -71,8 +78,15 @@ export interface MonitorState {
   expected: Expected;
   device: DeviceFacts;
   stage: Stage;
-  /** Boots seen (boot lines and readable ROM resets; a ROM reset and the boot line after it count once). */
+  /**
+   * Boots seen (boot lines and readable ROM resets; a ROM reset and the boot line after it count once).
+   * A wake from deep sleep is not counted: a sleeping device boots once per wake, by design.
+   */
   boots: number;
+  /** Deep-sleep wakes seen. */
+  wakes: number;
+  /** The device said it goes to sleep (`sleep` line, or the ROM's rst cause 5): its next boot is a wake. */
+  asleep: boolean;
   resetCauses: number[];
   lastWasRomReset: boolean;
   /** Inside the core's "CUT HERE" markers. */
@@ -83,9 +97,11 @@ export interface MonitorState {
 }
 
 export const REBOOT_LOOP_BOOTS = 3;
+/** The ROM's `rst cause:5`: the RTC timer woke the chip from deep sleep. */
+const ROM_DEEP_SLEEP_WAKE = 5;
 
 export function initialState(expected: Expected): MonitorState {
-  return { expected, device: {}, stage: "silent", boots: 0, resetCauses: [], lastWasRomReset: false, inDump: false };
+  return { expected, device: {}, stage: "silent", boots: 0, wakes: 0, asleep: false, resetCauses: [], lastWasRomReset: false, inDump: false };
 }
 
 function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): DiagnosisContext {
@@ -202,9 +218,22 @@ function connected(s: MonitorState, plain: boolean): MonitorState {
         `${d.client ?? "the device"}${d.cred === "flash" ? " (identity from its credential record)" : ""} connected to ${d.host}:${d.port} with mutual TLS and MQTT; its CA ${d.ca} is this project's` +
         (d.fallback !== undefined
           ? `; but ${d.host} did not resolve: it dialled ${d.fallback.ip ?? "?"} (${d.fallback.from === "last" ? "the last address that worked" : "mqtt_address"}), so run \`esp-certs doctor\` (docs/windows.md)`
-          : ""),
+          : "") +
+        wakeNote(d),
     },
   };
+}
+
+function int(v: string | undefined): number | undefined {
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** What a wake from deep sleep reused, for the verified line. */
+function wakeNote(d: DeviceFacts): string {
+  if (!d.woke) return "";
+  if (d.rtc === undefined) return "; it woke from deep sleep";
+  if (!d.rtc.kept) return `; it woke from deep sleep and discarded what RTC memory held (${d.rtc.reason ?? "unknown"}), so it went the long way`;
+  return `; it woke from deep sleep with what the wake before kept in RTC memory${d.resumed ? " and resumed its TLS session" : ", but the broker did not resume its TLS session"}`;
 }
 
 /** After the boot line: the identity `provision` wrote must be the one in use. */
@@ -218,8 +247,8 @@ function credentialCheck(s: MonitorState): MonitorState {
   return s;
 }
 
-function boot(s: MonitorState, fromRom: boolean): MonitorState {
-  const counted = fromRom || !s.lastWasRomReset;
+function boot(s: MonitorState, fromRom: boolean, wake: boolean): MonitorState {
+  const counted = !wake && (fromRom || !s.lastWasRomReset);
   const next = { ...s, boots: s.boots + (counted ? 1 : 0), lastWasRomReset: fromRom, stage: "booted" as Stage };
   // A crash report ends when the board restarts, even without its closing marker.
   if (s.crash) return crashVerdict(s);
@@ -239,12 +268,17 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
   if (s.stage === "silent" || s.stage === "noise") s.stage = noise ? "noise" : "talking";
   if (e.kind !== "rom-reset" && e.kind !== "boot" && e.kind !== "other") s.lastWasRomReset = false;
   switch (e.kind) {
-    case "rom-reset":
-      return boot({ ...s, resetCauses: [...s.resetCauses, e.cause] }, true);
+    case "rom-reset": {
+      // The ROM's cause 5 is a wake from deep sleep: the boot line after it belongs to the same wake.
+      const wake = e.cause === ROM_DEEP_SLEEP_WAKE;
+      return boot({ ...s, resetCauses: [...s.resetCauses, e.cause], asleep: wake, wakes: s.wakes + (wake ? 1 : 0) }, true, wake);
+    }
     case "boot": {
-      s = boot(s, false);
+      const woke = s.asleep;
+      s = boot({ ...s, asleep: false, wakes: s.wakes + (woke && !s.lastWasRomReset ? 1 : 0) }, false, woke);
       if (s.verdict) return s;
-      s = { ...s, device: { client: e.client, host: e.host, port: e.port, ca: e.ca, cred: e.cred, credFail: s.device.credFail } };
+      const { awakeMs, sleepUs } = s.device;
+      s = { ...s, device: { client: e.client, host: e.host, port: e.port, ca: e.ca, cred: e.cred, credFail: s.device.credFail, ...(woke ? { woke, awakeMs, sleepUs } : {}) } };
       if (e.ca !== undefined && s.expected.ca !== undefined && e.ca.slice(0, 16) !== s.expected.ca.slice(0, 16)) return fail(s, "ca-mismatch");
       if (dialsElsewhere(s)) return fail(s, "wrong-host");
       return credentialCheck(s);
@@ -272,6 +306,14 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       return { ...s, device: { ...s.device, dnsFail: undefined, fallback: { ip: e.ip, from: e.from } } };
     case "time":
       return { ...s, stage: "time", device: { ...s.device, epoch: e.epoch, timeSource: e.source } };
+    // Only a wake from deep sleep reads RTC memory: these lines mark one even when the ROM's cause was unreadable.
+    case "rtc-ok":
+      return { ...s, device: { ...s.device, woke: true, rtc: { kept: true, age: int(e.age), ip: e.ip === "none" ? undefined : e.ip } } };
+    case "rtc-fail":
+      // Not a failure: the wake goes the long way and says how that went.
+      return { ...s, device: { ...s.device, woke: true, rtc: { kept: false, reason: e.reason ?? "unknown" } } };
+    case "sleep":
+      return { ...s, stage: "sleeping", asleep: true, device: { ...s.device, awakeMs: e.ms, sleepUs: e.us } };
     case "tls-ok": {
       s = { ...s, stage: "tls", device: { ...s.device, host: e.host ?? s.device.host, port: e.port ?? s.device.port, tlsMs: e.ms, heap: e.heap, mfln: e.mfln, resumed: e.resumed } };
       if (dialsElsewhere(s)) return fail(s, "wrong-host");
@@ -323,6 +365,7 @@ export function finish(s: MonitorState, seconds: number): Verdict {
     wifi: `the device has WiFi but did not report the TLS connection to ${where} (does the name resolve on its network?)`,
     time: `the device has WiFi and time but did not report the TLS connection to ${where}`,
     tls: "TLS is up but the device did not report the MQTT session",
+    sleeping: `the device went into deep sleep${s.device.sleepUs !== undefined ? ` for ${Math.round(s.device.sleepUs / 1e6)} s` : ""} without connecting; it tries again when it wakes`,
   };
   return {
     result: "timeout",
@@ -330,6 +373,10 @@ export function finish(s: MonitorState, seconds: number): Verdict {
     id: "timeout",
     title: `No verdict within ${seconds} s`,
     cause: hints[s.stage] + (s.lastLine !== undefined ? `; last line: ${s.lastLine}` : ""),
-    fix: s.stage === "silent" || s.stage === "noise" || s.stage === "talking" ? `Flash the firmware: esp-certs flash --port ${s.expected.serial}` : `Watch longer (--timeout), or check the broker with esp-certs doctor.`,
+    fix: s.stage === "silent" || s.stage === "noise" || s.stage === "talking"
+      ? `Flash the firmware: esp-certs flash --port ${s.expected.serial} (a board in deep sleep stays silent until its next wake: watch longer with --timeout)`
+      : s.stage === "sleeping"
+        ? `Watch longer than its sleep (--timeout), or check the broker with esp-certs doctor.`
+        : `Watch longer (--timeout), or check the broker with esp-certs doctor.`,
   };
 }

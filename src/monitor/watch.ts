@@ -3,7 +3,7 @@
  * serial lines, stop at the first verdict (docs/serial-protocol.md). The I/O edge only: lines.ts
  * splits, classify.ts reads, verdict.ts decides; what it has to say goes to the caller's `MonitorOutput`.
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { loadConfig } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
@@ -13,6 +13,7 @@ import { closePort, openPort } from "../serial/open.js";
 import { resetBoard } from "../serial/reset.js";
 import { feedLine } from "./feed.js";
 import { finish, initialState, type Expected, type MonitorState, type Verdict } from "./verdict.js";
+import { sha256Hex } from "../units.js";
 
 /** Where the monitor's running commentary goes: the command prints it, or drops it for --json. */
 export interface MonitorOutput {
@@ -60,7 +61,7 @@ export function timeoutSeconds(value: string | number | undefined): number {
 export function localCaId(certDir: string): string | undefined {
   const der = storePaths(certDir).caCertDer;
   if (!existsSync(der)) return undefined;
-  return createHash("sha256").update(readFileSync(der)).digest("hex").slice(0, 16);
+  return sha256Hex(readFileSync(der)).slice(0, 16);
 }
 
 /** Everything checked before the port is opened. */

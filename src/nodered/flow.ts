@@ -3,8 +3,8 @@
 // stripped from exported flows, so they could not travel in this file), an mqtt-broker
 // node on port 8883 with TLS, and an "mqtt in" -> debug pair so the import shows traffic
 // at once. Field names follow Node-RED's 05-tls.js and 10-mqtt.js.
-import { createHash } from "node:crypto";
 import { isIP } from "node:net";
+import { sha256Hex } from "../units.js";
 
 export interface FlowInput {
   /** The name Node-RED dials and checks in the broker's certificate. */
@@ -23,7 +23,7 @@ export type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 /** A Node-RED-style 16-hex-digit id, derived (not random) so the file is reproducible. */
 function nodeId(seed: string, role: string): string {
-  return createHash("sha256").update(`${seed}\0${role}`).digest("hex").slice(0, 16);
+  return sha256Hex(`${seed}\0${role}`).slice(0, 16);
 }
 
 export function buildFlow(i: FlowInput): FlowNode[] {

@@ -50,7 +50,7 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
   // Names match in any case, addresses in any spelling ("::1" is "0:0:0:0:0:0:0:1").
   const spelled = (n: string) => (isIP(n) === 0 ? n.toLowerCase() : canonicalIp(n));
   if (!brokerNames.map(spelled).includes(spelled(host))) {
-    throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, "Use one of those, or add it to server_names and run \"esp-certs generate\".");
+    throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, `Use one of those, or add it to ${isIP(host) === 0 ? "server_names" : "server_ips"} in [esp_certs] and run "esp-certs generate".`);
   }
   const revoked = revocationOf(config, client);
   if (revoked !== undefined) {

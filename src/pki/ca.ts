@@ -9,7 +9,8 @@ import { isEncryptedPem, KEY_ALGORITHMS, keyMaterialFrom, pkcs8Pem, samePublicKe
 import type { Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
-import { readCert, readKey, sha256Hex, writeCert, type StoredCert } from "./store.js";
+import { readCert, readKey, writeCert, type StoredCert } from "./store.js";
+import { sha256Hex } from "../units.js";
 
 /**
  * The store's CA as one object (docs/store.md): opened once, its key unlocked at most once

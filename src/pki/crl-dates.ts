@@ -1,4 +1,5 @@
 import { children, readTlv, TAG } from "../bearssl/der.js";
+import { DAY_MS } from "../units.js";
 
 /**
  * A CRL's nextUpdate read straight from its PEM with the small DER walker, so that the pre-build
@@ -29,7 +30,6 @@ function derTime(v: Uint8Array, tag: number): Date | undefined {
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const RENEW_CRL_WITHIN_DAYS = 30;
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes, webcrypto } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { removeStaleTemps } from "../fs/atomic.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { CertificateAuthority, type CaSigner } from "./ca.js";
 import { clientId, SERVER_ID, type CertId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";
@@ -15,6 +15,13 @@ import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
 import { provisionedClients } from "./inventory.js";
 import { APP_ID } from "../config/app-identity.js";
+import { supersede } from "./revocation-record.js";
+
+/** A client certificate that a new key replaced, revoked (reason superseded) by this run. */
+export interface Superseded {
+  id: string;
+  serial: string;
+}
 
 /**
  * `generate`'s work on the store (docs/store.md), in three steps: read everything on disk,
@@ -54,6 +61,8 @@ export interface StoreReport {
   manifest: Manifest;
   /** The CA as this run opened it: what else signs in the same run (the CRL) asks no passphrase again. */
   ca: CertificateAuthority;
+  /** Certificates a new key replaced, revoked as superseded in the manifest: the CRL must list them next. */
+  superseded: Superseded[];
 }
 
 export function defaultDeps(): IssueDeps {
@@ -187,14 +196,23 @@ async function writeStore(config: Config, disk: StoreOnDisk, plan: StorePlan, op
       actions.push({ item: itemOf(leaf.id), cert: leaf.id, action: "kept", file: leaf.files.certPem, notAfter: iso(leaf.cert!.cert.validTo) });
     }
     writeIfChanged(leaf.files.certDer, leaf.cert!.der);
-    chmodSync(leaf.files.keyPem, 0o600);
+    keepMode(leaf.files.keyPem, 0o600);
     if (leaf.files.keyDer) writeIfChanged(leaf.files.keyDer, leaf.key!.export({ type: "pkcs8", format: "der" }), 0o600);
   }
   // A CA key may be kept offline between runs that sign nothing.
-  if (existsSync(p.caKey)) chmodSync(p.caKey, 0o600);
+  if (existsSync(p.caKey)) keepMode(p.caKey, 0o600);
 
-  const manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
+  let manifest = buildManifest({ config, paths: p, ca: ca.cert, caKeyVerified, server: disk.server, clients: disk.clients, previous: disk.manifest });
+  const rekeyed = plan.leaves.flatMap(({ plan: lp }, i) => (lp.action === "issue" && lp.newKey && leaves[i].id.role === "client" ? [leaves[i] as ClientLeaf] : []));
+  const superseded: Superseded[] = [];
+  for (const leaf of rekeyed) {
+    const s = supersede(manifest, leaf.id.id, leaf.cert!.cert.serialNumber, deps.now());
+    manifest = s.manifest;
+    superseded.push(...s.revoked.map((r) => ({ id: leaf.id.id, serial: r.serial })));
+  }
+  // The revocations in the same write as the new certificates: the CRL that follows lists them,
+  // and a run killed between the two finds the manifest ahead of the CRL and signs it (crl-trust.ts).
   writeManifest(p.manifest, manifest);
-  return { actions, warnings, manifest, ca };
+  return { actions, warnings, manifest, ca, superseded };
 }
 

@@ -1,10 +1,13 @@
-import { chmodSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { keepMode } from "../fs/sync.js";
 import type { Config } from "../config/config.js";
 import { checkClientIds } from "../config/validate.js";
+import { refuseReservedClientId } from "../config/reserved-ids.js";
 import { EspCertsError } from "../errors.js";
 import { removeStaleTemps } from "../fs/atomic.js";
 import { CertificateAuthority } from "./ca.js";
-import { defaultDeps, type StoreAction } from "./ensure.js";
+import { defaultDeps, type StoreAction, type Superseded } from "./ensure.js";
+import { supersede } from "./revocation-record.js";
 import { clientId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";
 import { issueInto, readLeaf, type ClientLeaf, type LeafFiles } from "./leaf.js";
@@ -18,6 +21,10 @@ export interface IssuedClient {
   /** Where the certificate and key went (PEM and DER each). */
   files: LeafFiles;
   warnings: string[];
+  /** Earlier certificates of the id that its new key replaced, now revoked as superseded in the manifest. */
+  superseded: Superseded[];
+  /** The CA as opened: the CRL that must list `superseded` is signed with it, without asking again. */
+  ca: CertificateAuthority;
 }
 
 /**
@@ -29,6 +36,7 @@ export interface IssuedClient {
  */
 export async function issueClient(config: Config, id: string, opts: { passphrase: PassphraseSources; deps?: IssueDeps; ca?: CertificateAuthority }): Promise<IssuedClient> {
   checkClientIds([id]);
+  refuseReservedClientId(id, config.mqttHost);
   const deps = opts.deps ?? defaultDeps();
   const p = storePaths(config.certDir);
   removeStaleTemps(p.dir);
@@ -44,12 +52,16 @@ export async function issueClient(config: Config, id: string, opts: { passphrase
   const reason = leaf.cert ? `new ${config.clientKeyType} key` : "it is new";
   mkdirSync(p.clientsDir, { recursive: true, mode: 0o700 });
   const warning = await issueInto(leaf, { action: "issue", reason, newKey: true, keyType: config.clientKeyType }, { config, signer, used });
-  chmodSync(leaf.files.keyPem, 0o600);
-  writeManifest(p.manifest, withClient(manifest, leaf, ca.sha256));
+  keepMode(leaf.files.keyPem, 0o600);
+  // A new key: every earlier certificate of the id still valid is revoked with it (revocation-record.ts).
+  const next = supersede(withClient(manifest, leaf, ca.sha256), id, leaf.cert!.cert.serialNumber, deps.now());
+  writeManifest(p.manifest, next.manifest);
   const created = reason === "it is new";
   return {
     action: { item: `client ${id}`, cert: leaf.id, action: created ? "created" : "reissued", reason: created ? undefined : reason, file: leaf.files.certPem, notAfter: new Date(leaf.cert!.cert.validTo).toISOString() },
     files: leaf.files,
     warnings: warning ? [warning] : [],
+    superseded: next.revoked.map((r) => ({ id, serial: r.serial })),
+    ca,
   };
 }

@@ -3,6 +3,7 @@ import * as x509 from "@peculiar/x509";
 import type { Subject } from "../config/config.js";
 import { KEY_ALGORITHMS, type KeyMaterial } from "./keys.js";
 import { BACKDATE_MS } from "./plan.js";
+import { DAY_MS } from "../units.js";
 
 /**
  * The certificate profiles of docs/store.md, as pure functions of their inputs: with a fixed
@@ -32,7 +33,6 @@ export interface IssuingCa {
   key: KeyMaterial;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * A random, positive serial of 128 bits (docs/store.md: at least 64), never one in `used`.

@@ -7,7 +7,8 @@ import { serverDns, type ClientLeaf, type StoredLeaf } from "./leaf.js";
 import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type ClientEntry, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
 import { BACKDATE_MS } from "./plan.js";
-import { sha256Hex, type StoredCert } from "./store.js";
+import { type StoredCert } from "./store.js";
+import { sha256Hex } from "../units.js";
 
 /** The manifest as the store now is (docs/store.md), its history carried over from `previous`. */
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { EspCertsError } from "../errors.js";
-import { askHidden, canPrompt } from "../ui.js";
+import { askHidden, canPrompt, warn } from "../ui.js";
 
 /** Where the CA key's passphrase may come from (docs/store.md). No passphrase is ever built in. */
 export interface PassphraseSources {
@@ -33,7 +33,18 @@ export const MAX_PASSPHRASE_BYTES = 1024;
 /** The passphrase, read once and only when the CA key is really needed. */
 export function passphraseGetter(src: PassphraseSources, purpose: "unlock" | "create"): () => Promise<string> {
   let cached: Promise<string> | undefined;
-  return () => (cached ??= resolve(src, purpose).then(withinLimit));
+  return () => (cached ??= resolve(src, purpose).then(withinLimit).then((p) => (purpose === "create" ? warnIfWeak(p) : p)));
+}
+
+/** A new CA passphrase this short can be guessed offline by whoever copies ca.key.pem: said once, not refused. */
+export const WEAK_PASSPHRASE_CHARS = 8;
+
+function warnIfWeak(p: string): string {
+  const chars = [...p].length;
+  if (chars < WEAK_PASSPHRASE_CHARS) {
+    warn(`the new CA passphrase is ${chars} character${chars === 1 ? "" : "s"} long: whoever copies certs/ca.key.pem can guess it in moments. Prefer ${WEAK_PASSPHRASE_CHARS * 2} or more (a few words).`);
+  }
+  return p;
 }
 
 async function resolve(src: PassphraseSources, purpose: "unlock" | "create"): Promise<string> {

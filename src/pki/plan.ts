@@ -3,6 +3,7 @@ import type { KeyType, Subject } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
 import type { CertId } from "./identity.js";
+import { DAY_MS } from "../units.js";
 
 /**
  * What `generate` must do with each certificate, decided from what the store holds and
@@ -50,7 +51,6 @@ export const RENEW_WITHIN_DAYS = 30;
 export const RENEWED_NOW = "renewed on its own key (--renew)";
 /** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
 export const BACKDATE_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The SANs of a certificate, split by kind, as node:crypto prints them. */
 export function sanOf(cert: X509Certificate): { dns: string[]; ips: string[] } {

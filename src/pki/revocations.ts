@@ -7,6 +7,7 @@ import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
 import { clientId } from "./identity.js";
 import { readManifest } from "./manifest.js";
+import { recordedRevocations } from "./revocation-record.js";
 import { renameDurably, writeFileAtomic } from "../fs/atomic.js";
 import { writeManifest } from "./manifest-write.js";
 import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
@@ -87,7 +88,9 @@ function archived(p: StorePaths): { id: string; serial: string }[] {
 export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Iterable<string>): Map<string, ClientRevocation> {
   const out = new Map<string, ClientRevocation>();
   // A client revoked under an earlier CA stays revoked: its entry is in that CA's CRL, in the backup.
-  const listed = new Map([...backupCrls(p), ...(crl ? [crl] : [])].flatMap((c) => c.revoked.map((r) => [r.serial, r] as const)));
+  // The manifest's history too: a CRL deleted or rolled back does not undo a revocation (crl-trust.ts).
+  const recorded = recordedRevocations(readManifest(p.manifest));
+  const listed = new Map([...backupCrls(p).flatMap((c) => c.revoked), ...recorded, ...(crl?.revoked ?? [])].map((r) => [r.serial, r] as const));
   if (listed.size === 0) return out;
   const known = new Set([...ids, ...archived(p).map((a) => a.id), ...clientIdsInStore(p)]);
   for (const id of known) {
@@ -228,4 +231,17 @@ export function revokedHeaderError(r: ClientRevocation): EspCertsError {
 export function revokedAction(config: Config, r: ClientRevocation): StoreAction {
   const crl = storePaths(config.certDir).crlPem;
   return { item: `client ${r.id}`, cert: clientId(r.id), action: "revoked", reason: `${r.at.toISOString().slice(0, 10)}, ${r.reason ?? "no reason"}; esp-certs generate --rekey ${r.id} brings it back`, file: crl, notAfter: "" };
+}
+
+/** A certificate a new key replaced, as `generate` and `provision` list it: revoked, superseded. */
+export function supersededAction(config: Config, s: { id: string; serial: string }): StoreAction {
+  return { item: `client ${s.id}`, cert: clientId(s.id), action: "revoked", reason: `serial ${s.serial} superseded by its new key`, file: storePaths(config.certDir).crlPem, notAfter: "" };
+}
+
+/** What a superseded certificate means for the board that still holds its key (docs/revocation.md). */
+export function supersededAdvice(config: Config, s: { id: string; serial: string }): string {
+  const back = isConfiguredClient(config.clients, s.id)
+    ? `flashed with the new one ("esp-certs flash", or upload the firmware)`
+    : `provisioned again ("esp-certs provision --port <port> --client ${s.id}")`;
+  return `${s.id}'s earlier certificate (serial ${s.serial}) is revoked as superseded: from the next broker restart on, the board that holds the old key is shut out until it is ${back}.`;
 }

@@ -38,6 +38,8 @@ export function holdsStoreLock(certDir: string): boolean {
 
 /** cert_dir alone, so that the command itself checks (and reports on) everything else, with its own flags. */
 function certDirOf(projectDir: string): string | undefined {
+  // A missing project folder: the command refuses it, and the lock must not make it (and leave it behind).
+  if (!existsSync(path.resolve(projectDir))) return undefined;
   try {
     const ini = platformioIniPath(projectDir);
     const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";

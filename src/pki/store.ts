@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { EspCertsError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -7,10 +7,6 @@ import type { Issued } from "./issue.js";
 import { isEncryptedPem } from "./keys.js";
 
 /** Reading and writing the store's files; every parse error becomes a message that names the file. */
-
-export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 export interface StoredCert {
   pem: string;

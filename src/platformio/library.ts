@@ -4,7 +4,7 @@
  * hook keep it in step with the installed esp-certs. A marker file in the installed folder
  * records what esp-certs wrote there, so a copy the user changed is told apart and left alone.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../units.js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
@@ -50,7 +50,7 @@ function packaged(): { root: string; files: Record<string, string> } {
   for (const rel of readdirSync(root, { recursive: true, encoding: "utf8" }).sort()) {
     const file = path.join(root, rel);
     if (rel.split(path.sep).includes(LIBRARY_MARKER) || !isFile(file)) continue;
-    files[rel.split(path.sep).join("/")] = sha256(readFileSync(file));
+    files[rel.split(path.sep).join("/")] = sha256Hex(readFileSync(file));
   }
   return { root, files };
 }
@@ -77,7 +77,7 @@ export function libraryState(projectDir: string): LibraryState {
     .filter(([rel, sha]) => {
       const file = path.join(dir, rel);
       if (!existsSync(file)) return true;
-      const now = sha256(readFileSync(file));
+      const now = sha256Hex(readFileSync(file));
       return now !== sha && now !== files[rel];
     })
     .map(([rel]) => rel);
@@ -89,7 +89,7 @@ export function libraryState(projectDir: string): LibraryState {
 function installedAsShipped(dir: string, files: Record<string, string>): boolean {
   return Object.entries(files).every(([rel, sha]) => {
     const file = path.join(dir, rel);
-    return existsSync(file) && sha256(readFileSync(file)) === sha;
+    return existsSync(file) && sha256Hex(readFileSync(file)) === sha;
   });
 }
 
@@ -148,7 +148,7 @@ function write(dir: string, previous: Marker | undefined): void {
   }
   for (const [rel, sha] of Object.entries(previous?.files ?? {})) {
     const target = path.join(dir, ...rel.split("/"));
-    if (!(rel in files) && existsSync(target) && sha256(readFileSync(target)) === sha) rmSync(target);
+    if (!(rel in files) && existsSync(target) && sha256Hex(readFileSync(target)) === sha) rmSync(target);
   }
   const marker: Marker = { version: packageVersion(), files };
   writeIfChanged(path.join(dir, LIBRARY_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
@@ -173,4 +173,3 @@ function isFile(p: string): boolean {
   return statSync(p).isFile();
 }
 
-const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");

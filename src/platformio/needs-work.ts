@@ -7,7 +7,7 @@ import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
 import { renewalDue } from "../pki/plan.js";
-import { sha256Hex } from "../pki/store.js";
+import { sha256Hex } from "../units.js";
 
 /**
  * Why `generate` must run before this build, or undefined when the store already holds

@@ -8,6 +8,7 @@ import path from "node:path";
 import { DEFAULT_BROKER_DIR } from "../broker/broker.js";
 import { DEFAULTS, platformioIniPath } from "../config/config.js";
 import { findSection, parseIni, type IniSection } from "../config/ini.js";
+import { TEMP_SUFFIX } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { packageFile } from "../render/package-files.js";
 
@@ -109,7 +110,9 @@ function secretPaths(iniText: string): string[] {
   const certDir = rel(own?.get("cert_dir") || DEFAULTS.cert_dir);
   const header = rel(own?.get("header") || DEFAULTS.header);
   // broker/ holds a copy of the broker's key (esp-certs broker).
-  return [`${certDir.replace(/\/$/, "")}/`, header, `${DEFAULT_BROKER_DIR}/`].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
+  const inProject = [`${certDir.replace(/\/$/, "")}/`, header, `${DEFAULT_BROKER_DIR}/`].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
+  // A write killed before its rename leaves a temp file (it may hold a key) wherever it wrote.
+  return [...inProject, `*${TEMP_SUFFIX}`];
 }
 
 function withIgnored(text: string, wanted: string[]): string {
@@ -119,5 +122,5 @@ function withIgnored(text: string, wanted: string[]): string {
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
   const head = text === "" || text.endsWith("\n") ? text : `${text}${eol}`;
   const gap = head === "" ? "" : eol;
-  return `${head}${gap}# esp-certs: the certificate store, the firmware header and the broker folder hold private keys${eol}${missing.join(eol)}${eol}`;
+  return `${head}${gap}# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys${eol}${missing.join(eol)}${eol}`;
 }

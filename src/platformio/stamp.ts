@@ -5,7 +5,6 @@
  * before `renewBy`; anything it cannot read or compare sends it to the CLI, which decides.
  * Part of the hook's no-op path: node:crypto hashing only, no X.509 or template library.
  */
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
@@ -20,10 +19,10 @@ import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
 import { libraryInputs } from "./library.js";
 import { HEADER_TEMPLATE } from "../render/header-inputs.js";
 import { templatePath } from "../render/templates.js";
+import { DAY_MS, sha256Hex } from "../units.js";
 
 /** Bump when the stamp's shape or meaning changes; esp_certs_hook.py checks it (STAMP_FORMAT there). */
 export const STAMP_FORMAT = 1;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface HookStamp {
   format: typeof STAMP_FORMAT;
@@ -110,15 +109,15 @@ export function stampedAbsences(config: Config): string[] {
 }
 
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
-  const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256(readFileSync(f))]));
+  const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256Hex(readFileSync(f))]));
   for (const absent of stampedAbsences(config)) files[absent] = null;
   // The device library: what ships with this esp-certs, and the project's copy (its marker may be absent).
-  for (const f of libraryInputs(config.projectDir)) files[f] = existsSync(f) ? sha256(readFileSync(f)) : null;
+  for (const f of libraryInputs(config.projectDir)) files[f] = existsSync(f) ? sha256Hex(readFileSync(f)) : null;
   // The CRL, made by the first revoke: its appearing or change is read by storeNeedsWork.
   const crl = storePaths(config.certDir).crlPem;
-  files[crl] = existsSync(crl) ? sha256(readFileSync(crl)) : null;
+  files[crl] = existsSync(crl) ? sha256Hex(readFileSync(crl)) : null;
   const ini = readFileSync(platformioIniPath(config.projectDir), "utf8");
-  const sysenv = Object.fromEntries([...ini.matchAll(/\$\{sysenv\.([^}]+)\}/g)].map(([, name]) => [name, process.env[name] === undefined ? null : sha256(Buffer.from(process.env[name]!))]));
+  const sysenv = Object.fromEntries([...ini.matchAll(/\$\{sysenv\.([^}]+)\}/g)].map(([, name]) => [name, process.env[name] === undefined ? null : sha256Hex(Buffer.from(process.env[name]!))]));
   const manifest = readManifest(storePaths(config.certDir).manifest);
   const deadlines = manifest === undefined ? [] : clockDeadlines(config, manifest, clientId);
   return {
@@ -149,4 +148,3 @@ export function writeStamp(file: string, stamp: HookStamp): void {
   writeIfChanged(path.resolve(file), `${JSON.stringify(stamp, null, 2)}\n`);
 }
 
-const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");

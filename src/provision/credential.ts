@@ -1,5 +1,5 @@
 /** A client's identity from the store, as the credential record carries it. */
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
@@ -22,6 +22,11 @@ export function credentialFromStore(config: Config, id: string): Credential {
   const ca = new X509Certificate(readFileSync(p.caCertDer));
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
     throw new EspCertsError(`Cannot provision ${id}`, `${c.certDer} was not issued by the store's CA`, `Re-issue it: esp-certs generate --rekey ${id} (after adding it to clients), then provision again.`);
+  }
+  // A key file and certificate of two different issues (a rekey half done) would make the board say `cred fail reason=mismatch`.
+  const pub = (k: KeyObject) => k.export({ type: "spki", format: "der" });
+  if (!pub(createPublicKey(createPrivateKey({ key: keyDer, format: "der", type: "pkcs8" }))).equals(pub(cert.publicKey))) {
+    throw new EspCertsError(`Cannot provision ${id}`, `${c.keyDer} is not the key of ${c.certDer}`, `Run "esp-certs generate" to bring the store in step, then provision again.`);
   }
   const type = cert.publicKey.asymmetricKeyType;
   if (type !== "ec" && type !== "rsa") {

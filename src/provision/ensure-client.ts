@@ -2,6 +2,9 @@
 import { existsSync } from "node:fs";
 import { passphraseSources } from "../pki/passphrase.js";
 import type { CertificateStore } from "../store/store.js";
+import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
+import { supersededAdvice } from "../pki/revocations.js";
+import { maintainCrl } from "../store/crl-refresh.js";
 
 /**
  * Makes the store first when the project has none (CA, broker, configured clients), as its first
@@ -14,5 +17,14 @@ export async function ensureClient(store: CertificateStore, id: string, opts: { 
   const madeStore = !existsSync(store.paths.manifest);
   if (madeStore) warnings.push(...(await store.ensure({ passphrase })).warnings);
   const issued = await store.issueClient(id, passphrase);
-  return { madeStore, warnings: [...warnings, ...issued.warnings] };
+  warnings.push(...issued.warnings);
+  if (issued.superseded.length > 0) {
+    // The earlier certificates' revocation reaches the CRL and the broker folder in this run.
+    const { config } = store;
+    const crl = await maintainCrl(config, issued.ca, false, undefined, new Set(issued.superseded.map((s) => s.serial)));
+    if (crl.warning) warnings.push(crl.warning);
+    warnings.push(...issued.superseded.map((s) => supersededAdvice(config, s)));
+    if (brokerFolderExists(config)) warnings.push(...brokerAdvice(await writeBrokerFolder(config), config.mqttPort));
+  }
+  return { madeStore, warnings };
 }

@@ -11,6 +11,7 @@ import { EspCertsError } from "../errors.js";
 import { readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { readTemplate } from "./templates.js";
+import { sha256Hex } from "../units.js";
 
 export const HEADER_TEMPLATE = "esp_certs.h.ejs";
 /** Bump when the renderer's code (not the template) changes what it writes. */
@@ -110,7 +111,7 @@ export function recordedDigest(headerText: string): string | undefined {
   return DIGEST_LINE.exec(headerText.slice(0, 400))?.[1];
 }
 
-const bodyDigest = (textWithoutLine: string) => createHash("sha256").update(textWithoutLine, "utf8").digest("hex");
+const bodyDigest = (textWithoutLine: string) => sha256Hex(textWithoutLine);
 
 /** The rendered text with the digest of its body added to its digest line. */
 export function sealHeader(text: string): string {

@@ -2,19 +2,21 @@
  * The firmware header (docs/header.md): renders templates/esp_certs.h.ejs from the store for one
  * client, and writes it only when its content changes, so that PlatformIO does not rebuild.
  */
-import { X509Certificate, createHash } from "node:crypto";
-import { chmodSync, readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { writeIfChanged } from "../fs/sync.js";
+import { namingPath } from "../fs/atomic.js";
+import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
 import { sanOf } from "../pki/plan.js";
 import { cBytes, cComment, cString } from "./c-source.js";
 import { HEADER_TEMPLATE, headerIntact, inputsDigest, readHeaderInputs, recordedDigest, sealHeader, type HeaderInputs } from "./header-inputs.js";
+import { sha256Hex } from "../units.js";
 
 /** The header holds the client's private key: owner-only, like the key files. */
 const HEADER_MODE = 0o600;
@@ -38,10 +40,12 @@ export async function writeHeader(config: Config, clientId: string, opts: { out?
   const current = currentText(out);
   // Current inputs and an intact body: what rendering would give. Only its mode may need taking back.
   if (current !== undefined && recordedDigest(current) === digest && headerIntact(current)) {
-    chmodSync(out, HEADER_MODE);
+    keepMode(out, HEADER_MODE);
     return { path: out, changed: false };
   }
   const text = await renderHeader(inputs, digest);
+  // The header is private, its folder is not: a project's include/ made here stays readable like its sources.
+  namingPath(out, () => mkdirSync(path.dirname(out), { recursive: true, mode: 0o755 }));
   return { path: out, changed: writeIfChanged(out, text, HEADER_MODE) };
 }
 
@@ -72,7 +76,7 @@ export async function renderHeader(inputs: HeaderInputs, digest = inputsDigest(i
     port: inputs.port,
     address: inputs.address,
     caSubject: ca.subject.replace(/\n/g, ", "),
-    caSha256: createHash("sha256").update(inputs.caDer).digest("hex"),
+    caSha256: sha256Hex(inputs.caDer),
     generatedAt: inputs.generatedAt,
     clientKeyIsEc: hasClient && certificatePublicKey(inputs.clientCertDer).type === "ec",
     arrays: [
@@ -133,7 +137,7 @@ function checkInputs(config: Config, inputs: HeaderInputs): void {
       'Run "esp-certs generate" to re-issue the broker certificate for the configured mqtt_host.',
     );
   }
-  const caSha256 = createHash("sha256").update(inputs.caDer).digest("hex");
+  const caSha256 = sha256Hex(inputs.caDer);
   const stale = [
     inputs.issuedBy.server !== caSha256 ? "the broker certificate" : undefined,
     inputs.issuedBy.client !== caSha256 ? `the client "${inputs.clientId}" certificate` : undefined,

@@ -5,11 +5,14 @@ import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "../pki/ident
 import { keyTypeOf } from "../pki/keys.js";
 import { storePaths } from "../pki/paths.js";
 import { sanOf } from "../pki/plan.js";
-import { readCert, sha256Hex } from "../pki/store.js";
+import { readCert } from "../pki/store.js";
+import { sha256Hex } from "../units.js";
 import { normalSerial } from "../pki/crl.js";
 import { readManifest } from "../pki/manifest.js";
 import { stillValidRenewed, type StillValid } from "../pki/renewal.js";
+import { supersededValid } from "../pki/revocation-record.js";
 import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
+import { DAY_MS } from "../units.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
 export interface CertStatus {
@@ -46,7 +49,6 @@ export function certState(notAfter: Date, now: Date, revoked: boolean): CertStat
   return left < EXPIRING_WITHIN_DAYS * DAY_MS ? "expiring" : "active";
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const EXPIRING_WITHIN_DAYS = 30;
 
 export function storeStatus(config: Config, now = new Date()): CertStatus[] {
@@ -108,4 +110,16 @@ export function crlStatus(config: Config): { file: string; number: string; nextU
   const p = storePaths(config.certDir);
   const crl = readStoreCrl(p).crl;
   return crl && { file: p.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
+}
+
+/** Certificates replaced by a newer one of the same client and still accepted by the broker (a renewal on the same key). */
+export interface SupersededStatus {
+  name: string;
+  serial: string;
+  notAfter: string;
+  replacedBy: string;
+}
+
+export function supersededStatus(config: Config): SupersededStatus[] {
+  return supersededValid(readManifest(storePaths(config.certDir).manifest), new Date()).map((r) => ({ name: r.id, serial: r.serial, notAfter: r.notAfter, replacedBy: r.replacedBy! }));
 }

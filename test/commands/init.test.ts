@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { headerForProject } from "../../src/commands/init.js";
@@ -92,8 +92,13 @@ describe("esp-certs init: the main job on its defaults", () => {
   it("says which mqtt_host the devices will dial, and how to change it", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
-    const chosen = runCli(["init", "--yes"], { cwd: dir });
+    // An installed esp-certs on PATH (as after Install): the lines name it.
+    const bin = path.join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, "esp-certs"), "", { mode: 0o755 });
+    const chosen = runCli(["init", "--yes"], { cwd: dir, env: { PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
     expect(chosen.status, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toContain("Next: the Node-RED flow with  esp-certs nodered");
     const host = /^mqtt_host = (.+)$/m.exec(readFileSync(path.join(dir, "platformio.ini"), "utf8"))![1];
     expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, found by mDNS). For another broker name: esp-certs init --host <name>`);
     expect(runCli(["init", "--yes"], { cwd: dir }).stdout).toContain(`mqtt_host = ${host} (as platformio.ini has it)`);
@@ -159,5 +164,21 @@ describe("esp-certs init: the main job on its defaults", () => {
     // This repository's layout is the default: nothing to write.
     expect(headerForProject("[platformio]\ninclude_dir = firmware/include\n")).toBeUndefined();
     expect(headerForProject("[esp_certs]\nheader = my.h\n")).toBeUndefined();
+  });
+
+  it("a missing --project-dir is refused and left missing; an empty folder gets a word about [env:...] and a readable include/", () => {
+    const parent = tmpProject();
+    const missing = path.join(parent, "missing");
+    const r = runCli(["init", "--project-dir", missing, "--host", "win10.local", "--yes"], { cwd: parent });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("the folder does not exist");
+    expect(existsSync(missing)).toBe(false);
+
+    const empty = path.join(parent, "empty");
+    mkdirSync(empty);
+    const made = runCli(["init", "--project-dir", empty, "--host", "win10.local", "--yes"], { cwd: parent });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stderr).toContain("platformio.ini has no [env:NAME] section, so PlatformIO has nothing to build");
+    if (process.platform !== "win32") expect((statSync(path.join(empty, "include")).mode & 0o077).toString(8)).not.toBe("0");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { clientForEnv, loadConfig, resolveConfig } from "../../src/config/config.js";
@@ -250,4 +250,18 @@ describe("${...} references: bounded", () => {
       }
     }
   }, 90_000);
+});
+
+describe("cert_dir and the broker folder", () => {
+  it("refuses cert_dir = broker (or inside it, or holding it) before anything is written", () => {
+    for (const v of ["broker", "broker/certs", "./broker/", "."]) {
+      expect(rejects(`[esp_certs]\nmqtt_host = win10.local\ncert_dir = ${v}\n`)).toMatch(/Cannot use cert_dir = .*broker folder/);
+    }
+    expect(resolve("[esp_certs]\nmqtt_host = win10.local\ncert_dir = brokers-certs\n").certDir).toBe(path.resolve("/p", "brokers-certs"));
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\ncert_dir = broker\n\n[env:d1_mini]\nboard = d1_mini\n");
+    const r = spawnSync(process.execPath, [cliPath, "generate"], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: "test-passphrase-not-a-secret" } });
+    expect(r.status, r.stderr).toBe(2);
+    expect(readdirSync(dir)).toEqual(["platformio.ini"]);
+  });
 });

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, reissuedFor, runFirmware, startFirmware } from "./rehearsal.js";
 
 // How the firmware finds the broker (docs/windows.md): the name, else the last address that
@@ -64,18 +64,16 @@ describe.skipIf(!ready)("finding the broker by name, and the fallbacks", () => {
     });
 
     test("when the name stops resolving, the next reconnect dials the last address that worked, and says so", async () => {
-      const own = await broker(plain);
-      const fw = buildFirmware(plain, own.port);
       const hosts = path.join(plain.dir, "hosts");
       writeFileSync(hosts, "win10.local=127.0.0.1\n");
-      const live = startFirmware(fw, { ESP_CERTS_HOSTS_FILE: hosts });
+      const live = startFirmware(firmware, { ESP_CERTS_HOSTS_FILE: hosts });
       try {
         await live.waitFor(/ mqtt ok /);
         const first = live.lines().length;
         writeFileSync(hosts, "win10.local=\n");
         // The broker goes away and comes back where it was: the device must reconnect.
-        await own.stop();
-        const again = await broker(plain, own.port);
+        await b.stop();
+        const again = await broker(plain, b.port);
 
         await live.waitFor(/^\[esp-certs\] dns fail host=win10\.local ms=\d+$/, first);
         await live.waitFor(/^\[esp-certs\] dns fallback host=win10\.local ip=127\.0\.0\.1 from=last$/, first);
@@ -85,28 +83,38 @@ describe.skipIf(!ready)("finding the broker by name, and the fallbacks", () => {
       } finally {
         await live.stop();
       }
-    }, BUILD_TIMEOUT_MS);
+    });
   });
 
   describe("with mqtt_address", () => {
+    // One build: each test runs its broker on this port.
+    let port: number;
+    let firmware: string;
+
+    beforeAll(async () => {
+      port = await freePort();
+      firmware = buildFirmware(withAddress, port);
+    }, BUILD_TIMEOUT_MS);
+
     test("dials mqtt_address when the name does not resolve, and connects", async () => {
-      const b = await broker(withAddress);
-      const run = await runFirmware(buildFirmware(withAddress, b.port), { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "2" });
+      const b = await broker(withAddress, port);
+      const run = await runFirmware(firmware, { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "2" });
+      await b.stop();
 
       expect(run.lines, run.lines.join("\n")).toContain("[esp-certs] dns fallback host=win10.local ip=127.0.0.1 from=mqtt_address");
       expect(run.lines.find((l) => l.startsWith("[esp-certs] tls "))).toMatch(/^\[esp-certs\] tls ok host=win10\.local /);
       expect(run.lines).toContain("[esp-certs] mqtt ok client=dev01");
-    }, BUILD_TIMEOUT_MS);
+    });
 
     test("still checks the broker certificate against the name: a broker certified for another name fails with 56", async () => {
       const other = reissuedFor(withAddress, "other.local");
       projects.push(other);
-      const b = await broker(other);
-      const run = await runFirmware(buildFirmware(withAddress, b.port), { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "1" });
+      await broker(other, port);
+      const run = await runFirmware(firmware, { ...UNRESOLVED, ESP_CERTS_RUN_SECONDS: "1" });
 
       expect(run.lines, run.lines.join("\n")).toContain("[esp-certs] dns fallback host=win10.local ip=127.0.0.1 from=mqtt_address");
       expect(run.lines.find((l) => l.startsWith("[esp-certs] tls "))).toMatch(/^\[esp-certs\] tls fail code=56 /);
       expect(run.lines).not.toContain("[esp-certs] mqtt ok client=dev01");
-    }, BUILD_TIMEOUT_MS);
+    });
   });
 });

@@ -72,15 +72,18 @@ export const BUILD_TIMEOUT_MS = 150_000;
 
 /**
  * Renders the header for broker port `port` (and `client`, default the project's first;
- * "none" for a fleet image) and builds the rehearsal against it.
+ * "none" for a fleet image) and builds the rehearsal against it: the library's main example, or
+ * the sketch in `sketchDir`.
  */
-export function buildFirmware(p: Project, port: number, client?: string): string {
+export function buildFirmware(p: Project, port: number, client?: string, sketchDir?: string): string {
   const ini = readFileSync(path.join(p.dir, "platformio.ini"), "utf8");
   writeFileSync(path.join(p.dir, "platformio.ini"), ini.replace(/^mqtt_port = .*$/m, `mqtt_port = ${port}`));
   cli(client === undefined ? ["header"] : ["header", "--client", client], p.dir);
-  const buildDir = path.join(p.dir, client === undefined ? `build-${port}` : `build-${client}-${port}`);
+  const sketch = sketchDir === undefined ? "" : `${path.basename(sketchDir)}-`;
+  const buildDir = path.join(p.dir, client === undefined ? `build-${sketch}${port}` : `build-${sketch}${client}-${port}`);
   const hostDir = path.join(repoRoot, "firmware", "host");
-  const make = spawnSync("make", ["-s", "-j2", "-C", hostDir, `HEADER_DIR=${path.dirname(p.header)}`, `BUILD_DIR=${buildDir}`], {
+  const args = ["-s", "-j2", "-C", hostDir, `HEADER_DIR=${path.dirname(p.header)}`, `BUILD_DIR=${buildDir}`];
+  const make = spawnSync("make", sketchDir === undefined ? args : [...args, `SKETCH_DIR=${sketchDir}`], {
     encoding: "utf8",
   });
   if (make.status !== 0) throw new Error(`make failed:\n${make.stdout}${make.stderr}`);

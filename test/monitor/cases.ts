@@ -31,6 +31,8 @@ export const CASES: Case[] = [
   { log: "workshop-ssl-56.log", exit: 1, diagnosis: "tls-56", says: ["does not name win10.local"] },
   { log: "workshop-connected.log", exit: 1, diagnosis: "unconfirmed", says: ["MQTT Connected"] },
   { log: "reboot-loop-74880.log", exit: 1, diagnosis: "reboot-loop", says: ["the hardware watchdog", "--baud 74880"], args: ["--baud", "74880"] },
+  { log: "deep-sleep-wake.log", exit: 0, diagnosis: "verified", says: ["verified:", "woke from deep sleep", "resumed its TLS session"] },
+  { log: "deep-sleep-no-wifi.log", exit: 3, diagnosis: "timeout", says: ["deep sleep for 300 s", "--timeout"], args: ["--timeout", "1.5"] },
   { log: "timeout-after-wifi.log", exit: 3, diagnosis: "timeout", says: ["timed out:", "last line: [esp-certs] time ok"], args: ["--timeout", "1.5"] },
 ];
 

@@ -182,6 +182,38 @@ describe("verdict", () => {
     expect(play([...romThenBoot, ...romThenBoot]).boots).toBe(2);
   });
 
+  it("counts a wake from deep sleep as no restart: after a sleep line, or the ROM's rst cause 5", () => {
+    const SLEEP = "[esp-certs] sleep ms=15000 us=300000000";
+    const afterSleep = play([BOOT, SLEEP, BOOT, SLEEP, BOOT, SLEEP, BOOT]);
+    expect(afterSleep.verdict).toBeUndefined();
+    expect(afterSleep).toMatchObject({ boots: 1, wakes: 3, stage: "booted" });
+    const rom5 = [" ets Jan  8 2013,rst cause:5, boot mode:(3,6)", "load 0x4010f000, len 3460, room 16", BOOT];
+    const romWakes = play([...rom5, ...rom5, ...rom5, ...rom5]);
+    expect(romWakes.verdict).toBeUndefined();
+    expect(romWakes).toMatchObject({ boots: 0, wakes: 4 });
+    // A restart of any other cause after a sleep line still counts (the reset button, a crash).
+    const rom2 = [" ets Jan  8 2013,rst cause:2, boot mode:(3,6)", BOOT];
+    expect(play([...rom2, SLEEP, ...rom2, SLEEP, ...rom2]).verdict?.id).toBe("reboot-loop");
+  });
+
+  it("says what a wake reused, and that a discarded RTC image is no failure", () => {
+    const resumedWake = [BOOT, "[esp-certs] rtc ok age=600 ip=192.168.1.20 mfln=512 session=1", "[esp-certs] wifi ok ip=192.168.1.50",
+      "[esp-certs] time ok epoch=1795760900 source=rtc", `${TLS_OK} resumed=1`, "[esp-certs] mqtt ok client=dev01"];
+    const kept = play(resumedWake);
+    expect(kept.verdict?.title).toContain("woke from deep sleep with what the wake before kept in RTC memory and resumed its TLS session");
+    expect(kept.device).toMatchObject({ woke: true, rtc: { kept: true, age: 600, ip: "192.168.1.20" }, timeSource: "rtc", resumed: true });
+    const discarded = play([BOOT, "[esp-certs] rtc fail reason=identity", ...UP.slice(1), `${TLS_OK} resumed=0`, "[esp-certs] mqtt ok client=dev01"]);
+    expect(discarded.verdict).toMatchObject({ result: "verified" });
+    expect(discarded.verdict?.title).toContain("discarded what RTC memory held (identity)");
+  });
+
+  it("times out on a device that sleeps without connecting, saying so", () => {
+    const v = finish(play([BOOT, "[esp-certs] sleep ms=15000 us=300000000"]), 30);
+    expect(v).toMatchObject({ result: "timeout", exitCode: 3 });
+    expect(v.cause).toContain("deep sleep for 300 s");
+    expect(v.fix).toContain("--timeout");
+  });
+
   it("ends a crash report at its closing marker, at <<<stack<<< on cores without markers, or at the next boot", () => {
     const cut = "--------------- CUT HERE FOR EXCEPTION DECODER ---------------";
     const report = ["Exception (9):", "epc1=0x40201234 epc2=0x00000000 epc3=0x00000000 excvaddr=0x00000003 depc=0x00000000", ">>>stack>>>", "ctx: sys", "<<<stack<<<"];
@@ -204,5 +236,30 @@ describe("verdict", () => {
     const v = finish(play(UP), 2);
     expect(v).toMatchObject({ result: "timeout", exitCode: 3, title: "No verdict within 2 s" });
     expect(v.cause).toContain("last line: [esp-certs] time ok");
+  });
+});
+
+describe("terminal escapes in a device's field values", () => {
+  // An OSC that sets the window title, a CSI that clears the screen, C1 CSI, BEL: none may reach the verdict.
+  const ESC = ["\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\x9b2J", "\x07"];
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  const strings = (x: unknown): string[] =>
+    typeof x === "string" ? [x] : x && typeof x === "object" ? Object.values(x).flatMap(strings) : [];
+  it("host, client, ca and the cred reason are made safe before any verdict uses them", () => {
+    for (const e of ESC) {
+      const runs: string[][] = [
+        [`[esp-certs] boot client=dev01${e} host=win10.local port=8883 ca=${CA}`, ...UP.slice(1), `[esp-certs] tls fail host=win10.local${e} port=8883 code=56`],
+        [`[esp-certs] boot client=dev01 host=evil${e}.local port=8883 ca=${CA}${e}`, ...UP.slice(1), TLS_OK.replace("win10.local", `x${e}`)],
+        [`[esp-certs] boot client=${e} host=win10.local port=8883 ca=${CA}`, `[esp-certs] cred fail reason=${e}magic`],
+        [BOOT, ...UP.slice(1), `[esp-certs] mqtt fail host=${e} port=8883 state=5`],
+      ];
+      for (const lines of runs) {
+        const s = play(lines);
+        const v = finish(s, 1);
+        expect(strings(v).some((t) => CONTROL.test(t)), `${JSON.stringify(lines)} -> ${JSON.stringify(v)}`).toBe(false);
+        expect(strings(s.device).some((t) => CONTROL.test(t)), JSON.stringify(s.device)).toBe(false);
+      }
+    }
   });
 });

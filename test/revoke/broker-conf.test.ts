@@ -46,4 +46,12 @@ describe("the broker folder's CRL", () => {
     expect(brokerAdvice({ ...r, mode: "docker", changed: ["certs/ca.crl.pem"] }, 8883).join("\n")).toContain("docker kill --signal=HUP mosquitto");
     expect(brokerAdvice({ ...r, mode: "docker", changed: ["certs/server.crt.pem"] }, 8883).join("\n")).not.toMatch(/reload/i);
   });
+
+  it("tells a folder made before access rules that its acl applies at a reload, and the rest only at a restart", () => {
+    const r = { dir: "/p/broker", created: false, changed: ["acl", "mosquitto.conf"], addedAccessRules: true };
+    const local = brokerAdvice({ ...r, mode: "local" }, 8883).join("\n");
+    expect(local).toMatch(/^Restart the broker/);
+    expect(local).toContain("The access rules (acl) apply at a reload; use_username_as_clientid (no client may take another's id) and the pid_file that lets revoke reload the broker only from this restart on.");
+    expect(brokerAdvice({ ...r, mode: "docker" }, 8883).join("\n")).not.toContain("pid_file");
+  });
 });

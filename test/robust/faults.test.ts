@@ -169,6 +169,16 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
     expect(r.stdout).not.toContain(".esp-certs.lock");
   });
 
+  it("a no-op generate on a read-only checkout: nothing to write, so exit 0 (the hook works there too)", () => {
+    const p = project();
+    expect(runCli(["generate"], { cwd: p }).status).toBe(0);
+    const r = inNamespace(`
+      mount --bind "${p}" "${p}" && mount -o remount,bind,ro "${p}"
+      cd "${p}" && "$NODE" "$CLI_JS" generate && "$NODE" "$CLI_JS" hook --env d1_mini`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/read-only/);
+  });
+
   it("a read-only disk (EROFS), with and without a store: said so, exit 2", () => {
     const full = project();
     expect(runCli(["generate"], { cwd: full }).status).toBe(0);

@@ -155,8 +155,9 @@ describe("permissions (item 6)", () => {
     underUmask000(dir, ["generate"]);
     underUmask000(dir, ["broker"]);
     const p = (f: string) => path.join(dir, f);
-    for (const d of ["certs", "certs/clients", "firmware/include", "broker/certs"]) expect(mode(p(d)).toString(8), d).toBe("700");
-    for (const d of ["broker", "broker/data", "broker/log"]) expect(mode(p(d)).toString(8), d).toBe("755");
+    for (const d of ["certs", "certs/clients", "broker/certs"]) expect(mode(p(d)).toString(8), d).toBe("700");
+    // The header is 0600; the include folder it was made in holds the project's sources too.
+    for (const d of ["broker", "broker/data", "broker/log", "firmware/include"]) expect(mode(p(d)).toString(8), d).toBe("755");
     for (const f of ["certs/ca.key.pem", "certs/server.key.pem", "certs/clients/dev01.key.pem", "certs/clients/dev01.key.der", HEADER, "broker/certs/server.key.pem"]) {
       expect(mode(p(f)).toString(8), f).toBe("600");
     }
@@ -170,6 +171,22 @@ describe("permissions (item 6)", () => {
     expect(mode(p(HEADER)).toString(8)).toBe("600");
     expect(mode(p("certs")).toString(8)).toBe("700");
     expect(mode(p("broker/certs")).toString(8)).toBe("700");
+  });
+});
+
+describe("loosened modes in revoked/ and backup/ are taken back", () => {
+  it.skipIf(process.platform === "win32")("certs/revoked/ and its archived keys, certs/backup/*/ and its CA key: 0700 and 0600 again after generate", () => {
+    const dir = project();
+    ok(dir, ["generate"]);
+    ok(dir, ["revoke", "dev02"]);
+    ok(dir, ["generate", "--new-ca"]);
+    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? [path.join(d, n), ...walk(path.join(d, n))] : [path.join(d, n)]));
+    const privateParts = [path.join(dir, "certs", "revoked"), path.join(dir, "certs", "backup")].flatMap((d) => [d, ...walk(d)]).filter((f) => statSync(f).isDirectory() || /\.key\.(pem|der)$/.test(f));
+    expect(privateParts.filter((f) => /ca\.key\.pem$/.test(f)).length, "a backed-up CA key").toBeGreaterThan(0);
+    expect(privateParts.filter((f) => /revoked.*dev02.*\.key\.pem$/.test(f)).length, "an archived revoked key").toBeGreaterThan(0);
+    for (const f of privateParts) chmodSync(f, statSync(f).isDirectory() ? 0o755 : 0o644);
+    ok(dir, ["generate"]);
+    for (const f of privateParts) expect(mode(f).toString(8), f).toBe(statSync(f).isDirectory() ? "700" : "600");
   });
 });
 

@@ -6,6 +6,9 @@
 //   ESP_CERTS_LEAP=<at s>:<s>        at <at s> into the run the chip's uptime leaps <s> forward,
 //                                    as if it had been running that long (millis() and the
 //                                    clock before NTP alike)
+//   ESP_CERTS_MEASURE=wake           under callgrind, count the whole wake (see rehearsal.h)
+//   ESP_CERTS_A0=<n>                 what analogRead() returns (default 512)
+// (ESP_CERTS_RTC: rtc.cpp; ESP_CERTS_FLASH: flash.cpp)
 #include <Arduino.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -71,10 +74,17 @@ void writeAll(const char *text, size_t len) {
 
 void endOfRun(int) { _exit(0); }
 
-// Before C++ globals are built, so the firmware's own objects count against the heap.
+// ESP_CERTS_MEASURE=wake: count a whole wake (boot to deep sleep), not each connection.
+bool measureWake = false;
+
+// Before C++ globals are built, so the firmware's own objects count against the heap (and, when
+// a wake is measured, their construction against the wake).
 __attribute__((constructor(101))) void boot() {
   clock_gettime(CLOCK_MONOTONIC, &started);
   heapInUseAtBoot = mallinfo2().uordblks;
+  const char *measure = getenv("ESP_CERTS_MEASURE");
+  measureWake = measure != nullptr && strcmp(measure, "wake") == 0;
+  if (measureWake) CALLGRIND_START_INSTRUMENTATION;
 }
 
 }  // namespace
@@ -103,6 +113,11 @@ void delay(unsigned long ms) {
 }
 
 void yield() {}
+
+int analogRead(uint8_t) {
+  const char *value = getenv("ESP_CERTS_A0");
+  return value != nullptr && *value != '\0' ? atoi(value) : 512;
+}
 
 void configTime(int, int, const char *, const char *, const char *) { ntpRunning = !clockFromEnv; }
 
@@ -146,10 +161,19 @@ uint32_t EspClass::random() {
 
 double rehearsalSeconds() { return secondsSinceStart(); }
 
-void rehearsalMeasureBegin() { CALLGRIND_START_INSTRUMENTATION; }
+void rehearsalMeasureBegin() {
+  if (!measureWake) CALLGRIND_START_INSTRUMENTATION;
+}
 
 // One callgrind dump per connection (callgrind.out.1, .2, ...): a reconnect is counted apart.
 void rehearsalMeasureEnd() {
+  if (measureWake) return;
+  CALLGRIND_STOP_INSTRUMENTATION;
+  CALLGRIND_DUMP_STATS;
+}
+
+void rehearsalWakeEnd() {
+  if (!measureWake) return;
   CALLGRIND_STOP_INSTRUMENTATION;
   CALLGRIND_DUMP_STATS;
 }

@@ -4,8 +4,11 @@
 // Seconds since the run started (the host's monotonic clock).
 double rehearsalSeconds();
 
-// The span the handshake benchmark measures.
+// The spans the benchmarks measure.
 // Under `valgrind --tool=callgrind --instr-atstart=no`, instructions are counted from
-// the TLS client's start (after the TCP connect) to the MQTT CONNACK, one dump per connection.
+// the TLS client's start (after the TCP connect) to the MQTT CONNACK, one dump per connection;
+// with ESP_CERTS_MEASURE=wake instead, from the start of the run to ESP.deepSleep(), one dump
+// per wake.
 void rehearsalMeasureBegin();
 void rehearsalMeasureEnd();
+void rehearsalWakeEnd();

@@ -46,6 +46,7 @@ void EspCerts::begin() {
   _renewal.reset(new CredRenewal(_cred, *_ca, _config.client, _clock));
   _renewal->begin(_mqtt);
   _backoffMs = kFirstBackoffMs;
+  takeKept();
   enter(State::wifi);
 }
 
@@ -104,7 +105,8 @@ void EspCerts::stepTime() {
 // and a fallback, docs/windows.md). Without one there is no TLS attempt.
 void EspCerts::stepName() {
   if ((int32_t)(millis() - _retryAt) < 0) return;
-  if (!_broker.find(_brokerIp, kDnsTimeoutMs)) {
+  // A deep-sleep wake dials the address the wake before kept, with no lookup.
+  if (!_keptAddress && !_broker.find(_brokerIp, kDnsTimeoutMs)) {
     retryLater();
     return;
   }
@@ -125,10 +127,12 @@ void EspCerts::stepTls() {
   uint32_t start = millis();
   // Whichever address it dials, the broker certificate must name the host.
   if (!_tls.connect(_brokerIp, _config.port, _config.host)) {
-    tlsFailed();
+    if (_keptAddress) keptFailed();
+    else tlsFailed();
     return;
   }
-  _broker.worked();
+  if (_keptAddress) _broker.setLastGood(_brokerIp);
+  else _broker.worked();
   char mfln[8] = "none";
   if (_tls.getMFLNStatus()) snprintf(mfln, sizeof mfln, "%u", kFragmentLength);
   report("tls ok host=%s port=%u ms=%lu heap=%lu mfln=%s resumed=%d", _config.host, _config.port,

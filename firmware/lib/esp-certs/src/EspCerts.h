@@ -28,6 +28,7 @@
 #include "cred_renew.h"
 #include "device_clock.h"
 #include "handshake_watch.h"
+#include "rtc_keep.h"
 
 // What the generated header holds, in one place (ESP_CERTS_CONFIG fills it in).
 struct EspCertsConfig {
@@ -39,6 +40,9 @@ struct EspCertsConfig {
   const char *caSha256;  // 64 hex digits, for the boot line
   time_t generatedAt;    // a floor for the clock when NTP does not answer
   HeaderIdentity client; // clientId == nullptr: a fleet image (identity from the credential record)
+  // Names the sketch's build (ESP_CERTS_CONFIG: its compile time): what a deep-sleep wake kept
+  // is discarded after a reflash with another build.
+  const char *build;
 };
 
 // An incoming message: topic, payload (not NUL-terminated), its length.
@@ -82,6 +86,14 @@ class EspCerts {
   IPAddress lastBrokerAddress() const { return _broker.lastGood(); }
   void setLastBrokerAddress(IPAddress ip) { _broker.setLastGood(ip); }
 
+  // Ends the wake: closes the MQTT session (what was published is sent and the broker has it
+  // before the connection closes), keeps in RTC memory what the next wake needs to skip the
+  // name lookup, the record-size probe, the NTP wait and the full handshake, prints
+  // `sleep ms=<awake> us=<us>`, and deep-sleeps `us` microseconds (at most ESP.deepSleepMax()).
+  // GPIO16 must be wired to RST. The next wake starts from setup(); begin() takes back what
+  // was kept (docs/deep-sleep.md). Does not return.
+  void sleepFor(uint64_t us);
+
  private:
   void enter(State next);
   void stepWifi();
@@ -95,6 +107,10 @@ class EspCerts {
   void tlsFailed();
   void retryLater();
   void dispatch(char *topic, uint8_t *payload, unsigned int length);
+  // Deep sleep (deep_sleep.cpp).
+  KeepOwner keepOwner() const;
+  void takeKept();
+  void keptFailed();
 
   const EspCertsConfig _config;
   std::unique_ptr<BearSSL::X509List> _ca;
@@ -122,6 +138,9 @@ class EspCerts {
   bool _recordSizeChosen = false;
   uint16_t _recordSize = 0;
   char _statusTopic[80] = "";
+  // A deep-sleep wake dials the broker address the wake before kept, with no lookup, until it
+  // fails once (deep_sleep.cpp).
+  bool _keptAddress = false;
 };
 
 // The generated header as an EspCertsConfig: `EspCerts device(ESP_CERTS_CONFIG);`.
@@ -139,7 +158,7 @@ class EspCerts {
 #define ESP_CERTS_CONFIG                                                                                          \
   EspCertsConfig {                                                                                                \
     ESP_CERTS_MQTT_HOST, ESP_CERTS_MQTT_PORT, ESP_CERTS_MQTT_ADDRESS, esp_certs_ca_der, esp_certs_ca_der_len, ESP_CERTS_CA_SHA256,        \
-        ESP_CERTS_GENERATED_AT, ESP_CERTS_CLIENT_IDENTITY_                                                        \
+        ESP_CERTS_GENERATED_AT, ESP_CERTS_CLIENT_IDENTITY_, __DATE__ " " __TIME__                                 \
   }
 #else
 // Names the fix in the compiler's "was not declared" error.

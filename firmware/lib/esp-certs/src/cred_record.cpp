@@ -133,6 +133,12 @@ const char *checkIssuerAndKey(const Record &r, const BearSSL::X509List &ca, cons
   br_x509_minimal_context *x509 = new br_x509_minimal_context;
   br_x509_minimal_init_full(x509, ca.getTrustAnchors(), ca.getCount());
   br_x509_minimal_set_time(x509, r.notBefore / 86400 + kDaysTo1970, r.notBefore % 86400);
+  // The subject's CN, which must be the record's id: the device connects under that id, and the
+  // broker's access rules key on the certificate's CN (a record of dev03's certificate saying dev01 is refused).
+  static const unsigned char kCnOid[] = {3, 0x55, 0x04, 0x03};
+  char cn[kMaxIdLength + 1];
+  br_name_element cnElement = {kCnOid, cn, sizeof cn, 0};
+  br_x509_minimal_set_name_elements(x509, &cnElement, 1);
   const br_x509_class **engine = &x509->vtable;
   (*engine)->start_chain(engine, nullptr);
   (*engine)->start_cert(engine, r.certLen);
@@ -146,7 +152,11 @@ const char *checkIssuerAndKey(const Record &r, const BearSSL::X509List &ca, cons
     reason = "cert";
   } else {
     const br_x509_pkey *pub = (*engine)->get_pkey(engine, nullptr);
-    if (pub == nullptr || !keyMatchesPublic(key, *pub)) reason = "mismatch";
+    if (pub == nullptr || !keyMatchesPublic(key, *pub)) {
+      reason = "mismatch";
+    } else if (cnElement.status != 1 || strlen(cn) != r.idLen || memcmp(cn, r.id, r.idLen) != 0) {
+      reason = "cn";
+    }
   }
   delete x509;
   return reason;

@@ -19,6 +19,8 @@ bool DeviceClock::settle(uint32_t timeoutMs) {
   if (!_fromNtp && millis() - _startedMs < timeoutMs) return false;
   _settled = true;
   _floorSetAtUptime = time(nullptr);
+  _base = _floor;
+  _keptAge = 0;
   report("time ok epoch=%lld source=%s", (long long)now(), _fromNtp ? "ntp" : "floor");
   return true;
 }
@@ -32,5 +34,19 @@ void DeviceClock::poll() {
 
 time_t DeviceClock::now() const {
   if (synced()) return time(nullptr);
-  return _floor + (time(nullptr) - _floorSetAtUptime);
+  return _base + (time(nullptr) - _floorSetAtUptime);
+}
+
+void DeviceClock::resume(time_t epoch, uint32_t age) {
+  _settled = true;
+  _fromNtp = false;
+  _base = epoch;
+  _keptAge = age;
+  _floorSetAtUptime = time(nullptr);
+  report("time ok epoch=%lld source=rtc", (long long)now());
+}
+
+uint32_t DeviceClock::age() const {
+  if (synced()) return 0;
+  return _keptAge + (uint32_t)(time(nullptr) - _floorSetAtUptime);
 }

@@ -16,8 +16,17 @@ class DeviceClock {
   bool settle(uint32_t timeoutMs);
   // After settle(): prints `time ok ... source=ntp` once, when NTP answers after the floor was taken.
   void poll();
-  // Seconds since 1970: NTP time, or the floor plus the time since it was taken. Prints nothing.
+  // Seconds since 1970: NTP time, or the floor (or the kept clock) plus the time since it was
+  // taken. Prints nothing.
   time_t now() const;
+  // A wake from deep sleep: the clock the wake before kept (`epoch` at this wake, last set from
+  // NTP or the floor `age` s ago), decided at once without SNTP. Prints `time ok ... source=rtc`.
+  void resume(time_t epoch, uint32_t age);
+  bool settled() const { return _settled; }
+  // Seconds since the clock was last set from NTP or the floor, for keeping it across deep sleep:
+  // 0 while NTP sets it (SNTP keeps an awake clock right), else the time since it was taken, or
+  // since the wake for a kept clock (its age then added).
+  uint32_t age() const;
 
  private:
   bool synced() const { return time(nullptr) >= _floor; }
@@ -29,4 +38,7 @@ class DeviceClock {
   time_t _floorSetAtUptime = 0;
   bool _settled = false;
   bool _fromNtp = false;
+  // A kept clock (resume()) stands where the floor would: `_base` at `_floorSetAtUptime`.
+  time_t _base = 0;
+  uint32_t _keptAge = 0;
 };
