@@ -20,7 +20,8 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
   report.warnings.push(...oneRunOnly(o, config));
   report.library = syncLibrary(config.projectDir, { install: false });
   printReport(report, config.projectDir, { json: o.json });
-  return ExitCode.ok;
+  // The header still holds a revoked client: not a success, though the rest was made.
+  return report.header.revoked === undefined ? ExitCode.ok : ExitCode.failed;
 }
 
 /**

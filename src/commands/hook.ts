@@ -70,6 +70,9 @@ async function refresh(o: HookOptions): Promise<number> {
   let header: HeaderResult;
   let brokerResult: BrokerResult | undefined;
   if (work !== undefined) {
+    // A revoked client's files are gone from the store: say it is revoked, not that they are missing.
+    const { refuseRevoked } = await import("../pki/revocations.js");
+    if (clientId !== NO_CLIENT) refuseRevoked(config, clientId);
     const { generate } = await import("../generate/generate.js");
     const { describeAction } = await import("./print/generate-report.js");
     info(`esp-certs: ${work}: generating`);

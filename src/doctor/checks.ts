@@ -10,6 +10,7 @@ import { CA_FIX } from "../pki/ca.js";
 import { certLabel } from "../pki/identity.js";
 import { MANIFEST_FIX } from "../pki/manifest.js";
 import type { CertEntry, DoctorContext } from "./context.js";
+import { headerRevocation } from "./revocation.js";
 import { DAY_MS, sha256Hex } from "../units.js";
 
 /** `unchecked`: the check could not run (e.g. the broker's name does not resolve here); not a pass. */
@@ -168,6 +169,8 @@ export function checkHeader(ctx: DoctorContext): CheckResult[] {
     return out.length > 0 ? out : [ok("header", `${rel} matches the store (a fleet image: no client; each device gets its own with esp-certs provision)`)];
   }
   const entry = ctx.certs.find((e) => e.id.role === "client" && e.id.id === id);
+  // A header with a revoked certificate is the crl check's problem (revocation.ts): no "ok" beside it.
+  if (headerRevocation(ctx, text) !== undefined) return out;
   if (id === undefined || !isConfiguredClient(ctx.config.clients, id)) {
     out.push(problem("header", `${rel} is for client ${id ?? "(none)"}, which is ${notOneOfClients(ctx.config.clients)}`, fix));
   } else if (entry?.cert && !headerBytes(text, "esp_certs_client_cert_der")?.equals(entry.cert.raw)) {

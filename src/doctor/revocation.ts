@@ -13,6 +13,13 @@ const RESIGN = 'Run "esp-certs generate" (it re-signs the CRL; it needs the CA p
 const SYNC = 'Run "esp-certs broker", then restart the broker.';
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+/** The revocation of the certificate in header `text`, when the CRL lists it. */
+export function headerRevocation(ctx: DoctorContext, text: string) {
+  const der = headerBytes(text, "esp_certs_client_cert_der");
+  const serial = der !== undefined && der.length > 0 ? serialOf(der) : undefined;
+  return serial !== undefined ? ctx.revocation.revokedSerials.get(serial) : undefined;
+}
+
 function serialOf(der: Buffer): string | undefined {
   try {
     return normalSerial(new X509Certificate(der).serialNumber);
@@ -67,9 +74,7 @@ export function checkRevokedIdentities(ctx: DoctorContext): CheckResult[] {
   const revoked = ctx.revocation.revokedSerials;
   if (text === undefined || revoked.size === 0) return [];
   const id = headerDefine(text, "ESP_CERTS_CLIENT_ID");
-  const der = headerBytes(text, "esp_certs_client_cert_der");
-  const serial = der !== undefined && der.length > 0 ? serialOf(der) : undefined;
-  const hit = serial !== undefined ? revoked.get(serial) : undefined;
+  const hit = headerRevocation(ctx, text);
   if (hit === undefined) return [];
   const rel = path.relative(ctx.config.projectDir, ctx.header.file);
   return [

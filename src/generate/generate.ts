@@ -10,7 +10,7 @@ import { checkRenewIds } from "../pki/renewal.js";
 import { APP_ID } from "../config/app-identity.js";
 import { storePaths } from "../pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "../pki/plan.js";
-import { revokedHeaderError, revokedIdsFor, revokedAction, supersededAction, supersededAdvice } from "../pki/revocations.js";
+import { revokedHeaderError, revokedWhen, revokedIdsFor, revokedAction, supersededAction, supersededAdvice } from "../pki/revocations.js";
 import { readCert } from "../pki/store.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
@@ -48,7 +48,7 @@ export interface GenerateOptions {
 
 export interface GenerateReport {
   actions: StoreAction[];
-  header: HeaderResult & { client: string };
+  header: HeaderResult & { client: string; /** Why the header was left: its client is revoked. */ revoked?: string };
   /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
   broker?: BrokerResult & { port: number };
   /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
@@ -95,7 +95,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     header = { ...(await writeHeader(config, client)), client };
   } else {
     warnings.push(`The header was left as it is: ${revokedHeaderError(headerRevoked).why}. Bring it back with "esp-certs generate --rekey ${client}", or build for another client.`);
-    header = { path: config.header, changed: false, client };
+    header = { path: config.header, changed: false, client, revoked: revokedWhen(headerRevoked) };
   }
   const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
   return { actions, header, broker, warnings };

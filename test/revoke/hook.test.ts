@@ -41,10 +41,19 @@ describe("the hook and revoked clients", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/dev01 was revoked on \d{4}-\d\d-\d\d \(keyCompromise\)/);
     expect(r.stderr).toContain("esp-certs generate --rekey dev01");
+    // It says the client is revoked, never that its files are missing and it is generating them.
+    expect(r.stdout + r.stderr).not.toMatch(/is missing|generating/);
     expect(readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toEqual(header);
+    const generate = runCli(["generate"], { cwd: dir });
+    expect(generate.status).toBe(1);
+    expect(generate.stdout).not.toMatch(/kept\s+header/);
+    expect(generate.stdout).toMatch(/left\s+header\s+\S+ \(client dev01, revoked on \d{4}-\d\d-\d\d \(keyCompromise\): the broker refuses/);
+    expect(generate.stderr).toContain("esp-certs generate --rekey dev01");
     const doctor = runCli(["doctor", "--json", "--broker-address", "127.0.0.1:1"], { cwd: dir });
-    const crl = (JSON.parse(doctor.stdout).checks as { check: string; level: string; text: string }[]).filter((c) => c.check === "crl");
+    const checks = JSON.parse(doctor.stdout).checks as { check: string; level: string; text: string }[];
+    const crl = checks.filter((c) => c.check === "crl");
     expect(crl.find((c) => c.level === "problem")?.text).toMatch(/holds dev01's certificate revoked on/);
+    expect(checks.filter((c) => c.check === "header" && c.level === "ok")).toEqual([]);
   });
 
   it("re-signs a CRL in its last 30 days, and without a passphrase warns instead of failing the build", async () => {

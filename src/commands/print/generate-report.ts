@@ -30,7 +30,8 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
   };
   for (const a of report.actions) line(a.action !== "kept", describeAction(a, projectDir));
   const h = report.header;
-  line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
+  if (h.revoked !== undefined) info(`${"left".padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (client ${h.client}, revoked on ${h.revoked}: the broker refuses a device built from it)`);
+  else line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
   const b = report.broker;
   if (b) {
     const dir = path.relative(projectDir, b.dir) || b.dir;
