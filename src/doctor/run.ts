@@ -1,10 +1,10 @@
 // Runs doctor's checks in order and collects their results; the command prints them.
-import { requireConfiguredClient } from "../config/clients.js";
 import { loadConfig, projectFolder, requireProject, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { OFFLINE_CHECKS, type CheckResult } from "./checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "./context.js";
+import { storeClients } from "../pki/inventory.js";
 import { ACCESS_CHECKS } from "./access.js";
 import { FIELD_CHECKS } from "./field.js";
 import { LIVE_CHECKS } from "./live.js";
@@ -33,7 +33,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
     return [{ check: "config", level: "problem", text: `${err.what}: ${err.why}`, fix: err.fix }];
   }
   parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
-  if (opts.client !== undefined) requireConfiguredClient(config.clients, opts.client, `Cannot connect as "${opts.client}"`, "Name one of those with --client.");
+  // Any client the store issued (a provisioned one too), as status and nodered take it.
+  const known = storeClients(config);
+  if (opts.client !== undefined && !known.includes(opts.client)) {
+    throw new EspCertsError(`Cannot connect as "${opts.client}"`, `it is not one of the store's clients (${known.join(", ")})`, "Name one of those with --client, or add it to clients in [esp_certs].");
+  }
   const ctx = await loadContext(config, opts);
   const results: CheckResult[] = [];
   for (const check of CHECKS) results.push(...(await check.run(ctx)));

@@ -83,3 +83,18 @@ describe("revoking the Node-RED client", () => {
     expect(runCli(["revoke", "dev01"], { cwd: dir }).stdout).not.toContain("Node-RED:");
   });
 });
+
+describe("doctor --client", () => {
+  it("takes a provisioned client, as status and nodered do, and refuses an unknown one naming the store's", () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    const p = runCli(["provision", "--client", "dev09", "--out", path.join(dir, "dev09.bin")], { cwd: dir });
+    expect(p.status, p.stderr).toBe(0);
+    const d = runCli(["doctor", "--json", "--client", "dev09", "--broker-address", "127.0.0.1:1"], { cwd: dir });
+    const tls = (JSON.parse(d.stdout).checks as { check: string; text: string }[]).find((c) => c.check === "tls");
+    expect(tls?.text).toContain("connection as dev09");
+    const unknown = runCli(["doctor", "--client", "dev99", "--broker-address", "127.0.0.1:1"], { cwd: dir });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/not one of the store's clients \(.*dev09/);
+  });
+});
