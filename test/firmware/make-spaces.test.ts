@@ -1,0 +1,37 @@
+// The rehearsal's Makefile with folders named with a space (make splits words at spaces):
+// HEADER_DIR, SKETCH_DIR and BUILD_DIR as a user passes them, quoted.
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../helpers/cli.js";
+import { generatedProject } from "../header/helpers.js";
+import { BUILD_TIMEOUT_MS, rehearsalTools } from "./rehearsal.js";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+describe("make -C firmware/host with spaces in its folders", () => {
+  it.runIf(rehearsalTools())("builds, builds nothing the second time, and cleans", () => {
+    const dir = generatedProject(undefined, "esp-certs make spaces ");
+    made.push(dir);
+    const header = path.join(dir, "hdr dir", "inc");
+    mkdirSync(header, { recursive: true });
+    cpSync(path.join(dir, "firmware", "include", "esp_certs.h"), path.join(header, "esp_certs.h"));
+    const sketch = path.join(dir, "my sketch");
+    cpSync(path.join(repoRoot, "firmware", "lib", "esp-certs", "examples", "connect"), sketch, { recursive: true });
+    const build = path.join(dir, "build out");
+    const make = (...extra: string[]) =>
+      spawnSync("make", ["-j2", "-C", path.join(repoRoot, "firmware", "host"), `HEADER_DIR=${header}`, `SKETCH_DIR=${sketch}`, `BUILD_DIR=${build}`, ...extra], { encoding: "utf8" });
+    const first = make();
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    expect(existsSync(path.join(build, "firmware"))).toBe(true);
+    const again = make();
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/g\+\+|c\+\+/);
+    expect(make("clean").status).toBe(0);
+    expect(existsSync(build)).toBe(false);
+  }, BUILD_TIMEOUT_MS);
+});
