@@ -6,7 +6,7 @@ import { NO_CLIENT, type Config } from "../config/config.js";
 import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
-import { renewalDue } from "../pki/plan.js";
+import { renewalDue } from "../pki/renewal-window.js";
 import { sha256Hex } from "../units.js";
 import { storeBuildFiles } from "./noop-inputs.js";
 

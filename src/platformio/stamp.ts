@@ -15,9 +15,9 @@ import type { Manifest } from "../pki/manifest.js";
 import { readManifest } from "../pki/manifest.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { storePaths } from "../pki/paths.js";
-import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
+import { renewalStart } from "../pki/renewal-window.js";
 import { noopInputs } from "./noop-inputs.js";
-import { DAY_MS, sha256Hex } from "../units.js";
+import { sha256Hex } from "../units.js";
 
 /** Bump when the stamp's shape or meaning changes; esp_certs_hook.py checks it (STAMP_FORMAT there). */
 export const STAMP_FORMAT = 1;
@@ -62,17 +62,6 @@ export function clockDeadlines(config: Config, manifest: Manifest, clientId: str
   const at = next && renewalStart(next.getTime(), config.certDays, caNotAfter);
   if (at !== undefined) out.push({ what: "the CRL", at });
   return out;
-}
-
-/**
- * The first instant at which renewalDue (src/pki/plan.ts) holds for a certificate ending at
- * `notAfter`: inside the renewal window, and a new certificate would end more than a day
- * later. Undefined when a new one never would (the CA ends first): the hook never renews it.
- */
-export function renewalStart(notAfter: number, certDays: number, caNotAfter: number): number | undefined {
-  if (caNotAfter <= notAfter + DAY_MS) return undefined;
-  const window = Math.min(RENEW_WITHIN_DAYS, certDays / 2) * DAY_MS;
-  return Math.max(notAfter - window, notAfter + DAY_MS - certDays * DAY_MS);
 }
 
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
