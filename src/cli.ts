@@ -113,11 +113,12 @@ issuingOptions(
     .description("make what is missing in the store, the header and the broker folder; keep what is right")
     .option("--client <id>", "the client whose certificate goes into the header")
     .option("--new-ca", "make a new CA; the old one is moved to certs/backup/<time>/")
-    .option("--rekey <ids>", "give these clients new keys of client_key_type (comma-separated)", list),
+    .option("--rekey <ids>", "give these clients new keys of client_key_type (comma-separated)", list)
+    .option("--renew <ids>", "renew these clients' certificates now, on the keys they have (comma-separated; then esp-certs push)", list),
 )
   .addHelpText(
     "after",
-    "\nExamples:\n  $ esp-certs generate\n  $ esp-certs generate --client dev02 --json\n  $ esp-certs generate --new-ca      # then reflash every device",
+    "\nExamples:\n  $ esp-certs generate\n  $ esp-certs generate --client dev02 --json\n  $ esp-certs generate --renew dev07,dev08 && esp-certs push   # new certificates, same keys, over MQTT\n  $ esp-certs generate --new-ca      # then reflash every device",
   )
   .action(
     writesStore("generate", async (o) => {
@@ -156,9 +157,23 @@ program
 program
   .command("status")
   .description("list the store's certificates: names, serial, SHA-256 fingerprint, expiry")
-  .option("--json", "print as JSON")
-  .addHelpText("after", "\nExample:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'")
-  .action(async (o) => {
+  .option("--live", "then what each device holds in the field, from its retained state at the broker (as esp-certs' own client)")
+  .option("--broker-address <addr[:port]>", "with --live: dial this address (and port) instead of the MQTT host; the certificate is still checked for the host's name")
+  .option("--json", "print as JSON (with --live: the field alone)")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs status --json | jq '.certificates[] | {name, daysLeft}'\n  $ esp-certs status --live --broker-address 127.0.0.1   # has every device taken its renewal?",
+  )
+  .action(async ({ live, brokerAddress, ...o }) => {
+    if (live) {
+      const field = await import("./commands/field.js");
+      if (!o.json) {
+        const m = await import("./commands/status.js");
+        process.exitCode = await call(m.statusCommand, o);
+      }
+      process.exitCode = await call(field.fieldCommand, { ...o, brokerAddress });
+      return;
+    }
     const m = await import("./commands/status.js");
     process.exitCode = await call(m.statusCommand, o);
   });
@@ -206,6 +221,21 @@ program
   .action(async (o) => {
     const m = await import("./commands/doctor.js");
     process.exitCode = await call(m.doctorCommand, o);
+  });
+
+program
+  .command("push")
+  .description("publish each device's current certificate to the broker (retained), where the device takes a renewal after its next connect")
+  .option("--broker-address <addr[:port]>", "dial this address (and port) instead of the MQTT host; the certificate is still checked for the host's name")
+  .option("--client <ids>", "only these devices (comma-separated)", list)
+  .option("--json", "print the results as JSON")
+  .addHelpText(
+    "after",
+    "\nExamples:\n  $ esp-certs generate --renew dev07 && esp-certs push --client dev07\n  $ esp-certs push --broker-address 127.0.0.1:8883   # broker in Docker on this machine\n\nExit status: 0 every device's message acknowledged, 1 one was not, 2 the broker could not be reached.",
+  )
+  .action(async (o) => {
+    const m = await import("./commands/push.js");
+    process.exitCode = await call(m.pushCommand, o);
   });
 
 program

@@ -12,6 +12,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
     client: o.client,
     newCa: o.newCa,
     rekey: o.rekey,
+    renew: o.renew,
     interactive: !o.json,
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,

@@ -6,6 +6,7 @@ export interface GenerateCommandOptions extends ConfigOverrides {
   client?: string;
   newCa?: boolean;
   rekey?: string[];
+  renew?: string[];
   caPassphraseFile?: string;
   /** commander's `--no-ca-passphrase` sets this false. */
   caPassphrase?: boolean;

@@ -25,7 +25,7 @@ import { ensureClient } from "../provision/ensure-client.js";
 import { CertificateStore } from "../store/store.js";
 import { hex, layoutFor, type FlashLayout } from "../provision/layout.js";
 import { isPattern, nextFreeId } from "../provision/next-id.js";
-import { decodeRecord, encodeSector, RECORD_MAGIC, RecordError, SECTOR_SIZE } from "../provision/record.js";
+import { decodeRecord, encodeImage, RECORD_MAGIC, RecordError } from "../provision/record.js";
 import { eepromUsers } from "../provision/eeprom-users.js";
 import { readFlashSize, verifyFlash, writeFlash, type Flasher } from "../provision/esptool.js";
 
@@ -150,21 +150,21 @@ export async function provision(o: ProvisionOptions): Promise<number> {
         for (const w of made.warnings) warn(w);
       }
       // Read while no other run can rekey or revoke the id: the key and certificate are one pair.
-      return { id, issued, sector: sectorOf(config, id) };
+      return { id, issued, sector: imageOf(config, id, layout) };
     },
     config.certDir,
   );
-  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(layout.address), size: SECTOR_SIZE };
+  const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(sector.address), size: sector.image.length };
 
   if (o.out !== undefined) {
     const out = outFile(o.out, id);
     if (id !== planned) checkOut(out, config, id);
     // It holds the device's private key: staged in the store, so a killed run leaves no key beside the user's files.
-    writeSecretVia(storePaths(config.certDir).dir, out, sector);
+    writeSecretVia(storePaths(config.certDir).dir, out, sector.image);
     if (json) printJson({ ...facts, file: out });
     else {
       const shown = path.relative(process.cwd(), out) || out;
-      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${shown} (${SECTOR_SIZE} bytes, secret: it holds the key)`);
+      info(`${issued ? "issued" : "kept"} client ${id}; wrote its credential record to ${shown} (${sector.image.length} bytes, secret: it holds the key)`);
       info(`flash it at ${facts.address} (${env}: ${layout.ldscript}):`);
       info(`  esptool.py --chip esp8266 --port <port> write_flash ${facts.address} ${shellWord(shown)}`);
     }
@@ -173,17 +173,17 @@ export async function provision(o: ProvisionOptions): Promise<number> {
   return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, storePaths(config.certDir).dir, facts, o);
 }
 
-/** The credential record's sector for a client in the store. */
-function sectorOf(config: Config, id: string): Buffer {
+/** What provision writes for a client of the store, and where (record.ts: encodeImage). */
+function imageOf(config: Config, id: string, layout: FlashLayout): { address: number; image: Buffer } {
   try {
-    return encodeSector(credentialFromStore(config, id));
+    return encodeImage(credentialFromStore(config, id), layout);
   } catch (err) {
     if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
     throw err;
   }
 }
 
-async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
+async function writeBoard(f: Flasher, layout: FlashLayout, { address, image }: { address: number; image: Buffer }, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
   const size = await readFlashSize(f);
   if (size === undefined) warn(`esptool did not report the flash size of the board on ${f.port}; writing at ${facts.address} as ${layout.ldscript} lays it out.`);
   else if (size < layout.flashSize) {
@@ -196,11 +196,11 @@ async function writeBoard(f: Flasher, layout: FlashLayout, sector: Buffer, store
   // In the store's private folder, and removed whatever happens: it holds the key. A temp name,
   // so that after a kill during esptool the next run that writes the store removes it.
   const file = tempPath(storeDir, "provision.bin");
-  writeFileAtomic(file, sector, 0o600);
+  writeFileAtomic(file, image, 0o600);
   let same: boolean;
   try {
-    await writeFlash(f, layout.address, file);
-    same = await verifyFlash(f, layout.address, file);
+    await writeFlash(f, address, file);
+    same = await verifyFlash(f, address, file);
   } finally {
     rmSync(file, { force: true });
   }

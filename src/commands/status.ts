@@ -56,6 +56,9 @@ export function statusCommand(o: { projectDir: string; json?: boolean }): number
     info(`  sha256    ${fingerprint(c.sha256)}`);
     info(`  expires   ${c.notAfter.slice(0, 10)} (${expiry})`);
     info(`  state     ${stateText(config, c)}`);
+    for (const r of c.renewedFrom ?? []) {
+      info(`  renewed   from ${r.serial} (same key), which stays valid until ${r.notAfter.slice(0, 10)}: a device that still holds it connects; "esp-certs push" delivers the renewal`);
+    }
   }
   for (const r of superseded) {
     info(`${colour.bold(`superseded ${r.name}`)}  serial ${r.serial}, replaced by ${r.replacedBy}`);

@@ -1,5 +1,6 @@
 // `apps` in [esp_certs]: which clients are apps (every topic at the broker) rather than devices
 // (their own `<id>/#` only). docs/access.md says what each may do and why.
+import { APP_ID } from "./app-identity.js";
 import { EspCertsError } from "../errors.js";
 import { defaultAppClient, notOneOfClients } from "./clients.js";
 import type { Config } from "./config.js";
@@ -9,7 +10,8 @@ export type ClientRole = "device" | "app";
 
 /** A client's role: an app when `apps` names it, else a device. */
 export function clientRole(config: Pick<Config, "apps">, id: string): ClientRole {
-  return config.apps.includes(id) ? "app" : "device";
+  // esp-certs' own client (push, status --live) is always an app (docs/renewal.md).
+  return id === APP_ID || config.apps.includes(id) ? "app" : "device";
 }
 
 /**

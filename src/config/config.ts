@@ -61,6 +61,8 @@ export interface Config {
   caDays: number;
   /** Default 825; a leaf never outlives its CA. */
   certDays: number;
+  /** Default 60: a client certificate is renewed on its own key within this many days of its end (docs/renewal.md). */
+  renewDays: number;
   /** The store (docs/store.md). Default `<project>/certs`. */
   certDir: string;
   /** The generated header. Default `<project>/firmware/include/esp_certs.h`. */
@@ -106,6 +108,7 @@ export const DEFAULTS = {
   client_key_type: "ec-p256",
   ca_days: "3650",
   cert_days: "825",
+  renew_days: "60",
   cert_dir: "certs",
   header: "firmware/include/esp_certs.h",
 } as const;
@@ -218,6 +221,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     clientKeyType: checkKeyType(overrides.clientKeyType ?? get("client_key_type"), "client_key_type"),
     caDays,
     certDays,
+    renewDays: checkDays(get("renew_days"), "renew_days"),
     certDir: checkCertDir(projectDir, get("cert_dir")),
     header: path.resolve(projectDir, get("header")),
     allowIp,

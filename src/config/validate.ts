@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { EspCertsError } from "../errors.js";
+import { APP_ID } from "./app-identity.js";
 
 /**
  * Pure checks of configuration values. Each throws EspCertsError (exit 2) saying what was
@@ -144,6 +145,9 @@ export function checkClientIds(ids: string[]): string[] {
         `Windows keeps the name ${id.split(".")[0].toUpperCase()} for a device, whatever follows the dot, so its certificate files could not be written there (COM3 would be the serial port)`,
         'Choose an id such as "dev03".',
       );
+    }
+    if (id.toLowerCase() === APP_ID) {
+      throw new EspCertsError(`Cannot use client id "${id}"`, "it is esp-certs' own client at the broker (push and status --live connect as it)", 'Choose an id such as "dev03".');
     }
     if (id.toLowerCase() === "none") {
       throw new EspCertsError(`Cannot use client id "${id}"`, 'custom_esp_certs_client = none means "no client in the header" (a fleet image)', 'Choose an id such as "dev03".');

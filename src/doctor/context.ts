@@ -2,6 +2,7 @@
 // is missing or unreadable is recorded, and the checks say what it means.
 import { X509Certificate, createPrivateKey, webcrypto, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { parseAddress } from "../config/address.js";
 import type { Config } from "../config/config.js";
 import path from "node:path";
 import { brokerDir, brokerFolderExists, staleBrokerFiles } from "../broker/broker.js";
@@ -146,17 +147,6 @@ export async function loadContext(
     probe: { address: host, port, client: opts.client },
     revocation,
   };
-}
-
-/** "ADDR", "ADDR:PORT" or "[v6]:PORT"; the defaults fill what is not given. */
-export function parseAddress(value: string | undefined, host: string, port: number): { host: string; port: number } {
-  if (value === undefined) return { host, port };
-  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(value.trim());
-  const p = m?.[3] === undefined ? port : Number(m[3]);
-  if (!m || !(p > 0 && p < 65536)) {
-    throw new EspCertsError(`Cannot use --broker-address ${value}`, "it is not ADDR or ADDR:PORT", "e.g. --broker-address 127.0.0.1:8883");
-  }
-  return { host: m[1] ?? m[2], port: p };
 }
 
 /** The CA key check, and the manifest it reads (whose error is a finding, not a throw). */

@@ -3,12 +3,14 @@ import { requireConfiguredClient } from "../config/clients.js";
 import { loadConfig, projectFolder, requireProject, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
 import { OFFLINE_CHECKS, type CheckResult } from "./checks.js";
-import { loadContext, parseAddress } from "./context.js";
+import { parseAddress } from "../config/address.js";
+import { loadContext } from "./context.js";
 import { ACCESS_CHECKS } from "./access.js";
+import { FIELD_CHECKS } from "./field.js";
 import { LIVE_CHECKS } from "./live.js";
 import { REVOCATION_CHECKS } from "./revocation.js";
 
-export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...ACCESS_CHECKS, ...LIVE_CHECKS];
+export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...ACCESS_CHECKS, ...LIVE_CHECKS, ...FIELD_CHECKS];
 
 export interface DoctorOptions {
   projectDir: string;

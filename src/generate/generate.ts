@@ -5,7 +5,9 @@ import { tightenStoreModes } from "../pki/store-modes.js";
 import { maintainCrl } from "../store/crl-refresh.js";
 import { CertificateStore } from "../store/store.js";
 import type { StoreAction } from "../pki/ensure.js";
-import { storeClients } from "../pki/inventory.js";
+import { reissueCommand, storeClients } from "../pki/inventory.js";
+import { checkRenewIds } from "../pki/renewal.js";
+import { APP_ID } from "../config/app-identity.js";
 import { storePaths } from "../pki/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "../pki/plan.js";
 import { revokedHeaderError, revokedIdsFor, revokedAction, supersededAction, supersededAdvice } from "../pki/revocations.js";
@@ -32,6 +34,8 @@ export interface GenerateOptions {
   client?: string;
   newCa?: boolean;
   rekey?: string[];
+  /** Clients renewed now on their own keys (docs/renewal.md). */
+  renew?: string[];
   /** May ask for the CA passphrase on the terminal. */
   interactive: boolean;
   caPassphraseFile?: string;
@@ -65,13 +69,18 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     }
   }
   const passphrase = opts.caPassphrase !== undefined ? { env: opts.caPassphrase } : passphraseSources(opts);
+  checkRenewIds(opts.renew ?? [], opts.rekey ?? [], [...new Set([...known, APP_ID])]);
   const revoked = revokedIdsFor(config, opts.rekey ?? []);
+  const revokedRenewal = (opts.renew ?? []).find((id) => revoked.has(id));
+  if (revokedRenewal !== undefined) {
+    throw new EspCertsError(`Cannot renew "${revokedRenewal}"`, "it is revoked, and a renewal keeps its key", `Bring it back with a new key: ${reissueCommand(config, revokedRenewal)}.`);
+  }
   const headerRevoked = revoked.get(client);
   if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
   // The header's path first: a wrong one must stop the run before the store is written.
   checkHeaderTarget(config);
   const certStore = CertificateStore.openForWriting(config);
-  const store = await certStore.ensure({ newCa: opts.newCa, rekey: opts.rekey, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
+  const store = await certStore.ensure({ newCa: opts.newCa, rekey: opts.rekey, renew: opts.renew, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = storePaths(config.certDir);
   tightenStoreModes(p);

@@ -13,6 +13,10 @@ export type DeviceEvent =
   | { kind: "cred-fail"; reason?: string }
   /** No identity at all: an unprovisioned device of a fleet image. */
   | { kind: "cred-none"; hint?: string }
+  /** A renewed certificate taken over MQTT (docs/renewal.md); `until`: its end, unix seconds. */
+  | { kind: "cred-renewed"; serial?: string; until?: number }
+  /** A certificate offered over MQTT and refused; the device keeps its identity and its connection. */
+  | { kind: "cred-renew-fail"; reason?: string }
   | { kind: "wifi-ok"; ip?: string }
   | { kind: "wifi-fail"; status?: number }
   /** How the broker's name resolved before TLS (docs/windows.md). */
@@ -71,6 +75,11 @@ function flag(v: string | undefined): boolean | undefined {
 }
 
 function ours(rest: string): DeviceEvent {
+  const renewal = /^cred (renewed|renew fail)\b\s*(.*)$/.exec(rest);
+  if (renewal) {
+    const f = parseFields(renewal[2]);
+    return renewal[1] === "renewed" ? { kind: "cred-renewed", serial: f.get("serial"), until: int(f.get("until")) } : { kind: "cred-renew-fail", reason: f.get("reason") };
+  }
   const m = /^(\w+)(?: (ok|fail|none|fallback)\b)?\s*(.*)$/.exec(rest);
   if (!m) return { kind: "other" };
   const f = parseFields(m[3]);

@@ -287,6 +287,11 @@ export function step(state: MonitorState, e: DeviceEvent, line: string, noise = 
       return { ...s, device: { ...s.device, credFail: e.reason ?? "unknown" } };
     case "cred-none":
       return s.verdict ? s : fail(s, "unprovisioned");
+    // Field renewal (docs/renewal.md): neither decides the connection's verdict; a refused
+    // certificate leaves the device connected with the identity it had.
+    case "cred-renewed":
+    case "cred-renew-fail":
+      return s;
     case "wifi-ok":
       return { ...s, stage: "wifi", device: { ...s.device, ip: e.ip } };
     case "wifi-fail": {

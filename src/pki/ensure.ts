@@ -1,12 +1,12 @@
 import { randomBytes, webcrypto } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { removeStaleTemps } from "../fs/atomic.js";
 import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { CertificateAuthority, type CaSigner } from "./ca.js";
 import { clientId, SERVER_ID, type CertId } from "./identity.js";
 import type { IssueDeps } from "./issue.js";
-import { generateKey, type KeyMaterial } from "./keys.js";
+import { generateKey, isEncryptedPem, type KeyMaterial } from "./keys.js";
 import { issueInto, leafState, leafWanted, readLeaf, type ClientLeaf, type StoredLeaf } from "./leaf.js";
 import { readManifest, usedSerials, type Manifest } from "./manifest.js";
 import { buildManifest, writeManifest } from "./manifest-write.js";
@@ -14,6 +14,7 @@ import { storePaths, type StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
 import { provisionedClients } from "./inventory.js";
+import { APP_ID } from "../config/app-identity.js";
 import { supersede } from "./revocation-record.js";
 
 /** A client certificate that a new key replaced, revoked (reason superseded) by this run. */
@@ -33,6 +34,8 @@ export interface EnsureOptions {
   newCa?: boolean;
   /** Clients that get a new key of client_key_type (existing keys are otherwise kept). */
   rekey?: string[];
+  /** Clients whose certificate is renewed now on the key they have (docs/renewal.md). */
+  renew?: string[];
   /** Store a new CA key unencrypted. */
   noCaPassphrase?: boolean;
   passphrase: PassphraseSources;
@@ -77,17 +80,39 @@ interface StoreOnDisk {
 
 export async function ensureStore(config: Config, opts: EnsureOptions, deps: IssueDeps = defaultDeps()): Promise<StoreReport> {
   const disk = await readStore(config, opts, deps);
-  const plan = planStore(
+  const plan = planFor(config, disk, opts, deps);
+  if (plan.ca === "keep") disk.ca!.assertKeyMatches();
+  const appWaits = appIdentityWaits(disk, plan, opts.passphrase);
+  if (appWaits) {
+    // A store from before esp-certs had its own client: it is issued when the CA key can be had,
+    // not by asking for the passphrase on a run that would otherwise sign nothing.
+    disk.clients = disk.clients.filter((c) => c.id.id !== APP_ID);
+    const report = await writeStore(config, disk, planFor(config, disk, opts, deps), opts, deps);
+    report.warnings.push(`esp-certs' own client (for push and status --live) is issued by the next "esp-certs generate" that has the CA passphrase (ESP_CERTS_CA_PASSPHRASE, --ca-passphrase-file, or a terminal).`);
+    return report;
+  }
+  return writeStore(config, disk, plan, opts, deps);
+}
+
+/** Whether the only thing to sign is esp-certs' own new client and the CA key is locked with no passphrase at hand. */
+function appIdentityWaits(disk: StoreOnDisk, plan: StorePlan, passphrase: PassphraseSources): boolean {
+  if (plan.ca !== "keep" || disk.clients.find((c) => c.id.id === APP_ID)?.cert !== undefined) return false;
+  const others = plan.leaves.filter((l) => l.plan.action === "issue" && !(l.id.role === "client" && l.id.id === APP_ID));
+  if (others.length > 0) return false;
+  const locked = existsSync(disk.paths.caKey) && isEncryptedPem(readFileSync(disk.paths.caKey, "utf8"));
+  return locked && !passphrase.file && !passphrase.env && passphrase.prompt === undefined;
+}
+
+function planFor(config: Config, disk: StoreOnDisk, opts: EnsureOptions, deps: IssueDeps): StorePlan {
+  return planStore(
     {
       ca: disk.ca?.cert.cert,
       caKeyPresent: existsSync(disk.paths.caKey),
-      leaves: [disk.server, ...disk.clients].map((l) => ({ id: l.id, state: leafState(l), wanted: leafWanted(config, l.id, l.id.role === "client" && (opts.rekey?.includes(l.id.id) ?? false)) })),
+      leaves: [disk.server, ...disk.clients].map((l) => ({ id: l.id, state: leafState(l), wanted: leafWanted(config, l.id, l.id.role === "client" && (opts.rekey?.includes(l.id.id) ?? false), l.id.role === "client" && (opts.renew?.includes(l.id.id) ?? false)) })),
     },
     { newCa: opts.newCa ?? false, keyType: config.keyType, caDays: config.caDays, certDays: config.certDays },
     deps.now(),
   );
-  if (plan.ca === "keep") disk.ca!.assertKeyMatches();
-  return writeStore(config, disk, plan, opts, deps);
 }
 
 async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): Promise<StoreOnDisk> {
@@ -102,7 +127,7 @@ async function readStore(config: Config, opts: EnsureOptions, deps: IssueDeps): 
     server: await readLeaf(paths, SERVER_ID),
     // Provisioned clients stay in the store beside the configured ones; revoked ones are skipped,
     // unless --rekey names them (a revoked provisioned client is no longer among the manifest's).
-    clients: (await Promise.all([...new Set([...config.clients, ...provisionedClients(config, manifest), ...(opts.rekey ?? [])])].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
+    clients: (await Promise.all([...new Set([...config.clients, ...provisionedClients(config, manifest), ...(opts.rekey ?? []), APP_ID])].filter((id) => !opts.skip?.includes(id)).map((id) => readLeaf(paths, clientId(id))))) as ClientLeaf[],
   };
 }
 

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
+import { APP_ID } from "../config/app-identity.js";
 import { readManifest, type Manifest } from "./manifest.js";
 import { storePaths } from "./paths.js";
 
@@ -11,7 +12,7 @@ import { storePaths } from "./paths.js";
  */
 export function provisionedClients(config: Config, manifest: Manifest | undefined): string[] {
   if (manifest === undefined) return [];
-  const configured = new Set([...config.clients, ...manifest.config.clients].map((c) => c.toLowerCase()));
+  const configured = new Set([...config.clients, ...manifest.config.clients, APP_ID].map((c) => c.toLowerCase()));
   return Object.keys(manifest.clients).filter((id) => !configured.has(id.toLowerCase()));
 }
 

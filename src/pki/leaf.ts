@@ -53,12 +53,12 @@ export function serverDns(config: Config): string[] {
 }
 
 /** What the configuration wants of this leaf, but for the renewal rule (plan.ts adds it). */
-export function leafWanted(config: Config, id: LeafId, rekey: boolean): Omit<LeafWanted, "renewal"> {
+export function leafWanted(config: Config, id: LeafId, rekey: boolean, renew = false): Omit<LeafWanted, "renewal"> {
   if (id.role === "server") {
     // The broker follows key_type; its key is not worth keeping across a change.
     return { commonName: config.mqttHost, subject: config.subject, dns: serverDns(config), ips: config.serverIps, keyType: config.keyType, rekey: false, followKeyType: true };
   }
-  return { commonName: id.id, subject: config.subject, keyType: config.clientKeyType, rekey, followKeyType: false };
+  return { commonName: id.id, subject: config.subject, keyType: config.clientKeyType, rekey, followKeyType: false, renew, windowDays: config.renewDays };
 }
 
 /**

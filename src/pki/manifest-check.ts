@@ -73,7 +73,7 @@ const role = is((v) => v === "ca" || v === "server" || v === "client", '"ca", "s
 const revoked = fields({ at: date, reason: string });
 const record: Check = (v, where) => {
   const { keySha256: _, ...rest } = issued;
-  const problem = fields({ role, ...rest, keySha256: sha256, replacedBy: hex, revoked }, ["keySha256", "replacedBy", "revoked"])(v, where);
+  const problem = fields({ role, ...rest, keySha256: sha256, replacedBy: hex, renewalOf: hex, revoked }, ["keySha256", "replacedBy", "renewalOf", "revoked"])(v, where);
   if (problem !== undefined) return problem;
   return (v as { role: string }).role === "client" ? fields({ id: string })(v, where) : undefined;
 };

@@ -4,7 +4,7 @@ import type { Config, KeyType } from "../config/config.js";
 import { CA_ID, type CertId } from "./identity.js";
 import { keyTypeOf } from "./keys.js";
 import { serverDns, type ClientLeaf, type StoredLeaf } from "./leaf.js";
-import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
+import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type ClientEntry, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
 import { BACKDATE_MS } from "./plan.js";
 import { type StoredCert } from "./store.js";
@@ -58,7 +58,7 @@ export function buildManifest(m: ManifestInputs): Manifest {
     history = history.map((r) => (r.role === "ca" && r.serial === caEntry.serial ? { ...r, keySha256: caEntry.keySha256 } : r));
   }
   history = withCurrent(history, record(m.server.id, server));
-  for (const l of m.clients) history = withCurrent(history, record(l.id, clients[l.id.id]));
+  for (const l of m.clients) history = withCurrent(history, { ...record(l.id, clients[l.id.id]), ...renewalOf(previous?.clients[l.id.id], clients[l.id.id]) });
   return {
     version: MANIFEST_VERSION,
     config: manifestConfig(config),
@@ -68,6 +68,14 @@ export function buildManifest(m: ManifestInputs): Manifest {
     history,
     legacySerials: previous?.legacySerials ?? [],
   };
+}
+
+/**
+ * A new certificate on the key of the one it replaces is a renewal (docs/renewal.md): the
+ * replaced one stays valid to its end, and a device that has not taken the renewal still connects.
+ */
+function renewalOf(before: ClientEntry | undefined, now: ClientEntry): Pick<IssuedRecord, "renewalOf"> {
+  return before?.keySha256 !== undefined && before.serial !== now.serial && before.keySha256 === now.keySha256 ? { renewalOf: before.serial } : {};
 }
 
 /** `previous` with one client's certificate made current (a client issued on its own). */

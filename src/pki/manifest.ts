@@ -53,6 +53,8 @@ export type IssuedRecord = CertId & Omit<IssuedCert, "keySha256"> & {
   keySha256?: string;
   /** The serial of the certificate that took its place. */
   replacedBy?: string;
+  /** A client's: the serial of the certificate this one renewed on the same key (which stays valid to its end). */
+  renewalOf?: string;
   revoked?: Revocation;
 };
 

@@ -39,10 +39,16 @@ export interface LeafWanted {
   rekey: boolean;
   /** A new key when the present one is not of `keyType` (the broker follows key_type). */
   followKeyType: boolean;
+  /** A new certificate on the present key now (`--renew`). */
+  renew?: boolean;
+  /** The renewal window in days: renew_days for a client, RENEW_WITHIN_DAYS for the broker. */
+  windowDays?: number;
   /** What a certificate issued now could get: for the renewal rule. */
   renewal: { certDays: number; caNotAfter: Date };
 }
 
+/** The reason of a renewal asked for with --renew (on the same key). */
+export const RENEWED_NOW = "renewed on its own key (--renew)";
 /** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
 export const BACKDATE_MS = 60 * 60 * 1000;
 
@@ -116,7 +122,8 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
   }
   if (wanted.subject !== undefined && !sameSubject(state.cert, wanted.subject)) return issue(SUBJECT_CHANGED, false);
   const expires = new Date(state.cert.validTo);
-  if (renewalDue(expires, now, wanted.renewal.certDays, wanted.renewal.caNotAfter)) {
+  if (wanted.renew) return issue(RENEWED_NOW, false);
+  if (renewalDue(expires, now, wanted.renewal.certDays, wanted.renewal.caNotAfter, wanted.windowDays)) {
     return issue(`it expires ${expires.toISOString().slice(0, 10)}`, false);
   }
   return { action: "keep" };

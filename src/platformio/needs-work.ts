@@ -41,6 +41,10 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
     if (leaf.caSha256 !== manifest.ca.sha256) return `${name} was issued by another CA`;
     if (renewalDue(new Date(leaf.notAfter), now, config.certDays, new Date(manifest.ca.notAfter))) return `${name} expires ${leaf.notAfter.slice(0, 10)}`;
   }
+  // Every client is renewed on its own key within renew_days (provisioned ones too: push takes them to the field).
+  for (const [id, leaf] of Object.entries(manifest.clients)) {
+    if (renewalDue(new Date(leaf.notAfter), now, config.certDays, new Date(manifest.ca.notAfter), config.renewDays)) return `client ${id}'s certificate expires ${leaf.notAfter.slice(0, 10)}`;
+  }
   if (existsSync(p.crlPem)) {
     const next = crlNextUpdateOf(readFileSync(p.crlPem, "utf8"));
     if (next === undefined) return `${path.relative(config.projectDir, p.crlPem)} cannot be read`;

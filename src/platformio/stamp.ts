@@ -15,7 +15,7 @@ import type { Manifest } from "../pki/manifest.js";
 import { readManifest } from "../pki/manifest.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { storePaths } from "../pki/paths.js";
-import { renewalStart } from "../pki/renewal-window.js";
+import { renewalStart, RENEW_WITHIN_DAYS } from "../pki/renewal-window.js";
 import { noopInputs } from "./noop-inputs.js";
 import { sha256Hex } from "../units.js";
 
@@ -49,11 +49,16 @@ export interface HookStamp {
  */
 export function clockDeadlines(config: Config, manifest: Manifest, clientId: string): { what: string; at: number }[] {
   const caNotAfter = Date.parse(manifest.ca.notAfter);
-  const leaves = { "the broker certificate": manifest.server, [`client ${clientId}'s certificate`]: manifest.clients[clientId] };
+  const leaves: [string, { notAfter: string } | undefined, number][] = [
+    ["the broker certificate", manifest.server, RENEW_WITHIN_DAYS],
+    [`client ${clientId}'s certificate`, manifest.clients[clientId], RENEW_WITHIN_DAYS],
+    // Every client enters renew_days (hook.ts: storeNeedsWork renews them on their own keys).
+    ...Object.entries(manifest.clients).map(([id, c]): [string, { notAfter: string }, number] => [`client ${id}'s certificate`, c, config.renewDays]),
+  ];
   const out: { what: string; at: number }[] = [];
-  for (const [what, leaf] of Object.entries(leaves)) {
+  for (const [what, leaf, windowDays] of leaves) {
     if (leaf === undefined) continue;
-    const at = renewalStart(Date.parse(leaf.notAfter), config.certDays, caNotAfter);
+    const at = renewalStart(Date.parse(leaf.notAfter), config.certDays, caNotAfter, windowDays);
     if (at !== undefined) out.push({ what, at });
   }
   // The CRL is re-signed by the same rule as a certificate is renewed (crl-dates.ts).

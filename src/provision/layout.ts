@@ -28,8 +28,14 @@ export interface FlashLayout {
   ldscript: string;
   /** The chip's flash size the layout is made for, in bytes. */
   flashSize: number;
-  /** Flash offset of the credential sector. */
+  /** Flash offset of the EEPROM library's sector: the first credential sector. */
   address: number;
+  /**
+   * Flash offset of the second credential sector, the 4 KiB below the EEPROM sector that the
+   * filesystem leaves unused (its end aligned down to its 8 KiB block); undefined where the
+   * layout has no such sector (docs/credential-record.md).
+   */
+  spare?: number;
   /** The upload speed PlatformIO would use. */
   baud: number;
 }
@@ -61,5 +67,27 @@ export function layoutFor(env: { name: string; board?: string; ldscript?: string
     throw new EspCertsError(`Cannot read the flash layout ${ldscript}`, "its name does not say the flash size (eagle.flash.<size><filesystem>.ld)", "Use one of the ESP8266 core's eagle.flash.*.ld scripts.");
   }
   const speed = Number(env.uploadSpeed ?? known?.speed ?? 115200);
-  return { ldscript, flashSize, address: flashSize - FROM_END, baud: Number.isInteger(speed) && speed > 0 ? speed : 115200 };
+  const address = flashSize - FROM_END;
+  return { ldscript, flashSize, address, spare: spareSector(flashSize, filesystemSizeOf(ldscript), address), baud: Number.isInteger(speed) && speed > 0 ? speed : 115200 };
+}
+
+/** The filesystem's size from a linker script's name: 4m1m -> 1 MiB, 1m256 -> 256 KiB, 4m -> 0. */
+export function filesystemSizeOf(ldscript: string): number {
+  const m = /flash\.\d+(?:k|m)(\d*)(m?)\.ld$/i.exec(ldscript);
+  if (!m || m[1] === "") return 0;
+  return Number(m[1]) * (m[2] === "" ? KIB : MIB);
+}
+
+/**
+ * The sector below the EEPROM sector when nothing else uses it, by the rule of the core's
+ * tools/boards.txt.py (3.1.2, flash_map): the filesystem starts `fsSize` before the end of flash
+ * (1 MB chips and smaller: before the EEPROM sector), and its end is aligned down to its block,
+ * 8 KiB from 512 KiB up, else 4 KiB. OTA updates stop at the filesystem's start.
+ */
+export function spareSector(flashSize: number, fsSize: number, eeprom: number): number | undefined {
+  if (fsSize === 0) return undefined;
+  const fsStart = flashSize <= MIB ? eeprom - fsSize : flashSize - fsSize;
+  const block = fsSize < 512 * KIB ? 4 * KIB : 8 * KIB;
+  const fsEnd = block * Math.floor((eeprom - fsStart) / block) + fsStart;
+  return fsEnd <= eeprom - 4 * KIB ? eeprom - 4 * KIB : undefined;
 }

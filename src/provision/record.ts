@@ -4,22 +4,25 @@
  *
  *   offset  size  field
  *   0       4     magic "ECR1" (45 43 52 31)
- *   4       2     format version, little-endian (1)
+ *   4       2     format version, little-endian (2; version 1 has no sequence number)
  *   6       1     key type: 1 EC (P-256), 2 RSA
  *   7       1     client id length (1..64)
  *   8       2     certificate DER length
  *   10      2     private key DER length (PKCS#8)
  *   12      4     certificate notBefore, unix seconds (the clock for checking its issuer)
- *   16      ...   client id (ASCII), certificate DER, key DER
+ *   16      4     sequence number: of two sound records the device uses the higher (version 2)
+ *   20      ...   client id (ASCII), certificate DER, key DER
  *   end     32    SHA-256 of every byte before it
- * The rest of the 4 KiB sector stays erased (0xFF).
+ * The rest of the 4 KiB sector stays erased (0xFF). Version 1 records (16-byte header) still read.
  */
 import { createHash } from "node:crypto";
 
 export const SECTOR_SIZE = 4096;
 export const RECORD_MAGIC = Buffer.from("ECR1", "ascii");
-export const RECORD_VERSION = 1;
-export const HEADER_SIZE = 16;
+export const RECORD_VERSION = 2;
+/** The header of the version written (2); version 1's is HEADER_SIZE_V1. */
+export const HEADER_SIZE = 20;
+export const HEADER_SIZE_V1 = 16;
 export const CHECKSUM_SIZE = 32;
 export const MAX_ID_LENGTH = 64;
 
@@ -35,6 +38,8 @@ export interface Credential {
   keyDer: Buffer;
   /** The certificate's notBefore, unix seconds. */
   notBefore: number;
+  /** Version 2: the higher of two sound records wins (0 for version 1 and for provision's). */
+  sequence?: number;
 }
 
 /** Why a record cannot be written or read; `reason` is the firmware's word for it. */
@@ -71,6 +76,7 @@ export function encodeRecord(c: Credential): Buffer {
   out.writeUInt16LE(c.certDer.length, 8);
   out.writeUInt16LE(c.keyDer.length, 10);
   out.writeUInt32LE(c.notBefore >>> 0, 12);
+  out.writeUInt32LE((c.sequence ?? 0) >>> 0, 16);
   let at = HEADER_SIZE;
   for (const part of [id, c.certDer, c.keyDer]) at += part.copy(out, at);
   createHash("sha256").update(out.subarray(0, at)).digest().copy(out, at);
@@ -84,6 +90,16 @@ export function encodeSector(c: Credential): Buffer {
   return sector;
 }
 
+/**
+ * What provision writes (docs/credential-record.md): where the layout has the spare sector, both
+ * credential sectors from the spare one's address, the record in the spare sector and the EEPROM
+ * sector erased, so that no record a renewal left there can win over it; else the EEPROM sector.
+ */
+export function encodeImage(c: Credential, layout: { address: number; spare?: number }): { address: number; image: Buffer } {
+  const sector = encodeSector(c);
+  return layout.spare === undefined ? { address: layout.address, image: sector } : { address: layout.spare, image: Buffer.concat([sector, Buffer.alloc(SECTOR_SIZE, 0xff)]) };
+}
+
 /** Whether the sector holds no record at all (erased flash). */
 export function isErased(sector: Uint8Array): boolean {
   return sector.length >= 4 && sector[0] === 0xff && sector[1] === 0xff && sector[2] === 0xff && sector[3] === 0xff;
@@ -91,16 +107,17 @@ export function isErased(sector: Uint8Array): boolean {
 
 /** Reads a record (from a sector or a bare record), checking it as the firmware does before its X.509 checks. */
 export function decodeRecord(bytes: Buffer): Credential {
-  if (bytes.length < HEADER_SIZE + CHECKSUM_SIZE || !bytes.subarray(0, 4).equals(RECORD_MAGIC)) {
+  if (bytes.length < HEADER_SIZE_V1 + CHECKSUM_SIZE || !bytes.subarray(0, 4).equals(RECORD_MAGIC)) {
     throw new RecordError("magic", "it does not start with the credential record's magic");
   }
   const version = bytes.readUInt16LE(4);
-  if (version !== RECORD_VERSION) throw new RecordError("version", `it has format version ${version}; this esp-certs reads version ${RECORD_VERSION}`);
+  if (version !== 1 && version !== RECORD_VERSION) throw new RecordError("version", `it has format version ${version}; this esp-certs reads versions 1 and ${RECORD_VERSION}`);
+  const headerSize = version === 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
   const typeCode = bytes.readUInt8(6);
   const idLen = bytes.readUInt8(7);
   const certLen = bytes.readUInt16LE(8);
   const keyLen = bytes.readUInt16LE(10);
-  const end = HEADER_SIZE + idLen + certLen + keyLen;
+  const end = headerSize + idLen + certLen + keyLen;
   if (idLen === 0 || idLen > MAX_ID_LENGTH || certLen === 0 || keyLen === 0 || end + CHECKSUM_SIZE > Math.min(bytes.length, SECTOR_SIZE)) {
     throw new RecordError("length", "its lengths do not fit the sector");
   }
@@ -110,10 +127,11 @@ export function decodeRecord(bytes: Buffer): Credential {
   if (keyType === undefined) throw new RecordError("key-type", `key type ${typeCode} is not one this esp-certs knows`);
   const at = (offset: number, len: number) => Buffer.from(bytes.subarray(offset, offset + len));
   return {
-    clientId: bytes.toString("ascii", HEADER_SIZE, HEADER_SIZE + idLen),
+    clientId: bytes.toString("ascii", headerSize, headerSize + idLen),
     keyType,
-    certDer: at(HEADER_SIZE + idLen, certLen),
-    keyDer: at(HEADER_SIZE + idLen + certLen, keyLen),
+    certDer: at(headerSize + idLen, certLen),
+    keyDer: at(headerSize + idLen + certLen, keyLen),
     notBefore: bytes.readUInt32LE(12),
+    ...(version === 1 ? {} : { sequence: bytes.readUInt32LE(16) }),
   };
 }

@@ -8,8 +8,9 @@ import { sanOf } from "../pki/plan.js";
 import { readCert } from "../pki/store.js";
 import { sha256Hex } from "../units.js";
 import { normalSerial } from "../pki/crl.js";
-import { supersededValid } from "../pki/revocation-record.js";
 import { readManifest } from "../pki/manifest.js";
+import { stillValidRenewed, type StillValid } from "../pki/renewal.js";
+import { supersededValid } from "../pki/revocation-record.js";
 import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
 import { DAY_MS } from "../units.js";
 
@@ -34,6 +35,8 @@ export interface CertStatus {
   state: CertState;
   /** When and why it was revoked (state "revoked"). */
   revoked?: { at: string; reason: string };
+  /** A client's earlier certificates on the same key, renewed and still valid (docs/renewal.md). */
+  renewedFrom?: StillValid[];
 }
 
 export type CertState = "active" | "expiring" | "expired" | "revoked";
@@ -69,6 +72,7 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
       entries.push({ id: clientId(r.id), file: path.join(archiveDir(p, r.id, r.serial), path.basename(p.client(r.id).certPem)) });
     }
   }
+  const manifest = readManifest(p.manifest);
   const out: CertStatus[] = [];
   for (const e of entries) {
     const stored = e.id.role === "ca" ? ca : readCert(e.file, fix);
@@ -90,6 +94,7 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
       daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
       signedByCa: ca !== undefined && stored.cert.checkIssued(ca.cert) && stored.cert.verify(ca.cert.publicKey),
       ...stateOf(e.id.role === "client" ? revoked.get(e.id.id) : undefined, stored.cert.serialNumber, notAfter, now),
+      ...(e.id.role === "client" ? { renewedFrom: stillValidRenewed(manifest, e.id.id, now) } : {}),
     });
   }
   return out;

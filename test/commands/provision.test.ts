@@ -95,7 +95,7 @@ describe.skipIf(!ready)("esp-certs provision --port", () => {
     const r = await provisionBoard(["--client", "dev07"]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const esptool = (cmd: string) => calls().find((c) => c.includes(` ${cmd}`)) ?? "";
-    for (const cmd of ["flash_id", "write_flash 0x3fb000 ", "verify_flash 0x3fb000 "]) {
+    for (const cmd of ["flash_id", "write_flash 0x3fa000 ", "verify_flash 0x3fa000 "]) {
       expect(esptool(cmd), cmd).toMatch(new RegExp(`^pkg exec --package platformio/tool-esptoolpy -- esptool\\.py --chip esp8266 --port ${pty.dev} --baud 460800 `));
     }
     expect(r.stdout).toContain(`verified: dev07 (identity from its credential record) connected to win10.local:${broker.port}`);
@@ -115,7 +115,7 @@ describe.skipIf(!ready)("esp-certs provision --port", () => {
   it("a read-back that differs from the record fails with exit 1 and says so, without monitoring", async () => {
     const r = await provisionBoard(["--client", "dev07"], { FAKE_VERIFY: "mismatch" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("the sector read back at 0x3FB000 is not the record written");
+    expect(r.stderr).toContain("the sector read back at 0x3FA000 is not the record written");
     expect(r.stderr).not.toContain("reading");
   });
 

@@ -20,7 +20,7 @@ describe("esp-certs status", () => {
     const r = runCli(["status", "--json"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     const { certificates } = JSON.parse(r.stdout);
-    expect(certificates.map((c: { name: string }) => c.name)).toEqual(["ca", "server", "dev01", "dev02"]);
+    expect(certificates.map((c: { name: string }) => c.name)).toEqual(["ca", "server", "dev01", "dev02", "esp-certs"]);
     const server = certificates[1];
     expect(server.dns).toEqual(["win10.local", "localhost", "mosquitto"]);
     expect(server.signedByCa).toBe(true);
@@ -73,7 +73,7 @@ describe("CA passphrase and key-type flags", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--key-type ec-p256 is for this run only.*esp-certs init --key-type ec-p256/);
     const { certificates } = JSON.parse(runCli(["status", "--json"], { cwd: dir }).stdout);
-    expect(certificates.map((c: { keyType: string }) => c.keyType)).toEqual(["ec-p256", "ec-p256", "rsa2048", "rsa2048"]);
+    expect(certificates.map((c: { keyType: string }) => c.keyType)).toEqual(["ec-p256", "ec-p256", "rsa2048", "rsa2048", "rsa2048"]);
 
     const bad = runCli(["generate", "--key-type", "rsa1024"], { cwd: dir });
     expect(bad.status).toBe(2);

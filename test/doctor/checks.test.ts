@@ -5,7 +5,8 @@ import { runCli, tmpProject } from "../helpers/cli.js";
 import { loadConfig } from "../../src/config/config.js";
 import { writeHeader } from "../../src/render/header.js";
 import { checkBrokerFolder, checkExpiry, checkHeader, headerBytes, headerDefine, type CheckResult } from "../../src/doctor/checks.js";
-import { loadContext, parseAddress, type DoctorContext } from "../../src/doctor/context.js";
+import { parseAddress } from "../../src/config/address.js";
+import { loadContext, type DoctorContext } from "../../src/doctor/context.js";
 import { diagnose } from "../../src/doctor/diagnoses.js";
 import { connectPacket } from "../../src/doctor/probe.js";
 

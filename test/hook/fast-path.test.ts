@@ -70,8 +70,8 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     build1(p);
     const stamp = JSON.parse(readFileSync(p.stamp, "utf8"));
     const manifest = JSON.parse(readFileSync(p.file("certs/manifest.json"), "utf8"));
-    // The earliest renewal of the two certificates the header depends on (cert_days 825: 30 days before the end).
-    const ends = [manifest.server.notAfter, manifest.clients.dev01.notAfter].map((d: string) => Date.parse(d) - 30 * DAY);
+    // The earliest renewal: the broker's 30 days before its end, each client's renew_days (60) before its own.
+    const ends = [Date.parse(manifest.server.notAfter) - 30 * DAY, ...Object.values(manifest.clients).map((c) => Date.parse((c as { notAfter: string }).notAfter) - 60 * DAY)];
     expect(stamp.renewBy).toBe(Math.min(...ends));
     writeFileSync(p.stamp, JSON.stringify({ ...stamp, renewBy: Date.now() - 1000 }));
     expect(p.build().startedNode).toBe(true);

@@ -27,6 +27,15 @@ describe("the cred lines", () => {
     expect(classifyLine('[esp-certs] cred none hint="unprovisioned: esp-certs provision"')).toEqual({ kind: "cred-none", hint: "unprovisioned: esp-certs provision" });
   });
 
+  it("field renewal: classified, and neither a failure nor the connection's verdict", () => {
+    expect(classifyLine("[esp-certs] cred renewed serial=3FE94941E9368D53 until=1867778064")).toEqual({ kind: "cred-renewed", serial: "3FE94941E9368D53", until: 1867778064 });
+    expect(classifyLine("[esp-certs] cred renew fail reason=older")).toEqual({ kind: "cred-renew-fail", reason: "older" });
+    const refused = play([boot("dev07", "flash"), ...CONNECTED, "[esp-certs] cred renew fail reason=issuer", "[esp-certs] mqtt ok client=dev07"]);
+    expect(refused.verdict).toMatchObject({ result: "verified" });
+    const taken = play([boot("dev07", "flash"), ...CONNECTED, "[esp-certs] cred renewed serial=3F until=1867778064", ...CONNECTED.slice(2), "[esp-certs] mqtt ok client=dev07"]);
+    expect(taken.verdict).toMatchObject({ result: "verified" });
+  });
+
   it("monitor: an unprovisioned device fails with the provision command; a record's failure before it is named", () => {
     const none = play([boot("", "none"), '[esp-certs] cred none hint="unprovisioned"']);
     expect(none.verdict).toMatchObject({ id: "unprovisioned", exitCode: 1, fix: "Write its identity: `esp-certs provision --port COM3 --client <id>`." });

@@ -50,12 +50,12 @@ describe("an image with no identity", () => {
     const gen = runCli(["generate"], { cwd: dir });
     expect(gen.stdout).toMatch(/kept\s+client dev07/);
     const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
-    expect(Object.keys(manifest.clients)).toEqual(["dev01", "dev02", "dev07"]);
+    expect(Object.keys(manifest.clients)).toEqual(["dev01", "dev02", "dev07", "esp-certs"]);
     expect(manifest.config.clients).toEqual(["dev01", "dev02"]);
     const flow = runCli(["nodered", "--client", "dev07", "--out", path.join(dir, "flow.json")], { cwd: dir });
     expect(flow.status, flow.stderr).toBe(0);
     const next = runCli(["provision", "--client", "dev0#", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
-    expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FB000" });
+    expect(JSON.parse(next.stdout)).toMatchObject({ client: "dev03", issued: true, address: "0x3FA000" });
   });
 
   it("a revoked provisioned client: dev## never hands its id out again", () => {

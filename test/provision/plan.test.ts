@@ -21,6 +21,28 @@ describe("the credential sector per flash layout", () => {
   });
 });
 
+describe("the spare credential sector below the EEPROM sector (boards.txt.py's flash_map)", () => {
+  // _FS_end and _EEPROM_start of the core 3.1.2 linker scripts: the spare sector exists where
+  // the filesystem ends at least 4 KiB below the EEPROM sector.
+  it.each([
+    ["eagle.flash.4m1m.ld", 0x3fa000],
+    ["eagle.flash.4m2m.ld", 0x3fa000],
+    ["eagle.flash.4m3m.ld", 0x3fa000],
+    ["eagle.flash.2m512.ld", 0x1fa000],
+    ["eagle.flash.2m1m.ld", 0x1fa000],
+    ["eagle.flash.8m6m.ld", 0x7fa000],
+    ["eagle.flash.16m14m.ld", 0xffa000],
+    ["eagle.flash.4m.ld", undefined],
+    ["eagle.flash.2m64.ld", undefined],
+    ["eagle.flash.2m256.ld", undefined],
+    ["eagle.flash.1m256.ld", undefined],
+    ["eagle.flash.1m64.ld", undefined],
+    ["eagle.flash.512k64.ld", undefined],
+  ])("%s: %s", (ldscript, spare) => {
+    expect(layoutFor({ name: "e", ldscript }).spare).toBe(spare);
+  });
+});
+
 describe("--client dev##", () => {
   it("takes the first number not in the store, without case, padded to the pattern's width", () => {
     expect(nextFreeId("dev##", ["dev01", "dev02"])).toBe("dev03");

@@ -33,7 +33,7 @@ function randomCredential(next: () => number): Credential {
   const keyLen = keyType === "ec" ? 138 : 1190 + Math.floor(next() * 30);
   const room = SECTOR_SIZE - HEADER_SIZE - CHECKSUM_SIZE - idLen - keyLen;
   const certLen = 1 + Math.floor(next() * room);
-  return { clientId, keyType, certDer: randomBytes(certLen), keyDer: randomBytes(keyLen), notBefore: Math.floor(next() * 2 ** 32) };
+  return { clientId, keyType, certDer: randomBytes(certLen), keyDer: randomBytes(keyLen), notBefore: Math.floor(next() * 2 ** 32), sequence: Math.floor(next() * 2 ** 32) };
 }
 
 describe("the credential record", () => {
@@ -47,10 +47,16 @@ describe("the credential record", () => {
     }
   });
 
-  it("lays out the header as documented: magic, version, key type, lengths, notBefore, then the checksum", () => {
-    const c: Credential = { clientId: "dev07", keyType: "ec", certDer: Buffer.from([1, 2, 3]), keyDer: Buffer.from([4, 5]), notBefore: 0x01020304 };
+  it("reads a version 1 record (16-byte header, no sequence number), as provision wrote before renewal", () => {
+    const body = Buffer.concat([Buffer.from("45435231" + "0100" + "01" + "05" + "0300" + "0200" + "04030201", "hex"), Buffer.from("dev07"), Buffer.from([1, 2, 3, 4, 5])]);
+    const v1 = Buffer.concat([body, createHash("sha256").update(body).digest()]);
+    expect(decodeRecord(v1)).toEqual({ clientId: "dev07", keyType: "ec", certDer: Buffer.from([1, 2, 3]), keyDer: Buffer.from([4, 5]), notBefore: 0x01020304 });
+  });
+
+  it("lays out the header as documented: magic, version, key type, lengths, notBefore, sequence, then the checksum", () => {
+    const c: Credential = { clientId: "dev07", keyType: "ec", certDer: Buffer.from([1, 2, 3]), keyDer: Buffer.from([4, 5]), notBefore: 0x01020304, sequence: 0x0a0b0c0d };
     const r = encodeRecord(c);
-    expect(r.subarray(0, HEADER_SIZE).toString("hex")).toBe("45435231" + "0100" + "01" + "05" + "0300" + "0200" + "04030201");
+    expect(r.subarray(0, HEADER_SIZE).toString("hex")).toBe("45435231" + "0200" + "01" + "05" + "0300" + "0200" + "04030201" + "0d0c0b0a");
     expect(r.subarray(HEADER_SIZE, HEADER_SIZE + 10).toString("latin1")).toBe("dev07\x01\x02\x03\x04\x05");
     expect(r.subarray(HEADER_SIZE + 10)).toEqual(createHash("sha256").update(r.subarray(0, HEADER_SIZE + 10)).digest());
     expect(encodeSector(c).subarray(r.length).every((b) => b === 0xff)).toBe(true);
@@ -69,7 +75,7 @@ describe("the credential record", () => {
     const flipped = Buffer.from(good);
     flipped[HEADER_SIZE + 3] ^= 0x01;
     const future = Buffer.from(good);
-    future.writeUInt16LE(2, 4);
+    future.writeUInt16LE(3, 4);
     const long = Buffer.from(good);
     long.writeUInt16LE(SECTOR_SIZE, 8);
     expect(reason(good)).toBe("ok");

@@ -13,6 +13,7 @@ typedef bool boolean;
 #ifndef PROGMEM
 #define PROGMEM
 #endif
+#define memcpy_P memcpy
 // Flash and RAM are one address space here: a format "in flash" is read as any string.
 #define PSTR(s) (s)
 #define vsnprintf_P vsnprintf
@@ -58,8 +59,11 @@ class EspClass {
   uint32_t getFreeHeap();
   // The chip's hardware random number generator.
   uint32_t random();
-  // Any address and length, as the core's; only the credential sector exists (flash.cpp).
+  // As the core's; only the two credential sectors exist (flash.cpp).
   bool flashRead(uint32_t address, uint8_t *data, size_t size);
+  bool flashEraseSector(uint32_t sector);
+  // address and size multiples of 4, as on the chip.
+  bool flashWrite(uint32_t address, const uint8_t *data, size_t size);
   // RTC memory and deep sleep (rtc.cpp): `offset` in 4-byte blocks, `size` in bytes, within the
   // 512 bytes of user memory. deepSleep() ends the run; ESP_CERTS_RTC keeps the memory for the next.
   static bool rtcUserMemoryRead(uint32_t offset, uint32_t *data, size_t size);

@@ -4,9 +4,11 @@
 
 #include <Arduino.h>
 
-#include "Client.h"
+#include <stdlib.h>
 
 #include <functional>
+
+#include "Client.h"
 
 // As the library on the ESP8266: the callback is a std::function.
 #define MQTT_CALLBACK_SIGNATURE std::function<void(char *, uint8_t *, unsigned int)> callback
@@ -24,7 +26,8 @@
 
 class PubSubClient {
  public:
-  explicit PubSubClient(Client &client) : _client(&client) {}
+  explicit PubSubClient(Client &client) : _client(&client) { setBufferSize(256); }
+  ~PubSubClient() { free(_in); }
 
   PubSubClient &setServer(const char *domain, uint16_t port);
   boolean connect(const char *id);
@@ -37,6 +40,10 @@ class PubSubClient {
   // Sends SUBSCRIBE without waiting for SUBACK, as the library does.
   boolean subscribe(const char *topic, uint8_t qos = 0);
   PubSubClient &setCallback(MQTT_CALLBACK_SIGNATURE);
+  // On the heap, as the library's (default MQTT_MAX_PACKET_SIZE 256): a larger incoming
+  // packet is read and dropped without a call of the callback.
+  boolean setBufferSize(uint16_t size);
+  uint16_t getBufferSize() { return _bufferSize; }
   boolean loop();
   boolean connected();
   int state() { return _state; }
@@ -45,7 +52,7 @@ class PubSubClient {
   boolean sendPacket(uint8_t header, const uint8_t *body, size_t len);
   // One whole packet into _in; its type byte, or -1 when none came within the timeout.
   int readPacket(uint32_t timeoutMs);
-  // The PUBLISH in _in to the callback (and PUBACK for QoS 1).
+  // A PUBLISH in _in: the callback, then PUBACK for QoS 1.
   void deliver();
 
   Client *_client;
@@ -56,8 +63,9 @@ class PubSubClient {
   unsigned long _lastOut = 0;
   unsigned long _lastIn = 0;
   bool _pingOutstanding = false;
+  uint8_t *_in = nullptr;
+  uint16_t _bufferSize = 0;
+  size_t _inLen = 0;
   uint16_t _nextPacketId = 1;
   std::function<void(char *, uint8_t *, unsigned int)> _callback;
-  uint8_t _in[256];
-  size_t _inLen = 0;
 };

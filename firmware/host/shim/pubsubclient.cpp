@@ -75,15 +75,13 @@ void PubSubClient::disconnect() {
 boolean PubSubClient::publish(const char *topic, const char *payload) { return publish(topic, payload, false); }
 
 boolean PubSubClient::publish(const char *topic, const char *payload, boolean retained) {
-  if (!connected()) return false;
-  std::string body;
-  putString(body, topic);
-  body += payload;
-  return sendPacket(retained ? 0x31 : 0x30, reinterpret_cast<const uint8_t *>(body.data()), body.size());
+  return publish(topic, reinterpret_cast<const uint8_t *>(payload), strlen(payload), retained);
 }
 
 boolean PubSubClient::publish(const char *topic, const uint8_t *payload, unsigned int length, boolean retained) {
   if (!connected()) return false;
+  // The library builds the packet in its buffer: a larger one is not sent.
+  if (5 + 2 + strlen(topic) + length > _bufferSize) return false;
   std::string body;
   putString(body, topic);
   body.append(reinterpret_cast<const char *>(payload), length);
@@ -93,9 +91,10 @@ boolean PubSubClient::publish(const char *topic, const uint8_t *payload, unsigne
 boolean PubSubClient::subscribe(const char *topic, uint8_t qos) {
   if (!connected() || qos > 1) return false;
   std::string body;
-  body += (char)(_nextPacketId >> 8);
-  body += (char)(_nextPacketId & 0xff);
-  _nextPacketId = _nextPacketId == 0xffff ? 1 : _nextPacketId + 1;
+  uint16_t id = _nextPacketId++;
+  if (_nextPacketId == 0) _nextPacketId = 1;
+  body += (char)(id >> 8);
+  body += (char)(id & 0xff);
   putString(body, topic);
   body += (char)qos;
   return sendPacket(0x82, reinterpret_cast<const uint8_t *>(body.data()), body.size());
@@ -106,23 +105,40 @@ PubSubClient &PubSubClient::setCallback(MQTT_CALLBACK_SIGNATURE) {
   return *this;
 }
 
-// A PUBLISH larger than the buffer was cut by readPacket: dropped, as the library drops it.
+boolean PubSubClient::setBufferSize(uint16_t size) {
+  if (size == 0) return false;
+  uint8_t *bigger = (uint8_t *)realloc(_in, size);
+  if (bigger == nullptr) return false;
+  _in = bigger;
+  _bufferSize = size;
+  return true;
+}
+
 void PubSubClient::deliver() {
-  if (_inLen > sizeof _in) return;
-  size_t pos = 1;
-  while (pos < _inLen && (_in[pos] & 0x80)) pos++;
-  pos++;
-  if (pos + 2 > _inLen) return;
-  size_t topicLen = (size_t)_in[pos] << 8 | _in[pos + 1];
-  size_t topicAt = pos + 2;
+  // _in: fixed header byte, remaining length (1 to 4 bytes), topic, [packet id], payload.
+  size_t at = 1;
+  while (at < _inLen && (_in[at] & 0x80)) at++;
+  at++;
+  if (at + 2 > _inLen) return;
+  size_t topicLen = (size_t)_in[at] << 8 | _in[at + 1];
+  size_t topicAt = at + 2;
   size_t payloadAt = topicAt + topicLen;
   uint8_t qos = (_in[0] >> 1) & 3;
-  size_t idAt = payloadAt;
-  if (qos > 0) payloadAt += 2;
+  uint16_t id = 0;
+  if (qos > 0) {
+    if (payloadAt + 2 > _inLen) return;
+    id = (uint16_t)(_in[payloadAt] << 8 | _in[payloadAt + 1]);
+    payloadAt += 2;
+  }
   if (payloadAt > _inLen) return;
-  std::string topic(reinterpret_cast<const char *>(_in + topicAt), topicLen);
-  if (_callback) _callback(&topic[0], _in + payloadAt, (unsigned int)(_inLen - payloadAt));
-  if (qos == 1) sendPacket(0x40, _in + idAt, 2);
+  // As the library: the topic is moved one byte back and ended with a NUL in the buffer.
+  memmove(_in + topicAt - 1, _in + topicAt, topicLen);
+  _in[topicAt - 1 + topicLen] = '\0';
+  if (_callback) _callback(reinterpret_cast<char *>(_in + topicAt - 1), _in + payloadAt, (unsigned int)(_inLen - payloadAt));
+  if (qos == 1) {
+    uint8_t ack[2] = {(uint8_t)(id >> 8), (uint8_t)(id & 0xff)};
+    sendPacket(0x40, ack, sizeof ack);
+  }
 }
 
 boolean PubSubClient::loop() {
@@ -178,8 +194,7 @@ int PubSubClient::readPacket(uint32_t timeoutMs) {
     int r = _client->read();
     if (r < 0) return false;
     b = (uint8_t)r;
-    // Bytes past the buffer are dropped (and so is the message they belong to).
-    if (_inLen < sizeof _in) _in[_inLen] = b;
+    if (_inLen < _bufferSize) _in[_inLen] = b;
     _inLen++;
     return true;
   };
@@ -197,5 +212,7 @@ int PubSubClient::readPacket(uint32_t timeoutMs) {
     if (!next(b)) return -1;
   }
   _lastIn = millis();
+  // Larger than the buffer: read to its end and ignored, as the library does.
+  if (_inLen > _bufferSize) return 0;
   return _in[0] & 0xf0;
 }

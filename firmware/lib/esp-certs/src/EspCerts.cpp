@@ -43,6 +43,8 @@ void EspCerts::begin() {
   configureTls();
   _mqtt.setServer(_config.host, _config.port);
   _mqtt.setCallback([this](char *topic, uint8_t *payload, unsigned int length) { dispatch(topic, payload, length); });
+  _renewal.reset(new CredRenewal(_cred, *_ca, _config.client, _clock));
+  _renewal->begin(_mqtt);
   _backoffMs = kFirstBackoffMs;
   takeKept();
   enter(State::wifi);
@@ -112,6 +114,11 @@ void EspCerts::stepName() {
 }
 
 void EspCerts::stepTls() {
+  if (_renewal->takeRenewed()) {
+    // A resumed session would show the broker the certificate it was made with.
+    _session = BearSSL::Session();
+    configureTls();
+  }
   _tls.setX509Time(_clock.now());
   if (!chooseRecordSize()) {
     tlsFailed();
@@ -143,13 +150,20 @@ void EspCerts::stepMqtt() {
   }
   report("mqtt ok client=%s", _cred.clientId);
   _mqtt.publish(_statusTopic, "online", true);
+  _renewal->connected(_mqtt);
   _backoffMs = kFirstBackoffMs;
   enter(State::online);
   if (_onConnect != nullptr) _onConnect();
 }
 
 void EspCerts::stepOnline() {
-  if (_mqtt.loop()) return;
+  if (_mqtt.loop()) {
+    if (!_renewal->reconnectWanted()) return;
+    // Connect again at once with the renewed certificate (not a failure: no line).
+    _mqtt.disconnect();
+    enter(State::tls);
+    return;
+  }
   report("mqtt fail state=%d", _mqtt.state());
   _tls.stop();  // keeps the session of the connection that ended
   // The first attempt after a lost session within kFirstBackoffMs, at a random moment.
@@ -223,6 +237,7 @@ void EspCerts::retryLater() {
 }
 
 void EspCerts::dispatch(char *topic, uint8_t *payload, unsigned int length) {
+  _renewal->onMessage(topic, payload, length);
   if (_onMessage) _onMessage(topic, payload, length);
 }
 

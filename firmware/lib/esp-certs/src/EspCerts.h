@@ -25,6 +25,7 @@
 
 #include "broker_address.h"
 #include "cred_record.h"
+#include "cred_renew.h"
 #include "device_clock.h"
 #include "handshake_watch.h"
 #include "rtc_keep.h"
@@ -114,6 +115,8 @@ class EspCerts {
   const EspCertsConfig _config;
   std::unique_ptr<BearSSL::X509List> _ca;
   Credentials _cred;
+  // Certificates renewed in the field over MQTT (docs/renewal.md); made in begin(), with the CA.
+  std::unique_ptr<CredRenewal> _renewal;
   // Dials the address _broker found and checks the certificate against the name.
   BrokerClient _tls;
   BrokerAddress _broker;

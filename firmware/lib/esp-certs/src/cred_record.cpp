@@ -12,15 +12,19 @@ namespace {
 
 // docs/credential-record.md
 const uint8_t kMagic[4] = {'E', 'C', 'R', '1'};
-const uint16_t kVersion = 1;
+const uint16_t kVersion1 = 1;
+const uint16_t kVersion2 = 2;
 const size_t kSectorSize = 4096;
-const size_t kHeaderSize = 16;
+const size_t kHeaderSizeV1 = 16;
+const size_t kHeaderSizeV2 = 20;
 const size_t kChecksumSize = 32;
 const size_t kMaxIdLength = 64;
 const uint8_t kKeyEc = 1;
 const uint8_t kKeyRsa = 2;
-// Where the core maps flash for code; the linker's _EEPROM_start is an address in that window.
+// Where the core maps flash for code; the linker's _EEPROM_start and _FS_end are addresses in that window.
 const uint32_t kFlashMapBase = 0x40200000;
+// Flash is programmed in pages of this size; a write is a multiple of 4 bytes from a 4-aligned buffer.
+const size_t kPage = 256;
 // BearSSL counts days from 1 January of year 0.
 const uint32_t kDaysTo1970 = 719528;
 
@@ -33,7 +37,20 @@ struct Record {
   const uint8_t *key;
   size_t keyLen;
   uint32_t notBefore;
+  uint32_t seq;
+  // Bytes from the start to the end of the checksum.
+  size_t size;
 };
+
+// Flash offset of credential sector `slot`, or 0 when the layout has no such sector. Slot 0 is
+// the EEPROM sector (where version 1 records live); slot 1 the sector below it, which is free
+// only where the filesystem ends below it (its end aligned down to its block: 4m1m, 4m2m, ...).
+uint32_t slotAddress(int slot) {
+  uint32_t eeprom = EEPROM_start - kFlashMapBase;
+  if (slot == 0) return eeprom;
+  uint32_t spare = eeprom - kSectorSize;
+  return FS_end - kFlashMapBase <= spare ? spare : 0;
+}
 
 uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -54,13 +71,16 @@ bool validId(const char *id, size_t len) {
 // The layout checks; nullptr when the record is sound, else the reason's word.
 const char *parse(const uint8_t *s, Record &r) {
   if (memcmp(s, kMagic, sizeof kMagic) != 0) return "magic";
-  if (le16(s + 4) != kVersion) return "version";
+  uint16_t version = le16(s + 4);
+  if (version != kVersion1 && version != kVersion2) return "version";
+  size_t headerSize = version == kVersion1 ? kHeaderSizeV1 : kHeaderSizeV2;
   r.keyType = s[6];
   r.idLen = s[7];
   r.certLen = le16(s + 8);
   r.keyLen = le16(s + 10);
   r.notBefore = le32(s + 12);
-  size_t end = kHeaderSize + r.idLen + r.certLen + r.keyLen;
+  r.seq = version == kVersion1 ? 0 : le32(s + 16);
+  size_t end = headerSize + r.idLen + r.certLen + r.keyLen;
   if (r.idLen == 0 || r.idLen > kMaxIdLength || r.certLen == 0 || r.keyLen == 0 || end + kChecksumSize > kSectorSize) return "length";
   br_sha256_context sha;
   uint8_t sum[br_sha256_SIZE];
@@ -69,9 +89,10 @@ const char *parse(const uint8_t *s, Record &r) {
   br_sha256_out(&sha, sum);
   if (memcmp(sum, s + end, sizeof sum) != 0) return "checksum";
   if (r.keyType != kKeyEc && r.keyType != kKeyRsa) return "key-type";
-  r.id = (const char *)s + kHeaderSize;
+  r.id = (const char *)s + headerSize;
   if (!validId(r.id, r.idLen)) return "id";
-  r.cert = s + kHeaderSize + r.idLen;
+  r.size = end + kChecksumSize;
+  r.cert = s + headerSize + r.idLen;
   r.key = r.cert + r.certLen;
   return nullptr;
 }
@@ -83,7 +104,9 @@ bool sameInteger(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
   return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-bool keyMatches(const BearSSL::PrivateKey &key, const br_x509_pkey &pub) {
+}  // namespace
+
+bool keyMatchesPublic(const BearSSL::PrivateKey &key, const br_x509_pkey &pub) {
   if (key.isEC()) {
     if (pub.key_type != BR_KEYTYPE_EC) return false;
     uint8_t q[BR_EC_KBUF_PUB_MAX_SIZE];
@@ -100,6 +123,8 @@ bool keyMatches(const BearSSL::PrivateKey &key, const br_x509_pkey &pub) {
   free(n);
   return same;
 }
+
+namespace {
 
 // The certificate chains to the image's CA, checked at its own notBefore (the device's clock
 // may not be set yet; the broker checks the dates). Fills the reason on failure.
@@ -127,7 +152,7 @@ const char *checkIssuerAndKey(const Record &r, const BearSSL::X509List &ca, cons
     reason = "cert";
   } else {
     const br_x509_pkey *pub = (*engine)->get_pkey(engine, nullptr);
-    if (pub == nullptr || !keyMatches(key, *pub)) {
+    if (pub == nullptr || !keyMatchesPublic(key, *pub)) {
       reason = "mismatch";
     } else if (cnElement.status != 1 || strlen(cn) != r.idLen || memcmp(cn, r.id, r.idLen) != 0) {
       reason = "cn";
@@ -153,19 +178,54 @@ const char *useRecord(const Record &r, const BearSSL::X509List &ca, Credentials 
   return nullptr;
 }
 
-// Reads the record once into a temporary buffer; X509List and PrivateKey keep their own copies.
+// What a sector holds: nothing (erased), a sound record (layout and checksum), or the reason not.
+struct SlotState {
+  bool present = false;
+  const char *reason = nullptr;
+  uint32_t seq = 0;
+};
+
+// Reads credential sector `slot` into `sector` (kSectorSize bytes) and checks its layout.
+SlotState readSlot(int slot, uint8_t *sector, Record &r) {
+  SlotState st;
+  uint32_t address = slotAddress(slot);
+  if (address == 0) return st;
+  if (!ESP.flashRead(address, sector, kSectorSize)) {
+    st.present = true;
+    st.reason = "read";
+    return st;
+  }
+  // Erased flash: nothing written there.
+  st.present = !(sector[0] == 0xFF && sector[1] == 0xFF && sector[2] == 0xFF && sector[3] == 0xFF);
+  if (st.present) st.reason = parse(sector, r);
+  if (st.present && st.reason == nullptr) st.seq = r.seq;
+  return st;
+}
+
+// Reads both sectors, one at a time through one temporary buffer (X509List and PrivateKey keep
+// their own copies), and uses the sound record with the higher sequence number, else the other.
+// A record cut short by a power cut fails its checksum and so never wins.
 const char *readRecord(const BearSSL::X509List &ca, Credentials &out) {
   uint8_t *sector = (uint8_t *)malloc(kSectorSize);
   if (sector == nullptr) return "memory";
+  Record r;
+  SlotState slots[2] = {readSlot(0, sector, r), readSlot(1, sector, r)};
+  int first = slots[1].present && slots[1].reason == nullptr && (!slots[0].present || slots[0].reason != nullptr || slots[1].seq > slots[0].seq) ? 1 : 0;
   const char *reason = nullptr;
-  if (!ESP.flashRead(EEPROM_start - kFlashMapBase, sector, kSectorSize)) {
-    reason = "read";
-  } else {
-    // Erased flash: never provisioned.
-    bool present = !(sector[0] == 0xFF && sector[1] == 0xFF && sector[2] == 0xFF && sector[3] == 0xFF);
-    Record r;
-    if (present) reason = parse(sector, r);
-    if (present && reason == nullptr) reason = useRecord(r, ca, out);
+  for (int slot : {first, 1 - first}) {
+    SlotState &st = slots[slot];
+    if (!st.present) continue;
+    if (st.reason == nullptr) {
+      st = readSlot(slot, sector, r);
+      if (st.reason == nullptr) st.reason = useRecord(r, ca, out);
+      if (st.reason == nullptr) {
+        out.slot = slot;
+        out.seq = r.seq;
+        reason = nullptr;
+        break;
+      }
+    }
+    if (reason == nullptr) reason = st.reason;
   }
   memset(sector, 0, kSectorSize);  // it held the private key
   free(sector);
@@ -177,6 +237,7 @@ const char *readRecord(const BearSSL::X509List &ca, Credentials &out) {
 void loadCredentials(Credentials &c, const BearSSL::X509List &ca, const HeaderIdentity &header) {
   const char *reason = readRecord(ca, c);
   if (c.source == CredSource::flash) return;
+  c.slot = -1;
   if (reason != nullptr) report("cred fail reason=%s", reason);
   if (header.clientId == nullptr) return;
   c.source = CredSource::header;
@@ -196,4 +257,68 @@ const char *credSourceName(CredSource source) {
       break;
   }
   return "none";
+}
+
+const char *storeRenewedRecord(Credentials &cred, const HeaderIdentity &header, const uint8_t *certDer, size_t certLen, uint32_t notBefore) {
+  // The sector not in use; the header's client may take either (the spare one first: it is
+  // nobody else's), and a broken record there leaves the header's client as it was.
+  int target = cred.slot == 0 ? 1 : cred.slot == 1 ? 0 : (slotAddress(1) != 0 ? 1 : 0);
+  if (slotAddress(target) == 0) return "storage";
+  size_t idLen = strlen(cred.clientId);
+  uint8_t *sector = (uint8_t *)malloc(kSectorSize);
+  if (sector == nullptr) return "memory";
+  // The key in use, where the new record wants it: after the header, id and new certificate.
+  size_t keyAt = kHeaderSizeV2 + idLen + certLen;
+  const char *reason = nullptr;
+  size_t keyLen = 0;
+  uint8_t keyType = cred.keyIsEc ? kKeyEc : kKeyRsa;
+  if (cred.slot >= 0) {
+    Record r;
+    SlotState st = readSlot(cred.slot, sector, r);
+    if (st.reason != nullptr || !st.present) reason = "read";
+    keyLen = r.keyLen;
+    if (reason == nullptr && keyAt + keyLen + kChecksumSize > kSectorSize) reason = "size";
+    if (reason == nullptr) memmove(sector + keyAt, r.key, keyLen);
+  } else {
+    keyLen = header.keyLen;
+    if (keyAt + keyLen + kChecksumSize > kSectorSize) reason = "size";
+    else memcpy_P(sector + keyAt, header.keyDer, keyLen);
+  }
+  size_t end = keyAt + keyLen;
+  if (reason == nullptr) {
+    memcpy(sector, kMagic, sizeof kMagic);
+    uint32_t seq = cred.seq + 1;
+    const uint8_t fields[16] = {(uint8_t)kVersion2, (uint8_t)(kVersion2 >> 8), keyType, (uint8_t)idLen,
+                                (uint8_t)certLen, (uint8_t)(certLen >> 8), (uint8_t)keyLen, (uint8_t)(keyLen >> 8),
+                                (uint8_t)notBefore, (uint8_t)(notBefore >> 8), (uint8_t)(notBefore >> 16), (uint8_t)(notBefore >> 24),
+                                (uint8_t)seq, (uint8_t)(seq >> 8), (uint8_t)(seq >> 16), (uint8_t)(seq >> 24)};
+    memcpy(sector + sizeof kMagic, fields, sizeof fields);
+    memcpy(sector + kHeaderSizeV2, cred.clientId, idLen);
+    memcpy(sector + kHeaderSizeV2 + idLen, certDer, certLen);
+    br_sha256_context sha;
+    br_sha256_init(&sha);
+    br_sha256_update(&sha, sector, end);
+    br_sha256_out(&sha, sector + end);
+    size_t size = end + kChecksumSize;
+    memset(sector + size, 0xFF, kSectorSize - size);
+    // Erase, then program page by page; the record becomes sound only with its last byte.
+    uint32_t address = slotAddress(target);
+    if (!ESP.flashEraseSector(address / kSectorSize)) reason = "write";
+    for (size_t at = 0; reason == nullptr && at < size; at += kPage) {
+      if (!ESP.flashWrite(address + at, sector + at, kPage)) reason = "write";
+    }
+    Record back;
+    if (reason == nullptr) {
+      SlotState st = readSlot(target, sector, back);
+      if (!st.present || st.reason != nullptr || back.seq != seq) reason = "verify";
+    }
+    if (reason == nullptr) {
+      cred.slot = target;
+      cred.seq = seq;
+      cred.source = CredSource::flash;
+    }
+  }
+  memset(sector, 0, kSectorSize);  // it held the private key
+  free(sector);
+  return reason;
 }

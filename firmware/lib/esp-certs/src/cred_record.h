@@ -1,5 +1,5 @@
-// The device's identity: a credential record in its own flash sector (written by
-// `esp-certs provision`, layout in docs/credential-record.md), else the header's client.
+// The device's identity: a credential record in one of its two flash sectors (written by
+// `esp-certs provision` or a renewal, layout in docs/credential-record.md), else the header's client.
 #pragma once
 
 #include <ESP8266WiFi.h>
@@ -28,12 +28,26 @@ struct Credentials {
   std::unique_ptr<BearSSL::X509List> cert;
   std::unique_ptr<BearSSL::PrivateKey> key;
   bool keyIsEc = false;
+  // The credential sector the record came from (0: the EEPROM sector, 1: the spare one below
+  // it), -1 for the header's client; and the record's sequence number (version 1: 0).
+  int slot = -1;
+  uint32_t seq = 0;
 };
 
-// Reads and checks the record (magic, version, lengths, checksum, a certificate issued by
-// `ca`, a key that decodes and matches it) into `out`. A sector holding anything but a usable
-// record prints `cred fail reason=<word>`; then, as with an erased sector, the header's client is used.
+// Reads and checks the records of both sectors (magic, version, lengths, checksum, a
+// certificate issued by `ca`, a key that decodes and matches it) into `out`, taking the usable
+// one with the highest sequence number. When neither is usable and one holds something, it
+// prints `cred fail reason=<word>`; then, as with erased sectors, the header's client is used.
 void loadCredentials(Credentials &out, const BearSSL::X509List &ca, const HeaderIdentity &header);
+
+// Whether `key` is the pair of the public key `pub` (EC: the point; RSA: the modulus).
+bool keyMatchesPublic(const BearSSL::PrivateKey &key, const br_x509_pkey &pub);
+
+// Writes a record of `cred`'s id and key with `certDer` into the sector `cred` does not use,
+// with the next sequence number, and reads it back. A power cut at any instant leaves the
+// record in use (or the header's client) intact. On success `cred.slot` and `cred.seq` name
+// the new record (its certificate is the caller's to swap in); else the reason's word.
+const char *storeRenewedRecord(Credentials &cred, const HeaderIdentity &header, const uint8_t *certDer, size_t certLen, uint32_t notBefore);
 
 // "flash", "header" or "none", for the boot line's cred=.
 const char *credSourceName(CredSource source);

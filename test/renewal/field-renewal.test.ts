@@ -1,0 +1,159 @@
+// Certificates renewed in the field: `generate --renew` and `push` on one side, the rehearsal
+// firmware on the other, through a real mosquitto with per-client access rules.
+import { randomBytes } from "node:crypto";
+import { copyFileSync, readFileSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Broker } from "../helpers/mosquitto.js";
+import { buildFirmware, generateProject, type Project, rehearsalTools, runFirmware, startFirmware } from "../firmware/rehearsal.js";
+import { cli, mustCli, retained, signedFor, startBrokerWithRules, storeClient } from "./field.js";
+
+const ready = rehearsalTools();
+
+describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () => {
+  let project: Project;
+  let broker: Broker;
+  let fleet: string;
+  let dev07Record: string;
+  let otherCa: Project;
+  const clientFile = (id: string, ext: string) => path.join(project.dir, "certs", "clients", `${id}.${ext}`);
+  const address = () => `127.0.0.1:${broker.port}`;
+  const serialOf = (id: string) => /serial\s+(\S+)/.exec(mustCli(project, ["status"]).split(/^client /m).find((s) => s.startsWith(`${id} `)) ?? "")?.[1];
+
+  beforeAll(async () => {
+    project = generateProject("win10.local", "\n[env:d1_mini]\nboard = d1_mini\n");
+    broker = await startBrokerWithRules(project);
+    fleet = buildFirmware(project, broker.port, "none");
+    dev07Record = path.join(project.dir, "dev07.bin");
+    mustCli(project, ["provision", "--client", "dev07", "--out", dev07Record]);
+    mustCli(project, ["provision", "--client", "dev08", "--out", path.join(project.dir, "dev08.bin")]);
+    otherCa = generateProject("win10.local");
+  }, 300_000);
+
+  afterAll(async () => {
+    await broker?.stop();
+    for (const p of [project, otherCa]) if (p) rmSync(p.dir, { recursive: true, force: true });
+  });
+
+  test("it takes the pushed renewal, reconnects with it, and boots with it from flash", async () => {
+    const flash = path.join(project.dir, "dev07-flash.bin");
+    copyFileSync(dev07Record, flash);
+    const before = serialOf("dev07")!;
+    const device = startFirmware(fleet, { ESP_CERTS_FLASH: flash });
+    try {
+      await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+      mustCli(project, ["generate", "--renew", "dev07"]);
+      const renewed = serialOf("dev07")!;
+      expect(renewed).not.toBe(before);
+      const push = cli(project, ["push", "--client", "dev07", "--broker-address", address()]);
+      expect(push.status, push.stdout + push.stderr).toBe(0);
+      expect(push.stdout).toMatch(new RegExp(`published\\s+dev07\\s+certificate ${renewed}`));
+      const took = await device.waitFor(/ cred renewed /);
+      expect(took).toMatch(new RegExp(`^\\[esp-certs\\] cred renewed serial=${renewed.toUpperCase().replace(/^(00)+/, "")} until=\\d+$`, "i"));
+      const at = device.lines().indexOf(took);
+      // A full handshake with the new certificate: a resumed session would show the old one.
+      await device.waitFor(/ tls ok .* resumed=0$/, at);
+      await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/, at);
+      expect(device.lines().filter((l) => / mqtt fail | cred renew fail /.test(l))).toEqual([]);
+    } finally {
+      await device.stop();
+    }
+    const state = JSON.parse((await retained(project, broker.port, "dev07/esp-certs/state"))!.toString()) as { serial: string; until: number; cred: string };
+    expect(state.serial.toLowerCase()).toBe(serialOf("dev07")!.replace(/^(00)+/, ""));
+    expect(state.cred).toBe("flash");
+
+    const reboot = await runFirmware(fleet, { ESP_CERTS_FLASH: flash });
+    expect(reboot.lines).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
+    // The retained certificate is the one in use now: passed over without a line.
+    expect(reboot.lines.filter((l) => l.includes(" cred "))).toEqual([]);
+
+    const live = cli(project, ["status", "--live", "--broker-address", address()]);
+    expect(live.status, live.stderr).toBe(0);
+    expect(live.stdout).toContain("dev07: holds the store's current certificate");
+    const json = JSON.parse(cli(project, ["status", "--live", "--json", "--broker-address", address()]).stdout) as { devices: { id: string; kind: string }[] };
+    expect(json.devices).toEqual(expect.arrayContaining([{ id: "dev07", kind: "current", state: expect.objectContaining({ cred: "flash" }) }, { id: "dev08", kind: "no-state" }]));
+  }, 120_000);
+
+  describe("anything but its own newer certificate is refused with a reason, and it stays connected", () => {
+    const dev07Key = () => clientFile("dev07", "key.pem");
+    const DAY = 24 * 60 * 60 * 1000;
+    const cases: [string, string, () => Promise<Buffer>][] = [
+      ["another device's certificate", "id", async () => readFileSync(clientFile("dev08", "crt.der"))],
+      ["a certificate of another CA", "issuer", () => signedFor(project, { cn: "dev07", keyPem: dev07Key(), ca: otherCa })],
+      ["one for another key", "key", () => signedFor(project, { cn: "dev07", keyPem: path.join(otherCa.dir, "certs", "clients", "dev01.key.pem") })],
+      ["an older one", "older", () => signedFor(project, { cn: "dev07", keyPem: dev07Key(), days: 400 })],
+      ["an expired one", "expired", () => signedFor(project, { cn: "dev07", keyPem: dev07Key(), issuedAt: new Date(Date.now() - 900 * DAY), days: 825 })],
+      ["a truncated one", "cert", async () => readFileSync(clientFile("dev07", "crt.der")).subarray(0, 300)],
+      ["an oversized payload", "size", async () => randomBytes(1900)],
+      ["random bytes", "cert", async () => randomBytes(500)],
+    ];
+
+    test("each case, one connection", async () => {
+      const flash = path.join(project.dir, "dev07-refusals.bin");
+      // The record and the broker's retained message hold the store's current certificate: nothing to take.
+      mustCli(project, ["provision", "--client", "dev07", "--out", flash]);
+      mustCli(project, ["push", "--client", "dev07", "--broker-address", address()]);
+      const device = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "90" });
+      const app = await storeClient(project, broker.port, "esp-certs");
+      try {
+        await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+        await new Promise((r) => setTimeout(r, 500));
+        const flashBefore = readFileSync(flash);
+        for (const [what, reason, make] of cases) {
+          const from = device.lines().length;
+          // Not retained: a retained one would come back at every later connect of this run.
+          await app.publishAsync("dev07/esp-certs/cert", await make(), { qos: 1 });
+          const line = await device.waitFor(/ cred renew fail /, from);
+          expect(line, what).toBe(`[esp-certs] cred renew fail reason=${reason}`);
+        }
+        // Larger than PubSubClient's buffer: dropped by the library itself, unseen, the connection kept.
+        const from = device.lines().length;
+        await app.publishAsync("dev07/esp-certs/cert", randomBytes(4000), { qos: 1 });
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(device.lines().slice(from)).toEqual([]);
+        expect(device.lines().filter((l) => / mqtt fail /.test(l))).toEqual([]);
+        expect(device.lines().filter((l) => / boot /.test(l)).length).toBe(1);
+        expect(readFileSync(flash).equals(flashBefore)).toBe(true);
+      } finally {
+        await app.endAsync(true);
+        await device.stop();
+      }
+    }, 120_000);
+  });
+
+  test("a device cannot publish into another device's certificate topic (access rules)", async () => {
+    const before = await retained(project, broker.port, "dev07/esp-certs/cert");
+    const dev08 = await storeClient(project, broker.port, "dev08");
+    try {
+      // MQTT 5: the broker answers a publish it may not accept with "not authorized" (0x87).
+      await expect(dev08.publishAsync("dev07/esp-certs/cert", randomBytes(300), { qos: 1, retain: true })).rejects.toThrow(/authori/i);
+    } finally {
+      await dev08.endAsync(true);
+    }
+    expect(await retained(project, broker.port, "dev07/esp-certs/cert")).toEqual(before);
+  });
+
+  test("a power cut at every erase and write of a renewal leaves an identity that connects, the old or the new", async () => {
+    const renewed = serialOf("dev07")!.toUpperCase().replace(/^(00)+/, "");
+    const outcomes: string[] = [];
+    for (let cut = 1; cut < 50; cut++) {
+      const flash = path.join(project.dir, `dev07-cut${cut}.bin`);
+      copyFileSync(dev07Record, flash);
+      // The broker holds the renewed certificate (retained): the device takes it after connecting.
+      const first = await runFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_FLASH_CUT: String(cut), ESP_CERTS_RUN_SECONDS: "8" });
+      const completed = first.lines.some((l) => l.startsWith("[esp-certs] cred renewed "));
+      const next = await runFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "4" });
+      expect(next.lines, `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
+      const state = JSON.parse((await retained(project, broker.port, "dev07/esp-certs/state"))!.toString()) as { serial: string };
+      // After the second run the device holds the renewal either way: taken then, or taken again now.
+      expect(state.serial, `cut ${cut}`).toBe(renewed);
+      outcomes.push(`${cut}:${completed ? "done" : "cut"}`);
+      rmSync(flash);
+      if (completed) break;
+    }
+    // One erase and a few page writes, each cut once, then a run that is not cut.
+    expect(outcomes.length).toBeGreaterThanOrEqual(3);
+    expect(outcomes.at(-1)).toMatch(/done$/);
+    expect(statSync(dev07Record).size).toBeGreaterThan(0);
+  }, 300_000);
+});
