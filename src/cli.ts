@@ -215,9 +215,9 @@ program
   .command("doctor")
   .description("check config, store, header, broker folder, name resolution, and a live mutual-TLS MQTT connection")
   .option("--broker-address <addr[:port]>", "dial this address (and port) instead of the MQTT host; the certificate is still checked for the host's name")
-  .option("--client <id>", "connect as this client (default: Node-RED's, e.g. dev02)")
+  .option("--client <id>", "connect as this client instead of esp-certs' own: the broker (use_username_as_clientid) then ends that client's live session, e.g. Node-RED's or a device's, until it reconnects")
   .option("--json", "print the results as JSON")
-  .addHelpText("after", "\nExamples:\n  $ esp-certs doctor\n  $ esp-certs doctor --broker-address 127.0.0.1      # broker in Docker on this machine\n\nExit status: 0 no problem (warnings allowed), 1 a problem was found.")
+  .addHelpText("after", "\nExamples:\n  $ esp-certs doctor\n  $ esp-certs doctor --broker-address 127.0.0.1      # broker in Docker on this machine\n  $ esp-certs doctor --client dev07                  # as that device: replaces its live session\n\nExit status: 0 no problem (warnings allowed), 1 a problem was found.")
   .action(async (o) => {
     const m = await import("./commands/doctor.js");
     process.exitCode = await call(m.doctorCommand, o);

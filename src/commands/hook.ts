@@ -5,6 +5,7 @@
  * must be issued does it load `generate`, which may need the CA key.
  */
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import { storeNeedsWork } from "../platformio/needs-work.js";
@@ -33,15 +34,17 @@ export function hookArgv(argv: string[]): HookOptions | undefined {
   const at = argv.indexOf("hook");
   const before = argv.slice(0, at);
   if (at < 0 || !(before.length === 0 || (before.length === 2 && before[0] === "--project-dir"))) return undefined;
-  const opts: Record<string, string> = {};
-  const after = argv.slice(at + 1);
-  for (let i = 0; i < after.length; i += 2) {
-    const [flag, value] = [after[i], after[i + 1]];
-    if (!["--env", "--client", "--stamp"].includes(flag) || value === undefined || value.startsWith("-") || flag in opts) return undefined;
-    opts[flag] = value;
+  let parsed;
+  try {
+    // strict: an unknown flag, a flag without its value, or a value that looks like a flag throws.
+    parsed = parseArgs({ args: argv.slice(at + 1), options: { env: { type: "string" }, client: { type: "string" }, stamp: { type: "string" } }, tokens: true });
+  } catch {
+    return undefined;
   }
-  if (opts["--env"] === undefined) return undefined;
-  return { projectDir: before[1] ?? process.cwd(), env: opts["--env"], client: opts["--client"], stamp: opts["--stamp"] };
+  const names = parsed.tokens.filter((t) => t.kind === "option").map((t) => t.name);
+  const { env, client, stamp } = parsed.values;
+  if (env === undefined || new Set(names).size !== names.length) return undefined;
+  return { projectDir: before[1] ?? process.cwd(), env, client, stamp };
 }
 
 export async function hookCommand(o: HookOptions): Promise<number> {

@@ -1,13 +1,14 @@
 // The checks that touch the network: does the name resolve here, and does the broker
 // accept a client of this store over TLS.
 import { lookup } from "node:dns/promises";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Check, CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { checkMdns } from "./mdns.js";
 import { probeBroker } from "./probe.js";
+import { APP_ID } from "../config/app-identity.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
 import { storePaths } from "../pki/paths.js";
@@ -32,13 +33,26 @@ export async function checkResolves(ctx: DoctorContext): Promise<CheckResult[]> 
   return [{ check: "dns", level: "problem", text: `${host} does not resolve (${r.code}): the device cannot find the broker`, fix: "Fix the name in DNS, or set mqtt_host to a name that resolves (e.g. <hostname>.local) and run \"esp-certs generate\"." }];
 }
 
-export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]> {
+/**
+ * Whom the live check connects as when --client is not given. The broker names a client by its
+ * certificate (use_username_as_clientid), so the check replaces that client's live session:
+ * esp-certs' own client, whose sessions (push, status --live) are short, rather than Node-RED's.
+ * A store made before esp-certs had its own client: the first app, else the first active client.
+ */
+function defaultProbeClient(ctx: DoctorContext, s: ReturnType<typeof storePaths>): string {
+  const own = s.client(APP_ID);
+  if (existsSync(own.certPem) && existsSync(own.keyPem)) return APP_ID;
   const c = ctx.config;
-  // By default a client the broker should accept: not a revoked one.
+  // A client the broker should accept: not a revoked one.
   const active = c.clients.filter((id) => !ctx.revocation.revokedClients.has(id));
   const app = defaultAppClient(c);
-  const client = ctx.probe.client ?? (app !== undefined && active.includes(app) ? app : (active[0] ?? c.clients[0]));
+  return app !== undefined && active.includes(app) ? app : (active[0] ?? c.clients[0]);
+}
+
+export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]> {
+  const c = ctx.config;
   const s = storePaths(c.certDir);
+  const client = ctx.probe.client ?? defaultProbeClient(ctx, s);
   let material: { ca: Buffer; cert: Buffer; key: Buffer };
   try {
     material = { ca: readFileSync(s.caCertPem), cert: readFileSync(s.client(client).certPem), key: readFileSync(s.client(client).keyPem) };
@@ -54,7 +68,7 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
       ...material,
       // Not the client's own id, which a broker of your own would drop (e.g. Node-RED) to let us in.
       // esp-certs' broker folder names every client by its certificate instead
-      // (use_username_as_clientid), so there Node-RED reconnects once (docs/access.md).
+      // (use_username_as_clientid): there the check replaces that client's session (docs/access.md).
       clientId: `${client}-doctor`,
       timeoutMs: LIVE_TIMEOUT_MS,
       maxVersion,

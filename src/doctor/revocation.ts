@@ -6,7 +6,7 @@ import path from "node:path";
 import { headerBytes, headerDefine, type Check, type CheckResult } from "./checks.js";
 import type { DoctorContext } from "./context.js";
 import { normalSerial } from "../pki/crl.js";
-import { RENEW_CRL_WITHIN_DAYS } from "../pki/crl-dates.js";
+import { RENEW_WITHIN_DAYS } from "../pki/renewal-window.js";
 import { DAY_MS } from "../units.js";
 
 const RESIGN = 'Run "esp-certs generate" (it re-signs the CRL; it needs the CA passphrase), then restart the broker.';
@@ -46,7 +46,7 @@ export function checkCrl(ctx: DoctorContext): CheckResult[] {
   if (left <= 0) {
     return [{ check: "crl", level: "problem", text: `${rel} expired on ${day(r.crl.nextUpdate)} (nextUpdate): Mosquitto refuses EVERY client until it is re-signed`, fix: RESIGN }];
   }
-  if (left < RENEW_CRL_WITHIN_DAYS * DAY_MS) {
+  if (left < RENEW_WITHIN_DAYS * DAY_MS) {
     return [{ check: "crl", level: "warning", text: `${rel} expires in ${Math.ceil(left / DAY_MS)} days (${day(r.crl.nextUpdate)}); after that Mosquitto refuses every client`, fix: RESIGN }];
   }
   return [{ check: "crl", level: "ok", text: `${rel}: ${r.crl.revoked.length} revoked, valid until ${day(r.crl.nextUpdate)}` }];

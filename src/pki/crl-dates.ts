@@ -1,5 +1,6 @@
 import { children, readTlv, TAG } from "../bearssl/der.js";
 import { DAY_MS } from "../units.js";
+import { renewalDue } from "./renewal-window.js";
 
 /**
  * A CRL's nextUpdate read straight from its PEM with the small DER walker, so that the pre-build
@@ -30,8 +31,6 @@ function derTime(v: Uint8Array, tag: number): Date | undefined {
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
-export const RENEW_CRL_WITHIN_DAYS = 30;
-
 /**
  * When a CRL signed now stops being accepted. OpenSSL (and so Mosquitto) refuses EVERY client
  * once the CRL is past nextUpdate, so it must outlive the gap between two runs that can re-sign
@@ -44,12 +43,10 @@ export function crlNextUpdate(now: Date, certDays: number, caNotAfter: Date): Da
 }
 
 /**
- * Whether `generate` should re-sign a CRL that ends at `nextUpdate`: within the renewal window
- * (30 days, or half of cert_days when shorter), and only when a new one would really end later
- * (a CRL cut to its CA's end would otherwise be re-signed on every run).
+ * Whether `generate` should re-sign a CRL that ends at `nextUpdate`: the certificates' renewal
+ * rule (renewal-window.ts): a CRL cut to its CA's end is not re-signed on every run.
  */
 export function crlRenewalDue(nextUpdate: Date, now: Date, certDays: number, caNotAfter: Date): boolean {
-  const window = Math.min(RENEW_CRL_WITHIN_DAYS, certDays / 2) * DAY_MS;
-  if (nextUpdate.getTime() - now.getTime() >= window) return false;
-  return crlNextUpdate(now, certDays, caNotAfter).getTime() > nextUpdate.getTime() + DAY_MS;
+  // crlNextUpdate(now, ...) is what a renewed certificate would get: the same rule holds.
+  return renewalDue(nextUpdate, now, certDays, caNotAfter);
 }

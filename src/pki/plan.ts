@@ -4,6 +4,7 @@ import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
 import type { CertId } from "./identity.js";
 import { DAY_MS } from "../units.js";
+import { renewalDue, RENEW_WITHIN_DAYS } from "./renewal-window.js";
 
 /**
  * What `generate` must do with each certificate, decided from what the store holds and
@@ -46,7 +47,6 @@ export interface LeafWanted {
   renewal: { certDays: number; caNotAfter: Date };
 }
 
-export const RENEW_WITHIN_DAYS = 30;
 /** The reason of a renewal asked for with --renew (on the same key). */
 export const RENEWED_NOW = "renewed on its own key (--renew)";
 /** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
@@ -127,19 +127,6 @@ export function planLeaf(state: LeafState, wanted: LeafWanted, issuedByCa: (cert
     return issue(`it expires ${expires.toISOString().slice(0, 10)}`, false);
   }
   return { action: "keep" };
-}
-
-/**
- * Whether a certificate ending at `notAfter` should be renewed now: it is within the renewal
- * window (`windowDays`, or half of cert_days when that is shorter), and a new one would really
- * end later. Without the second rule a certificate cut to its CA's end, or a short
- * cert_days, would be re-issued on every run, and every build would want the CA passphrase.
- */
-export function renewalDue(notAfter: Date, now: Date, certDays: number, caNotAfter: Date, windowDays = RENEW_WITHIN_DAYS): boolean {
-  const window = Math.min(windowDays, certDays / 2) * DAY_MS;
-  if (notAfter.getTime() - now.getTime() >= window) return false;
-  const renewed = Math.min(now.getTime() + certDays * DAY_MS, caNotAfter.getTime());
-  return renewed > notAfter.getTime() + DAY_MS;
 }
 
 /** What the store holds, as `planStore` sees it (read by ensure.ts). */

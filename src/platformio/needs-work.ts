@@ -6,8 +6,9 @@ import { NO_CLIENT, type Config } from "../config/config.js";
 import { manifestConfig, readManifest } from "../pki/manifest.js";
 import { storePaths } from "../pki/paths.js";
 import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
-import { renewalDue } from "../pki/plan.js";
+import { renewalDue } from "../pki/renewal-window.js";
 import { sha256Hex } from "../units.js";
+import { storeBuildFiles } from "./noop-inputs.js";
 
 /**
  * Why `generate` must run before this build, or undefined when the store already holds
@@ -23,8 +24,7 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
   if (!isDeepStrictEqual(manifest.config, manifestConfig(config))) return "[esp_certs] changed since the certificates were issued";
   const withClient = clientId !== NO_CLIENT;
   const client = p.client(clientId);
-  const files = [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, ...(withClient ? [client.certPem, client.certDer, client.keyPem, client.keyDer] : [])];
-  const missing = files.find((f) => !existsSync(f));
+  const missing = storeBuildFiles(config, clientId).find((f) => !existsSync(f));
   if (missing !== undefined) return `${path.relative(config.projectDir, missing)} is missing`;
   const own = manifest.clients[clientId];
   const recorded: [string, string | undefined][] = [

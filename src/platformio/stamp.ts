@@ -15,11 +15,9 @@ import type { Manifest } from "../pki/manifest.js";
 import { readManifest } from "../pki/manifest.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import { storePaths } from "../pki/paths.js";
-import { RENEW_WITHIN_DAYS } from "../pki/plan.js";
-import { libraryInputs } from "./library.js";
-import { HEADER_TEMPLATE } from "../render/header-inputs.js";
-import { templatePath } from "../render/templates.js";
-import { DAY_MS, sha256Hex } from "../units.js";
+import { renewalStart, RENEW_WITHIN_DAYS } from "../pki/renewal-window.js";
+import { noopInputs } from "./noop-inputs.js";
+import { sha256Hex } from "../units.js";
 
 /** Bump when the stamp's shape or meaning changes; esp_certs_hook.py checks it (STAMP_FORMAT there). */
 export const STAMP_FORMAT = 1;
@@ -36,8 +34,8 @@ export interface HookStamp {
   /** The CLI that wrote it (its bundle, symlinks followed): another version may render differently. */
   cli: { path: string; size: number; mtimeNs: string } | null;
   /**
-   * SHA-256 of every file the no-op decision read: platformio.ini, the store's files, the header,
-   * its template; null for a path it found absent and would act on (an unfinished --new-ca).
+   * SHA-256 of every input of the no-op decision (noop-inputs.ts); null for a path that was
+   * absent and whose appearing would give the hook work (the CRL, an unfinished --new-ca).
    */
   files: Record<string, string | null>;
   /** Unix ms from which the clock alone may give the hook work (a renewal); null: never. */
@@ -71,51 +69,11 @@ export function clockDeadlines(config: Config, manifest: Manifest, clientId: str
   return out;
 }
 
-/**
- * The first instant at which renewalDue (src/pki/plan.ts) holds for a certificate ending at
- * `notAfter`: inside the renewal window, and a new certificate would end more than a day
- * later. Undefined when a new one never would (the CA ends first): the hook never renews it.
- */
-export function renewalStart(notAfter: number, certDays: number, caNotAfter: number, windowDays = RENEW_WITHIN_DAYS): number | undefined {
-  if (caNotAfter <= notAfter + DAY_MS) return undefined;
-  const window = Math.min(windowDays, certDays / 2) * DAY_MS;
-  return Math.max(notAfter - window, notAfter + DAY_MS - certDays * DAY_MS);
-}
-
-/** The files the hook's no-op decision reads (storeNeedsWork and headerIsCurrent). */
-export function stampedFiles(config: Config, clientId: string): string[] {
-  const p = storePaths(config.certDir);
-  const c = p.client(clientId);
-  return [
-    platformioIniPath(config.projectDir),
-    p.manifest,
-    p.caCertPem,
-    p.caCertDer,
-    p.serverCertPem,
-    p.serverCertDer,
-    p.serverKey,
-    c.certPem,
-    c.certDer,
-    c.keyPem,
-    c.keyDer,
-    config.header,
-    templatePath(HEADER_TEMPLATE),
-  ];
-}
-
-/** Paths whose appearing gives the hook work (storeNeedsWork): the folder of an unfinished --new-ca. */
-export function stampedAbsences(config: Config): string[] {
-  return [storePaths(config.certDir).newCaDir];
-}
-
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
-  const files: Record<string, string | null> = Object.fromEntries(stampedFiles(config, clientId).map((f) => [f, sha256Hex(readFileSync(f))]));
-  for (const absent of stampedAbsences(config)) files[absent] = null;
-  // The device library: what ships with this esp-certs, and the project's copy (its marker may be absent).
-  for (const f of libraryInputs(config.projectDir)) files[f] = existsSync(f) ? sha256Hex(readFileSync(f)) : null;
-  // The CRL, made by the first revoke: its appearing or change is read by storeNeedsWork.
-  const crl = storePaths(config.certDir).crlPem;
-  files[crl] = existsSync(crl) ? sha256Hex(readFileSync(crl)) : null;
+  const inputs = noopInputs(config, clientId);
+  const files: Record<string, string | null> = Object.fromEntries(inputs.files.map((f) => [f, sha256Hex(readFileSync(f))]));
+  for (const f of inputs.optional) files[f] = existsSync(f) ? sha256Hex(readFileSync(f)) : null;
+  for (const absent of inputs.absences) files[absent] = null;
   const ini = readFileSync(platformioIniPath(config.projectDir), "utf8");
   const sysenv = Object.fromEntries([...ini.matchAll(/\$\{sysenv\.([^}]+)\}/g)].map(([, name]) => [name, process.env[name] === undefined ? null : sha256Hex(Buffer.from(process.env[name]!))]));
   const manifest = readManifest(storePaths(config.certDir).manifest);

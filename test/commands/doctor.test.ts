@@ -42,16 +42,31 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
   });
   afterAll(() => broker?.stop());
 
-  it("passes a healthy setup (exit 0), connecting as dev02 with the name checked", async () => {
+  it("passes a healthy setup (exit 0), connecting as esp-certs' own client with the name checked", async () => {
     const r = await doctor(base);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/^problem/m);
-    expect(line(r, "ok", "tls")).toMatch(/as dev02 \(app\) to 127\.0\.0\.1:\d+ \(name checked: win10\.local\)/);
+    expect(line(r, "ok", "tls")).toMatch(/as esp-certs \(app\) to 127\.0\.0\.1:\d+ \(name checked: win10\.local\)/);
     for (const check of ["config", "host", "store", "names", "chain", "purpose", "expiry", "broker"]) expect(line(r, "ok", check), check).toBeDefined();
     // win10.local is not in this machine's DNS: mDNS, so only a warning.
     expect(line(r, "warning", "dns")).toMatch(/mDNS/);
     // use_username_as_clientid: the broker knows the probe by its certificate, whatever id it announced.
-    expect(broker.log()).toMatch(/as dev02 \(p2, c1, k30, u'dev02'\)/);
+    expect(broker.log()).toMatch(/as esp-certs \(p2, c1, k30, u'esp-certs'\)/);
+    expect(broker.log()).not.toMatch(/u'dev02'/);
+  });
+
+  it("a store from before esp-certs had its own client: connects as the first app, dev02", async () => {
+    const dir = copy();
+    for (const f of ["esp-certs.crt.pem", "esp-certs.key.pem"]) rmSync(path.join(dir, "certs/clients", f));
+    const r = await doctor(dir);
+    expect(line(r, "ok", "tls")).toMatch(/as dev02 \(app\) to 127\.0\.0\.1:\d+/);
+  });
+
+  it("--client ID connects as that client: the broker knows it by its certificate, so it would replace that client's session", async () => {
+    const r = await doctor(base, "--client", "dev01");
+    expect(line(r, "ok", "tls")).toMatch(/as dev01 \(device\) to 127\.0\.0\.1:\d+/);
+    expect(broker.log()).toMatch(/as dev01 \(p2, c1, k30, u'dev01'\)/);
+    expect(runCli(["doctor", "--help"], { cwd: base }).stdout.replace(/\s+/g, " ")).toContain("--client <id> connect as this client instead of esp-certs' own: the broker (use_username_as_clientid) then ends that client's live session");
   });
 
   it("--json prints the results and nothing else", async () => {
@@ -98,7 +113,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
     const dir = copy();
     const other = project();
     for (const f of ["dev02.crt.pem", "dev02.key.pem"]) cpSync(path.join(other, "certs/clients", f), path.join(dir, "certs/clients", f));
-    const r = await doctor(dir);
+    const r = await doctor(dir, "--client", "dev02");
     expect(r.status).toBe(1);
     expect(line(r, "problem", "chain")).toMatch(/client dev02: not signed by this store's CA/);
     expect(line(r, "problem", "tls")).toMatch(/client certificate rejected|closed the connection/);

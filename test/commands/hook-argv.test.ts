@@ -26,6 +26,9 @@ describe("hookArgv", () => {
       ["hook", "--env", "a", "--env", "b"],
       ["hook", "--env", "a", "--json"],
       ["hook", "--env", "a", "--stamp"],
+      ["hook", "--env", "a", "extra"],
+      ["hook", "--env", "a", "--client", "x", "--client", "y"],
+      ["hook", "-e", "a"],
       ["--json", "hook", "--env", "a"],
       ["header", "--client", "hook"],
     ]) {

@@ -8,8 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { renewalDue } from "../../src/pki/plan.js";
-import { renewalStart } from "../../src/platformio/stamp.js";
+import { renewalDue, renewalStart } from "../../src/pki/renewal-window.js";
 import { repoRoot, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";

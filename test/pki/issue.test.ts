@@ -4,7 +4,8 @@ import * as x509 from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
 import { issueCa, issueLeaf, newSerial, type IssueDeps } from "../../src/pki/issue.js";
 import { generateKey } from "../../src/pki/keys.js";
-import { BACKDATE_MS, planLeaf, renewalDue, type LeafWanted } from "../../src/pki/plan.js";
+import { BACKDATE_MS, planLeaf, type LeafWanted } from "../../src/pki/plan.js";
+import { renewalDue } from "../../src/pki/renewal-window.js";
 
 const subject = { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" };
 const crypto = webcrypto as unknown as Crypto;

@@ -7,6 +7,7 @@
 //                                    as if it had been running that long (millis() and the
 //                                    clock before NTP alike)
 //   ESP_CERTS_MEASURE=wake           under callgrind, count the whole wake (see rehearsal.h)
+//   ESP_CERTS_MEASURE=renewal        under callgrind, count only the taking of a pushed certificate
 //   ESP_CERTS_A0=<n>                 what analogRead() returns (default 512)
 // (ESP_CERTS_RTC: rtc.cpp; ESP_CERTS_FLASH: flash.cpp)
 #include <Arduino.h>
@@ -74,8 +75,10 @@ void writeAll(const char *text, size_t len) {
 
 void endOfRun(int) { _exit(0); }
 
-// ESP_CERTS_MEASURE=wake: count a whole wake (boot to deep sleep), not each connection.
+// ESP_CERTS_MEASURE=wake: count a whole wake (boot to deep sleep), not each connection;
+// =renewal: count each certificate message taken, not the connections.
 bool measureWake = false;
+bool measureRenewal = false;
 
 // Before C++ globals are built, so the firmware's own objects count against the heap (and, when
 // a wake is measured, their construction against the wake).
@@ -84,6 +87,7 @@ __attribute__((constructor(101))) void boot() {
   heapInUseAtBoot = mallinfo2().uordblks;
   const char *measure = getenv("ESP_CERTS_MEASURE");
   measureWake = measure != nullptr && strcmp(measure, "wake") == 0;
+  measureRenewal = measure != nullptr && strcmp(measure, "renewal") == 0;
   if (measureWake) CALLGRIND_START_INSTRUMENTATION;
 }
 
@@ -162,12 +166,22 @@ uint32_t EspClass::random() {
 double rehearsalSeconds() { return secondsSinceStart(); }
 
 void rehearsalMeasureBegin() {
-  if (!measureWake) CALLGRIND_START_INSTRUMENTATION;
+  if (!measureWake && !measureRenewal) CALLGRIND_START_INSTRUMENTATION;
 }
 
 // One callgrind dump per connection (callgrind.out.1, .2, ...): a reconnect is counted apart.
 void rehearsalMeasureEnd() {
-  if (measureWake) return;
+  if (measureWake || measureRenewal) return;
+  CALLGRIND_STOP_INSTRUMENTATION;
+  CALLGRIND_DUMP_STATS;
+}
+
+void rehearsalRenewalBegin() {
+  if (measureRenewal) CALLGRIND_START_INSTRUMENTATION;
+}
+
+void rehearsalRenewalEnd() {
+  if (!measureRenewal) return;
   CALLGRIND_STOP_INSTRUMENTATION;
   CALLGRIND_DUMP_STATS;
 }

@@ -134,7 +134,12 @@ void PubSubClient::deliver() {
   // As the library: the topic is moved one byte back and ended with a NUL in the buffer.
   memmove(_in + topicAt - 1, _in + topicAt, topicLen);
   _in[topicAt - 1 + topicLen] = '\0';
+  const char *topic = reinterpret_cast<char *>(_in + topicAt - 1);
+  static const char kCertSuffix[] = "/esp-certs/cert";
+  bool certMessage = topicLen >= sizeof kCertSuffix - 1 && strcmp(topic + topicLen - (sizeof kCertSuffix - 1), kCertSuffix) == 0;
+  if (certMessage) rehearsalRenewalBegin();
   if (_callback) _callback(reinterpret_cast<char *>(_in + topicAt - 1), _in + payloadAt, (unsigned int)(_inLen - payloadAt));
+  if (certMessage) rehearsalRenewalEnd();
   if (qos == 1) {
     uint8_t ack[2] = {(uint8_t)(id >> 8), (uint8_t)(id & 0xff)};
     sendPacket(0x40, ack, sizeof ack);
