@@ -31,7 +31,7 @@ describe("provision --out", () => {
       expect(r.status, r.stderr).toBe(0);
       expect(statSync(path.join(dir, "out dir")).isDirectory()).toBe(true);
       expect(existsSync(path.join(dir, "out dir", "dev03.bin"))).toBe(true);
-      expect(r.stdout).toContain(`write_flash 0x3FB000 "${path.join("out dir", "dev03.bin")}"`);
+      expect(r.stdout).toContain(`write_flash 0x3FA000 "${path.join("out dir", "dev03.bin")}"`);
     }
     // An existing folder without the separator is a folder too.
     expect(runCli(["provision", "--client", "dev04", "--out", "out dir"], { cwd: dir }).status).toBe(0);
