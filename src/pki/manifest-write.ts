@@ -6,7 +6,7 @@ import { keyTypeOf } from "./keys.js";
 import { serverDns, type ClientLeaf, type StoredLeaf } from "./leaf.js";
 import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type ClientEntry, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
-import { BACKDATE_MS } from "./plan.js";
+import { BACKDATE_MS } from "./issue.js";
 import { type StoredCert } from "./store.js";
 import { sha256Hex } from "../units.js";
 

@@ -49,9 +49,6 @@ export interface LeafWanted {
 
 /** The reason of a renewal asked for with --renew (on the same key). */
 export const RENEWED_NOW = "renewed on its own key (--renew)";
-/** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
-export const BACKDATE_MS = 60 * 60 * 1000;
-
 /** The SANs of a certificate, split by kind, as node:crypto prints them. */
 export function sanOf(cert: X509Certificate): { dns: string[]; ips: string[] } {
   const dns: string[] = [];
