@@ -4,7 +4,7 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { OFFLINE_CHECKS, type CheckResult } from "./checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "./context.js";
-import { storeClients } from "../pki/inventory.js";
+import { storeClients } from "../store/inventory.js";
 import { ACCESS_CHECKS } from "./access.js";
 import { FIELD_CHECKS } from "./field.js";
 import { LIVE_CHECKS } from "./live.js";

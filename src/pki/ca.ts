@@ -7,7 +7,7 @@ import { stageNewCa, finishCaSwitch, type CaFiles } from "./ca-switch.js";
 import type { IssueDeps, Issued, LeafRequest } from "./issue.js";
 import { isEncryptedPem, KEY_ALGORITHMS, keyMaterialFrom, pkcs8Pem, samePublicKey, type KeyAlgorithm, type KeyMaterial } from "./keys.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
-import { readCert, readKey, writeCert, type StoredCert } from "./store.js";
+import { readCert, readKey, writeCert, type StoredCert } from "./cert-files.js";
 import { sha256Hex } from "../units.js";
 
 /**

@@ -2,9 +2,9 @@ import type { X509Certificate } from "node:crypto";
 import type { KeyType, Subject } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
-import type { CertId } from "./identity.js";
+import type { CertId } from "../pki/identity.js";
 import { DAY_MS } from "../units.js";
-import { renewalDue, RENEW_WITHIN_DAYS } from "./renewal-window.js";
+import { renewalDue, RENEW_WITHIN_DAYS } from "../pki/renewal-window.js";
 
 /**
  * What `generate` must do with each certificate, decided from what the store holds and
