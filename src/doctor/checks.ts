@@ -8,7 +8,7 @@ import { clientForEnv } from "../config/config.js";
 import { ipHostWarning } from "../config/validate.js";
 import { CA_FIX } from "../pki/ca.js";
 import { certLabel } from "../pki/identity.js";
-import { MANIFEST_FIX } from "../pki/manifest.js";
+import { MANIFEST_FIX } from "../store/manifest.js";
 import type { Check, CheckResult } from "./check-types.js";
 import type { CertEntry, DoctorContext } from "./context.js";
 import { headerBytes, headerDefine, headerRevocation } from "./header-reader.js";

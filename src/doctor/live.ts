@@ -11,7 +11,7 @@ import { probeBroker } from "./probe.js";
 import { APP_ID } from "../config/app-identity.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 
 export const LIVE_TIMEOUT_MS = 5000;
 

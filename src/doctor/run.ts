@@ -5,7 +5,7 @@ import type { CheckResult } from "./check-types.js";
 import { OFFLINE_CHECKS } from "./checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "./context.js";
-import { storeClients } from "../pki/inventory.js";
+import { storeClients } from "../store/inventory.js";
 import { ACCESS_CHECKS } from "./access.js";
 import { FIELD_CHECKS } from "./field.js";
 import { LIVE_CHECKS } from "./live.js";

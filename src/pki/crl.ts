@@ -2,9 +2,8 @@ import "reflect-metadata";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
-import type { IssueDeps, IssuingCa } from "./issue.js";
 import { KEY_ALGORITHMS } from "./keys.js";
-import { BACKDATE_MS } from "./plan.js";
+import { BACKDATE_MS, type IssueDeps, type IssuingCa } from "./issue.js";
 import { DEFAULT_REASON, REVOCATION_REASONS, type RevocationReason } from "./reasons.js";
 
 /**

@@ -38,7 +38,7 @@ describe("lint: the hook's no-op path", () => {
 describe("lint: layers", () => {
   it("refuses anything from src/commands/ in a lower layer, loaded statically or with import()", async () => {
     expect(await ruleIdsWith("src/generate/generate.ts", 'import { printReport } from "../commands/print/generate-report.js";')).toContain("import-x/no-restricted-paths");
-    expect(await ruleIdsWith("src/pki/store.ts", 'import { generateCommand } from "../commands/generate.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/pki/cert-files.ts", 'import { generateCommand } from "../commands/generate.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/render/header-inputs.ts", 'export const later = () => import("../commands/doctor.js");')).toContain(
       "import-x/no-restricted-paths",
     );
