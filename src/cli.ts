@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
+import { parseBaud, parseTimeout } from "./monitor/numeric-options.js";
 import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
 import { lockStore } from "./store/lock.js";
 import { printError, printJson } from "./ui.js";
@@ -262,8 +263,8 @@ program
   .command("monitor")
   .description("restart the board, read its serial output, and confirm or diagnose its TLS connection to the broker")
   .requiredOption("--port <port>", "the serial port, e.g. /dev/ttyUSB0 or COM3")
-  .option("--baud <rate>", "serial speed (default: 115200, the firmware's)")
-  .option("--timeout <seconds>", "give up without a verdict after this long (default: 90), exit 3")
+  .option("--baud <rate>", "serial speed (default: 115200, the firmware's)", parseBaud)
+  .option("--timeout <seconds>", "give up without a verdict after this long (default: 90), exit 3", parseTimeout)
   .option("--no-reset", "do not restart the board through DTR/RTS; read what it prints from now on")
   .option("--json", "print only the verdict, as JSON")
   .addHelpText(
@@ -281,7 +282,7 @@ program
   .requiredOption("--port <port>", "the board's serial port, e.g. /dev/ttyUSB0 or COM3")
   .option("--env <name>", "the PlatformIO environment (default: as pio run, the first of default_envs, else the first [env:NAME])")
   .option("--no-monitor", "stop after the upload")
-  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
+  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)", parseTimeout)
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
   .option("--json", "print only the monitor's verdict on stdout, as JSON (PlatformIO's output goes to stderr)")
   .addHelpText(
@@ -301,7 +302,7 @@ program
   .option("--out <file>", "write the record to FILE instead, for your own esptool run (prints the address)")
   .option("--env <name>", "the environment the board's firmware was built with: its flash layout (default: as pio run)")
   .option("--no-monitor", "stop after writing and verifying the record")
-  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
+  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)", parseTimeout)
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE (to issue a new client)")
   .option("--json", "print only the result as JSON (esptool's output goes to stderr)")
   .addHelpText(
