@@ -40,6 +40,24 @@ describe("messages", () => {
     expect(c.warnings).toContain("[esp_certs] zzzz is not a setting esp-certs knows; it is ignored.");
   });
 
+  it("a misspelt custom_esp_certs_client in an environment gets a 'did you mean'; other custom_ options do not", () => {
+    const c = resolveConfig("/p", "[env]\ncustom_esp_certs_clients = dev02\n\n[env:d1_mini]\ncustom_esp_certs_clinet = dev02\ncustom_fw_version = 3\n\n[esp_certs]\nmqtt_host = win10.local\n");
+    expect(c.warnings).toEqual([
+      "[env] custom_esp_certs_clients is not an option esp-certs knows; it is ignored. Did you mean custom_esp_certs_client?",
+      "[env:d1_mini] custom_esp_certs_clinet is not an option esp-certs knows; it is ignored. Did you mean custom_esp_certs_client?",
+    ]);
+  });
+
+  it("generate that fails still says which [esp_certs] key is misspelt (mqtt_hots: it wanted to sign for the default host)", () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_hots = win10.local\nkey_type = ec-p256\n\n[env:d1_mini]\nboard = d1_mini\n");
+    const r = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Cannot use the CA key");
+    expect(r.stderr).toContain("[esp_certs] mqtt_hots is not a setting esp-certs knows; it is ignored. Did you mean mqtt_host?");
+  });
+
   it("wifi fail status=6 and status=1 name wifi_secrets.h", () => {
     expect(DIAGNOSES["wifi-6"].fix).toContain("WIFI_PASSWORD in wifi_secrets.h");
     expect(DIAGNOSES["wifi-1"].fix).toContain("WIFI_SSID in wifi_secrets.h");
