@@ -103,14 +103,18 @@ function scriptItems(value: string): string[] {
     .filter((s) => s !== "" && !s.startsWith(";") && !s.startsWith("#"));
 }
 
-/** The store and the header, as .gitignore lines relative to the project (none when outside it). */
+/**
+ * The store, the header and the WiFi secrets beside it (the example sketch's wifi_secrets.h), as
+ * .gitignore lines relative to the project (none when outside it).
+ */
 function secretPaths(iniText: string): string[] {
   const own = findSection(parseIni(iniText), "esp_certs")?.values;
   const rel = (p: string) => path.posix.normalize(p.replace(/\\/g, "/"));
   const certDir = rel(own?.get("cert_dir") || DEFAULTS.cert_dir);
   const header = rel(own?.get("header") || DEFAULTS.header);
   // broker/ holds a copy of the broker's key (esp-certs broker).
-  const inProject = [`${certDir.replace(/\/$/, "")}/`, header, `${DEFAULT_BROKER_DIR}/`].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
+  const wifi = path.posix.join(path.posix.dirname(header), "wifi_secrets.h");
+  const inProject = [`${certDir.replace(/\/$/, "")}/`, header, `${DEFAULT_BROKER_DIR}/`, wifi].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
   // A write killed before its rename leaves a temp file (it may hold a key) wherever it wrote.
   return [...inProject, `*${TEMP_SUFFIX}`];
 }
@@ -122,5 +126,5 @@ function withIgnored(text: string, wanted: string[]): string {
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
   const head = text === "" || text.endsWith("\n") ? text : `${text}${eol}`;
   const gap = head === "" ? "" : eol;
-  return `${head}${gap}# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys${eol}${missing.join(eol)}${eol}`;
+  return `${head}${gap}# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password${eol}${missing.join(eol)}${eol}`;
 }
