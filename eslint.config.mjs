@@ -56,7 +56,7 @@ function typesOnly(clause) {
 
 /** What the hook must not load before it has decided there is work. */
 const HOOK_FORBIDDEN_PACKAGES = ["@peculiar/x509", "ejs"];
-const HOOK_FORBIDDEN_FILES = [src("render/header.ts"), src("render/template.ts")];
+const HOOK_FORBIDDEN_FILES = [src("render/header.ts"), src("render/ejs-render.ts")];
 const HOOK_MESSAGE =
   "the hook's no-op path loads no X.509 or template code (it runs before every `pio run`): load it with await import() once the hook knows it must write something";
 

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option, type OptionValues } from "@commander-j
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
 import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
-import { lockStore } from "./pki/store-lock.js";
+import { lockStore } from "./store/lock.js";
 import { printError, printJson } from "./ui.js";
 
 const program = new Command("esp-certs")

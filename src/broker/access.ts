@@ -1,9 +1,9 @@
 // The store's clients as the access rules see them: role from `apps`, revoked from the CRL.
 import { clientRole } from "../config/apps.js";
 import type { Config } from "../config/config.js";
-import { storeClients } from "../pki/inventory.js";
-import { storePaths } from "../pki/paths.js";
-import { requireStoreCrl, revokedClients } from "../pki/revocations.js";
+import { storeClients } from "../store/inventory.js";
+import { storePaths } from "../store/paths.js";
+import { requireStoreCrl, revokedClients } from "../store/revocations.js";
 import type { AccessClient } from "./acl.js";
 
 /**

@@ -10,10 +10,10 @@ import { EspCertsError } from "../errors.js";
 import { ensurePrivateDir } from "../fs/atomic.js";
 import { checkOutputDir, DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
-import { storePaths } from "../pki/paths.js";
-import { judgeStoreCrl } from "../pki/crl-trust.js";
-import { defaultDeps } from "../pki/ensure.js";
-import { readManifest } from "../pki/manifest.js";
+import { storePaths } from "../store/paths.js";
+import { judgeStoreCrl } from "../store/crl-trust.js";
+import { defaultDeps } from "../store/ensure.js";
+import { readManifest } from "../store/manifest.js";
 import {
   BROKER_FILES,
   dockerRunLine,
@@ -162,7 +162,7 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
 
 /**
  * The store's CRL goes to the broker only when it verifies with the CA and lists every
- * revocation the manifest records (pki/crl-trust.ts): one that does not would, after a restart,
+ * revocation the manifest records (store/crl-trust.ts): one that does not would, after a restart,
  * let a revoked device in again or shut every client out. The folder then keeps its own CRL;
  * without one, nothing is written.
  */

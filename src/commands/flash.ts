@@ -6,7 +6,7 @@ import { clientForEnv, loadConfig } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { generate } from "../generate/generate.js";
 import { printReport } from "./print/generate-report.js";
-import { lockStore } from "../pki/store-lock.js";
+import { lockStore } from "../store/lock.js";
 import { timeoutSeconds } from "../monitor/watch.js";
 import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";

@@ -24,7 +24,7 @@ export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
   // A folder (an include directory, or a path ending in a separator) gets the header under its configured name.
   const folder = out !== undefined && (/[\\/]$/.test(o.out!) || (existsSync(out) && statSync(out).isDirectory()));
   const file = folder ? path.join(out, path.basename(config.header)) : out;
-  const { refuseRevoked } = await import("../pki/revocations.js");
+  const { refuseRevoked } = await import("../store/revocations.js");
   refuseRevoked(config, clientId);
   const r = await writeHeader(config, clientId, { out: file });
   if (o.json) printJson({ path: r.path, client: clientId, host: config.mqttHost, port: config.mqttPort, changed: r.changed });

@@ -54,7 +54,7 @@ export async function hookCommand(o: HookOptions): Promise<number> {
     return stamped(config, o, clientId);
   }
   // Only a hook with work takes the store's lock; the common no-op path stays free of it.
-  const { lockStore } = await import("../pki/store-lock.js");
+  const { lockStore } = await import("../store/lock.js");
   return lockStore(config.projectDir, "hook", () => refresh(o), config.certDir);
 }
 
@@ -74,7 +74,7 @@ async function refresh(o: HookOptions): Promise<number> {
   let brokerResult: BrokerResult | undefined;
   if (work !== undefined) {
     // A revoked client's files are gone from the store: say it is revoked, not that they are missing.
-    const { refuseRevoked } = await import("../pki/revocations.js");
+    const { refuseRevoked } = await import("../store/revocations.js");
     if (clientId !== NO_CLIENT) refuseRevoked(config, clientId);
     const { generate } = await import("../generate/generate.js");
     const { describeAction } = await import("./print/generate-report.js");

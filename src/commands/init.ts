@@ -12,7 +12,7 @@ import { generate } from "../generate/generate.js";
 import type { GenerateCommandOptions } from "./options.js";
 import { printReport } from "./print/generate-report.js";
 import { passphraseGetter, passphraseSources } from "../pki/passphrase.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 import { info } from "../ui.js";
 import { selfCommand } from "../self-command.js";
 

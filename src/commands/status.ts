@@ -2,7 +2,7 @@
 import { isConfiguredClient } from "../config/clients.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
-import { reissueCommand } from "../pki/inventory.js";
+import { reissueCommand } from "../store/inventory.js";
 import { crlStatus, storeStatus, supersededStatus, type CertStatus } from "../store/status.js";
 import { CertificateStore } from "../store/store.js";
 import { colour, info, printJson, warn } from "../ui.js";

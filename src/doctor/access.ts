@@ -8,7 +8,7 @@ import { aclDrift, renderAcl } from "../broker/acl.js";
 import { BROKER_FILES, pathsModeOf } from "../broker/conf.js";
 import { reloadCommand } from "../broker/reload.js";
 import { EspCertsError } from "../errors.js";
-import type { Check, CheckResult } from "./checks.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 
 const SYNC_RESTART = 'Run "esp-certs broker", then restart the broker (a reload does not apply this line).';

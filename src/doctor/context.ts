@@ -9,13 +9,13 @@ import { brokerDir, brokerFolderExists, staleBrokerFiles } from "../broker/broke
 import { BROKER_FILES } from "../broker/conf.js";
 import { crlSignedBy, type ReadCrl, type Revoked } from "../pki/crl.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
-import { readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
-import { forgotten } from "../pki/revocation-record.js";
+import { readStoreCrl, revokedClients, type ClientRevocation } from "../store/revocations.js";
+import { forgotten } from "../store/revocation-record.js";
 import { EspCertsError } from "../errors.js";
 import { checkCaKey, type CaKeyCheck } from "../pki/ca.js";
 import { CA_ID, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
-import { readManifest, type Manifest } from "../pki/manifest.js";
-import { storePaths } from "../pki/paths.js";
+import { readManifest, type Manifest } from "../store/manifest.js";
+import { storePaths } from "../store/paths.js";
 
 export interface CertEntry {
   id: CertId;
@@ -54,7 +54,7 @@ export interface RevocationContext {
   signedByCa?: boolean;
   /** The store CRL's entries by serial. */
   revokedSerials: Map<string, Revoked>;
-  /** Revocations the manifest's history records that the store's CRL leaves out (pki/crl-trust.ts). */
+  /** Revocations the manifest's history records that the store's CRL leaves out (store/crl-trust.ts). */
   forgotten: Revoked[];
   /** Revoked clients, by id: they have no certificate in certs/clients/ on purpose. */
   revokedClients: Map<string, ClientRevocation>;

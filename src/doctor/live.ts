@@ -3,7 +3,7 @@
 import { lookup } from "node:dns/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { Check, CheckResult } from "./checks.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { checkMdns } from "./mdns.js";
@@ -11,7 +11,7 @@ import { probeBroker } from "./probe.js";
 import { APP_ID } from "../config/app-identity.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 
 export const LIVE_TIMEOUT_MS = 5000;
 

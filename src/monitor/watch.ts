@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { loadConfig } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 import { LineSplitter } from "../serial/lines.js";
 import { closePort, openPort } from "../serial/open.js";
 import { resetBoard } from "../serial/reset.js";

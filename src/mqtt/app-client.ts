@@ -10,7 +10,7 @@ import type { IClientOptions, MqttClient } from "mqtt";
 import { APP_ID } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 
 export interface BrokerTarget {
   /** Where to dial: mqtt_host, or --broker-address. */

@@ -6,11 +6,11 @@ import { defaultAppClient } from "../config/clients.js";
 import { clientForEnv, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../pki/paths.js";
-import { revocationOf, revokedWhen } from "../pki/revocations.js";
+import { storePaths } from "../store/paths.js";
+import { revocationOf, revokedWhen } from "../store/revocations.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { buildFlow } from "./flow.js";
-import { storeClients } from "../pki/inventory.js";
+import { storeClients } from "../store/inventory.js";
 
 export const DEFAULT_FLOW_FILE = "nodered-flow.json";
 

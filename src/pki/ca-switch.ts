@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { renameDurably, writeFileAtomic } from "../fs/atomic.js";
-import type { StorePaths } from "./paths.js";
 
 /**
  * Putting a new CA in place (docs/store.md, "Replacing the CA"). Its three files are
@@ -15,13 +14,24 @@ const MARKER = "switch";
 /** The key first: a certificate with no key can wait offline, a key with no certificate would be taken for a new CA. */
 const FILES = ["caKey", "caCertDer", "caCertPem"] as const;
 
+/** Where the CA's files are: the store's paths (docs/store.md) give them. */
+export interface CaFiles {
+  caCertPem: string;
+  caCertDer: string;
+  caKey: string;
+  /** A new CA being put in place. */
+  newCaDir: string;
+  /** Where every replaced CA's files go, a folder each. */
+  backupDir: string;
+}
+
 export interface NewCaFiles {
   keyPem: string;
   certPem: string;
   certDer: Uint8Array;
 }
 
-export function stageNewCa(p: StorePaths, files: NewCaFiles, now: Date): void {
+export function stageNewCa(p: CaFiles, files: NewCaFiles, now: Date): void {
   rmSync(p.newCaDir, { recursive: true, force: true });
   mkdirSync(p.newCaDir, { recursive: true, mode: 0o700 });
   const staged = (name: (typeof FILES)[number]) => path.join(p.newCaDir, path.basename(p[name]));
@@ -35,7 +45,7 @@ export function stageNewCa(p: StorePaths, files: NewCaFiles, now: Date): void {
  * Finishes a staged switch, or drops a stage that was never complete. Returns the backup
  * folder the old CA went to, when a switch was finished (and the old CA had files).
  */
-export function finishCaSwitch(p: StorePaths): string | undefined {
+export function finishCaSwitch(p: CaFiles): string | undefined {
   if (!existsSync(p.newCaDir)) return undefined;
   const marker = path.join(p.newCaDir, MARKER);
   if (!existsSync(marker)) {
@@ -59,7 +69,7 @@ export function finishCaSwitch(p: StorePaths): string | undefined {
 }
 
 /** A folder name of its own for each replaced CA: a rename onto an earlier backup's file would replace it. */
-function backupName(p: StorePaths, now: Date): string {
+function backupName(p: CaFiles, now: Date): string {
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   let name = stamp;
   for (let n = 2; existsSync(path.join(p.backupDir, name)); n++) name = `${stamp}-${n}`;

@@ -3,13 +3,11 @@ import { existsSync } from "node:fs";
 import { readNamed } from "../fs/read.js";
 import type { Subject } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { stageNewCa, finishCaSwitch } from "./ca-switch.js";
+import { stageNewCa, finishCaSwitch, type CaFiles } from "./ca-switch.js";
 import type { IssueDeps, Issued, LeafRequest } from "./issue.js";
 import { isEncryptedPem, KEY_ALGORITHMS, keyMaterialFrom, pkcs8Pem, samePublicKey, type KeyAlgorithm, type KeyMaterial } from "./keys.js";
-import type { Manifest } from "./manifest.js";
-import type { StorePaths } from "./paths.js";
 import { passphraseGetter, type PassphraseSources } from "./passphrase.js";
-import { readCert, readKey, writeCert, type StoredCert } from "./store.js";
+import { readCert, readKey, writeCert, type StoredCert } from "./cert-files.js";
 import { sha256Hex } from "../units.js";
 
 /**
@@ -46,11 +44,19 @@ export type CaKeyCheck =
   | { verdict: "unknown" }
   | { verdict: "mismatch"; why: string };
 
+/**
+ * What the CA needs of the manifest: the certificates the store issued, to tell a replaced CA's
+ * key from this one's (the store's Manifest is one).
+ */
+export interface CaRecords {
+  history: readonly { role: string; serial: string; sha256: string; keySha256?: string; replacedBy?: string }[];
+}
+
 export class CertificateAuthority {
   private unlocked?: Promise<CaSigner>;
 
   private constructor(
-    readonly paths: StorePaths,
+    readonly paths: CaFiles,
     readonly cert: StoredCert,
     readonly keyCheck: CaKeyCheck,
     private readonly passphrase: PassphraseSources,
@@ -64,7 +70,7 @@ export class CertificateAuthority {
    * The store's CA, or undefined when it has no CA certificate. Finishes an interrupted
    * CA switch first. Reads the certificate and the key file; asks nothing.
    */
-  static open(paths: StorePaths, opts: { passphrase: PassphraseSources; manifest?: Manifest; deps: IssueDeps }): CertificateAuthority | undefined {
+  static open(paths: CaFiles, opts: { passphrase: PassphraseSources; manifest?: CaRecords; deps: IssueDeps }): CertificateAuthority | undefined {
     finishCaSwitch(paths);
     const cert = readCert(paths.caCertPem, CA_FIX);
     if (cert === undefined) return undefined;
@@ -106,7 +112,7 @@ export class CertificateAuthority {
    * undefined. The old CA's files go to certs/backup/<time>/; killed anywhere, the store
    * holds the old CA or the new one, whole (ca-switch.ts).
    */
-  static async create(paths: StorePaths, req: NewCa, deps: IssueDeps): Promise<{ ca: CertificateAuthority; issued: Issued; backup?: string }> {
+  static async create(paths: CaFiles, req: NewCa, deps: IssueDeps): Promise<{ ca: CertificateAuthority; issued: Issued; backup?: string }> {
     const key = await req.key;
     const issued = await issueCaCert(req, key, deps);
     stageNewCa(paths, { keyPem: caKeyPem(key, req.secret), certPem: issued.pem, certDer: issued.der }, deps.now());
@@ -118,7 +124,7 @@ export class CertificateAuthority {
    * The certificate for a CA key already in the store without one (a first run killed
    * between the two). Refused for the key of a CA that was replaced: a new CA gets a new key.
    */
-  static async certifyExistingKey(paths: StorePaths, req: Omit<NewCa, "key" | "secret">, manifest: Manifest | undefined, deps: IssueDeps): Promise<{ ca: CertificateAuthority; issued: Issued }> {
+  static async certifyExistingKey(paths: CaFiles, req: Omit<NewCa, "key" | "secret">, manifest: CaRecords | undefined, deps: IssueDeps): Promise<{ ca: CertificateAuthority; issued: Issued }> {
     const keySha256 = sha256Hex(readNamed(paths.caKey));
     const replaced = manifest?.history.find((r) => r.role === "ca" && r.keySha256 === keySha256 && r.replacedBy !== undefined);
     if (replaced) {
@@ -135,7 +141,7 @@ export class CertificateAuthority {
     return { ca: CertificateAuthority.fromIssued(paths, key, req.passphrase, deps), issued };
   }
 
-  private static fromIssued(paths: StorePaths, key: KeyMaterial, passphrase: PassphraseSources, deps: IssueDeps): CertificateAuthority {
+  private static fromIssued(paths: CaFiles, key: KeyMaterial, passphrase: PassphraseSources, deps: IssueDeps): CertificateAuthority {
     const cert = readCert(paths.caCertPem, CA_FIX)!;
     return new CertificateAuthority(paths, cert, { verdict: "matches" }, passphrase, deps, key);
   }
@@ -187,7 +193,7 @@ function caKeyPem(key: KeyMaterial, secret: string | undefined): string {
 const spkiSha256 = (k: KeyObject) => sha256Hex(k.export({ type: "spki", format: "der" }));
 
 /** See CaKeyCheck. Reads ca.key.pem; never asks for a passphrase. */
-export function checkCaKey(p: StorePaths, ca: Pick<StoredCert, "cert" | "der">, manifest: Manifest | undefined): CaKeyCheck {
+export function checkCaKey(p: CaFiles, ca: Pick<StoredCert, "cert" | "der">, manifest: CaRecords | undefined): CaKeyCheck {
   if (!existsSync(p.caKey)) return { verdict: "absent" };
   const file = readNamed(p.caKey);
   const pem = file.toString("utf8");

@@ -1,8 +1,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import type { IssueDeps, IssuingCa } from "./issue.js";
 import { KEY_ALGORITHMS } from "./keys.js";
-import { BACKDATE_MS } from "./plan.js";
+import { BACKDATE_MS, type IssueDeps, type IssuingCa } from "./issue.js";
 import { DEFAULT_REASON, REVOCATION_REASONS, type RevocationReason } from "./reasons.js";
 
 /**

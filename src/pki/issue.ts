@@ -2,8 +2,10 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import type { Subject } from "../config/config.js";
 import { KEY_ALGORITHMS, type KeyMaterial } from "./keys.js";
-import { BACKDATE_MS } from "./plan.js";
 import { DAY_MS } from "../units.js";
+
+/** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
+export const BACKDATE_MS = 60 * 60 * 1000;
 
 /**
  * The certificate profiles of docs/store.md, as pure functions of their inputs: with a fixed

@@ -6,9 +6,9 @@
  * Part of the hook's no-op path: no X.509 or template library.
  */
 import { NO_CLIENT, platformioIniPath, type Config } from "../config/config.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 import { HEADER_TEMPLATE } from "../render/header-inputs.js";
-import { templatePath } from "../render/templates.js";
+import { templatePath } from "../render/template-files.js";
 import { libraryInputs } from "./library.js";
 
 export interface NoopInputs {

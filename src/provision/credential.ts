@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } fr
 import { existsSync, readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../pki/paths.js";
+import { storePaths } from "../store/paths.js";
 import type { Credential } from "./record.js";
 
 /** Whether the store holds a certificate and key for `id`. */

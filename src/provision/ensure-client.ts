@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { passphraseSources } from "../pki/passphrase.js";
 import type { CertificateStore } from "../store/store.js";
 import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
-import { supersededAdvice } from "../pki/revocations.js";
+import { supersededAdvice } from "../store/revocations.js";
 import { maintainCrl } from "../store/crl-refresh.js";
 
 /**

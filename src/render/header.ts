@@ -13,7 +13,7 @@ import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
-import { sanOf } from "../pki/plan.js";
+import { sanOf } from "../store/plan.js";
 import { cBytes, cComment, cString } from "./c-source.js";
 import { HEADER_TEMPLATE, headerIntact, inputsDigest, readHeaderInputs, recordedDigest, sealHeader, type HeaderInputs } from "./header-inputs.js";
 import { sha256Hex } from "../units.js";

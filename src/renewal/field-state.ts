@@ -9,9 +9,9 @@ import type { MqttClient } from "mqtt";
 import { isApp } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import type { BrokerTarget } from "../mqtt/app-client.js";
-import { storeClients } from "../pki/inventory.js";
-import { readManifest } from "../pki/manifest.js";
-import { storePaths } from "../pki/paths.js";
+import { storeClients } from "../store/inventory.js";
+import { readManifest } from "../store/manifest.js";
+import { storePaths } from "../store/paths.js";
 
 export interface DeviceState {
   serial: string;

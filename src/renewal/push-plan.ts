@@ -8,9 +8,9 @@ import { X509Certificate } from "node:crypto";
 import { isApp } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storeClients } from "../pki/inventory.js";
-import { storePaths } from "../pki/paths.js";
-import { requireStoreCrl, revokedClients } from "../pki/revocations.js";
+import { storeClients } from "../store/inventory.js";
+import { storePaths } from "../store/paths.js";
+import { requireStoreCrl, revokedClients } from "../store/revocations.js";
 
 export const certTopic = (id: string) => `${id}/esp-certs/cert`;
 export const stateTopic = (id: string) => `${id}/esp-certs/state`;

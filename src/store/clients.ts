@@ -5,8 +5,8 @@ import { clientRole, type ClientRole } from "../config/apps.js";
 import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { normalSerial } from "../pki/crl.js";
-import type { ClientEntry, IssuedRecord, KeyHolder, Manifest } from "../pki/manifest.js";
-import type { ClientRevocation } from "../pki/revocations.js";
+import type { ClientEntry, IssuedRecord, KeyHolder, Manifest } from "./manifest.js";
+import type { ClientRevocation } from "./revocations.js";
 import { certState, type CertState } from "./status.js";
 
 export type { ClientRole };

@@ -5,16 +5,16 @@ import { EspCertsError } from "../errors.js";
 import { renameDurably } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { crlMatchesCa, type ReadCrl, type Revoked } from "../pki/crl.js";
-import { judgeStoreCrl, setAsideUntrusted, type CrlVerdict } from "../pki/crl-trust.js";
-import { readManifest } from "../pki/manifest.js";
+import { judgeStoreCrl, setAsideUntrusted, type CrlVerdict } from "./crl-trust.js";
+import { readManifest } from "./manifest.js";
 import { crlRenewalDue } from "../pki/crl-dates.js";
 import type { CaSigner, CertificateAuthority } from "../pki/ca.js";
-import { defaultDeps, type StoreAction } from "../pki/ensure.js";
+import { defaultDeps, type StoreAction } from "./ensure.js";
 import { CA_ID } from "../pki/identity.js";
 import type { IssuingCa, IssueDeps } from "../pki/issue.js";
-import { storePaths, type StorePaths } from "../pki/paths.js";
-import { requireStoreCrl } from "../pki/revocations.js";
-import { readCert } from "../pki/store.js";
+import { storePaths, type StorePaths } from "./paths.js";
+import { requireStoreCrl } from "./revocations.js";
+import { readCert } from "../pki/cert-files.js";
 import { writeNextCrl } from "./crl.js";
 
 /**

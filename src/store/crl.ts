@@ -5,8 +5,8 @@ import type { Config } from "../config/config.js";
 import { buildCrl, type CrlContent, type ReadCrl, type Revoked } from "../pki/crl.js";
 import { crlNextUpdate } from "../pki/crl-dates.js";
 import type { IssueDeps, IssuingCa } from "../pki/issue.js";
-import type { StorePaths } from "../pki/paths.js";
-import { writeStoreCrl } from "../pki/revocations.js";
+import type { StorePaths } from "./paths.js";
+import { writeStoreCrl } from "./revocations.js";
 
 export interface CrlChange {
   /** Entries to add to the previous CRL's. */

@@ -1,6 +1,6 @@
 // Revoking client certificates: the CA signs a CRL that lists them, and the store moves the
 // current one's files aside (docs/revocation.md). The command then gives the broker folder the
-// new CRL. The CRL signed on from is judged first (pki/crl-trust.ts): one that cannot be
+// new CRL. The CRL signed on from is judged first (store/crl-trust.ts): one that cannot be
 // trusted is rebuilt from the manifest's history, never signed on from.
 import { existsSync, statSync } from "node:fs";
 import { isConfiguredClient } from "../config/clients.js";
@@ -9,16 +9,16 @@ import { reservedIdKind } from "../config/reserved-ids.js";
 import { EspCertsError } from "../errors.js";
 import { removeStaleTemps } from "../fs/atomic.js";
 import { DEFAULT_REASON, normalSerial, type ReadCrl, type RevocationReason } from "../pki/crl.js";
-import { judgeStoreCrl, setAsideUntrusted } from "../pki/crl-trust.js";
-import { defaultDeps } from "../pki/ensure.js";
-import { reissueCommand, storeClients } from "../pki/inventory.js";
+import { judgeStoreCrl, setAsideUntrusted } from "./crl-trust.js";
+import { defaultDeps } from "./ensure.js";
+import { reissueCommand, storeClients } from "./inventory.js";
 import type { IssueDeps } from "../pki/issue.js";
 import type { PassphraseSources } from "../pki/passphrase.js";
-import type { StorePaths } from "../pki/paths.js";
-import { readManifest, type Manifest } from "../pki/manifest.js";
-import { stillValid } from "../pki/revocation-record.js";
-import { archiveDir, archiveRevoked, finishRevocations, recordRevocations, revokedClients, revokedDir, revokedWhen } from "../pki/revocations.js";
-import { readCert } from "../pki/store.js";
+import type { StorePaths } from "./paths.js";
+import { readManifest, type Manifest } from "./manifest.js";
+import { stillValid } from "./revocation-record.js";
+import { archiveDir, archiveRevoked, finishRevocations, recordRevocations, revokedClients, revokedDir, revokedWhen } from "./revocations.js";
+import { readCert } from "../pki/cert-files.js";
 import { writeNextCrl } from "./crl.js";
 import type { CertificateStore } from "./store.js";
 

@@ -3,15 +3,15 @@ import path from "node:path";
 import type { Config } from "../config/config.js";
 import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
 import { keyTypeOf } from "../pki/keys.js";
-import { storePaths } from "../pki/paths.js";
-import { sanOf } from "../pki/plan.js";
-import { readCert } from "../pki/store.js";
+import { storePaths } from "./paths.js";
+import { sanOf } from "./plan.js";
+import { readCert } from "../pki/cert-files.js";
 import { sha256Hex } from "../units.js";
 import { normalSerial } from "../pki/crl.js";
-import { readManifest } from "../pki/manifest.js";
-import { stillValidRenewed, type StillValid } from "../pki/renewal.js";
-import { supersededValid } from "../pki/revocation-record.js";
-import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "../pki/revocations.js";
+import { readManifest } from "./manifest.js";
+import { stillValidRenewed, type StillValid } from "./renewal.js";
+import { supersededValid } from "./revocation-record.js";
+import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "./revocations.js";
 import { DAY_MS } from "../units.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */

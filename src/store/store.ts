@@ -5,16 +5,16 @@
 import type { Config } from "../config/config.js";
 import { CertificateAuthority } from "../pki/ca.js";
 import type { ReadCrl } from "../pki/crl.js";
-import { defaultDeps, ensureStore, type EnsureOptions, type StoreReport } from "../pki/ensure.js";
-import { issueClient, type IssuedClient } from "../pki/issue-client.js";
-import { storeClients } from "../pki/inventory.js";
+import { defaultDeps, ensureStore, type EnsureOptions, type StoreReport } from "./ensure.js";
+import { issueClient, type IssuedClient } from "./issue-client.js";
+import { storeClients } from "./inventory.js";
 import type { IssueDeps } from "../pki/issue.js";
-import { readManifest, type Manifest } from "../pki/manifest.js";
-import { writeManifest } from "../pki/manifest-write.js";
+import { readManifest, type Manifest } from "./manifest.js";
+import { writeManifest } from "./manifest-write.js";
 import type { PassphraseSources } from "../pki/passphrase.js";
-import { storePaths, type StorePaths } from "../pki/paths.js";
-import { requireStoreCrl, revokedClients, unreadableBackupCrls, type ClientRevocation } from "../pki/revocations.js";
-import { holdsStoreLock } from "../pki/store-lock.js";
+import { storePaths, type StorePaths } from "./paths.js";
+import { requireStoreCrl, revokedClients, unreadableBackupCrls, type ClientRevocation } from "./revocations.js";
+import { holdsStoreLock } from "./lock.js";
 import { clientRecord, clientRecords, type ClientRecord, type ClientSources } from "./clients.js";
 
 export class CertificateStore {
@@ -77,7 +77,7 @@ export class CertificateStore {
   }
 
   /**
-   * Makes what is missing (CA, broker, configured clients) and keeps what is right (pki/ensure.ts),
+   * Makes what is missing (CA, broker, configured clients) and keeps what is right (store/ensure.ts),
    * with this run's CA; a CA it makes becomes this run's.
    */
   async ensure(opts: Omit<EnsureOptions, "ca">, deps: IssueDeps = defaultDeps()): Promise<StoreReport> {

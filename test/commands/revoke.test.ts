@@ -10,7 +10,7 @@ import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js"
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { readCrl } from "../../src/pki/crl.js";
-import { storePaths } from "../../src/pki/paths.js";
+import { storePaths } from "../../src/store/paths.js";
 import { resignCrlAt } from "../revoke/stale.js";
 
 const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients") && requireTool("openssl", "openssl");

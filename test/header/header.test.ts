@@ -5,7 +5,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readManifest } from "../../src/pki/manifest.js";
+import { readManifest } from "../../src/store/manifest.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 import { bearsslOnlyInclude, generatedProject, INI, run, XTENSA_SPECS, XTENSA_SPECS_CXX } from "./helpers.js";

@@ -24,7 +24,7 @@ describe("lint: the hook's no-op path", () => {
   it("refuses ejs and the header renderer in hook.ts itself, by their relative names", async () => {
     expect(await ruleIdsWith("src/commands/hook.ts", 'import ejs from "ejs";')).toContain("@typescript-eslint/no-restricted-imports");
     expect(await ruleIdsWith("src/commands/hook.ts", 'import { writeHeader } from "../render/header.js";')).toContain("@typescript-eslint/no-restricted-imports");
-    expect(await ruleIdsWith("src/render/header-inputs.ts", 'import { renderTemplate } from "./template.js";')).toContain("@typescript-eslint/no-restricted-imports");
+    expect(await ruleIdsWith("src/render/header-inputs.ts", 'import { renderTemplate } from "./ejs-render.js";')).toContain("@typescript-eslint/no-restricted-imports");
   });
 
   it("allows a type import, and modules off the path (issue.ts is where X.509 belongs)", async () => {
@@ -38,7 +38,7 @@ describe("lint: the hook's no-op path", () => {
 describe("lint: layers", () => {
   it("refuses anything from src/commands/ in a lower layer, loaded statically or with import()", async () => {
     expect(await ruleIdsWith("src/generate/generate.ts", 'import { printReport } from "../commands/print/generate-report.js";')).toContain("import-x/no-restricted-paths");
-    expect(await ruleIdsWith("src/pki/store.ts", 'import { generateCommand } from "../commands/generate.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/pki/cert-files.ts", 'import { generateCommand } from "../commands/generate.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/render/header-inputs.ts", 'export const later = () => import("../commands/doctor.js");')).toContain(
       "import-x/no-restricted-paths",
     );

@@ -10,10 +10,10 @@ import { resolveConfig } from "../../src/config/config.js";
 import { checkStore } from "../../src/doctor/checks.js";
 import { loadContext } from "../../src/doctor/context.js";
 import { CertificateAuthority } from "../../src/pki/ca.js";
-import { defaultDeps, ensureStore } from "../../src/pki/ensure.js";
-import { issueClient } from "../../src/pki/issue-client.js";
-import { readManifest } from "../../src/pki/manifest.js";
-import { storePaths } from "../../src/pki/paths.js";
+import { defaultDeps, ensureStore } from "../../src/store/ensure.js";
+import { issueClient } from "../../src/store/issue-client.js";
+import { readManifest } from "../../src/store/manifest.js";
+import { storePaths } from "../../src/store/paths.js";
 import { repoRoot, runCli, tmpProject, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 

@@ -6,9 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCrl, crlSignedBy, readCrl, type Revoked } from "../../src/pki/crl.js";
 import { crlNextUpdate, crlNextUpdateOf, crlRenewalDue } from "../../src/pki/crl-dates.js";
-import { issueCa, issueLeaf, type IssueDeps, type Issued } from "../../src/pki/issue.js";
+import { BACKDATE_MS, issueCa, issueLeaf, type IssueDeps, type Issued } from "../../src/pki/issue.js";
 import { generateKey, type KeyMaterial } from "../../src/pki/keys.js";
-import { BACKDATE_MS } from "../../src/pki/plan.js";
 import { requireTool } from "../helpers/tools.js";
 
 const subject = { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" };

@@ -2,9 +2,9 @@ import { webcrypto, X509Certificate } from "node:crypto";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
-import { issueCa, issueLeaf, newSerial, type IssueDeps } from "../../src/pki/issue.js";
+import { BACKDATE_MS, issueCa, issueLeaf, newSerial, type IssueDeps } from "../../src/pki/issue.js";
 import { generateKey } from "../../src/pki/keys.js";
-import { BACKDATE_MS, planLeaf, type LeafWanted } from "../../src/pki/plan.js";
+import { planLeaf, type LeafWanted } from "../../src/store/plan.js";
 import { renewalDue } from "../../src/pki/renewal-window.js";
 
 const subject = { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" };

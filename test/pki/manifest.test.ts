@@ -3,8 +3,8 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkManifest } from "../../src/pki/manifest-check.js";
-import { migrateV1, parseManifest, usedSerials, withCurrent, withRevoked, type IssuedRecord } from "../../src/pki/manifest.js";
+import { checkManifest } from "../../src/store/manifest-check.js";
+import { migrateV1, parseManifest, usedSerials, withCurrent, withRevoked, type IssuedRecord } from "../../src/store/manifest.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
 

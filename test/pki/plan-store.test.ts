@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { clientId, SERVER_ID } from "../../src/pki/identity.js";
-import { planStore, type StoreFacts } from "../../src/pki/plan.js";
+import { planStore, type StoreFacts } from "../../src/store/plan.js";
 import { repoRoot } from "../helpers/cli.js";
 
 const certs = path.join(repoRoot, "test/fixtures/store-v1/certs");

@@ -1,7 +1,7 @@
-// The manifest's side of the two records of a revocation (src/pki/revocation-record.ts): pure.
+// The manifest's side of the two records of a revocation (src/store/revocation-record.ts): pure.
 import { describe, expect, it } from "vitest";
-import type { IssuedRecord, Manifest } from "../../src/pki/manifest.js";
-import { forgotten, recordedRevocations, stillValid, supersede, supersededValid, withRecorded } from "../../src/pki/revocation-record.js";
+import type { IssuedRecord, Manifest } from "../../src/store/manifest.js";
+import { forgotten, recordedRevocations, stillValid, supersede, supersededValid, withRecorded } from "../../src/store/revocation-record.js";
 
 const now = new Date("2026-12-05T00:00:00Z");
 const base = { sha256: "00", notBefore: "2026-01-01T00:00:00.000Z", keyType: "ec-p256" as const };

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/config.js";
-import { defaultDeps, ensureStore } from "../../src/pki/ensure.js";
+import { defaultDeps, ensureStore } from "../../src/store/ensure.js";
 import { cliPath, runCli, tmpProject, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 

@@ -8,7 +8,7 @@ import { runCli } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
 import { loadConfig } from "../../src/config/config.js";
 import { readCrl } from "../../src/pki/crl.js";
-import { readManifest } from "../../src/pki/manifest.js";
+import { readManifest } from "../../src/store/manifest.js";
 import { clockDeadlines } from "../../src/platformio/stamp.js";
 import { resignCrlAt } from "./stale.js";
 

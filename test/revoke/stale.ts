@@ -5,8 +5,8 @@ import path from "node:path";
 import { TEST_PASSPHRASE } from "../helpers/cli.js";
 import { buildCrl, readCrl } from "../../src/pki/crl.js";
 import { keyMaterialFrom } from "../../src/pki/keys.js";
-import { storePaths } from "../../src/pki/paths.js";
-import { writeStoreCrl } from "../../src/pki/revocations.js";
+import { storePaths } from "../../src/store/paths.js";
+import { writeStoreCrl } from "../../src/store/revocations.js";
 
 const DAY = 86_400_000;
 

@@ -5,7 +5,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "no
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
-import { checkManifest } from "../../src/pki/manifest-check.js";
+import { checkManifest } from "../../src/store/manifest-check.js";
 import { CertificateStore } from "../../src/store/store.js";
 import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
 

@@ -4,7 +4,7 @@ import { NO_CLIENT } from "../../config/config.js";
 import { brokerAdvice } from "../../broker/broker.js";
 import type { GenerateReport } from "../../generate/generate.js";
 import { certLabel } from "../../pki/identity.js";
-import type { StoreAction } from "../../pki/ensure.js";
+import type { StoreAction } from "../../store/ensure.js";
 import { colour, info, printJson, warn } from "../../ui.js";
 
 /** One line an action, as `generate` prints them: what, where, until when, and why. */

@@ -5,12 +5,12 @@ import { isConfiguredClient } from "../config/clients.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import type { StoreAction } from "./ensure.js";
-import { clientId } from "./identity.js";
+import { clientId } from "../pki/identity.js";
 import { readManifest } from "./manifest.js";
 import { recordedRevocations } from "./revocation-record.js";
 import { renameDurably, writeFileAtomic } from "../fs/atomic.js";
 import { writeManifest } from "./manifest-write.js";
-import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "./crl.js";
+import { normalSerial, readCrl, type ReadCrl, type RevocationReason } from "../pki/crl.js";
 import { storePaths, type StorePaths } from "./paths.js";
 
 /**

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeIfChanged } from "../fs/sync.js";
 import type { Config, KeyType } from "../config/config.js";
-import { CA_ID, type CertId } from "./identity.js";
-import { keyTypeOf } from "./keys.js";
+import { CA_ID, type CertId } from "../pki/identity.js";
+import { keyTypeOf } from "../pki/keys.js";
 import { serverDns, type ClientLeaf, type StoredLeaf } from "./leaf.js";
 import { manifestConfig, MANIFEST_VERSION, recordOf, withCurrent, type ClientEntry, type IssuedCert, type IssuedRecord, type Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
-import { BACKDATE_MS } from "./plan.js";
-import { type StoredCert } from "./store.js";
+import { BACKDATE_MS } from "../pki/issue.js";
+import { type StoredCert } from "../pki/cert-files.js";
 import { sha256Hex } from "../units.js";
 
 /** The manifest as the store now is (docs/store.md), its history carried over from `previous`. */

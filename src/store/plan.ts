@@ -2,9 +2,9 @@ import type { X509Certificate } from "node:crypto";
 import type { KeyType, Subject } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
-import type { CertId } from "./identity.js";
+import type { CertId } from "../pki/identity.js";
 import { DAY_MS } from "../units.js";
-import { renewalDue, RENEW_WITHIN_DAYS } from "./renewal-window.js";
+import { renewalDue, RENEW_WITHIN_DAYS } from "../pki/renewal-window.js";
 
 /**
  * What `generate` must do with each certificate, decided from what the store holds and
@@ -49,9 +49,6 @@ export interface LeafWanted {
 
 /** The reason of a renewal asked for with --renew (on the same key). */
 export const RENEWED_NOW = "renewed on its own key (--renew)";
-/** notBefore is backdated so that a device or broker whose clock runs a little slow still accepts. */
-export const BACKDATE_MS = 60 * 60 * 1000;
-
 /** The SANs of a certificate, split by kind, as node:crypto prints them. */
 export function sanOf(cert: X509Certificate): { dns: string[]; ips: string[] } {
   const dns: string[] = [];

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readNamed } from "../fs/read.js";
 import type { Config, KeyType, Subject } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { sameCertId, type CertId } from "./identity.js";
+import { sameCertId, type CertId } from "../pki/identity.js";
 import { checkManifest } from "./manifest-check.js";
 
 /**

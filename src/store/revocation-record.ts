@@ -1,6 +1,6 @@
-import { normalSerial as normalHex, type Revoked } from "./crl.js";
+import { normalSerial as normalHex, type Revoked } from "../pki/crl.js";
 import type { IssuedRecord, Manifest } from "./manifest.js";
-import { REVOCATION_REASONS, type RevocationReason } from "./reasons.js";
+import { REVOCATION_REASONS, type RevocationReason } from "../pki/reasons.js";
 
 /**
  * The manifest's history and the CRL are two records of the same revocations, and they must

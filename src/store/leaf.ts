@@ -1,11 +1,11 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import type { Config } from "../config/config.js";
-import type { CaSigner } from "./ca.js";
-import { certLabel, type CertId } from "./identity.js";
-import { generateKey, keyMaterialFrom, keyTypeOf, pkcs8Pem, samePublicKey, type KeyMaterial } from "./keys.js";
+import type { CaSigner } from "../pki/ca.js";
+import { certLabel, type CertId } from "../pki/identity.js";
+import { generateKey, keyMaterialFrom, keyTypeOf, pkcs8Pem, samePublicKey, type KeyMaterial } from "../pki/keys.js";
 import type { StorePaths } from "./paths.js";
 import type { LeafPlan, LeafState, LeafWanted } from "./plan.js";
-import { readCert, readKey, writeCert, writeKey, type StoredCert } from "./store.js";
+import { readCert, readKey, writeCert, writeKey, type StoredCert } from "../pki/cert-files.js";
 
 /** A broker or client certificate of the store with its key: reading, planning inputs, issuing. */
 export interface LeafFiles {

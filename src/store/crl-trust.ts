@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync } from "node:fs";
-import { crlMatchesCa, crlSignedBy, readCrl, type ReadCrl, type Revoked } from "./crl.js";
-import type { IssueDeps } from "./issue.js";
+import { crlMatchesCa, crlSignedBy, readCrl, type ReadCrl, type Revoked } from "../pki/crl.js";
+import type { IssueDeps } from "../pki/issue.js";
 import type { Manifest } from "./manifest.js";
 import type { StorePaths } from "./paths.js";
 import { forgotten, recordedRevocations, withRecorded } from "./revocation-record.js";

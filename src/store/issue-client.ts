@@ -5,16 +5,16 @@ import { checkClientIds } from "../config/validate.js";
 import { refuseReservedClientId } from "../config/reserved-ids.js";
 import { EspCertsError } from "../errors.js";
 import { removeStaleTemps } from "../fs/atomic.js";
-import { CertificateAuthority } from "./ca.js";
+import { CertificateAuthority } from "../pki/ca.js";
 import { defaultDeps, type StoreAction, type Superseded } from "./ensure.js";
 import { supersede } from "./revocation-record.js";
-import { clientId } from "./identity.js";
-import type { IssueDeps } from "./issue.js";
+import { clientId } from "../pki/identity.js";
+import type { IssueDeps } from "../pki/issue.js";
 import { issueInto, readLeaf, type ClientLeaf, type LeafFiles } from "./leaf.js";
 import { readManifest, usedSerials } from "./manifest.js";
 import { withClient, writeManifest } from "./manifest-write.js";
 import { storePaths } from "./paths.js";
-import type { PassphraseSources } from "./passphrase.js";
+import type { PassphraseSources } from "../pki/passphrase.js";
 
 export interface IssuedClient {
   action: StoreAction;
