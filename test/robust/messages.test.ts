@@ -7,6 +7,10 @@ import { resolveConfig } from "../../src/config/config.js";
 import { EspCertsError } from "../../src/errors.js";
 import { DIAGNOSES } from "../../src/monitor/diagnoses.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { freePort, startMosquitto } from "../helpers/mosquitto.js";
+import { requireTool } from "../helpers/tools.js";
+
+const hasMosquitto = requireTool("mosquitto", "mosquitto");
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -57,6 +61,28 @@ describe("messages", () => {
     expect(r.stderr).toContain("Cannot use the CA key");
     expect(r.stderr).toContain("[esp_certs] mqtt_hots is not a setting esp-certs knows; it is ignored. Did you mean mqtt_host?");
   });
+
+  it.skipIf(!hasMosquitto)("push's fix fits why the broker could not be used: nothing listening, or a broker with another store's certificates", async () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    const closed = runCli(["push", "--broker-address", `127.0.0.1:${await freePort()}`], { cwd: dir });
+    expect(closed.status).toBe(2);
+    expect(closed.stderr).toContain("nothing listens there");
+    expect(closed.stderr).toContain("Start Mosquitto with the broker folder (esp-certs broker)");
+    const other = project();
+    expect(runCli(["generate"], { cwd: other }).status).toBe(0);
+    const certs = path.join(other, "certs");
+    const broker = await startMosquitto({ tls: { cafile: path.join(certs, "ca.crt.pem"), certfile: path.join(certs, "server.crt.pem"), keyfile: path.join(certs, "server.key.pem") } });
+    try {
+      const stranger = runCli(["push", "--broker-address", `127.0.0.1:${broker.port}`], { cwd: dir });
+      expect(stranger.status).toBe(2);
+      expect(stranger.stderr).toContain("its certificate is not the store's broker certificate");
+      expect(stranger.stderr).toContain("Run esp-certs broker and restart Mosquitto");
+      expect(stranger.stderr).not.toContain("Start Mosquitto");
+    } finally {
+      await broker.stop();
+    }
+  }, 60_000);
 
   it("wifi fail status=6 and status=1 name wifi_secrets.h", () => {
     expect(DIAGNOSES["wifi-6"].fix).toContain("WIFI_PASSWORD in wifi_secrets.h");
