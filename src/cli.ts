@@ -131,7 +131,7 @@ program
   .command("header")
   .description("render the firmware header (esp_certs.h) from the store, only when its content changes")
   .option("--client <id>", "the client whose certificate goes in (default: the first environment's custom_esp_certs_client)")
-  .option("--out <path>", "where to write it (default: header of [esp_certs], firmware/include/esp_certs.h)")
+  .option("--out <path>", "where to write it (default: header of [esp_certs], else esp_certs.h in the project's include_dir)")
   .option("--allow-ip", "accept an IP address as the MQTT host (an ESP8266 cannot verify it: BearSSL error 56)")
   .option("--json", "print what it wrote as JSON")
   .addHelpText("after", "\nExamples:\n  $ esp-certs header\n  $ esp-certs header --client dev02 --out include/esp_certs.h")

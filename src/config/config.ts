@@ -58,10 +58,12 @@ export const DEFAULTS = {
   cert_days: "825",
   renew_days: "60",
   cert_dir: "certs",
-  header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
+/** The header's file name in the project's include_dir, its default place. */
+export const HEADER_NAME = "esp_certs.h";
+
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "header", "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -172,7 +174,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     certDays,
     renewDays: checkDays(get("renew_days"), "renew_days"),
     certDir: checkCertDir(projectDir, get("cert_dir")),
-    header: path.resolve(projectDir, get("header")),
+    header: headerFile(projectDir, sections, sysenv),
     allowIp,
     environments,
     defaultEnv: listValue(findSection(sections, "platformio")?.values.get("default_envs"))?.[0] ?? environments[0]?.name,
@@ -201,6 +203,23 @@ function misspeltEnvOptions(sections: IniSection[]): string[] {
     }
   }
   return out;
+}
+
+/** `header` of [esp_certs], else esp_certs.h in the project's include_dir: absolute. */
+export function headerFile(projectDir: string, sections: IniSection[], sysenv: NodeJS.ProcessEnv = process.env): string {
+  const own = ownSettings(sections, sysenv).get("header");
+  return path.resolve(projectDir, own || path.join(platformioDir(projectDir, sections, "include_dir", "include", sysenv), HEADER_NAME));
+}
+
+/**
+ * A folder option of [platformio] (include_dir, lib_dir) as PlatformIO resolves it: its
+ * `${...}` references and the built-in `${PROJECT_DIR}` expanded, relative to the project;
+ * `fallback` (PlatformIO's default) when unset.
+ */
+export function platformioDir(projectDir: string, sections: IniSection[], option: string, fallback: string, sysenv: NodeJS.ProcessEnv = process.env): string {
+  const value = findSection(sections, "platformio")?.values.get(option);
+  const dir = value ? expandValue(sections, value.replace(/\$\{PROJECT_DIR\}/g, () => projectDir), sysenv).replace(/\\/g, "/") : fallback;
+  return path.resolve(projectDir, dir);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { headerForProject } from "../../src/commands/init.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
 
 const USER_INI = `; my weather station
@@ -25,7 +24,9 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.status, r.stderr).toBe(0);
     const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
     for (const line of USER_INI.split("\n")) expect(ini).toContain(line);
-    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\napps = dev02\nheader = include\/esp_certs\.h\n/);
+    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\napps = dev02\n/);
+    // The header follows include_dir by default: no header line to go stale when include_dir changes.
+    expect(ini).not.toMatch(/^header\s*=/m);
     expect(ini).toMatch(/extra_scripts = pre:version\.py\n\s+pre:esp_certs_hook\.py/);
     expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(true);
     // The header lands where PlatformIO's compiler looks, with the device's host in it.
@@ -165,14 +166,6 @@ describe("esp-certs init: the main job on its defaults", () => {
     // Given again on the command line, the same value leaves the line as it is too.
     expect(runCli(["init", "--host", "pc7.local", "--clients", "dev01,dev02", "--yes"], { cwd: dir, env: { BROKER_HOST: "pc7.local" } }).status).toBe(0);
     expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(before);
-  });
-
-  it("puts the header in the project's include_dir", () => {
-    expect(headerForProject("[env:x]\n")).toBe("include/esp_certs.h");
-    expect(headerForProject("[platformio]\ninclude_dir = lib\\inc\\\n")).toBe("lib/inc/esp_certs.h");
-    // This repository's layout is the default: nothing to write.
-    expect(headerForProject("[platformio]\ninclude_dir = firmware/include\n")).toBeUndefined();
-    expect(headerForProject("[esp_certs]\nheader = my.h\n")).toBeUndefined();
   });
 
   it("a missing --project-dir is refused and left missing; an empty folder gets a word about [env:...] and a readable include/", () => {
