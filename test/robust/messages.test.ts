@@ -84,6 +84,15 @@ describe("messages", () => {
     }
   }, 60_000);
 
+  it("broker --paths local after a docker folder says to start the local broker, not only to restart it", () => {
+    const dir = project();
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["broker"], { cwd: dir }).stdout).toContain("docker compose up -d");
+    const local = runCli(["broker", "--paths", "local"], { cwd: dir });
+    expect(local.status, local.stderr).toBe(0);
+    expect(local.stdout).toContain(`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${path.join(dir, "broker", "mosquitto.conf")}"`);
+  });
+
   it("wifi fail status=6 and status=1 name wifi_secrets.h", () => {
     expect(DIAGNOSES["wifi-6"].fix).toContain("WIFI_PASSWORD in wifi_secrets.h");
     expect(DIAGNOSES["wifi-1"].fix).toContain("WIFI_SSID in wifi_secrets.h");
