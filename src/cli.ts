@@ -15,7 +15,7 @@ const program = new Command("esp-certs")
   .version("0.1.0")
   .option("--project-dir <dir>", "the PlatformIO project", process.cwd())
   .option("--json", "print the report as JSON, for the commands that report something")
-  .showHelpAfterError('(run "esp-certs --help" for usage)')
+  .showHelpAfterError(usageHint())
   .exitOverride();
 
 // --json is global (docs/commands.md): this option takes it before or after the command, and hands
@@ -307,7 +307,7 @@ program
   .option("--json", "print only the result as JSON (esptool's output goes to stderr)")
   .addHelpText(
     "after",
-    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # then: esptool.py write_flash 0x3FB000 dev08.bin\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
+    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # prints the esptool.py line: 0x3FA000 on d1_mini\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
   )
   .action(async (o) => {
     const m = await import("./commands/provision.js");
@@ -324,6 +324,13 @@ program
     process.exitCode = await call(m.ports, o);
   });
 
+// A refused option names the help of the command it was given to, not the overview.
+for (const command of program.commands) command.showHelpAfterError(usageHint(command.name()));
+
+function usageHint(command?: string): string {
+  return `(run "esp-certs${command ? ` ${command}` : ""} --help" for usage)`;
+}
+
 /** Runs one command line; resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -335,7 +342,13 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit 0; anything else commander rejects is a usage error (commander has printed it).
       if (err.exitCode === 0) return ExitCode.ok;
-      if (json) printJson({ error: { what: "Cannot read the command line", why: err.message.replace(/^error: /, ""), fix: 'Run "esp-certs --help" for usage.', exitCode: ExitCode.usage } });
+      if (json) {
+        const words = argv.slice(2);
+        const command = program.commands.find((c) => words.includes(c.name()))?.name();
+        // One line, as every other error's why: commander puts its "Did you mean" on a line of its own.
+        const why = err.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+        printJson({ error: { what: "Cannot read the command line", why, fix: `Run "esp-certs${command ? ` ${command}` : ""} --help" for usage.`, exitCode: ExitCode.usage } });
+      }
       return ExitCode.usage;
     }
     const failure = err instanceof EspCertsError ? err : fromSystemError(err);

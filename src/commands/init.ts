@@ -133,13 +133,13 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
       info(`Your sketch: a few lines use the device library, as ${example} does (docs/own-project.md of esp-certs)`);
     }
     info(`Next: the Node-RED flow with  ${cli} nodered ; build and flash with  ${cli} flash --port <port>`);
-    if (cli !== "esp-certs") info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
+    if (cli.startsWith("node ")) info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
   }
   return ExitCode.ok;
 }
 
 /** Which broker name the devices will dial, why that one, and how to pick another. */
 export function hostLine(host: string, from: ProjectSettings["hostFrom"], initCommand = "esp-certs init"): string {
-  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, found by mDNS" }[from];
+  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, which the devices find by mDNS" }[from];
   return `Devices dial mqtt_host = ${host} (${why}). For another broker name: ${initCommand} --host <name>`;
 }
