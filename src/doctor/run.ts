@@ -4,7 +4,7 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { OFFLINE_CHECKS, type CheckResult } from "./checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "./context.js";
-import { storeClients } from "../store/inventory.js";
+import { CertificateStore } from "../store/store.js";
 import { ACCESS_CHECKS } from "./access.js";
 import { FIELD_CHECKS } from "./field.js";
 import { LIVE_CHECKS } from "./live.js";
@@ -34,11 +34,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   }
   parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
   // Any client the store issued (a provisioned one too), as status and nodered take it.
-  const known = storeClients(config);
+  const store = CertificateStore.open(config);
+  const known = store.clientIds();
   if (opts.client !== undefined && !known.includes(opts.client)) {
     throw new EspCertsError(`Cannot connect as "${opts.client}"`, `it is not one of the store's clients (${known.join(", ")})`, "Name one of those with --client, or add it to clients in [esp_certs].");
   }
-  const ctx = await loadContext(config, opts);
+  const ctx = await loadContext(config, { ...opts, store });
   const results: CheckResult[] = [];
   for (const check of CHECKS) results.push(...(await check.run(ctx)));
   return results;
