@@ -10,10 +10,9 @@ import { EspCertsError } from "../errors.js";
 import { ensurePrivateDir } from "../fs/atomic.js";
 import { checkOutputDir, DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
-import { storePaths } from "../store/paths.js";
 import { judgeStoreCrl } from "../store/crl-trust.js";
 import { defaultDeps } from "../store/ensure.js";
-import { readManifest } from "../store/manifest.js";
+import { CertificateStore } from "../store/store.js";
 import {
   BROKER_FILES,
   dockerRunLine,
@@ -34,6 +33,8 @@ export interface BrokerOptions {
   out?: string;
   /** Default: the mode the folder was made with, else "docker". */
   paths?: PathsMode;
+  /** The run's store, when the command has it open; default: the store of `config`. */
+  store?: CertificateStore;
 }
 
 export interface BrokerResult {
@@ -64,9 +65,10 @@ export interface BrokerSync extends BrokerResult {
  * it also reloads the broker that runs from the folder, so that a running broker refuses the
  * certificate now (docs/access.md).
  */
-export async function syncBrokerFolder(config: Config, after: { revoked: boolean; replaced?: string[] }): Promise<BrokerSync | undefined> {
+export async function syncBrokerFolder(store: CertificateStore, after: { revoked: boolean; replaced?: string[] }): Promise<BrokerSync | undefined> {
+  const { config } = store;
   if (!brokerFolderExists(config)) return undefined;
-  const r = await writeBrokerFolder(config);
+  const r = await writeBrokerFolder(config, { store });
   const reload = after.revoked && r.changed.length > 0 ? reloadBroker(r.dir, r.mode) : undefined;
   const replaced = after.replaced && after.replaced.length > 0 ? after.replaced : undefined;
   return { ...r, port: config.mqttPort, reload, replaced };
@@ -114,8 +116,8 @@ export function localUser(): string | undefined {
 }
 
 /** The broker's files as the store holds them; throws (exit 2) when the store lacks them. */
-export function readStoreMaterial(config: Config): StoreMaterial {
-  const s = storePaths(config.certDir);
+export function readStoreMaterial(store: CertificateStore): StoreMaterial {
+  const { config, paths: s } = store;
   const missing = [s.caCertPem, s.serverCertPem, s.serverKey].filter((f) => !existsSync(f));
   if (missing.length > 0) {
     throw new EspCertsError(
@@ -129,7 +131,7 @@ export function readStoreMaterial(config: Config): StoreMaterial {
     serverCertPem: readFileSync(s.serverCertPem),
     serverKeyPem: readFileSync(s.serverKey),
     crlPem: existsSync(s.crlPem) ? readFileSync(s.crlPem) : undefined,
-    access: accessClients(config),
+    access: accessClients(store),
   };
 }
 
@@ -146,7 +148,8 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
     );
   }
   const mode = opts.paths ?? (existing !== undefined ? pathsModeOf(existing) : undefined) ?? "docker";
-  const gated = await gateCrl(config, dir, readStoreMaterial(config));
+  const store = opts.store ?? CertificateStore.open(config);
+  const gated = await gateCrl(store, dir, readStoreMaterial(store));
   const files = await planFolder(config, dir, mode, gated.store);
   if (existing === undefined) {
     // Not a folder esp-certs made: its files are someone else's, unless a run of ours was stopped before its mosquitto.conf.
@@ -189,10 +192,10 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
  * let a revoked device in again or shut every client out. The folder then keeps its own CRL;
  * without one, nothing is written.
  */
-async function gateCrl(config: Config, dir: string, store: StoreMaterial): Promise<{ store: StoreMaterial; kept?: string }> {
+async function gateCrl(certs: CertificateStore, dir: string, store: StoreMaterial): Promise<{ store: StoreMaterial; kept?: string }> {
   if (store.crlPem === undefined) return { store };
-  const p = storePaths(config.certDir);
-  const verdict = await judgeStoreCrl(p, new X509Certificate(store.caCertPem).raw, readManifest(p.manifest), defaultDeps());
+  const p = certs.paths;
+  const verdict = await judgeStoreCrl(p, new X509Certificate(store.caCertPem).raw, certs.manifest(), defaultDeps());
   if (verdict.state === "sound") return { store };
   const problem = verdict.state === "rebuild" ? verdict.problem : verdict.state === "earlier-ca" ? `${p.crlPem} is an earlier CA's` : `${p.crlPem} is not this CA's`;
   const own = path.join(dir, BROKER_FILES.crl);
@@ -211,13 +214,13 @@ function planFolder(config: Config, dir: string, mode: PathsMode, store: StoreMa
  * unreadable one says why), or undefined when there is no folder esp-certs made, or the
  * store lacks what it copies (the store's own check says so). Writes nothing.
  */
-export async function staleBrokerFiles(config: Config): Promise<{ dir: string; stale: string[] } | undefined> {
+export async function staleBrokerFiles(config: Config, certs = CertificateStore.open(config)): Promise<{ dir: string; stale: string[] } | undefined> {
   const dir = brokerDir(config);
   const conf = generatedConf(dir);
   if (conf === undefined) return undefined;
   let store: StoreMaterial;
   try {
-    store = readStoreMaterial(config);
+    store = readStoreMaterial(certs);
   } catch (err) {
     if (err instanceof EspCertsError) return undefined;
     throw err;

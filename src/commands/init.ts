@@ -12,7 +12,7 @@ import { generate } from "../generate/generate.js";
 import type { GenerateCommandOptions } from "./options.js";
 import { printReport } from "./print/generate-report.js";
 import { passphraseGetter, passphraseSources } from "../pki/passphrase.js";
-import { storePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 import { info } from "../ui.js";
 import { selfCommand } from "../self-command.js";
 
@@ -85,8 +85,8 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   const interactive = !o.json && !o.yes;
   const settings = planProjectSettings(o.projectDir, o);
   const config = settings.config;
-  const store = storePaths(config.certDir);
-  const newCa = !existsSync(store.caCertPem) && !existsSync(store.caKey);
+  const { paths } = CertificateStore.open(config);
+  const newCa = !existsSync(paths.caCertPem) && !existsSync(paths.caKey);
   const caPassphrase =
     newCa && o.caPassphrase !== false
       ? await passphraseGetter(passphraseSources({ interactive, caPassphraseFile: o.caPassphraseFile }), "create")()

@@ -7,7 +7,8 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { loadConfig } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { storePaths } from "../store/paths.js";
+import type { StorePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 import { LineSplitter } from "../serial/lines.js";
 import { DEFAULT_BAUD, DEFAULT_TIMEOUT_S } from "./numeric-options.js";
 import { closePort, openPort } from "../serial/open.js";
@@ -39,8 +40,8 @@ export interface MonitorOptions {
 }
 
 /** First 16 hex digits of the SHA-256 of the CA's DER: what the firmware's boot line prints as ca=. */
-export function localCaId(certDir: string): string | undefined {
-  const der = storePaths(certDir).caCertDer;
+function localCaId(p: StorePaths): string | undefined {
+  const der = p.caCertDer;
   if (!existsSync(der)) return undefined;
   return sha256Hex(readFileSync(der)).slice(0, 16);
 }
@@ -51,17 +52,18 @@ export function prepare(opts: MonitorOptions, out: Pick<MonitorOutput, "warn">):
   const baud = opts.baud ?? DEFAULT_BAUD;
   const timeoutS = opts.timeout ?? DEFAULT_TIMEOUT_S;
   const config = loadConfig(opts.projectDir);
-  const ca = localCaId(config.certDir);
+  const store = CertificateStore.open(config);
+  const ca = localCaId(store.paths);
   if (ca === undefined) {
-    out.warn(`${storePaths(config.certDir).caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
+    out.warn(`${store.paths.caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
   }
-  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(config.certDir), serial: opts.port, client: opts.expectClient };
+  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(store.paths), serial: opts.port, client: opts.expectClient };
   return { expected, baud, timeoutS };
 }
 
 /** The DNS names in the store's broker certificate, to tell a stale broker from a wrong certificate. */
-function brokerNames(certDir: string): string[] | undefined {
-  const der = storePaths(certDir).serverCertDer;
+function brokerNames(p: StorePaths): string[] | undefined {
+  const der = p.serverCertDer;
   if (!existsSync(der)) return undefined;
   try {
     const san = new X509Certificate(readFileSync(der)).subjectAltName ?? "";

@@ -10,7 +10,7 @@ import type { IClientOptions, MqttClient } from "mqtt";
 import { APP_ID } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 
 export interface BrokerTarget {
   /** Where to dial: mqtt_host, or --broker-address. */
@@ -45,8 +45,8 @@ function whyNot(err: Error & { code?: string | number }): string {
  * Connected, as the store's app client; an EspCertsError (exit 2) naming the address tried and
  * the fix when the broker cannot be reached or refuses it.
  */
-export async function connectAsApp(config: Config, target: BrokerTarget): Promise<MqttClient> {
-  const p = storePaths(config.certDir);
+export async function connectAsApp(config: Config, target: BrokerTarget, store = CertificateStore.open(config)): Promise<MqttClient> {
+  const p = store.paths;
   const files = p.client(APP_ID);
   const where = `${target.host}:${target.port}`;
   for (const f of [p.caCertPem, files.certPem, files.keyPem]) {
