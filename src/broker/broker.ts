@@ -301,7 +301,8 @@ function reloadAdvice(r: BrokerResult & Pick<BrokerSync, "replaced">, reload: Re
 
 function restartAdvice(r: BrokerResult, port: number): string[] {
   const conf = path.join(r.dir, BROKER_FILES.conf);
-  if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+  // Also after a switch from docker, when no local broker runs yet: then it is a start.
+  if (r.mode === "local") return [`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${conf}"`];
   // A restarted container keeps its old port mapping and user: a new port needs a new container.
   if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
   return [

@@ -43,7 +43,7 @@ export interface Config {
   renewDays: number;
   /** The store (docs/store.md). Default `<project>/certs`. */
   certDir: string;
-  /** The generated header. Default `<project>/firmware/include/esp_certs.h`. */
+  /** The generated header. Default `esp_certs.h` in the project's include_dir (`<project>/include`), where the compiler finds it. */
   header: string;
   /** Whether an IP address was accepted as mqtt_host (`--allow-ip`). */
   allowIp: boolean;

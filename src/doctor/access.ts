@@ -45,7 +45,7 @@ export function checkAccess(ctx: DoctorContext): CheckResult[] {
   const clients = accessClients(ctx.config);
   const apps = clients.filter((c) => c.role === "app" && !c.revoked).map((c) => c.id);
   const revoked = clients.filter((c) => c.revoked).length;
-  const text = `${rel}/${BROKER_FILES.acl} is the store's: apps ${apps.join(", ") || "(none)"} may use every topic, ${revoked} revoked client${revoked === 1 ? "" : "s"} no topic, every device only its own <id>/#`;
+  const text = `${rel}/${BROKER_FILES.acl} is the store's: apps ${apps.join(", ") || "(none)"} may use every topic, ${revoked === 0 ? "no client is revoked" : revoked === 1 ? "1 revoked client has no topic" : `${revoked} revoked clients have no topic`}, every device only its own <id>/#`;
   return [{ check: "access", level: "ok", text }];
 }
 
