@@ -4,12 +4,13 @@
 // that the script goes back to esp-certs when a certificate is due, the configuration
 // changes, or a file is replaced.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renewalDue, renewalStart } from "../../src/pki/renewal-window.js";
 import { repoRoot, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
+import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
 
@@ -18,15 +19,6 @@ const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
 const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
 const DAY = 86_400_000;
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function folder(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
 
 describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed", () => {
   let python: string;
@@ -36,9 +28,8 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
 
   /** A project, and a build that reports how many times the script started node. */
   function setup(ini = INI()) {
-    const dir = folder("esp-certs-fast-");
-    writeFileSync(path.join(dir, "platformio.ini"), ini);
-    const bin = folder("esp-certs-fast-bin-");
+    const dir = project({ ini, prefix: "esp-certs-fast-" });
+    const bin = tmpDir("esp-certs-fast-bin-");
     const log = path.join(bin, "starts");
     writeFileSync(log, "");
     writeFileSync(path.join(bin, "node"), `#!/bin/sh\necho start >> '${log}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
@@ -84,10 +75,10 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     expect(p.build({ BROKER_HOST: "pc1.local" }).startedNode).toBe(false);
     const moved = p.build({ BROKER_HOST: "pc2.local" });
     expect(moved.startedNode).toBe(true);
-    expect(readFileSync(p.file("firmware/include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "pc2.local"');
+    expect(readFileSync(p.file("include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "pc2.local"');
     writeFileSync(p.file("platformio.ini"), INI("mqtt_port = 8884\n"));
     expect(p.build().startedNode).toBe(true);
-    expect(readFileSync(p.file("firmware/include/esp_certs.h"), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
+    expect(readFileSync(p.file("include/esp_certs.h"), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
     expect(p.build().startedNode).toBe(false);
   });
 
@@ -102,7 +93,7 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     expect(repaired.stdout).toMatch(/dev01\.key\.pem is not the file the manifest recorded: generating/);
     expect(p.build().startedNode).toBe(false);
 
-    const header = p.file("firmware/include/esp_certs.h");
+    const header = p.file("include/esp_certs.h");
     const good = readFileSync(header, "utf8");
     // An unfinished --new-ca leaves its folder in the store: esp-certs finishes it.
     mkdirSync(p.file("certs/.new-ca"));
@@ -120,7 +111,7 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     build1(p);
     const r = spawnSync(python, [runner, hookScript, p.dir, "d1_mini", "dev02"], { encoding: "utf8", env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, NO_COLOR: "1" } });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(p.file("firmware/include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
+    expect(readFileSync(p.file("include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
     expect(JSON.parse(readFileSync(p.stamp, "utf8")).client).toBe("dev02");
   });
 
