@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { shellWord } from "./ui.js";
 
 /**
  * How to run this CLI again from `cwd`, for the "Next:" lines: `esp-certs` when that name is on
@@ -15,5 +16,5 @@ export function selfCommand(cwd: string = process.cwd(), env: NodeJS.ProcessEnv 
   if (!/\.c?js$/.test(script)) return "esp-certs";
   const rel = path.relative(cwd, script);
   const shown = rel.startsWith("..") || path.isAbsolute(rel) ? script : rel;
-  return `node ${/[\s"'$&|;<>()`]/.test(shown) ? `"${shown}"` : shown}`;
+  return `node ${shellWord(shown)}`;
 }

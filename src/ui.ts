@@ -89,3 +89,18 @@ export async function askHidden(question: string): Promise<string> {
 export function canPrompt(): boolean {
   return process.stdin.isTTY === true && process.stderr.isTTY === true;
 }
+
+/**
+ * A path or port as one word of a command we suggest, quoted only when it needs it. One style
+ * for bash, zsh, PowerShell and cmd: double quotes, which all four take for a path with spaces;
+ * single quotes only when the path holds `"`, `$`, a backtick or `!`, which double quotes would
+ * not keep (cmd has no single quotes, but Windows paths cannot hold `"` and rarely `$`). A
+ * backslash is plain only on Windows, where it separates folders.
+ */
+export function shellWord(word: string, platform: NodeJS.Platform = process.platform): string {
+  const plain = platform === "win32" ? /^[\w@%+=:,./\\-]+$/ : /^[\w@%+=:,./-]+$/;
+  if (plain.test(word)) return word;
+  if (!/["$`!]/.test(word)) return `"${word}"`;
+  // PowerShell doubles a single quote inside single quotes; POSIX shells close, escape, reopen.
+  return `'${word.replaceAll("'", platform === "win32" ? "''" : "'\\''")}'`;
+}

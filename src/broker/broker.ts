@@ -24,7 +24,8 @@ import {
 } from "./conf.js";
 import { fileIsCurrent, sameBytes, syncFile } from "../fs/sync.js";
 import { accessClients } from "./access.js";
-import { reloadBroker, reloadCommand, type ReloadOutcome } from "./reload.js";
+import { reloadBroker, reloadCommand, restartCommand, type ReloadOutcome } from "./reload.js";
+import { shellWord } from "../ui.js";
 
 export { DEFAULT_BROKER_DIR };
 
@@ -180,7 +181,7 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
     throw new EspCertsError(
       `Cannot write ${dir}`,
       "permission denied: a container started without --user may have given the folder to its own user (uid 1883)",
-      `Take it back, then run this again: sudo chown -R $(id -u):$(id -g) "${dir}"`,
+      `Take it back, then run this again: sudo chown -R $(id -u):$(id -g) ${shellWord(dir)}`,
     );
   }
   return { dir, mode, created: existing === undefined, changed, addedAccessRules, crlKept: gated.kept };
@@ -257,15 +258,14 @@ export function brokerAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "repl
 function syncAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "replaced">, port: number): string[] {
   const { reload } = r;
   if (r.changed.length === 0) return [];
-  const conf = path.join(r.dir, BROKER_FILES.conf);
   if (r.created) {
     return r.mode === "docker"
       ? [
           "Start the broker (the network once: docker network create mqtt):",
           `  ${dockerRunLine(r.dir, port, containerUser())}`,
-          `or: docker compose up -d   (in ${r.dir})`,
+          `or: docker compose up -d   (in ${shellWord(r.dir)})`,
         ]
-      : [`Start the broker: mosquitto -c "${conf}"`];
+      : [`Start the broker: ${restartCommand(r.dir, "local")}`];
   }
   const reloadLine = reloadAdvice(r, reload);
   if (!needsRestart(r)) return [reloadLine];
@@ -303,14 +303,13 @@ function reloadAdvice(r: BrokerResult & Pick<BrokerSync, "replaced">, reload: Re
 }
 
 function restartAdvice(r: BrokerResult, port: number): string[] {
-  const conf = path.join(r.dir, BROKER_FILES.conf);
   // Also after a switch from docker, when no local broker runs yet: then it is a start.
-  if (r.mode === "local") return [`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${conf}"`];
+  if (r.mode === "local") return [`Restart the broker so that it loads them, or start it if none runs: ${restartCommand(r.dir, "local")}`];
   // A restarted container keeps its old port mapping and user: a new port needs a new container.
-  if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
+  if (!r.changed.includes(BROKER_FILES.compose)) return [`Restart the broker so that it loads them: ${restartCommand(r.dir, "docker")}`];
   return [
     "Recreate the broker's container, so that it takes the new settings:",
-    `  docker compose up -d --force-recreate   (in ${r.dir})`,
+    `  docker compose up -d --force-recreate   (in ${shellWord(r.dir)})`,
     `or, started with docker run: docker rm -f mosquitto, then ${dockerRunLine(r.dir, port, containerUser())}`,
   ];
 }

@@ -6,6 +6,7 @@ import type { Config } from "../config/config.js";
 import { renderTemplate } from "../render/ejs-render.js";
 import type { WantedFile } from "../fs/sync.js";
 import { renderAcl, type AccessClient } from "./acl.js";
+import { shellWord } from "../ui.js";
 
 export type PathsMode = "docker" | "local";
 
@@ -95,16 +96,16 @@ export function isGenerated(confText: string): boolean {
   return confText.startsWith(GENERATED_MARK);
 }
 
-/** The workshop's `docker run`, for this folder (quoted: project paths may hold spaces). */
+/** The workshop's `docker run`, for this folder (its paths quoted when they need it). */
 export function dockerRunLine(dir: string, port: number, user?: string): string {
   const abs = path.resolve(dir);
   return [
     "docker run -itd",
     `-p ${port}:${port}`,
     user ? `--user ${user}` : "",
-    `-v "${abs}:/mosquitto/config"`,
-    `-v "${path.join(abs, "data")}:/mosquitto/data"`,
-    `-v "${path.join(abs, "log")}:/mosquitto/log"`,
+    `-v ${shellWord(`${abs}:/mosquitto/config`)}`,
+    `-v ${shellWord(`${path.join(abs, "data")}:/mosquitto/data`)}`,
+    `-v ${shellWord(`${path.join(abs, "log")}:/mosquitto/log`)}`,
     "--network mqtt --name mosquitto eclipse-mosquitto:2",
   ]
     .filter(Boolean)

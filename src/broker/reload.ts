@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { BROKER_FILES, type PathsMode } from "./conf.js";
+import { shellWord } from "../ui.js";
 
 /** The name `docker run` and docker-compose.yml give the container. */
 export const CONTAINER = "mosquitto";
@@ -43,7 +44,16 @@ export function reloadCommand(dir: string, mode: PathsMode, platform: NodeJS.Pla
   // Mosquitto on Windows has no reload signal.
   if (platform === "win32") return "restart the mosquitto service (Windows' mosquitto has no reload): net stop mosquitto && net start mosquitto";
   const pid = path.join(dir, BROKER_FILES.pid);
-  return `kill -HUP $(cat "${pid}")`;
+  return `kill -HUP $(cat ${shellWord(pid)})`;
+}
+
+/**
+ * The command that starts the broker of this folder again, so that it reads what only a start
+ * reads (a new crlfile or pid_file line, new certificates); for a local broker, once the running
+ * one is stopped (also the start when none runs).
+ */
+export function restartCommand(dir: string, mode: PathsMode): string {
+  return mode === "docker" ? `docker restart ${CONTAINER}` : `mosquitto -c ${shellWord(path.join(dir, BROKER_FILES.conf))}`;
 }
 
 /** Sends the broker run from `dir` a reload where it can find it. */

@@ -15,7 +15,7 @@ import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
 import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";
-import { info, printJson, warn } from "../ui.js";
+import { info, printJson, shellWord, warn } from "../ui.js";
 import { lockStore } from "../store/lock.js";
 import { credentialFromStore, inStore } from "../provision/credential.js";
 import { ensureClient } from "../provision/ensure-client.js";
@@ -110,14 +110,9 @@ function checkOut(file: string, config: Config, id: string): void {
     throw new EspCertsError(
       `Cannot write the credential record to ${file}`,
       `it holds ${holder}'s record, not ${id}'s`,
-      `Name another file, or a folder (--out "${path.dirname(file)}${path.sep}" writes ${id}.bin there).`,
+      `Name another file, or a folder (--out ${shellWord(`${path.dirname(file)}${path.sep}`)} writes ${id}.bin there).`,
     );
   }
-}
-
-/** A path as one shell word: quoted when it holds a space or a character a shell would act on (bash, PowerShell and cmd all take "..."). */
-function shellWord(p: string): string {
-  return /^[\w@%+=:,./\\-]+$/.test(p) ? p : `"${p}"`;
 }
 
 export async function provision(o: ProvisionOptions): Promise<number> {

@@ -18,7 +18,7 @@ export interface DiagnosisContext {
   /** The configured broker host and port (platformio.ini [esp_certs]). */
   host: string;
   port: number;
-  /** The serial port being read, for `esp-certs flash --port`. */
+  /** The serial port being read, as one shell word, for `esp-certs flash --port {serial}`. */
   serial: string;
   code?: number;
   /** A symbolic name: BR_ERR_*, an alert, a wl_status_t or PubSubClient state, an EXCCAUSE. */

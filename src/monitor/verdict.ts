@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import type { CrashKind, DeviceEvent } from "./classify.js";
 import { BEARSSL_ERRORS, EXCEPTION_CAUSES, MQTT_STATES, OUT_OF_MEMORY, RECV_FATAL_ALERT, ROM_RESET_CAUSES, SEND_FATAL_ALERT, TLS_ALERTS, WIFI_STATUS, named } from "./codes.js";
 import { diagnosis, type DiagnosisContext, type DiagnosisId } from "./diagnoses.js";
+import { shellWord } from "../ui.js";
 
 export type Result = "verified" | "failed" | "timeout";
 
@@ -109,7 +110,8 @@ function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): Diagnosi
   return {
     host: s.expected.host,
     port: s.expected.port,
-    serial: s.expected.serial,
+    // Only ever put into a suggested command: one shell word.
+    serial: shellWord(s.expected.serial),
     certDir: s.expected.certDir,
     localCa: s.expected.ca,
     deviceCa: s.device.ca,
@@ -120,8 +122,8 @@ function ctxOf(s: MonitorState, extra: Partial<DiagnosisContext> = {}): Diagnosi
     // An identity from the credential record is replaced by provision; a reflash keeps the record.
     bringBack:
       s.device.cred === "flash"
-        ? `\`esp-certs provision --port ${s.expected.serial} --client ${id}\``
-        : `\`esp-certs generate --rekey ${id}\`, then \`esp-certs flash --port ${s.expected.serial}\``,
+        ? `\`esp-certs provision --port ${shellWord(s.expected.serial)} --client ${id}\``
+        : `\`esp-certs generate --rekey ${id}\`, then \`esp-certs flash --port ${shellWord(s.expected.serial)}\``,
     ...extra,
   };
 }
@@ -374,7 +376,7 @@ export function finish(s: MonitorState, seconds: number): Verdict {
     title: `No verdict within ${seconds} s`,
     cause: hints[s.stage] + (s.lastLine !== undefined ? `; last line: ${s.lastLine}` : ""),
     fix: s.stage === "silent" || s.stage === "noise" || s.stage === "talking"
-      ? `Flash the firmware: esp-certs flash --port ${s.expected.serial} (a board in deep sleep stays silent until its next wake: watch longer with --timeout)`
+      ? `Flash the firmware: esp-certs flash --port ${shellWord(s.expected.serial)} (a board in deep sleep stays silent until its next wake: watch longer with --timeout)`
       : s.stage === "sleeping"
         ? `Watch longer than its sleep (--timeout), or check the broker with esp-certs doctor.`
         : `Watch longer (--timeout), or check the broker with esp-certs doctor.`,

@@ -9,6 +9,7 @@ import { requirePosix, requireTool } from "../helpers/tools.js";
 import { brokerAdvice } from "../../src/broker/broker.js";
 import { dockerRunLine, pathsModeOf, planBrokerFolder } from "../../src/broker/conf.js";
 import { resolveConfig } from "../../src/config/config.js";
+import { shellWord } from "../../src/ui.js";
 
 const hasMosquitto = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients");
 
@@ -50,7 +51,22 @@ describe("esp-certs broker", () => {
     if (requirePosix("the broker key's 0600 mode")) expect(mode(path.join(b, "certs/server.key.pem"))).toBe(0o600);
     expect(readFileSync(path.join(b, "docker-compose.yml"), "utf8")).toContain('"8883:8883"');
     expect(r.stdout).toContain(`-p 8883:8883 `);
-    expect(r.stdout).toContain(`-v "${b}:/mosquitto/config"`);
+    expect(r.stdout).toContain(`-v ${shellWord(`${b}:/mosquitto/config`)}`);
+  });
+
+  it("quotes the paths of the commands it suggests when the project's path holds a space, and only then", () => {
+    const plain = project();
+    const plainOut = runCli(["broker", "--paths", "local"], { cwd: plain }).stdout;
+    // Plain unless the temp folder's own path needs quotes (the rule itself: test/cli/shell-word.test.ts).
+    expect(plainOut).toContain(`Start the broker: mosquitto -c ${shellWord(path.join(plain, "broker", "mosquitto.conf"))}\n`);
+    const dir = project("win10.local", "esp-certs broker spaced-");
+    const docker = runCli(["broker"], { cwd: dir });
+    expect(docker.status, docker.stderr).toBe(0);
+    const b = path.join(dir, "broker");
+    expect(docker.stdout).toContain(`-v "${b}:/mosquitto/config" -v "${path.join(b, "data")}:/mosquitto/data"`);
+    expect(docker.stdout).toContain(`(in "${b}")`);
+    const local = runCli(["broker", "--paths", "local"], { cwd: dir });
+    expect(local.stdout).toContain(`mosquitto -c "${path.join(b, "mosquitto.conf")}"`);
   });
 
   it("keeps unchanged files' bytes and mtime, and re-syncs a stale copy with a restart note", () => {

@@ -229,6 +229,13 @@ describe("verdict", () => {
     expect(s.verdict?.id).toBe("tls-56");
   });
 
+  it("quotes a port whose path holds a space in the commands it suggests", () => {
+    const spaced = { ...EXPECTED, serial: "/work/trial home/ttyBoard" };
+    expect(play([...UP, '[esp-certs] tls fail code=300 text="x"'], spaced).verdict!.fix).toContain('`esp-certs flash --port "/work/trial home/ttyBoard"`');
+    expect(play(["[esp-certs] wifi ok", '[esp-certs] tls fail code=62 text="x"'], spaced).verdict!.fix).toContain('esp-certs flash --port "/work/trial home/ttyBoard"');
+    expect(finish(initialState(spaced), 2).fix).toContain('esp-certs flash --port "/work/trial home/ttyBoard"');
+  });
+
   it("times out with what the device did last", () => {
     expect(finish(initialState(EXPECTED), 2).cause).toContain("nothing came from /dev/ttyUSB0");
     expect(finish(play(["\u0000\u00ff\u0092\u0001\u0002\u0003"]), 2).cause).toContain("--baud");

@@ -4,6 +4,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/config.js";
+import { shellWord } from "../../src/ui.js";
 import { EspCertsError } from "../../src/errors.js";
 import { DIAGNOSES } from "../../src/monitor/diagnoses.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
@@ -90,7 +91,7 @@ describe("messages", () => {
     expect(runCli(["broker"], { cwd: dir }).stdout).toContain("docker compose up -d");
     const local = runCli(["broker", "--paths", "local"], { cwd: dir });
     expect(local.status, local.stderr).toBe(0);
-    expect(local.stdout).toContain(`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${path.join(dir, "broker", "mosquitto.conf")}"`);
+    expect(local.stdout).toContain(`Restart the broker so that it loads them, or start it if none runs: mosquitto -c ${shellWord(path.join(dir, "broker", "mosquitto.conf"))}`);
   });
 
   it("wifi fail status=6 and status=1 name wifi_secrets.h", () => {
