@@ -6,7 +6,7 @@ import { parseAddress } from "../config/address.js";
 import type { Config } from "../config/config.js";
 import path from "node:path";
 import { brokerDir, brokerFolderExists, staleBrokerFiles } from "../broker/broker.js";
-import { BROKER_FILES } from "../broker/conf.js";
+import { BROKER_FILES, pathsModeOf, type PathsMode } from "../broker/conf.js";
 import { crlSignedBy, type ReadCrl, type Revoked } from "../pki/crl.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
 import type { ClientRevocation } from "../store/revocations.js";
@@ -61,7 +61,7 @@ export interface RevocationContext {
   /** Revoked clients, by id: they have no certificate in certs/clients/ on purpose. */
   revokedClients: Map<string, ClientRevocation>;
   /** The broker folder's CRL, when the folder is one esp-certs made and the store has a CRL. */
-  broker?: { dir: string; confHasCrlfile: boolean; crlPem?: Buffer; storeCrlPem: Buffer; nextUpdate?: Date };
+  broker?: { dir: string; mode: PathsMode; confHasCrlfile: boolean; crlPem?: Buffer; storeCrlPem: Buffer; nextUpdate?: Date };
 }
 
 function readCert(id: CertId, file: string, keyFile?: string): CertEntry {
@@ -129,7 +129,7 @@ function readBrokerCrl(dir: string, storeCrlPem: Buffer): RevocationContext["bro
   const conf = readFileSync(path.join(dir, BROKER_FILES.conf), "utf8");
   const file = path.join(dir, BROKER_FILES.crl);
   const crlPem = existsSync(file) ? readFileSync(file) : undefined;
-  return { dir, confHasCrlfile: /^crlfile\s/m.test(conf), crlPem, storeCrlPem, nextUpdate: crlPem && crlNextUpdateOf(crlPem.toString("latin1")) };
+  return { dir, mode: pathsModeOf(conf) ?? "docker", confHasCrlfile: /^crlfile\s/m.test(conf), crlPem, storeCrlPem, nextUpdate: crlPem && crlNextUpdateOf(crlPem.toString("latin1")) };
 }
 
 export async function loadContext(

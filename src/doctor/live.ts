@@ -1,17 +1,20 @@
-// The checks that touch the network: does the name resolve here, and does the broker
-// accept a client of this store over TLS.
+// The checks that touch the network: does the name resolve here, does the broker accept a
+// client of this store over TLS, and does it refuse a revoked one.
 import { lookup } from "node:dns/promises";
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { checkMdns } from "./mdns.js";
-import { probeBroker } from "./probe.js";
+import { probeBroker, tryConnect } from "./probe.js";
 import { APP_ID } from "../config/app-identity.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
+import { restartCommand } from "../broker/reload.js";
 import type { StorePaths } from "../store/paths.js";
+import { archivedFiles } from "../store/revocations.js";
 
 export const LIVE_TIMEOUT_MS = 5000;
 
@@ -75,11 +78,13 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
     });
   const as = `as ${client} (${clientRole(c, client)}) to ${target}${ctx.probe.address === c.mqttHost ? "" : ` (name checked: ${c.mqttHost})`}`;
   const o = await probe();
-  if (o.ok && o.protocol !== "TLSv1.3") return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }];
+  if (o.ok && o.protocol !== "TLSv1.3") return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol}, ${o.ms} ms` }, ...(await checkRevokedRefused(ctx, material.ca))];
   if (o.ok) {
     // The ESP8266's BearSSL speaks TLS 1.2 at most: a broker that insists on 1.3 shuts it out.
     const device = await probe("TLSv1.2");
-    if (device.ok) return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol} (and TLSv1.2, as the ESP8266), ${o.ms} ms` }];
+    if (device.ok) {
+      return [{ check: "tls", level: "ok", text: `mutual TLS and MQTT CONNECT ${as}: ${o.protocol} (and TLSv1.2, as the ESP8266), ${o.ms} ms` }, ...(await checkRevokedRefused(ctx, material.ca))];
+    }
     const d = diagnose(device, target, c.mqttHost);
     return [{ check: "tls", level: "problem", text: `connection ${as} in TLS 1.2, as the ESP8266 makes it, failed (${o.protocol} works): ${d.cause} [${device.code}]`, fix: d.fix }];
   }
@@ -97,6 +102,66 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
   }
   const d = diagnose(o, target, c.mqttHost);
   return [{ check: "tls", level: "problem", text: `connection ${as} failed: ${d.cause} [${o.code}]`, fix: d.fix }];
+}
+
+/**
+ * The most recently revoked client of this CA whose certificate and key the store keeps in
+ * certs/revoked/, while that certificate is within its dates (an expired one is refused anyway,
+ * which would prove nothing). Superseded certificates are left out: revokedClients names a
+ * client only while its current certificate is the revoked one.
+ */
+function revokedToTry(ctx: DoctorContext): { id: string; cert: Buffer; key: Buffer } | undefined {
+  const { revokedClients, revokedSerials } = ctx.revocation;
+  const latest = [...revokedClients.values()].filter((r) => revokedSerials.has(r.serial)).sort((a, b) => b.at.getTime() - a.at.getTime());
+  for (const r of latest) {
+    const files = archivedFiles(ctx.store.paths, r.id, r.serial);
+    try {
+      const cert = readFileSync(files.certPem);
+      if (new Date(new X509Certificate(cert).validTo) <= ctx.now) continue;
+      return { id: r.id, cert, key: readFileSync(files.keyPem) };
+    } catch {
+      continue; // not kept (an older store, or moved away): try the one revoked before it
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Mosquitto reads a crlfile line only when it starts (a reload re-reads a CRL it already has): after
+ * the first revocation a running broker still lets a revoked certificate complete TLS and MQTT.
+ * So, once a client of the store got in, one connection with a revoked client's kept certificate.
+ */
+async function checkRevokedRefused(ctx: DoctorContext, ca: Buffer): Promise<CheckResult[]> {
+  const revoked = revokedToTry(ctx);
+  if (revoked === undefined) return [];
+  const outcome = await tryConnect({
+    address: ctx.probe.address,
+    port: ctx.probe.port,
+    servername: ctx.config.mqttHost,
+    ca,
+    cert: revoked.cert,
+    key: revoked.key,
+    // The revoked client's own id: the broker names it by its certificate (use_username_as_clientid)
+    // anyway. Were that revoked device still connected, this takes its session over and the broker
+    // drops it, which is no loss for a device that is revoked; the clean session leaves nothing behind.
+    clientId: revoked.id,
+    timeoutMs: LIVE_TIMEOUT_MS,
+  });
+  if (outcome.accepted) {
+    const b = ctx.revocation.broker;
+    const restart = b === undefined ? "restart the broker" : b.mode === "local" ? `stop it, then ${restartCommand(b.dir, b.mode)}` : restartCommand(b.dir, b.mode);
+    return [
+      {
+        check: "crl",
+        level: "problem",
+        text: `the running broker accepts ${revoked.id}'s revoked certificate: it has not loaded the CRL`,
+        fix: `Restart Mosquitto (a new crlfile line is read only at start): ${restart}`,
+      },
+    ];
+  }
+  // A refusal after the connection was made is the broker's (the store's own client just got in).
+  if (outcome.reached && outcome.code !== "TIMEOUT") return [{ check: "crl", level: "ok", text: `the running broker refuses revoked ${revoked.id}` }];
+  return [{ check: "crl", level: "unchecked", text: `could not try ${revoked.id}'s revoked certificate at the broker: ${outcome.message} [${outcome.code}]` }];
 }
 
 export const LIVE_CHECKS: Check[] = [

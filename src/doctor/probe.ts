@@ -3,6 +3,7 @@
 // the handshake has "succeeded" on the client's side: only the CONNACK proves it passed.
 import { isIP } from "node:net";
 import tls from "node:tls";
+import type { IClientOptions } from "mqtt";
 
 export interface ProbeInput {
   /** Where to dial: the MQTT host, or --broker-address. */
@@ -99,5 +100,53 @@ export function probeBroker(p: ProbeInput): Promise<ProbeOutcome> {
     });
     socket.on("error", (err: NodeJS.ErrnoException) => finish({ ok: false, stage, code: err.code ?? "ERROR", message: err.message }));
     socket.on("close", () => finish({ ok: false, stage, code: "CLOSED", message: "the broker closed the connection" }));
+  });
+}
+
+export type AttemptOutcome =
+  | { accepted: true }
+  /** `reached`: the TCP connection was made, so a refusal came from whatever listens there. */
+  | { accepted: false; reached: boolean; code: string; message: string };
+
+/**
+ * One TLS + MQTT 3.1.1 CONNECT through MQTT.js, with a clean session (the broker keeps nothing of
+ * it) and no retry: whether the broker answered CONNACK 0. Disconnects either way.
+ */
+export async function tryConnect(p: ProbeInput): Promise<AttemptOutcome> {
+  const { connect } = await import("mqtt");
+  // MQTT.js hands its options to tls.connect, checkServerIdentity and maxVersion too.
+  const options: IClientOptions & Pick<tls.ConnectionOptions, "checkServerIdentity" | "maxVersion"> = {
+    protocol: "mqtts",
+    host: p.address,
+    port: p.port,
+    servername: isIP(p.servername) === 0 ? p.servername : undefined,
+    checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(p.servername, cert),
+    ca: p.ca,
+    cert: p.cert,
+    key: p.key,
+    rejectUnauthorized: true,
+    maxVersion: p.maxVersion,
+    clientId: p.clientId,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: p.timeoutMs,
+  };
+  const client = connect(options);
+  let reached = false;
+  client.stream.once("connect", () => (reached = true));
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (o: AttemptOutcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      client.end(!o.accepted);
+      resolve(o);
+    };
+    const timer = setTimeout(() => finish({ accepted: false, reached, code: "TIMEOUT", message: `no answer within ${p.timeoutMs / 1000} s` }), p.timeoutMs);
+    client.once("connect", () => finish({ accepted: true }));
+    client.on("error", (err: Error & { code?: string | number }) => finish({ accepted: false, reached, code: String(err.code ?? "ERROR"), message: err.message }));
+    client.once("close", () => finish({ accepted: false, reached, code: "CLOSED", message: "the broker closed the connection" }));
   });
 }

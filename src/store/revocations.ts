@@ -61,6 +61,12 @@ const CLIENT_FILES = (p: StorePaths, id: string) => {
 
 export const revokedDir = (p: StorePaths) => path.join(p.dir, "revoked");
 export const archiveDir = (p: StorePaths, id: string, serial: string) => path.join(revokedDir(p), `${id}-${serial}`);
+/** Where a revoked certificate's PEM files are kept, by the names they had in certs/clients/. */
+export function archivedFiles(p: StorePaths, id: string, serial: string): { certPem: string; keyPem: string } {
+  const dir = archiveDir(p, id, serial);
+  const c = p.client(id);
+  return { certPem: path.join(dir, path.basename(c.certPem)), keyPem: path.join(dir, path.basename(c.keyPem)) };
+}
 
 function serialOf(pemFile: string): string | undefined {
   try {
