@@ -8,7 +8,7 @@ import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { checkMdns } from "./mdns.js";
-import { probeBroker, tryConnect } from "./probe.js";
+import { probeBroker } from "./probe.js";
 import { APP_ID } from "../config/app-identity.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
@@ -134,7 +134,7 @@ function revokedToTry(ctx: DoctorContext): { id: string; cert: Buffer; key: Buff
 async function checkRevokedRefused(ctx: DoctorContext, ca: Buffer): Promise<CheckResult[]> {
   const revoked = revokedToTry(ctx);
   if (revoked === undefined) return [];
-  const outcome = await tryConnect({
+  const outcome = await probeBroker({
     address: ctx.probe.address,
     port: ctx.probe.port,
     servername: ctx.config.mqttHost,
@@ -147,7 +147,7 @@ async function checkRevokedRefused(ctx: DoctorContext, ca: Buffer): Promise<Chec
     clientId: revoked.id,
     timeoutMs: LIVE_TIMEOUT_MS,
   });
-  if (outcome.accepted) {
+  if (outcome.ok) {
     const b = ctx.revocation.broker;
     const restart = b === undefined ? "restart the broker" : b.mode === "local" ? `stop it, then ${restartCommand(b.dir, b.mode)}` : restartCommand(b.dir, b.mode);
     return [
@@ -160,7 +160,7 @@ async function checkRevokedRefused(ctx: DoctorContext, ca: Buffer): Promise<Chec
     ];
   }
   // A refusal after the connection was made is the broker's (the store's own client just got in).
-  if (outcome.reached && outcome.code !== "TIMEOUT") return [{ check: "crl", level: "ok", text: `the running broker refuses revoked ${revoked.id}` }];
+  if (outcome.stage !== "connect" && outcome.code !== "TIMEOUT") return [{ check: "crl", level: "ok", text: `the running broker refuses revoked ${revoked.id}` }];
   return [{ check: "crl", level: "unchecked", text: `could not try ${revoked.id}'s revoked certificate at the broker: ${outcome.message} [${outcome.code}]` }];
 }
 

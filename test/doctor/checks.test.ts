@@ -10,7 +10,6 @@ import { headerBytes, headerDefine } from "../../src/doctor/header-reader.js";
 import { parseAddress } from "../../src/config/address.js";
 import { loadContext, type DoctorContext } from "../../src/doctor/context.js";
 import { diagnose } from "../../src/doctor/diagnoses.js";
-import { connectPacket } from "../../src/doctor/probe.js";
 
 const fail = (code: string, connackCode?: number) => ({ ok: false as const, stage: "tls" as const, code, message: code, connackCode });
 
@@ -37,13 +36,6 @@ describe("diagnoses of a failed live connection", () => {
   });
   it("reads CONNACK return codes", () => {
     expect(diagnose(fail("CONNACK", 5), "a:1", "h").cause).toMatch(/not authorised/);
-  });
-});
-
-describe("the MQTT CONNECT the live check sends", () => {
-  it("is MQTT 3.1.1 with a clean session and the client id", () => {
-    const p = connectPacket("dev02-doctor");
-    expect(p.toString("hex")).toBe("1018" + "00044d515454" + "04" + "02" + "001e" + "000c" + Buffer.from("dev02-doctor").toString("hex"));
   });
 });
 
