@@ -58,7 +58,7 @@ function typesOnly(clause) {
 
 /** What the hook must not load before it has decided there is work. */
 const HOOK_FORBIDDEN_PACKAGES = ["@peculiar/x509", "ejs"];
-const HOOK_FORBIDDEN_FILES = [src("render/header.ts"), src("render/template.ts")];
+const HOOK_FORBIDDEN_FILES = [src("render/header.ts"), src("render/ejs-render.ts")];
 const HOOK_MESSAGE =
   "the hook's no-op path loads no X.509 or template code (it runs before every `pio run`): load it with await import() once the hook knows it must write something";
 
@@ -89,7 +89,7 @@ const LOWER_LAYERS = readdirSync(src(""), { withFileTypes: true })
   .map((e) => src(e.name));
 const ENTRIES = [src("cli.ts"), src("main.ts")];
 /** The layer under the store: certificate mechanics, configuration, devices and files (docs/store.md). */
-const BASE_LAYER = ["pki", "config", "bearssl", "serial", "fs", "errors.ts", "units.ts", "ui.ts"].map(src);
+const BASE_LAYER = ["pki", "config", "bearssl", "asn1", "serial", "fs", "errors.ts", "units.ts", "ui.ts"].map(src);
 /** The features the commands run, above the store. */
 const FEATURES = readdirSync(src(""), { withFileTypes: true })
   .filter((e) => e.isDirectory() && !["commands", "store", ...BASE_LAYER.map((f) => path.basename(f))].includes(e.name))

@@ -28,6 +28,8 @@ export const SYSTEM_TOOLS = [
     debian: ["gcc-xtensa-lx106", "picolibc-xtensa-lx106-elf"],
     elsewhere: "packaged only for Debian and Ubuntu, so these tests skip",
   },
+  // The header's .gitignore line when no init wrote one (test/commands/generate.test.ts).
+  { tool: "git", debian: ["git"], elsewhere: "https://git-scm.com/downloads" },
   { tool: "flock", debian: ["util-linux"], elsewhere: "Linux only" },
   // doctor's mdns check against a real responder, in a network namespace of the test's own
   // (test/doctor/mdns.test.ts): it never touches the real network or another run's mDNS.

@@ -24,7 +24,7 @@ import {
 } from "./conf.js";
 import { fileIsCurrent, sameBytes, syncFile } from "../fs/sync.js";
 import { accessClients } from "./access.js";
-import { reloadCommand, type ReloadOutcome } from "./reload.js";
+import { reloadBroker, reloadCommand, type ReloadOutcome } from "./reload.js";
 
 export { DEFAULT_BROKER_DIR };
 
@@ -48,6 +48,29 @@ export interface BrokerResult {
   addedAccessRules?: boolean;
   /** Why the store's CRL was not copied (the folder keeps its own): it does not verify, or forgets a revocation. */
   crlKept?: string;
+}
+
+/** A sync of the project's broker folder, and what was done about the broker that runs from it. */
+export interface BrokerSync extends BrokerResult {
+  port: number;
+  /** Sent after a run that revoked: the revocation applies now, not at the broker's next restart. */
+  reload?: ReloadOutcome;
+  /** Ids whose earlier certificate a new key replaced in this run (the new one has the same CN). */
+  replaced?: string[];
+}
+
+/**
+ * Brings the project's broker folder, when it has one, in step with the store. After a run that
+ * revoked a certificate (`revoke`; a new key that supersedes one: `generate --rekey`, `provision`)
+ * it also reloads the broker that runs from the folder, so that a running broker refuses the
+ * certificate now (docs/access.md).
+ */
+export async function syncBrokerFolder(config: Config, after: { revoked: boolean; replaced?: string[]; store?: CertificateStore }): Promise<BrokerSync | undefined> {
+  if (!brokerFolderExists(config)) return undefined;
+  const r = await writeBrokerFolder(config, { store: after.store });
+  const reload = after.revoked && r.changed.length > 0 ? reloadBroker(r.dir, r.mode) : undefined;
+  const replaced = after.replaced && after.replaced.length > 0 ? after.replaced : undefined;
+  return { ...r, port: config.mqttPort, reload, replaced };
 }
 
 export function brokerDir(config: Config, out?: string): string {
@@ -222,14 +245,16 @@ const RELOADED_FILES: readonly string[] = [BROKER_FILES.acl, BROKER_FILES.crl];
  * change. Measured with Mosquitto 2.0.11 (docs/access.md): a reload (SIGHUP) re-reads acl_file,
  * also one newly named, and applies it to connected clients, and re-reads a CRL whose crlfile it
  * had; a new crlfile, use_username_as_clientid or pid_file line, and new certificates, need a
- * restart. `reload` is what `revoke` did about it. A CRL not copied comes first.
+ * restart. `r.reload` is what a run that revoked did about it (syncBrokerFolder). A CRL not
+ * copied comes first.
  */
-export function brokerAdvice(r: BrokerResult, port: number, reload?: ReloadOutcome): string[] {
+export function brokerAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "replaced">, port: number): string[] {
   const kept = r.crlKept ? [`The broker folder keeps its CRL: ${r.crlKept}. Run "esp-certs generate" to sign it again from the manifest's history.`] : [];
-  return [...kept, ...syncAdvice(r, port, reload)];
+  return [...kept, ...syncAdvice(r, port)];
 }
 
-function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undefined): string[] {
+function syncAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "replaced">, port: number): string[] {
+  const { reload } = r;
   if (r.changed.length === 0) return [];
   const conf = path.join(r.dir, BROKER_FILES.conf);
   if (r.created) {
@@ -252,7 +277,9 @@ function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undef
     );
   }
   if (r.changed.includes(BROKER_FILES.crl)) {
-    notes.push("Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic.");
+    // A replaced certificate has the id's CN, and so the id's topics: only the CRL refuses it.
+    const replaced = r.replaced?.map((id) => `Until that restart ${id}'s replaced certificate still connects, with ${id}'s topics: the access rules go by the id, which the new key shares.`);
+    notes.push(...(replaced ?? ["Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic."]));
   }
   return reload === undefined ? [...restart, ...notes] : [reloadLine, ...restart, ...notes];
 }
@@ -262,8 +289,13 @@ export function needsRestart(r: BrokerResult): boolean {
   return !r.created && !r.changed.every((f) => RELOADED_FILES.includes(f));
 }
 
-function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): string {
+function reloadAdvice(r: BrokerResult & Pick<BrokerSync, "replaced">, reload: ReloadOutcome | undefined): string {
   if (reload === undefined) return `Reload the broker so that it applies them (its clients stay connected): ${reloadCommand(r.dir, r.mode)}`;
+  if (reload.state === "reloaded" && r.replaced && !needsRestart(r)) {
+    // A reload re-reads the CRL for new handshakes; an open connection keeps its id's topics.
+    const ids = r.replaced.join(", ");
+    return `Reloaded the broker (${reload.how}): it refuses the replaced certificate of ${ids} from now on. A connection it has open stays up until ${ids} connects with the new key (which takes its session over) or the broker restarts.`;
+  }
   if (reload.state === "reloaded") return `Reloaded the broker (${reload.how}): its access rules apply now, to the clients already connected too.`;
   if (reload.state === "not-running") return `The broker is not running (${reload.why}): it loads them when it starts.`;
   return `Could not reload the broker: ${reload.why}. Reload it so that they apply now (its clients stay connected): ${reload.command}`;
@@ -271,7 +303,8 @@ function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): strin
 
 function restartAdvice(r: BrokerResult, port: number): string[] {
   const conf = path.join(r.dir, BROKER_FILES.conf);
-  if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+  // Also after a switch from docker, when no local broker runs yet: then it is a start.
+  if (r.mode === "local") return [`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${conf}"`];
   // A restarted container keeps its old port mapping and user: a new port needs a new container.
   if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
   return [

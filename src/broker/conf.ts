@@ -3,7 +3,7 @@
 // docs/commands.md, docs/access.md).
 import path from "node:path";
 import type { Config } from "../config/config.js";
-import { renderTemplate } from "../render/template.js";
+import { renderTemplate } from "../render/ejs-render.js";
 import type { WantedFile } from "../fs/sync.js";
 import { renderAcl, type AccessClient } from "./acl.js";
 

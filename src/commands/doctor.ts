@@ -2,7 +2,7 @@
 // each. Exit 0 when no check found a problem, 1 otherwise (warnings do not count).
 import { ExitCode } from "../errors.js";
 import { colour, info, printJson } from "../ui.js";
-import type { CheckResult, Level } from "../doctor/checks.js";
+import type { CheckResult, Level } from "../doctor/check-types.js";
 import { runDoctor, type DoctorOptions } from "../doctor/run.js";
 
 const MARK: Record<Level, (s: string) => string> = {

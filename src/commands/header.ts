@@ -27,8 +27,9 @@ export async function headerCommand(o: HeaderCommandOptions): Promise<number> {
   const { refuseRevoked } = await import("../store/revocations.js");
   refuseRevoked(config, clientId);
   const r = await writeHeader(config, clientId, { out: file });
-  if (o.json) printJson({ path: r.path, client: clientId, host: config.mqttHost, port: config.mqttPort, changed: r.changed });
+  if (o.json) printJson({ path: r.path, client: clientId, host: config.mqttHost, port: config.mqttPort, changed: r.changed, ...(r.gitignore ? { gitignore: r.gitignore } : {}) });
   else if (r.changed) info(`wrote ${path.relative(process.cwd(), r.path) || r.path} (client ${clientId}, broker ${config.mqttHost}:${config.mqttPort})`);
+  if (!o.json && r.gitignore) info(`wrote ${path.relative(process.cwd(), r.gitignore) || r.gitignore} (git-ignores the header: it holds the client's private key)`);
   return ExitCode.ok;
 }
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DEFAULTS, ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
+import { ownSettings, projectFolder, platformioIniPath, resolveConfig, type Config, type ConfigOverrides } from "../config/config.js";
 import { defaultAppClient } from "../config/clients.js";
-import { findSection, listValue, parseIni, setKeys } from "../config/ini.js";
+import { listValue, parseIni, setKeys } from "../config/ini.js";
 import { libraryDir, syncLibrary } from "../platformio/library.js";
 import { installIntoProject } from "../platformio/project.js";
 import { ExitCode } from "../errors.js";
@@ -45,8 +45,6 @@ export function planProjectSettings(projectDir: string, overrides: ConfigOverrid
   if (overrides.allowIp) entries.push(["allow_ip", "true"]);
   if (overrides.keyType) entries.push(["key_type", wanted.keyType]);
   if (overrides.clientKeyType) entries.push(["client_key_type", wanted.clientKeyType]);
-  const header = headerForProject(before);
-  if (header !== undefined) entries.push(["header", header]);
   // A line that already says this keeps its comment and its ${...} references.
   const changes = entries.filter(([key, value]) => !sameSetting(key, current.get(key), value));
   const edited = setKeys(before, "esp_certs", changes);
@@ -71,19 +69,6 @@ function sameSetting(key: string, current: string | undefined, wanted: string): 
   const norm = (v: string) =>
     key === "allow_ip" ? String(/^(true|yes|1)$/i.test(v)) : key === "mqtt_host" ? v.toLowerCase() : (listValue(v) ?? []).join(", ");
   return norm(current) === norm(wanted);
-}
-
-/**
- * Where the header goes in this project: its include_dir (PlatformIO's default is
- * `include/`), so that the compiler finds it. Undefined when `header` is set already or
- * the default is right (this repository's own layout).
- */
-export function headerForProject(iniText: string): string | undefined {
-  const sections = parseIni(iniText);
-  if (findSection(sections, "esp_certs")?.values.has("header")) return undefined;
-  const includeDir = findSection(sections, "platformio")?.values.get("include_dir") || "include";
-  const header = `${includeDir.replace(/\\/g, "/").replace(/\/$/, "")}/esp_certs.h`;
-  return header === DEFAULTS.header ? undefined : header;
 }
 
 export interface InitCommandOptions extends GenerateCommandOptions {
@@ -148,13 +133,13 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
       info(`Your sketch: a few lines use the device library, as ${example} does (docs/own-project.md of esp-certs)`);
     }
     info(`Next: the Node-RED flow with  ${cli} nodered ; build and flash with  ${cli} flash --port <port>`);
-    if (cli !== "esp-certs") info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
+    if (cli.startsWith("node ")) info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
   }
   return ExitCode.ok;
 }
 
 /** Which broker name the devices will dial, why that one, and how to pick another. */
 export function hostLine(host: string, from: ProjectSettings["hostFrom"], initCommand = "esp-certs init"): string {
-  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, found by mDNS" }[from];
+  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, which the devices find by mDNS" }[from];
   return `Devices dial mqtt_host = ${host} (${why}). For another broker name: ${initCommand} --host <name>`;
 }

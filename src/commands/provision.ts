@@ -13,7 +13,6 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { tempPath, writeFileAtomic, writeSecretVia } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
-import { timeoutSeconds } from "../monitor/watch.js";
 import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";
 import { info, printJson, warn } from "../ui.js";
@@ -39,7 +38,7 @@ export interface ProvisionOptions {
   env?: string;
   /** Monitor after writing. Default true. */
   monitor?: boolean;
-  timeout?: string | number;
+  timeout?: number;
   caPassphraseFile?: string;
   json?: boolean;
 }
@@ -58,7 +57,6 @@ function plan(o: ProvisionOptions): Plan {
     throw new EspCertsError(what, o.port === undefined ? "it needs --port or --out" : "--port and --out are two different ways", "Give --port P to write a board now, or --out FILE to write the record to a file for esptool.");
   }
   if (o.port !== undefined && o.port.trim() === "") throw new EspCertsError(what, "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
-  if (o.port !== undefined) timeoutSeconds(o.timeout);
   const config = loadConfig(o.projectDir);
   const envName = o.env ?? config.defaultEnv;
   if (envName === undefined) {

@@ -1,8 +1,7 @@
 // `esp-certs revoke ID`: the CA signs a CRL that lists the client's certificate, the store moves
 // its files aside (store/revoke.ts), and the broker folder gets the new CRL (docs/revocation.md).
 import path from "node:path";
-import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
-import { reloadBroker } from "../broker/reload.js";
+import { brokerAdvice, syncBrokerFolder } from "../broker/broker.js";
 import { loadConfig } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import type { RevocationReason } from "../pki/crl.js";
@@ -28,13 +27,14 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   for (const w of config.warnings) warn(w);
   const store = CertificateStore.openForWriting(config);
   const revoked = await revoke(store, { id: o.id, serial: o.serial, all: o.all, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
-  // The broker folder, when there is one, gets the new CRL.
-  const r = { ...revoked, broker: brokerFolderExists(config) ? { ...(await writeBrokerFolder(config, { store })), port: config.mqttPort } : undefined };
-  // The revoked client loses its topics at the broker now, even while connected (docs/access.md).
-  const reload = r.broker && r.broker.changed.length > 0 ? reloadBroker(r.broker.dir, r.broker.mode) : undefined;
-  const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(store)), ...noderedAdviceAfterRevoke(config, r.id)];
+  // The broker folder, when there is one, gets the new CRL, and the broker a reload: the revoked
+  // client loses its topics now, even while connected (docs/access.md).
+  const r = { ...revoked, broker: await syncBrokerFolder(config, { revoked: true, store }) };
+  const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port) : noBrokerFolder(store)), ...noderedAdviceAfterRevoke(config, r.id)];
   if (o.json) {
-    printJson({ ...r, reload, advice });
+    // As docs/commands.md gives it: the reload beside the broker folder.
+    const { reload, ...broker } = r.broker ?? { reload: undefined };
+    printJson({ ...r, broker: r.broker && broker, reload, advice });
     return ExitCode.ok;
   }
   const rel = (f: string) => path.relative(config.projectDir, f) || f;

@@ -3,7 +3,7 @@
  * as it. It is an app (it may use every topic), issued by `generate` beside the configured
  * clients, and never goes into a header or a Node-RED flow.
  */
-import type { Config } from "./config.js";
+import type { Config } from "./types.js";
 
 
 export const APP_ID = "esp-certs";

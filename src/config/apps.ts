@@ -3,7 +3,7 @@
 import { APP_ID } from "./app-identity.js";
 import { EspCertsError } from "../errors.js";
 import { defaultAppClient, notOneOfClients } from "./clients.js";
-import type { Config } from "./config.js";
+import type { Config } from "./types.js";
 import { clientForEnv, NO_CLIENT } from "./env-client.js";
 
 export type ClientRole = "device" | "app";

@@ -1,6 +1,6 @@
 // Rules about the client ids of [esp_certs] that more than one command applies.
 import { EspCertsError } from "../errors.js";
-import type { Config } from "./config.js";
+import type { Config } from "./types.js";
 import { clientForEnv } from "./env-client.js";
 
 /** Whether `id` is one of `clients` (configured in [esp_certs], so `generate` issues it). */

@@ -9,6 +9,7 @@ import { requireConfiguredClient } from "./clients.js";
 import { refuseReservedClientId } from "./reserved-ids.js";
 import { NO_CLIENT } from "./env-client.js";
 import { findSection, listValue, parseIni, type IniSection } from "./ini.js";
+import { KEY_TYPES, type Config, type KeyType } from "./types.js";
 import {
   checkClientIds,
   checkCountry,
@@ -23,61 +24,8 @@ import {
   defaultMqttHost,
 } from "./validate.js";
 
-export const KEY_TYPES = ["rsa2048", "ec-p256"] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
-
-export interface Subject {
-  country: string;
-  state: string;
-  locality: string;
-  organization: string;
-}
-
-/** The validated configuration (docs/configuration.md). Paths are absolute. */
-export interface Config {
-  projectDir: string;
-  /** The name the device dials; always in the broker certificate. */
-  mqttHost: string;
-  mqttPort: number;
-  /**
-   * `mqtt_address`: an IPv4 address the device dials when `mqttHost` does not resolve; the
-   * broker certificate is still checked against `mqttHost` (docs/windows.md).
-   */
-  mqttAddress?: string;
-  /** Further DNS SANs of the broker certificate. Default `localhost, mosquitto`. */
-  serverNames: string[];
-  /** IP SANs, for clients other than the ESP8266. Default none. */
-  serverIps: string[];
-  /** Client ids; each gets a certificate with CN = id. Default `dev01, dev02`. */
-  clients: string[];
-  /** The clients that are apps, with every topic at the broker (docs/access.md); the rest are devices. Default: Node-RED's client (dev02). */
-  apps: string[];
-  subject: Subject;
-  /** Key algorithm of the CA and broker keys. Default `rsa2048`. */
-  keyType: KeyType;
-  /** Key algorithm of new client keys. Default `ec-p256`. */
-  clientKeyType: KeyType;
-  /** Default 3650. */
-  caDays: number;
-  /** Default 825; a leaf never outlives its CA. */
-  certDays: number;
-  /** Default 60: a client certificate is renewed on its own key within this many days of its end (docs/renewal.md). */
-  renewDays: number;
-  /** The store (docs/store.md). Default `<project>/certs`. */
-  certDir: string;
-  /** The generated header. Default `<project>/firmware/include/esp_certs.h`. */
-  header: string;
-  /** Whether an IP address was accepted as mqtt_host (`--allow-ip`). */
-  allowIp: boolean;
-  /** PlatformIO environments in file order, with their `custom_esp_certs_client`, board, `board_build.ldscript` and `upload_speed`. */
-  environments: { name: string; client?: string; board?: string; ldscript?: string; uploadSpeed?: string }[];
-  /** What `pio run` builds without -e: the first of [platformio] default_envs, else the first environment. */
-  defaultEnv?: string;
-  /** Whether platformio.ini has an `[esp_certs]` section. */
-  hasSection: boolean;
-  /** Things worth saying that do not stop the run. */
-  warnings: string[];
-}
+// The types live in config/types.ts, below every module of config/; callers of loadConfig take them from here.
+export { KEY_TYPES, type Config, type KeyType, type Subject } from "./types.js";
 
 // Which client an environment builds in, and "none": config/env-client.ts, re-exported for the callers of loadConfig.
 export { clientForEnv, NO_CLIENT } from "./env-client.js";
@@ -110,10 +58,12 @@ export const DEFAULTS = {
   cert_days: "825",
   renew_days: "60",
   cert_dir: "certs",
-  header: "firmware/include/esp_certs.h",
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
+/** The header's file name in the project's include_dir, its default place. */
+export const HEADER_NAME = "esp_certs.h";
+
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "header", "mqtt_host", "mqtt_address", "server_ips", "allow_ip", "apps"]);
 
 export function platformioIniPath(projectDir: string): string {
   return path.join(projectDir, "platformio.ini");
@@ -184,11 +134,12 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     .filter((s) => s.name.startsWith("env:"))
     .map((s) => ({
       name: s.name.slice(4),
-      client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined,
+      client: expand(envOption(sections, s, ENV_CLIENT_OPTION) ?? "") || undefined,
       board: envOption(sections, s, "board") || undefined,
       ldscript: envOption(sections, s, "board_build.ldscript") || undefined,
       uploadSpeed: envOption(sections, s, "upload_speed") || undefined,
     }));
+  warnings.push(...misspeltEnvOptions(sections));
   for (const env of environments) {
     if (env.client !== undefined && env.client !== NO_CLIENT) {
       requireConfiguredClient(
@@ -223,7 +174,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     certDays,
     renewDays: checkDays(get("renew_days"), "renew_days"),
     certDir: checkCertDir(projectDir, get("cert_dir")),
-    header: path.resolve(projectDir, get("header")),
+    header: headerFile(projectDir, sections, sysenv),
     allowIp,
     environments,
     defaultEnv: listValue(findSection(sections, "platformio")?.values.get("default_envs"))?.[0] ?? environments[0]?.name,
@@ -233,6 +184,42 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // "apps =" with nothing after it: no apps at all, every client a device.
   const apps = raw.get("apps");
   return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
+}
+
+const ENV_CLIENT_OPTION = "custom_esp_certs_client";
+
+/**
+ * PlatformIO accepts any custom_ option without a word, so a misspelt custom_esp_certs_client
+ * would build the default client in silence.
+ */
+function misspeltEnvOptions(sections: IniSection[]): string[] {
+  const out: string[] = [];
+  for (const s of sections.filter((s) => s.name === "env" || s.name.startsWith("env:"))) {
+    for (const key of s.values.keys()) {
+      if (key === ENV_CLIENT_OPTION || !key.startsWith("custom_")) continue;
+      if (key.startsWith("custom_esp_certs") || closest(key, [ENV_CLIENT_OPTION]) !== undefined) {
+        out.push(`[${s.name}] ${key} is not an option esp-certs knows; it is ignored. Did you mean ${ENV_CLIENT_OPTION}?`);
+      }
+    }
+  }
+  return out;
+}
+
+/** `header` of [esp_certs], else esp_certs.h in the project's include_dir: absolute. */
+export function headerFile(projectDir: string, sections: IniSection[], sysenv: NodeJS.ProcessEnv = process.env): string {
+  const own = ownSettings(sections, sysenv).get("header");
+  return path.resolve(projectDir, own || path.join(platformioDir(projectDir, sections, "include_dir", "include", sysenv), HEADER_NAME));
+}
+
+/**
+ * A folder option of [platformio] (include_dir, lib_dir) as PlatformIO resolves it: its
+ * `${...}` references and the built-in `${PROJECT_DIR}` expanded, relative to the project;
+ * `fallback` (PlatformIO's default) when unset.
+ */
+export function platformioDir(projectDir: string, sections: IniSection[], option: string, fallback: string, sysenv: NodeJS.ProcessEnv = process.env): string {
+  const value = findSection(sections, "platformio")?.values.get(option);
+  const dir = value ? expandValue(sections, value.replace(/\$\{PROJECT_DIR\}/g, () => projectDir), sysenv).replace(/\\/g, "/") : fallback;
+  return path.resolve(projectDir, dir);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Which client an environment builds into its board: a leaf of config/, so that the modules
 // config.ts uses (clients.ts, apps.ts) can ask it without importing config.ts back.
 import { EspCertsError } from "../errors.js";
-import type { Config } from "./config.js";
+import type { Config } from "./types.js";
 
 /**
  * `custom_esp_certs_client = none`: the environment builds a fleet image with no client in its

@@ -8,7 +8,7 @@ import { aclDrift, renderAcl } from "../broker/acl.js";
 import { BROKER_FILES, pathsModeOf } from "../broker/conf.js";
 import { reloadCommand } from "../broker/reload.js";
 import { EspCertsError } from "../errors.js";
-import type { Check, CheckResult } from "./checks.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 
 const SYNC_RESTART = 'Run "esp-certs broker", then restart the broker (a reload does not apply this line).';
@@ -45,7 +45,7 @@ export function checkAccess(ctx: DoctorContext): CheckResult[] {
   const clients = accessClients(ctx.store);
   const apps = clients.filter((c) => c.role === "app" && !c.revoked).map((c) => c.id);
   const revoked = clients.filter((c) => c.revoked).length;
-  const text = `${rel}/${BROKER_FILES.acl} is the store's: apps ${apps.join(", ") || "(none)"} may use every topic, ${revoked} revoked client${revoked === 1 ? "" : "s"} no topic, every device only its own <id>/#`;
+  const text = `${rel}/${BROKER_FILES.acl} is the store's: apps ${apps.join(", ") || "(none)"} may use every topic, ${revoked === 0 ? "no client is revoked" : revoked === 1 ? "1 revoked client has no topic" : `${revoked} revoked clients have no topic`}, every device only its own <id>/#`;
   return [{ check: "access", level: "ok", text }];
 }
 

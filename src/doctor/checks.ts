@@ -9,25 +9,10 @@ import { ipHostWarning } from "../config/validate.js";
 import { CA_FIX } from "../pki/ca.js";
 import { certLabel } from "../pki/identity.js";
 import { MANIFEST_FIX } from "../store/manifest.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { CertEntry, DoctorContext } from "./context.js";
-import { headerRevocation } from "./revocation.js";
+import { headerBytes, headerDefine, headerRevocation } from "./header-reader.js";
 import { DAY_MS, sha256Hex } from "../units.js";
-
-/** `unchecked`: the check could not run (e.g. the broker's name does not resolve here); not a pass. */
-export type Level = "ok" | "warning" | "problem" | "unchecked";
-
-export interface CheckResult {
-  check: string;
-  level: Level;
-  text: string;
-  /** The next step, for warnings and problems. */
-  fix?: string;
-}
-
-export interface Check {
-  id: string;
-  run(ctx: DoctorContext): CheckResult[] | Promise<CheckResult[]>;
-}
 
 const GENERATE = 'Run "esp-certs generate".';
 export const EXPIRY_WARNING_DAYS = 30;
@@ -134,18 +119,6 @@ export function checkExpiry(ctx: DoctorContext): CheckResult[] {
     else if (to - now < EXPIRY_WARNING_DAYS * DAY_MS) out.push(warning("expiry", `${label(e)}: expires in ${Math.ceil((to - now) / DAY_MS)} days (${e.cert.validTo})`, fix));
   }
   return out.length > 0 ? out : [ok("expiry", `nothing expires within ${EXPIRY_WARNING_DAYS} days`)];
-}
-
-/** `#define NAME "value"` or `#define NAME 123` from the generated header. */
-export function headerDefine(text: string, name: string): string | undefined {
-  const m = new RegExp(`^\\s*#define\\s+${name}\\s+(?:"([^"]*)"|(\\S+))`, "m").exec(text);
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
-/** The bytes of `static const unsigned char <name>[] ... = { 0x.., ... };`. */
-export function headerBytes(text: string, name: string): Buffer | undefined {
-  const m = new RegExp(`${name}\\s*\\[\\s*\\][^=]*=\\s*\\{([^}]*)\\}`).exec(text);
-  return m ? Buffer.from((m[1].match(/0x[0-9a-fA-F]{1,2}/g) ?? []).map((h) => parseInt(h, 16))) : undefined;
 }
 
 export function checkHeader(ctx: DoctorContext): CheckResult[] {

@@ -1,6 +1,6 @@
 // The field check (docs/renewal.md): a device whose certificate in the field is inside the
 // renewal window, and which has not taken a renewal, needs one before its certificate ends.
-import type { Check, CheckResult } from "./checks.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 import { EspCertsError } from "../errors.js";
 import type { FieldVerdict } from "../renewal/field-state.js";

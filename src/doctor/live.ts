@@ -3,7 +3,7 @@
 import { lookup } from "node:dns/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { Check, CheckResult } from "./checks.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 import { diagnose } from "./diagnoses.js";
 import { checkMdns } from "./mdns.js";

@@ -2,7 +2,7 @@
 // says who answers, with which address, and whether the device would take it (docs/windows.md).
 import { isIP } from "node:net";
 import { askMdns, ownAddresses, type AskResult } from "../mdns/ask.js";
-import type { CheckResult } from "./checks.js";
+import type { CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
 
 /** How long answers are collected: past lwIP's second send, at 1 s. */

@@ -1,32 +1,16 @@
 // The doctor's revocation checks (docs/revocation.md): the store's CRL is readable, this CA's,
 // and far from its nextUpdate; the broker folder serves that same CRL; no firmware header holds a
 // revoked identity. Data like checks.ts: each reads the context and returns result lines.
-import { X509Certificate } from "node:crypto";
 import path from "node:path";
-import { headerBytes, headerDefine, type Check, type CheckResult } from "./checks.js";
+import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
-import { normalSerial } from "../pki/crl.js";
+import { headerDefine, headerRevocation } from "./header-reader.js";
 import { RENEW_WITHIN_DAYS } from "../pki/renewal-window.js";
 import { DAY_MS } from "../units.js";
 
 const RESIGN = 'Run "esp-certs generate" (it re-signs the CRL; it needs the CA passphrase), then restart the broker.';
 const SYNC = 'Run "esp-certs broker", then restart the broker.';
 const day = (d: Date) => d.toISOString().slice(0, 10);
-
-/** The revocation of the certificate in header `text`, when the CRL lists it. */
-export function headerRevocation(ctx: DoctorContext, text: string) {
-  const der = headerBytes(text, "esp_certs_client_cert_der");
-  const serial = der !== undefined && der.length > 0 ? serialOf(der) : undefined;
-  return serial !== undefined ? ctx.revocation.revokedSerials.get(serial) : undefined;
-}
-
-function serialOf(der: Buffer): string | undefined {
-  try {
-    return normalSerial(new X509Certificate(der).serialNumber);
-  } catch {
-    return undefined; // the header check reports a broken certificate
-  }
-}
 
 export function checkCrl(ctx: DoctorContext): CheckResult[] {
   const r = ctx.revocation;

@@ -1,7 +1,8 @@
 // Runs doctor's checks in order and collects their results; the command prints them.
 import { loadConfig, projectFolder, requireProject, type Config } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { OFFLINE_CHECKS, type CheckResult } from "./checks.js";
+import type { CheckResult } from "./check-types.js";
+import { OFFLINE_CHECKS } from "./checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "./context.js";
 import { CertificateStore } from "../store/store.js";

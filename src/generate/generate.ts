@@ -12,7 +12,7 @@ import { SUBJECT_CHANGED, subjectChanges } from "../store/plan.js";
 import { revokedHeaderError, revokedWhen, revokedIdsFor, revokedAction, supersededAction, supersededAdvice } from "../store/revocations.js";
 import { readCert } from "../pki/cert-files.js";
 import { passphraseSources } from "../pki/passphrase.js";
-import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
+import { syncBrokerFolder, type BrokerSync } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 import type { LibrarySync } from "../platformio/library.js";
 
@@ -48,8 +48,11 @@ export interface GenerateOptions {
 export interface GenerateReport {
   actions: StoreAction[];
   header: HeaderResult & { client: string; /** Why the header was left: its client is revoked. */ revoked?: string };
-  /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
-  broker?: BrokerResult & { port: number };
+  /**
+   * The broker folder, when the project has one (docs/commands.md: generate keeps it in step);
+   * reloaded when a new key superseded a certificate in this run, as `revoke` does.
+   */
+  broker?: BrokerSync;
   /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
   library?: LibrarySync;
   warnings: string[];
@@ -96,7 +99,8 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     warnings.push(`The header was left as it is: ${revokedHeaderError(headerRevoked).why}. Bring it back with "esp-certs generate --rekey ${client}", or build for another client.`);
     header = { path: config.header, changed: false, client, revoked: revokedWhen(headerRevoked) };
   }
-  const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config, { store: certStore })), port: config.mqttPort } : undefined;
+  const replaced = [...new Set(store.superseded.map((s) => s.id))];
+  const broker = await syncBrokerFolder(config, { revoked: replaced.length > 0, replaced, store: certStore });
   return { actions, header, broker, warnings };
 }
 

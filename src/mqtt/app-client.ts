@@ -83,13 +83,18 @@ export async function connectAsApp(config: Config, target: BrokerTarget, store =
   } catch (err) {
     client.end(true);
     const e = err as Error & { code?: string | number };
-    throw new EspCertsError(
-      `Cannot reach the broker at ${where}`,
-      whyNot(e),
+    const address =
       target.host === config.mqttHost
-        ? `Start Mosquitto with the broker folder (esp-certs broker), or give its address: --broker-address 127.0.0.1:${config.mqttPort} when it runs here.`
-        : `Start Mosquitto with the broker folder (esp-certs broker), or give the address it listens on: --broker-address ADDR[:PORT].`,
-    );
+        ? `give its address: --broker-address 127.0.0.1:${config.mqttPort} when it runs here (the certificate is still checked for ${config.mqttHost})`
+        : "give the address it listens on: --broker-address ADDR[:PORT]";
+    // Starting Mosquitto is no fix for a name that does not resolve, nor for a broker that answers.
+    const code = String(e.code);
+    const fix = ["ENOTFOUND", "EAI_AGAIN"].includes(code)
+      ? `${address[0].toUpperCase()}${address.slice(1)}.`
+      : ["ECONNREFUSED", "ETIMEDOUT", "TIMEOUT", "CLOSED"].includes(code)
+        ? `Start Mosquitto with the broker folder (esp-certs broker), or ${address}.`
+        : "Run esp-certs broker and restart Mosquitto, so that it serves this store's certificates and access rules.";
+    throw new EspCertsError(`Cannot reach the broker at ${where}`, whyNot(e), fix);
   }
   client.removeAllListeners("error");
   client.removeAllListeners("close");

@@ -8,8 +8,8 @@ import { sha256Hex } from "../units.js";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { platformioIniPath } from "../config/config.js";
-import { findSection, parseIni } from "../config/ini.js";
+import { platformioDir, platformioIniPath } from "../config/config.js";
+import { parseIni } from "../config/ini.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { packageFile } from "../render/package-files.js";
 
@@ -39,8 +39,7 @@ export type LibraryState =
 export function libraryDir(projectDir: string): string {
   const ini = platformioIniPath(projectDir);
   const text = existsSync(ini) ? readFileSync(ini, "utf8") : "";
-  const libDir = findSection(parseIni(text), "platformio")?.values.get("lib_dir") || "lib";
-  return path.resolve(projectDir, libDir.replace(/\$\{PROJECT_DIR\}/g, projectDir), LIBRARY_NAME);
+  return path.join(platformioDir(projectDir, parseIni(text), "lib_dir", "lib"), LIBRARY_NAME);
 }
 
 /** The library as this esp-certs ships it: relative path (with /) -> SHA-256. */

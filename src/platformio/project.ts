@@ -6,10 +6,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_BROKER_DIR } from "../broker/broker.js";
-import { DEFAULTS, platformioIniPath } from "../config/config.js";
+import { DEFAULTS, headerFile, ownSettings, platformioIniPath } from "../config/config.js";
 import { findSection, parseIni, type IniSection } from "../config/ini.js";
 import { TEMP_SUFFIX } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
+import { withIgnored } from "./gitignore.js";
 import { packageFile } from "../render/package-files.js";
 
 /** The hook's name in the project (beside platformio.ini, where PlatformIO scripts usually live). */
@@ -31,7 +32,7 @@ export function installIntoProject(projectDir: string): { changed: string[] } {
 
   const gitignore = path.join(projectDir, ".gitignore");
   const ignored = existsSync(gitignore) ? readFileSync(gitignore, "utf8") : "";
-  const nextIgnored = withIgnored(ignored, secretPaths(nextIni));
+  const nextIgnored = withIgnored(ignored, secretPaths(projectDir, nextIni));
   if (nextIgnored !== ignored && writeIfChanged(gitignore, nextIgnored)) changed.push(gitignore);
   return { changed };
 }
@@ -103,24 +104,18 @@ function scriptItems(value: string): string[] {
     .filter((s) => s !== "" && !s.startsWith(";") && !s.startsWith("#"));
 }
 
-/** The store and the header, as .gitignore lines relative to the project (none when outside it). */
-function secretPaths(iniText: string): string[] {
-  const own = findSection(parseIni(iniText), "esp_certs")?.values;
-  const rel = (p: string) => path.posix.normalize(p.replace(/\\/g, "/"));
-  const certDir = rel(own?.get("cert_dir") || DEFAULTS.cert_dir);
-  const header = rel(own?.get("header") || DEFAULTS.header);
+/**
+ * The store, the header and the WiFi secrets beside it (the example sketch's wifi_secrets.h), as
+ * .gitignore lines relative to the project (none when outside it).
+ */
+function secretPaths(projectDir: string, iniText: string): string[] {
+  const sections = parseIni(iniText);
+  const rel = (p: string) => path.relative(projectDir, path.resolve(projectDir, p)).replace(/\\/g, "/");
+  const certDir = rel(ownSettings(sections).get("cert_dir") || DEFAULTS.cert_dir);
+  const header = rel(headerFile(projectDir, sections));
   // broker/ holds a copy of the broker's key (esp-certs broker).
-  const inProject = [`${certDir.replace(/\/$/, "")}/`, header, `${DEFAULT_BROKER_DIR}/`].filter((p) => !p.startsWith("../") && !path.posix.isAbsolute(p) && !/^[A-Za-z]:/.test(p));
+  const wifi = path.posix.join(path.posix.dirname(header), "wifi_secrets.h");
+  const inProject = [`${certDir}/`, header, `${DEFAULT_BROKER_DIR}/`, wifi].filter((p) => !p.startsWith("../") && !path.isAbsolute(p));
   // A write killed before its rename leaves a temp file (it may hold a key) wherever it wrote.
   return [...inProject, `*${TEMP_SUFFIX}`];
-}
-
-function withIgnored(text: string, wanted: string[]): string {
-  const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/^\//, "")));
-  const missing = wanted.filter((w) => !have.has(w) && !have.has(w.replace(/\/$/, "")));
-  if (missing.length === 0) return text;
-  const eol = text.includes("\r\n") ? "\r\n" : "\n";
-  const head = text === "" || text.endsWith("\n") ? text : `${text}${eol}`;
-  const gap = head === "" ? "" : eol;
-  return `${head}${gap}# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys${eol}${missing.join(eol)}${eol}`;
 }

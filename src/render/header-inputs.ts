@@ -10,7 +10,7 @@ import { NO_CLIENT, type Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readManifest } from "../store/manifest.js";
 import { storePaths } from "../store/paths.js";
-import { readTemplate } from "./templates.js";
+import { readTemplate } from "./template-files.js";
 import { sha256Hex } from "../units.js";
 
 export const HEADER_TEMPLATE = "esp_certs.h.ejs";

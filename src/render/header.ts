@@ -13,6 +13,7 @@ import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
+import { ignoreInGit } from "../platformio/gitignore.js";
 import { sanOf } from "../store/plan.js";
 import { cBytes, cComment, cString } from "./c-source.js";
 import { HEADER_TEMPLATE, headerIntact, inputsDigest, readHeaderInputs, recordedDigest, sealHeader, type HeaderInputs } from "./header-inputs.js";
@@ -24,6 +25,8 @@ const HEADER_MODE = 0o600;
 export interface HeaderResult {
   path: string;
   changed: boolean;
+  /** The .gitignore that now ignores the header (platformio/gitignore.ts), when it had to change. */
+  gitignore?: string;
 }
 
 /**
@@ -46,7 +49,9 @@ export async function writeHeader(config: Config, clientId: string, opts: { out?
   const text = await renderHeader(inputs, digest);
   // The header is private, its folder is not: a project's include/ made here stays readable like its sources.
   namingPath(out, () => mkdirSync(path.dirname(out), { recursive: true, mode: 0o755 }));
-  return { path: out, changed: writeIfChanged(out, text, HEADER_MODE) };
+  const changed = writeIfChanged(out, text, HEADER_MODE);
+  const gitignore = changed ? ignoreInGit(out, config.projectDir) : undefined;
+  return { path: out, changed, ...(gitignore !== undefined ? { gitignore } : {}) };
 }
 
 /**

@@ -246,5 +246,5 @@ export function supersededAdvice(config: Config, s: { id: string; serial: string
   const back = isConfiguredClient(config.clients, s.id)
     ? `flashed with the new one ("esp-certs flash", or upload the firmware)`
     : `provisioned again ("esp-certs provision --port <port> --client ${s.id}")`;
-  return `${s.id}'s earlier certificate (serial ${s.serial}) is revoked as superseded: from the next broker restart on, the board that holds the old key is shut out until it is ${back}.`;
+  return `${s.id}'s earlier certificate (serial ${s.serial}) is revoked as superseded: the board that holds the old key is shut out until it is ${back}, from the moment the broker loads the new CRL.`;
 }

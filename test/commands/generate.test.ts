@@ -3,15 +3,10 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliPath, runCli, tmpProject, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
-
-function project(ini = "[esp_certs]\nmqtt_host = win10.local\n"): string {
-  const dir = tmpProject();
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  return dir;
-}
 
 function generate(dir: string, ...args: string[]) {
   const r = runCli(["generate", ...args], { cwd: dir });
@@ -112,7 +107,7 @@ describe("generate: the store of docs/store.md", () => {
   });
 
   it("keeps a broker certificate with IPv6 addresses: '::1' and the certificate's spelling are one address", () => {
-    const dir = project("[esp_certs]\nmqtt_host = win10.local\nserver_ips = 192.168.1.10, ::1, FE80:0::1\n");
+    const dir = project({ extra: "server_ips = 192.168.1.10, ::1, FE80:0::1\n" });
     generate(dir);
     const before = snapshot(dir);
     expect(generate(dir).stdout).toMatch(/kept\s+broker certificate/);
@@ -120,7 +115,7 @@ describe("generate: the store of docs/store.md", () => {
   });
 
   it("keeps a broker certificate for an IPv6 mqtt_host however it is spelled (--allow-ip)", () => {
-    const dir = project("[esp_certs]\nmqtt_host = FE80:0::1\nallow_ip = true\n");
+    const dir = project({ host: "FE80:0::1", extra: "allow_ip = true\n" });
     generate(dir);
     const before = snapshot(dir);
     generate(dir);
@@ -228,10 +223,10 @@ describe("generate: bad input exits 2, says what and how, writes nothing", () =>
   });
 
   it("invalid names and settings in platformio.ini", () => {
-    refused(project("[esp_certs]\nmqtt_host = -bad.local\n"), [], /hyphen/);
-    refused(project("[esp_certs]\nmqtt_host = win10.local\ncountry = England\n"), [], /two-letter/);
-    refused(project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev01\n"), [], /twice/);
-    refused(project("[esp_certs]\nmqtt_host = win10.local\nkey_type = dsa\n"), [], /key_type/);
+    refused(project({ host: "-bad.local" }), [], /hyphen/);
+    refused(project({ extra: "country = England\n" }), [], /two-letter/);
+    refused(project({ extra: "clients = dev01, dev01\n" }), [], /twice/);
+    refused(project({ extra: "key_type = dsa\n" }), [], /key_type/);
   });
 
   it("--new-ca without a passphrase for the new CA, leaving the old CA where it was", () => {
@@ -274,7 +269,7 @@ describe("generate: bad input exits 2, says what and how, writes nothing", () =>
 
   it("a CA near its end, or a short cert_days, does not re-issue on every run", () => {
     for (const ini of ["ca_days = 20\n", "cert_days = 10\n"]) {
-      const dir = project(`[esp_certs]\nmqtt_host = win10.local\n${ini}`);
+      const dir = project({ extra: ini });
       generate(dir);
       const before = snapshot(dir);
       const again = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
@@ -284,10 +279,43 @@ describe("generate: bad input exits 2, says what and how, writes nothing", () =>
   });
 
   it("cert_days beyond the CA's remaining life is clamped to the CA, with a warning", () => {
-    const dir = project("[esp_certs]\nmqtt_host = win10.local\nca_days = 100\ncert_days = 825\n");
+    const dir = project({ extra: "ca_days = 100\ncert_days = 825\n" });
     const r = generate(dir);
     expect(r.stderr).toMatch(/ends with the CA on .*--new-ca/);
     const caEnd = openssl("x509", "-in", path.join(dir, "certs/ca.crt.pem"), "-noout", "-enddate");
     expect(openssl("x509", "-in", path.join(dir, "certs/server.crt.pem"), "-noout", "-enddate")).toBe(caEnd);
+  });
+});
+
+describe("generate in a plain PlatformIO project, without init", () => {
+  const git = (dir: string, ...args: string[]) => spawnSync("git", args, { cwd: dir, encoding: "utf8" });
+  const hasGit = requireTool("git", "git");
+
+  it.skipIf(!hasGit)("writes the header into PlatformIO's include/, and git ignores it", () => {
+    const dir = project({ env: true });
+    expect(git(dir, "init", "-q").status).toBe(0);
+    writeFileSync(path.join(dir, ".gitignore"), ".pio\n# mine\n");
+    const r = generate(dir);
+    expect(existsSync(path.join(dir, "include", "esp_certs.h"))).toBe(true);
+    expect(existsSync(path.join(dir, "firmware"))).toBe(false);
+    expect(git(dir, "check-ignore", "-q", "include/esp_certs.h").status).toBe(0);
+    // The user's lines stay as written; the run says what it added.
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe(".pio\n# mine\n\n# esp-certs: the firmware header holds a device's private key\ninclude/esp_certs.h\n");
+    expect(r.stdout).toMatch(/^wrote\s+git-ignored header\s+\.gitignore/m);
+    // Ignored already (here by a pattern of the user's): left alone, also when the header changes.
+    writeFileSync(path.join(dir, ".gitignore"), "*.h\n");
+    generate(dir, "--rekey", "dev01");
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe("*.h\n");
+  });
+
+  it.skipIf(!hasGit)("header --out into another work tree: that tree's top .gitignore; outside git: none", () => {
+    const dir = project({ env: true, generate: true });
+    const sketch = tmpProject("esp-certs-sketch-");
+    expect(git(sketch, "init", "-q").status).toBe(0);
+    const r = runCli(["header", "--out", path.join(sketch, "MySketch") + path.sep], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(sketch, ".gitignore"), "utf8")).toContain("\nMySketch/esp_certs.h\n");
+    expect(git(sketch, "check-ignore", "-q", "MySketch/esp_certs.h").status).toBe(0);
+    expect(existsSync(path.join(dir, ".gitignore"))).toBe(false);
   });
 });

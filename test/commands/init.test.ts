@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { headerForProject } from "../../src/commands/init.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
 
 const USER_INI = `; my weather station
@@ -25,13 +24,15 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.status, r.stderr).toBe(0);
     const ini = readFileSync(path.join(dir, "platformio.ini"), "utf8");
     for (const line of USER_INI.split("\n")) expect(ini).toContain(line);
-    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\napps = dev02\nheader = include\/esp_certs\.h\n/);
+    expect(ini).toMatch(/\[esp_certs\]\nmqtt_host = weather-pc\.local\nclients = dev01, dev02\napps = dev02\n/);
+    // The header follows include_dir by default: no header line to go stale when include_dir changes.
+    expect(ini).not.toMatch(/^header\s*=/m);
     expect(ini).toMatch(/extra_scripts = pre:version\.py\n\s+pre:esp_certs_hook\.py/);
     expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(true);
     // The header lands where PlatformIO's compiler looks, with the device's host in it.
     expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "weather-pc.local"');
     expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toMatch(/^listener 8883/m);
-    expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toEqual(expect.arrayContaining(["certs/", "include/esp_certs.h", "broker/"]));
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toEqual(expect.arrayContaining(["certs/", "include/esp_certs.h", "broker/", "include/wifi_secrets.h"]));
 
     const again = runCli(["init", "--host", "weather-pc.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
     expect(again.status, again.stderr).toBe(0);
@@ -100,9 +101,18 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(chosen.status, chosen.stderr).toBe(0);
     expect(chosen.stdout).toContain("Next: the Node-RED flow with  esp-certs nodered");
     const host = /^mqtt_host = (.+)$/m.exec(readFileSync(path.join(dir, "platformio.ini"), "utf8"))![1];
-    expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, found by mDNS). For another broker name: esp-certs init --host <name>`);
+    expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, which the devices find by mDNS). For another broker name: esp-certs init --host <name>`);
     expect(runCli(["init", "--yes"], { cwd: dir }).stdout).toContain(`mqtt_host = ${host} (as platformio.ini has it)`);
     expect(runCli(["init", "--host", "pc2.local", "--yes"], { cwd: dir }).stdout).toContain("mqtt_host = pc2.local (from --host)");
+
+    // The project's own copy (npm install --save-dev, run with npx): the lines say npx.
+    const local = path.join(dir, "node_modules", ".bin");
+    mkdirSync(local, { recursive: true });
+    writeFileSync(path.join(local, "esp-certs"), "", { mode: 0o755 });
+    const npx = runCli(["init", "--yes"], { cwd: dir, env: { PATH: `${local}${path.delimiter}${process.env.PATH}` } });
+    expect(npx.stdout).toContain("For another broker name: npx esp-certs init --host <name>");
+    expect(npx.stdout).toContain("Next: the Node-RED flow with  npx esp-certs nodered ; build and flash with  npx esp-certs flash --port <port>");
+    expect(npx.stdout).not.toContain("not on PATH");
   });
 
   it("--clients '' is an empty list, not a stray comma", () => {
@@ -156,14 +166,6 @@ describe("esp-certs init: the main job on its defaults", () => {
     // Given again on the command line, the same value leaves the line as it is too.
     expect(runCli(["init", "--host", "pc7.local", "--clients", "dev01,dev02", "--yes"], { cwd: dir, env: { BROKER_HOST: "pc7.local" } }).status).toBe(0);
     expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(before);
-  });
-
-  it("puts the header in the project's include_dir", () => {
-    expect(headerForProject("[env:x]\n")).toBe("include/esp_certs.h");
-    expect(headerForProject("[platformio]\ninclude_dir = lib\\inc\\\n")).toBe("lib/inc/esp_certs.h");
-    // This repository's layout is the default: nothing to write.
-    expect(headerForProject("[platformio]\ninclude_dir = firmware/include\n")).toBeUndefined();
-    expect(headerForProject("[esp_certs]\nheader = my.h\n")).toBeUndefined();
   });
 
   it("a missing --project-dir is refused and left missing; an empty folder gets a word about [env:...] and a readable include/", () => {

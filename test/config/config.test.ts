@@ -35,8 +35,19 @@ describe("configuration (docs/configuration.md)", () => {
       caDays: 3650,
       certDays: 825,
       certDir: "/p/certs",
-      header: "/p/firmware/include/esp_certs.h",
+      header: "/p/include/esp_certs.h",
     });
+  });
+
+  it("puts the header in the project's include_dir, as PlatformIO resolves it, unless header says where", () => {
+    const header = (platformio: string, own = "") => resolve(`[platformio]\n${platformio}\n[common]\ninc = shared/inc\n[esp_certs]\nmqtt_host = w.local\n${own}`).header;
+    expect(header("")).toBe("/p/include/esp_certs.h");
+    expect(header("include_dir = firmware/include")).toBe("/p/firmware/include/esp_certs.h");
+    expect(header("include_dir = lib\\inc\\")).toBe("/p/lib/inc/esp_certs.h");
+    expect(header("include_dir = ${PROJECT_DIR}/src/inc")).toBe("/p/src/inc/esp_certs.h");
+    expect(header("include_dir = ${common.inc}")).toBe("/p/shared/inc/esp_certs.h");
+    expect(header("include_dir = /abs/inc")).toBe("/abs/inc/esp_certs.h");
+    expect(header("include_dir = firmware/include", "header = my.h")).toBe("/p/my.h");
   });
 
   it("defaults mqtt_host to the host name's first label plus .local", () => {

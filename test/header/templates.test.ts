@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { lfOnly, readTemplate, templatePath } from "../../src/render/templates.js";
+import { lfOnly, readTemplate, templatePath } from "../../src/render/template-files.js";
 import { repoRoot } from "../helpers/cli.js";
 
 describe("templates", () => {

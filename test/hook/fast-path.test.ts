@@ -4,7 +4,7 @@
 // that the script goes back to esp-certs when a certificate is due, the configuration
 // changes, or a file is replaced.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -84,10 +84,10 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     expect(p.build({ BROKER_HOST: "pc1.local" }).startedNode).toBe(false);
     const moved = p.build({ BROKER_HOST: "pc2.local" });
     expect(moved.startedNode).toBe(true);
-    expect(readFileSync(p.file("firmware/include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "pc2.local"');
+    expect(readFileSync(p.file("include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "pc2.local"');
     writeFileSync(p.file("platformio.ini"), INI("mqtt_port = 8884\n"));
     expect(p.build().startedNode).toBe(true);
-    expect(readFileSync(p.file("firmware/include/esp_certs.h"), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
+    expect(readFileSync(p.file("include/esp_certs.h"), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
     expect(p.build().startedNode).toBe(false);
   });
 
@@ -102,13 +102,19 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     expect(repaired.stdout).toMatch(/dev01\.key\.pem is not the file the manifest recorded: generating/);
     expect(p.build().startedNode).toBe(false);
 
-    const header = p.file("firmware/include/esp_certs.h");
+    const header = p.file("include/esp_certs.h");
     const good = readFileSync(header, "utf8");
     // An unfinished --new-ca leaves its folder in the store: esp-certs finishes it.
     mkdirSync(p.file("certs/.new-ca"));
     expect(p.build().startedNode).toBe(true);
     rmSync(p.file("certs/.new-ca"), { recursive: true, force: true });
     p.build();
+
+    // The header holds the client's key: made readable by others, esp-certs makes it owner-only again.
+    chmodSync(header, 0o644);
+    expect(p.build().startedNode).toBe(true);
+    expect(statSync(header).mode & 0o777).toBe(0o600);
+    expect(p.build().startedNode).toBe(false);
 
     // Whether the header is damaged is esp-certs' call (its digest line); the script must ask it.
     writeFileSync(header, good.replace(/0x[0-9a-f]{2}/, "0x00"));
@@ -120,7 +126,7 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     build1(p);
     const r = spawnSync(python, [runner, hookScript, p.dir, "d1_mini", "dev02"], { encoding: "utf8", env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, NO_COLOR: "1" } });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(p.file("firmware/include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
+    expect(readFileSync(p.file("include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
     expect(JSON.parse(readFileSync(p.stamp, "utf8")).client).toBe("dev02");
   });
 

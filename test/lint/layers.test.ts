@@ -24,7 +24,7 @@ describe("lint: the hook's no-op path", () => {
   it("refuses ejs and the header renderer in hook.ts itself, by their relative names", async () => {
     expect(await ruleIdsWith("src/commands/hook.ts", 'import ejs from "ejs";')).toContain("@typescript-eslint/no-restricted-imports");
     expect(await ruleIdsWith("src/commands/hook.ts", 'import { writeHeader } from "../render/header.js";')).toContain("@typescript-eslint/no-restricted-imports");
-    expect(await ruleIdsWith("src/render/header-inputs.ts", 'import { renderTemplate } from "./template.js";')).toContain("@typescript-eslint/no-restricted-imports");
+    expect(await ruleIdsWith("src/render/header-inputs.ts", 'import { renderTemplate } from "./ejs-render.js";')).toContain("@typescript-eslint/no-restricted-imports");
   });
 
   it("allows a type import, and modules off the path (issue.ts is where X.509 belongs)", async () => {

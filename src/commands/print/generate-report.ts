@@ -32,6 +32,7 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
   const h = report.header;
   if (h.revoked !== undefined) info(`${"left".padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (client ${h.client}, revoked on ${h.revoked}: the broker refuses a device built from it)`);
   else line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
+  if (h.gitignore !== undefined) info(`${"wrote".padEnd(9)}${"git-ignored header".padEnd(20)}${path.relative(projectDir, h.gitignore) || h.gitignore} (the header holds a private key)`);
   const b = report.broker;
   if (b) {
     const dir = path.relative(projectDir, b.dir) || b.dir;

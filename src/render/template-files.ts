@@ -1,3 +1,4 @@
+// The package's templates/ as files: where each is and its text. No EJS here: the hook's no-op path reads these.
 import { readFileSync } from "node:fs";
 import { packageFile } from "./package-files.js";
 

@@ -1,4 +1,5 @@
-import { readTemplate } from "./templates.js";
+// Rendering a template of templates/ with EJS: off the hook's no-op path (eslint.config.mjs keeps it off).
+import { readTemplate } from "./template-files.js";
 
 /**
  * Renders templates/<name> with EJS (loaded on demand: the hook never needs it). The

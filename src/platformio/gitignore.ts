@@ -1,0 +1,58 @@
+/**
+ * Keeping esp-certs' private files out of git: the .gitignore lines `init` writes for a whole
+ * project, and the header's own line when a header lands in a git work tree that nothing
+ * prepared (a plain PlatformIO project where only `generate` ran, or `header --out`).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { writeIfChanged } from "../fs/sync.js";
+
+const SECRETS_COMMENT = "# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password";
+const HEADER_COMMENT = "# esp-certs: the firmware header holds a device's private key";
+
+/** `text` (a .gitignore) with the lines of `wanted` it lacks added at its end; the user's lines stay as written. */
+export function withIgnored(text: string, wanted: string[], comment = SECRETS_COMMENT): string {
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/^\//, "")));
+  const missing = wanted.filter((w) => !have.has(w.replace(/^\//, "")) && !have.has(w.replace(/\/$/, "")));
+  if (missing.length === 0) return text;
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const head = text === "" || text.endsWith("\n") ? text : `${text}${eol}`;
+  const gap = head === "" ? "" : eol;
+  return `${head}${gap}${comment}${eol}${missing.join(eol)}${eol}`;
+}
+
+/**
+ * Makes git ignore the header esp-certs just wrote, when it is in a git work tree and nothing
+ * ignores it yet: its path goes into the project's .gitignore when the header is inside the
+ * project (where `init` puts its lines), else into the .gitignore at the work tree's top.
+ * Returns that .gitignore when it changed. Without git on PATH, an exact line decides.
+ */
+export function ignoreInGit(file: string, projectDir: string): string | undefined {
+  const top = workTree(path.dirname(file));
+  if (top === undefined) return undefined;
+  const base = isInside(file, projectDir) && !path.relative(top, projectDir).startsWith("..") ? projectDir : top;
+  const rel = path.relative(base, file).split(path.sep).join("/");
+  // --no-index: the rules alone decide, also for a header someone committed before.
+  const check = spawnSync("git", ["check-ignore", "-q", "--no-index", "--", rel], { cwd: base, stdio: "ignore", timeout: 10_000 });
+  // 0: ignored; 128: git does not take this folder for a work tree.
+  if (check.status === 0 || check.status === 128) return undefined;
+  const gitignore = path.join(base, ".gitignore");
+  const text = existsSync(gitignore) ? readFileSync(gitignore, "utf8") : "";
+  // A name without a slash would match at every depth: anchor it to this folder.
+  const line = rel.includes("/") ? rel : `/${rel}`;
+  return writeIfChanged(gitignore, withIgnored(text, [line], HEADER_COMMENT)) ? gitignore : undefined;
+}
+
+/** The nearest folder from `dir` up that holds a .git (a repository's folder, or a worktree's file). */
+function workTree(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, ".git"))) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+}
