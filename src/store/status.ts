@@ -46,7 +46,7 @@ export interface CertStatus {
 export function storeStatus(store: CertificateStore, now = new Date()): CertStatus[] {
   const p = store.paths;
   // An unreadable CRL is doctor's to explain: status lists what it can.
-  const records = new Map(store.clients(now, store.readCrl().crl).map((c) => [c.id, c]));
+  const records = new Map(store.clients(now, () => store.readCrl().crl).map((c) => [c.id, c]));
   const fix = "Run \"esp-certs doctor\" for what to do.";
   const ca = readCert(p.caCertPem, fix);
   const entries: { id: CertId; file: string }[] = [
