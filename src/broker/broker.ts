@@ -65,9 +65,10 @@ export interface BrokerSync extends BrokerResult {
  * it also reloads the broker that runs from the folder, so that a running broker refuses the
  * certificate now (docs/access.md).
  */
-export async function syncBrokerFolder(config: Config, after: { revoked: boolean; replaced?: string[]; store?: CertificateStore }): Promise<BrokerSync | undefined> {
+export async function syncBrokerFolder(store: CertificateStore, after: { revoked: boolean; replaced?: string[] }): Promise<BrokerSync | undefined> {
+  const { config } = store;
   if (!brokerFolderExists(config)) return undefined;
-  const r = await writeBrokerFolder(config, { store: after.store });
+  const r = await writeBrokerFolder(config, { store });
   const reload = after.revoked && r.changed.length > 0 ? reloadBroker(r.dir, r.mode) : undefined;
   const replaced = after.replaced && after.replaced.length > 0 ? after.replaced : undefined;
   return { ...r, port: config.mqttPort, reload, replaced };

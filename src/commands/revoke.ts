@@ -29,7 +29,7 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const revoked = await revoke(store, { id: o.id, serial: o.serial, all: o.all, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
   // The broker folder, when there is one, gets the new CRL, and the broker a reload: the revoked
   // client loses its topics now, even while connected (docs/access.md).
-  const r = { ...revoked, broker: await syncBrokerFolder(config, { revoked: true, store }) };
+  const r = { ...revoked, broker: await syncBrokerFolder(store, { revoked: true }) };
   const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port) : noBrokerFolder(store)), ...noderedAdviceAfterRevoke(config, r.id)];
   if (o.json) {
     // As docs/commands.md gives it: the reload beside the broker folder.

@@ -100,7 +100,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     header = { path: config.header, changed: false, client, revoked: revokedWhen(headerRevoked) };
   }
   const replaced = [...new Set(store.superseded.map((s) => s.id))];
-  const broker = await syncBrokerFolder(config, { revoked: replaced.length > 0, replaced, store: certStore });
+  const broker = await syncBrokerFolder(certStore, { revoked: replaced.length > 0, replaced });
   return { actions, header, broker, warnings };
 }
 

@@ -24,7 +24,7 @@ export async function ensureClient(store: CertificateStore, id: string, opts: { 
     const crl = await maintainCrl(config, issued.ca, false, undefined, new Set(issued.superseded.map((s) => s.serial)));
     if (crl.warning) warnings.push(crl.warning);
     warnings.push(...issued.superseded.map((s) => supersededAdvice(config, s)));
-    const broker = await syncBrokerFolder(config, { revoked: true, replaced: [id] });
+    const broker = await syncBrokerFolder(store, { revoked: true, replaced: [id] });
     if (broker) warnings.push(...brokerAdvice(broker, broker.port));
   }
   return { madeStore, warnings };

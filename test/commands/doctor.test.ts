@@ -6,17 +6,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCliAsync, runCli, tmpProject, TEST_PASSPHRASE, type CliResult } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { headerOf, project } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 const hasTools = requireTool("mosquitto", "mosquitto") && requireTool("openssl", "openssl");
 
-function project(host = "win10.local"): string {
-  const dir = tmpProject("esp-certs-doctor-");
-  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = ${host}\n`);
-  const r = runCli(["generate"], { cwd: dir });
-  expect(r.status, r.stderr).toBe(0);
-  return dir;
-}
+const doctorProject = (host?: string) => project({ host, prefix: "esp-certs-doctor-", generate: true });
 
 /** The line of one check at one level, e.g. line(r, "problem", "tls"). */
 const line = (r: CliResult, level: string, check: string) => r.stdout.split("\n").find((l) => new RegExp(`^${level}\\s+${check}\\s`).test(l));
@@ -33,7 +28,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
   };
 
   beforeAll(async () => {
-    base = project();
+    base = doctorProject();
     // The folder doctor compares (Docker paths), and a local one that mosquitto runs here.
     expect(runCli(["broker"], { cwd: base }).status).toBe(0);
     expect(runCli(["broker", "--out", "live", "--paths", "local"], { cwd: base }).status).toBe(0);
@@ -111,7 +106,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
 
   it("a certificate from another CA", async () => {
     const dir = copy();
-    const other = project();
+    const other = doctorProject();
     for (const f of ["dev02.crt.pem", "dev02.key.pem"]) cpSync(path.join(other, "certs/clients", f), path.join(dir, "certs/clients", f));
     const r = await doctor(dir, "--client", "dev02");
     expect(r.status).toBe(1);
@@ -120,7 +115,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
   });
 
   it("a broker that serves another CA's certificate: unknown CA", async () => {
-    const dir = project();
+    const dir = doctorProject();
     const r = await doctor(dir);
     expect(r.status).toBe(1);
     expect(line(r, "problem", "tls")).toMatch(/unknown CA/);
@@ -155,7 +150,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
 
   it("a header out of step with the store", async () => {
     const dir = copy();
-    const header = path.join(dir, "firmware/include/esp_certs.h");
+    const header = headerOf(dir);
     const m = await import("../../src/render/header.js");
     const { loadConfig } = await import("../../src/config/config.js");
     await m.writeHeader(loadConfig(dir), "dev01");
@@ -174,7 +169,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
   });
 
   it("a name that does not resolve, outside .local, is a problem", async () => {
-    const dir = project("nobroker.invalid");
+    const dir = doctorProject("nobroker.invalid");
     const r = await doctor(dir);
     expect(r.status).toBe(1);
     expect(line(r, "problem", "dns")).toMatch(/nobroker\.invalid does not resolve/);

@@ -6,9 +6,10 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { requirePython } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
+import { headerOf, project } from "../helpers/project.js";
 
 const pythonCommand = requirePython();
 const windows = process.platform === "win32";
@@ -20,11 +21,7 @@ const pathWith = (...dirs: string[]) =>
 // What a Windows process needs to start at all, whatever PATH the test gives it.
 const windowsBase = windows ? { SystemRoot: process.env.SystemRoot, PATHEXT: process.env.PATHEXT, TEMP: process.env.TEMP } : {};
 
-function project(ini = INI()): string {
-  const dir = tmpProject("esp-certs-hook-");
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  return dir;
-}
+const hookProject = (ini = INI()) => project({ ini, prefix: "esp-certs-hook-" });
 
 describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", () => {
   let python: string;
@@ -47,12 +44,12 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
   };
 
   it("makes the store and the header on the first build, then stays silent and touches nothing", () => {
-    const dir = project();
+    const dir = hookProject();
     const first = build(dir);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/esp-certs: there is no certificate store yet: generating/);
-    expect(first.stdout).toMatch(/esp-certs: wrote firmware\/include\/esp_certs\.h \(client dev01, broker win10\.local:8883\)/);
-    const header = path.join(dir, "firmware", "include", "esp_certs.h");
+    expect(first.stdout).toMatch(/esp-certs: wrote include\/esp_certs\.h \(client dev01, broker win10\.local:8883\)/);
+    const header = headerOf(dir);
     const manifest = path.join(dir, "certs", "manifest.json");
     const stamps = () => [statSync(header).mtimeMs, statSync(manifest).mtimeMs];
     const before = stamps();
@@ -63,7 +60,7 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
   });
 
   it("re-issues the broker certificate when its names change, and moves the header's clock floor to it", () => {
-    const dir = project();
+    const dir = hookProject();
     expect(build(dir).status).toBe(0);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     writeFileSync(path.join(dir, "platformio.ini"), INI("server_names = localhost, mosquitto, broker.lan\n"));
@@ -76,19 +73,19 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
     expect(r.stdout).toMatch(/esp-certs: updated broker \(certs\/server\.crt\.pem.*\n.*Restart the broker/);
     // The device checks the broker's certificate against its clock: the floor must not be older than it.
     const manifest = JSON.parse(readFileSync(path.join(dir, "certs", "manifest.json"), "utf8"));
-    const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+    const header = readFileSync(headerOf(dir), "utf8");
     expect(header).toContain(`#define ESP_CERTS_GENERATED_AT ${manifest.server.issuedAt} `);
     expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
   });
 
   it("keeps the broker folder in step when mqtt_port changes, as it does the header", () => {
-    const dir = project();
+    const dir = hookProject();
     expect(build(dir).status).toBe(0);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     writeFileSync(path.join(dir, "platformio.ini"), INI("mqtt_port = 8884\n"));
     const r = build(dir);
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
+    expect(readFileSync(headerOf(dir), "utf8")).toContain("#define ESP_CERTS_MQTT_PORT 8884");
     // The device now dials 8884: a broker still listening on 8883 would never see it.
     expect(readFileSync(path.join(dir, "broker", "mosquitto.conf"), "utf8")).toMatch(/^listener 8884$/m);
     expect(readFileSync(path.join(dir, "broker", "docker-compose.yml"), "utf8")).toContain('"8884:8884"');
@@ -100,9 +97,9 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
   // Regression: the hook checked only that files existed, and built a header pairing a
   // replaced key with the old certificate (a --rekey killed after writing the key).
   it("notices a client key that is not the one the manifest recorded, and repairs the store", () => {
-    const dir = project();
+    const dir = hookProject();
     expect(build(dir).status).toBe(0);
-    const other = project();
+    const other = hookProject();
     expect(build(other).status).toBe(0);
     for (const f of ["dev01.key.pem", "dev01.key.der"]) {
       copyFileSync(path.join(other, "certs", "clients", f), path.join(dir, "certs", "clients", f));
@@ -117,21 +114,21 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
   });
 
   it("renders for the client PlatformIO resolved for the environment", () => {
-    const dir = project();
+    const dir = hookProject();
     const r = build(dir, { args: ["dev02"] });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
+    expect(readFileSync(headerOf(dir), "utf8")).toContain('#define ESP_CERTS_CLIENT_ID "dev02"');
   });
 
   it("does nothing when an IDE only dumps its integration data, or for `pio run -t clean`", () => {
-    const dir = project();
+    const dir = hookProject();
     expect(build(dir, { args: ["--integration-dump"] })).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(build(dir, { args: ["--clean"] })).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(existsSync(path.join(dir, "certs"))).toBe(false);
   });
 
   it("stops the build with the CLI's message on a bad configuration", () => {
-    const dir = project(INI("mqtt_port = eighty\n"));
+    const dir = hookProject(INI("mqtt_port = eighty\n"));
     const r = build(dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Cannot use mqtt_port "eighty": it must be a whole number/);
@@ -140,25 +137,25 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
   });
 
   it("stops the build saying how to give the CA passphrase when one is needed and missing", () => {
-    const dir = project();
+    const dir = hookProject();
     const r = build(dir, { env: { ESP_CERTS_CA_PASSPHRASE: undefined } });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/ESP_CERTS_CA_PASSPHRASE/);
   });
 
   it("uses the project's node_modules/esp-certs when there is one", () => {
-    const dir = project();
+    const dir = hookProject();
     const script = path.join(dir, "esp_certs_hook.py"); // as `esp-certs init` installs it: no dist/ beside it
     copyFileSync(hookScript, script);
     mkdirSync(path.join(dir, "node_modules", "esp-certs", "dist"), { recursive: true });
     symlinkSync(cliPath, path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
     const r = build(dir, { script });
     expect(r.status, r.stderr).toBe(0);
-    expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
+    expect(existsSync(headerOf(dir))).toBe(true);
   });
 
   it("finds node.exe where the Windows installer puts it when PATH lacks it (an IDE started before Node.js was installed)", () => {
-    const dir = project();
+    const dir = hookProject();
     const script = path.join(dir, "esp_certs_hook.py");
     copyFileSync(hookScript, script);
     mkdirSync(path.join(dir, "node_modules", "esp-certs", "dist"), { recursive: true });
@@ -169,11 +166,11 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
     symlinkSync(process.execPath, path.join(programFiles, "nodejs", "node.exe"));
     const r = build(dir, { script, env: { PATH: path.join(dir, "nowhere"), ProgramFiles: programFiles } });
     expect(r.status, r.stderr).toBe(0);
-    expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
+    expect(existsSync(headerOf(dir))).toBe(true);
   });
 
   it("runs a global install's bundle with node, not through its shim (esp-certs.cmd on Windows)", () => {
-    const dir = project();
+    const dir = hookProject();
     const script = path.join(dir, "esp_certs_hook.py");
     copyFileSync(hookScript, script);
     // npm's Windows layout: <prefix>/esp-certs(.cmd) beside <prefix>/node_modules/esp-certs.
@@ -185,11 +182,11 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
     const r = build(dir, { script, env: { PATH: pathWith(prefix, nodeOnly) } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/the shim ran/);
-    expect(existsSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toBe(true);
+    expect(existsSync(headerOf(dir))).toBe(true);
   });
 
   it("says how to install esp-certs, or Node.js, when they cannot be found", () => {
-    const dir = project();
+    const dir = hookProject();
     const script = path.join(dir, "esp_certs_hook.py");
     copyFileSync(hookScript, script);
     const noCli = build(dir, { script });

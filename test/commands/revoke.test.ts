@@ -3,38 +3,28 @@
 // a stale CRL is reported and re-signed, and a revoke killed at any rename leaves a store that is
 // either revoked with a CRL that says so, or not revoked at all.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { readCrl } from "../../src/pki/crl.js";
 import { storePaths } from "../../src/store/paths.js";
 import { resignCrlAt } from "../revoke/stale.js";
 
+/** A project with its store and a broker folder for a local mosquitto. */
+const STORE = { prefix: "esp-certs-revoke-", broker: true };
+
 const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients") && requireTool("openssl", "openssl");
 const hasStrace = requireTool("strace", "strace");
-
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
 
 function cli(dir: string, ...args: string[]) {
   const r = runCli(args, { cwd: dir });
   return { ...r, out: r.stdout + r.stderr };
 }
 
-/** A project with its store and a broker folder for a local mosquitto. */
-function project(): string {
-  const dir = tmpProject("esp-certs-revoke-");
-  made.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
-  expect(cli(dir, "generate").status).toBe(0);
-  expect(cli(dir, "broker", "--paths", "local").status).toBe(0);
-  return dir;
-}
 
 const conf = (dir: string) => readFileSync(path.join(dir, "broker", "mosquitto.conf"), "utf8");
 const serialOf = (pem: string) => spawnSync("openssl", ["x509", "-in", pem, "-noout", "-serial"], { encoding: "utf8" }).stdout.trim().split("=")[1].toLowerCase();
@@ -73,7 +63,7 @@ describe.skipIf(!ready)("esp-certs revoke with a real mosquitto", () => {
   let dir: string;
   let broker: Broker | undefined;
   beforeAll(() => {
-    dir = project();
+    dir = project(STORE);
   });
   afterAll(async () => broker?.stop());
 
@@ -190,7 +180,7 @@ describe.skipIf(!ready)("esp-certs revoke with a real mosquitto", () => {
 
 describe.skipIf(!ready)("a new CA", () => {
   it("starts a new, empty CRL; the old one goes to the backup with the old CA, and what it revoked stays revoked", () => {
-    const dir = project();
+    const dir = project(STORE);
     const serial = serialOf(clientFiles(dir, "dev02").cert);
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     const g = cli(dir, "generate", "--new-ca");
@@ -216,7 +206,7 @@ describe.skipIf(!ready || !hasStrace)("revoke killed at every rename (strace inj
   let template: string;
   let serial: string;
   beforeAll(() => {
-    template = project();
+    template = project(STORE);
     serial = serialOf(clientFiles(template, "dev02").cert);
   });
 
@@ -229,7 +219,6 @@ describe.skipIf(!ready || !hasStrace)("revoke killed at every rename (strace inj
   for (let n = 1; n <= 9; n++) {
     it(`leaves dev02 either revoked with a CRL that says so, or not revoked at all (killed at rename ${n})`, () => {
       const dir = tmpProject("esp-certs-revoke-kill-");
-      made.push(dir);
       cpSync(template, dir, { recursive: true });
       const killed = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename", "-e", `inject=rename:signal=KILL:when=${n}`, process.execPath, cliPath, "revoke", "dev02"], {
         cwd: dir,

@@ -1,25 +1,20 @@
 // The rehearsal's Makefile with folders named with a space (make splits words at spaces):
 // HEADER_DIR, SKETCH_DIR and BUILD_DIR as a user passes them, quoted.
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
+import { headerOf } from "../helpers/project.js";
 import { BUILD_TIMEOUT_MS, rehearsalTools } from "./rehearsal.js";
-
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
 
 describe("make -C firmware/host with spaces in its folders", () => {
   it.runIf(rehearsalTools())("builds, builds nothing the second time, and cleans", () => {
     const dir = generatedProject(undefined, "esp-certs make spaces ");
-    made.push(dir);
     const header = path.join(dir, "hdr dir", "inc");
     mkdirSync(header, { recursive: true });
-    cpSync(path.join(dir, "firmware", "include", "esp_certs.h"), path.join(header, "esp_certs.h"));
+    cpSync(headerOf(dir), path.join(header, "esp_certs.h"));
     const sketch = path.join(dir, "my sketch");
     cpSync(path.join(repoRoot, "firmware", "lib", "esp-certs", "examples", "connect"), sketch, { recursive: true });
     const build = path.join(dir, "build out");

@@ -2,9 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
+import { headerOf, projectIni } from "../helpers/project.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
 
-/** A project made by the real CLI: `generate` for the store, `header` for firmware/include. */
+/** A project made by the real CLI: `generate` for the store, `header` for its include/. */
 export interface Project {
   dir: string;
   caCert: string;
@@ -25,12 +26,12 @@ function projectAt(dir: string): Project {
     caCert: path.join(certs, "ca.crt.pem"),
     serverCert: path.join(certs, "server.crt.pem"),
     serverKey: path.join(certs, "server.key.pem"),
-    header: path.join(dir, "firmware", "include", "esp_certs.h"),
+    header: headerOf(dir),
   };
 }
 
 function writeIni(dir: string, host: string, port: number, extra = ""): void {
-  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = ${host}\nmqtt_port = ${port}\n${extra}`);
+  writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host, extra: `mqtt_port = ${port}\n${extra}` }));
 }
 
 /** A fresh project with its own CA, its broker certificate naming `host`. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { headerOf } from "../helpers/project.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
 import { generatedProject, INI, run } from "./helpers.js";
@@ -17,7 +18,7 @@ const source = fileURLToPath(new URL("./fixtures/mqtt_client.c", import.meta.url
 function buildClient(project: string, out: string): string {
   const r = runCli(["header"], { cwd: project });
   expect(r.status, r.stderr).toBe(0);
-  run("gcc", ["-std=c99", "-Wall", "-Werror", `-I${path.join(project, "firmware", "include")}`, source, "-lbearssl", "-o", out]);
+  run("gcc", ["-std=c99", "-Wall", "-Werror", `-I${path.dirname(headerOf(project))}`, source, "-lbearssl", "-o", out]);
   return out;
 }
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readManifest } from "../../src/store/manifest.js";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { headerOf } from "../helpers/project.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 import { bearsslOnlyInclude, generatedProject, INI, run, XTENSA_SPECS, XTENSA_SPECS_CXX } from "./helpers.js";
 
@@ -20,11 +21,11 @@ describe("esp-certs header", () => {
   let work: string;
   beforeAll(() => {
     project = generatedProject();
-    header = path.join(project, "firmware", "include", "esp_certs.h");
+    header = headerOf(project);
     rmSync(header, { force: true }); // generate may have made it; this suite makes it itself
     const r = runCli(["header"], { cwd: project });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/wrote firmware\/include\/esp_certs\.h \(client dev01, broker win10\.local:8883\)/);
+    expect(r.stdout).toMatch(/wrote include\/esp_certs\.h \(client dev01, broker win10\.local:8883\)/);
     work = tmpProject("esp-certs-out-");
   });
 
@@ -82,7 +83,7 @@ describe("esp-certs header", () => {
   it("accepts an IPv6 address as host with --allow-ip, however node:crypto spells it in the certificate", () => {
     // node:crypto prints the SAN as "IP Address:FE80:0:0:0:0:0:0:1".
     const dir = generatedProject(INI("allow_ip = true\n").replace("win10.local", "fe80::1"));
-    const text = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+    const text = readFileSync(headerOf(dir), "utf8");
     expect(text).toContain('#define ESP_CERTS_MQTT_HOST "fe80::1"');
   });
 
@@ -127,7 +128,7 @@ describe.each([
   let header: string;
   let work: string;
   beforeAll(() => {
-    header = path.join(generatedProject(INI(setting)), "firmware", "include", "esp_certs.h");
+    header = headerOf(generatedProject(INI(setting)));
     work = tmpProject("esp-certs-cc-");
     writeFileSync(path.join(work, "unit.c"), '#include "esp_certs.h"\n');
     writeFileSync(path.join(work, "unit.cpp"), '#include "esp_certs.h"\nint main() { return 0; }\n');
@@ -147,7 +148,7 @@ describe.each([
     run("xtensa-lx106-elf-gcc", [`--specs=${XTENSA_SPECS}`, "-std=c99", "-O0", ...inc, '-DPROGMEM=__attribute__((section(".irom.text")))', "-c", path.join(work, "unit.c"), "-o", path.join(work, "p.o")]);
     const sizes = run("xtensa-lx106-elf-size", ["-A", path.join(work, "p.o")]);
     const section = (name: string) => Number(new RegExp(`^${name.replace(".", "\\.")}\\s+(\\d+)`, "m").exec(sizes)?.[1] ?? 0);
-    const certs = path.join(header, "..", "..", "..", "certs");
+    const certs = path.join(header, "..", "..", "certs");
     const ders = ["ca.crt.der", "clients/dev01.crt.der", "clients/dev01.key.der"].reduce((n, f) => n + statSync(path.join(certs, f)).size, 0);
     expect(section(".irom.text")).toBeGreaterThan(ders);
     expect(section(".rodata") + section(".data")).toBeLessThan(64);

@@ -1,21 +1,18 @@
 // Helpers shared by the header, hook and bearssl tests: real projects made by the built
 // CLI, and C programs compiled with the host and ESP8266 toolchains.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { expect } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
 
-export const INI = (extra = "") =>
-  `[esp_certs]\nmqtt_host = win10.local\n${extra}\n[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = dev01\n`;
+const D1_MINI_DEV01 = "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = dev01\n";
+
+/** platformio.ini of one d1_mini environment building dev01, with `extra` in [esp_certs]. */
+export const INI = (extra = "") => projectIni({ extra, after: D1_MINI_DEV01 });
 
 /** A project with platformio.ini and a store made by `esp-certs generate`. */
 export function generatedProject(ini = INI(), prefix = "esp-certs-hdr-"): string {
-  const dir = tmpProject(prefix);
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  const r = runCli(["generate"], { cwd: dir });
-  expect(r.status, r.stderr).toBe(0);
-  return dir;
+  return project({ ini, prefix, generate: true });
 }
 
 /** Runs a compiler (or any tool); fails the test with its output when it fails. */

@@ -25,6 +25,8 @@ export interface ProjectOptions {
   prefix?: string;
   /** Runs `generate` in it, which must exit 0. */
   generate?: boolean;
+  /** Then `broker --paths local` (a broker folder for a mosquitto run here), which must exit 0. */
+  broker?: boolean;
 }
 
 /** platformio.ini's text for `o`: [platformio], the environment, [esp_certs], then `after`. */
@@ -45,9 +47,10 @@ export function projectIni(o: ProjectOptions = {}): string {
 export function project(o: ProjectOptions = {}): string {
   const dir = tmpDir(o.prefix);
   writeFileSync(path.join(dir, "platformio.ini"), projectIni(o));
-  if (o.generate) {
-    const r = runCli(["generate"], { cwd: dir });
-    if (r.status !== 0) throw new Error(`generate failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  const steps = [...(o.generate || o.broker ? [["generate"]] : []), ...(o.broker ? [["broker", "--paths", "local"]] : [])];
+  for (const args of steps) {
+    const r = runCli(args, { cwd: dir });
+    if (r.status !== 0) throw new Error(`esp-certs ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
   }
   return dir;
 }

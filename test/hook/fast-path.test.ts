@@ -4,12 +4,13 @@
 // that the script goes back to esp-certs when a certificate is due, the configuration
 // changes, or a file is replaced.
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renewalDue, renewalStart } from "../../src/pki/renewal-window.js";
 import { repoRoot, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
+import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 import { INI } from "../header/helpers.js";
 
@@ -18,15 +19,6 @@ const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
 const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
 const DAY = 86_400_000;
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function folder(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
 
 describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed", () => {
   let python: string;
@@ -36,9 +28,8 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
 
   /** A project, and a build that reports how many times the script started node. */
   function setup(ini = INI()) {
-    const dir = folder("esp-certs-fast-");
-    writeFileSync(path.join(dir, "platformio.ini"), ini);
-    const bin = folder("esp-certs-fast-bin-");
+    const dir = project({ ini, prefix: "esp-certs-fast-" });
+    const bin = tmpDir("esp-certs-fast-bin-");
     const log = path.join(bin, "starts");
     writeFileSync(log, "");
     writeFileSync(path.join(bin, "node"), `#!/bin/sh\necho start >> '${log}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });

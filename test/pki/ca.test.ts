@@ -3,9 +3,9 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/config.js";
 import { checkStore } from "../../src/doctor/checks.js";
 import { loadContext } from "../../src/doctor/context.js";
@@ -14,24 +14,14 @@ import { defaultDeps, ensureStore } from "../../src/store/ensure.js";
 import { issueClient } from "../../src/store/issue-client.js";
 import { readManifest } from "../../src/store/manifest.js";
 import { storePaths } from "../../src/store/paths.js";
-import { repoRoot, runCli, tmpProject, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { repoRoot, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { headerOf, project, projectIni } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
 
-const INI = "[esp_certs]\nmqtt_host = win10.local\n";
+const INI = projectIni();
 const passphrase = { env: TEST_PASSPHRASE };
-const made: string[] = [];
-afterEach(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function project(ini = INI): string {
-  const dir = tmpProject("esp-certs-ca-");
-  made.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  return dir;
-}
 
 const openssl = (...args: string[]) => {
   const r = spawnSync("openssl", args, { encoding: "utf8" });
@@ -41,7 +31,7 @@ const openssl = (...args: string[]) => {
 
 describe("the CA module", () => {
   it("issues one client into the store: new key, certificate, DER copies, and the manifest's history", async () => {
-    const dir = project();
+    const dir = project({ prefix: "esp-certs-ca-" });
     const config = resolveConfig(dir, INI);
     const first = await ensureStore(config, { passphrase });
     const p = storePaths(config.certDir);
@@ -65,7 +55,7 @@ describe("the CA module", () => {
   });
 
   it("hands a CRL signer what it needs: the certificate, the private key and the algorithm", async () => {
-    const dir = project();
+    const dir = project({ prefix: "esp-certs-ca-" });
     const config = resolveConfig(dir, INI);
     const store = await ensureStore(config, { passphrase });
     const p = storePaths(config.certDir);
@@ -91,7 +81,7 @@ describe("the CA module", () => {
   });
 
   it("unlocks the key once, however many certificates it signs", async () => {
-    const dir = project();
+    const dir = project({ prefix: "esp-certs-ca-" });
     const config = resolveConfig(dir, INI);
     await ensureStore(config, { passphrase });
     let asked = 0;
@@ -107,7 +97,7 @@ describe("the CA module", () => {
 // was missed by generate, status and doctor until something had to be signed.
 describe("a CA key of another CA", () => {
   it("is refused by generate with nothing to sign (exit 2), and is a failing doctor check", async () => {
-    const [a, b] = [project(), project()];
+    const [a, b] = [project({ prefix: "esp-certs-ca-" }), project({ prefix: "esp-certs-ca-" })];
     for (const d of [a, b]) expect(runCli(["generate"], { cwd: d }).status).toBe(0);
     copyFileSync(path.join(a, "certs/ca.key.pem"), path.join(b, "certs/ca.key.pem"));
     const generate = runCli(["generate"], { cwd: b, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
@@ -121,7 +111,7 @@ describe("a CA key of another CA", () => {
   });
 
   it("named as the key of the replaced CA when the manifest recorded it", () => {
-    const dir = project();
+    const dir = project({ prefix: "esp-certs-ca-" });
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const oldKey = readFileSync(path.join(dir, "certs/ca.key.pem"));
     expect(runCli(["generate", "--new-ca"], { cwd: dir }).status).toBe(0);
@@ -138,7 +128,7 @@ describe("a store from the release with manifest version 1 (test/fixtures/store-
   const v1 = JSON.parse(readFileSync(path.join(fixture, "certs/manifest.json"), "utf8"));
 
   it("loads, keeps its CA and certificates, and gains the history it can reconstruct", () => {
-    const dir = project();
+    const dir = project({ prefix: "esp-certs-ca-" });
     cpSync(path.join(fixture, "certs"), path.join(dir, "certs"), { recursive: true });
     copyFileSync(path.join(fixture, "platformio.ini"), path.join(dir, "platformio.ini"));
     const caBefore = readFileSync(path.join(dir, "certs/ca.crt.der"));
@@ -170,12 +160,12 @@ describe("a store from the release with manifest version 1 (test/fixtures/store-
   });
 
   it("renders a header from it as it is, without generate", () => {
-    const dir = project();
+    const dir = project({ prefix: "esp-certs-ca-" });
     cpSync(path.join(fixture, "certs"), path.join(dir, "certs"), { recursive: true });
     copyFileSync(path.join(fixture, "platformio.ini"), path.join(dir, "platformio.ini"));
     const r = runCli(["header"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(path.join(dir, "firmware/include/esp_certs.h"), "utf8")).toContain(`#define ESP_CERTS_CA_SHA256 "${v1.ca.sha256}"`);
+    expect(readFileSync(headerOf(dir), "utf8")).toContain(`#define ESP_CERTS_CA_SHA256 "${v1.ca.sha256}"`);
     expect(JSON.parse(readFileSync(path.join(dir, "certs/manifest.json"), "utf8")).version).toBe(1);
   });
 });

@@ -1,28 +1,18 @@
 // custom_esp_certs_client = none: an environment whose header carries no client (a fleet image).
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { runCli, runCliAsync, tmpProject } from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { runCli, runCliAsync } from "../helpers/cli.js";
+import { headerOf, project } from "../helpers/project.js";
 
-const INI = "[esp_certs]\nmqtt_host = win10.local\n\n[env:d1_mini_fleet]\nboard = d1_mini\ncustom_esp_certs_client = none\n";
+const FLEET = { after: "[env:d1_mini_fleet]\nboard = d1_mini\ncustom_esp_certs_client = none\n" };
 
 describe("an image with no identity", () => {
-  const dirs: string[] = [];
-  const project = (ini = INI) => {
-    const dir = tmpProject();
-    dirs.push(dir);
-    writeFileSync(path.join(dir, "platformio.ini"), ini);
-    return dir;
-  };
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   it("the hook renders a header with the CA, host and port, and no client certificate or key", () => {
-    const dir = project();
+    const dir = project(FLEET);
     const r = runCli(["hook", "--env", "d1_mini_fleet"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
-    const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+    const header = readFileSync(headerOf(dir), "utf8");
     expect(header).toContain("#define ESP_CERTS_HAS_CLIENT 0");
     expect(header).toContain('#define ESP_CERTS_CLIENT_ID ""');
     expect(header).toContain("esp_certs_ca_der[]");
@@ -35,7 +25,7 @@ describe("an image with no identity", () => {
   });
 
   it("doctor takes the fleet header as matching the store", () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["hook", "--env", "d1_mini_fleet"], { cwd: dir }).status).toBe(0);
     const r = runCli(["doctor", "--json"], { cwd: dir });
     const header = JSON.parse(r.stdout).checks.find((c: { check: string }) => c.check === "header");
@@ -43,7 +33,7 @@ describe("an image with no identity", () => {
   });
 
   it("a provisioned client joins the store: status lists it, nodered may use it, dev## skips it", () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin")], { cwd: dir }).status).toBe(0);
     expect(runCli(["status"], { cwd: dir }).stdout).toContain("client dev07");
     // generate keeps it (and would renew it), though it is not in clients.
@@ -59,7 +49,7 @@ describe("an image with no identity", () => {
   });
 
   it("a revoked provisioned client: dev## never hands its id out again", () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
     expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
     const next = runCli(["provision", "--client", "dev##", "--out", path.join(dir, "next.bin"), "--json"], { cwd: dir });
@@ -71,7 +61,7 @@ describe("an image with no identity", () => {
   });
 
   it("a revoked provisioned client comes back with generate --rekey too", () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["provision", "--client", "dev03", "--out", path.join(dir, "dev03.bin")], { cwd: dir }).status).toBe(0);
     expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
     const rekey = runCli(["generate", "--rekey", "dev03"], { cwd: dir });
@@ -81,7 +71,7 @@ describe("an image with no identity", () => {
   });
 
   it("revoke's hint for bringing a provisioned client back is provision, which issues it again", () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["provision", "--client", "dev07", "--out", path.join(dir, "dev07.bin")], { cwd: dir }).status).toBe(0);
     const revoked = runCli(["revoke", "dev07"], { cwd: dir });
     expect(revoked.status, revoked.stderr).toBe(0);
@@ -103,7 +93,7 @@ describe("an image with no identity", () => {
   });
 
   it("two runs at once with dev## get two ids (the store lock), and --out never replaces a file it did not write", async () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const runs = await Promise.all(["a", "b"].map((n) => runCliAsync(["provision", "--client", "dev##", "--out", path.join(dir, `${n}.bin`), "--json"], { cwd: dir })));
     const ids = runs.map((r) => JSON.parse(r.stdout).client);
@@ -122,7 +112,7 @@ describe("an image with no identity", () => {
   });
 
   it("refuses none as a client id, since it means no client", () => {
-    const r = runCli(["generate"], { cwd: project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01, none\n") });
+    const r = runCli(["generate"], { cwd: project({ clients: "dev01, none" }) });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('Cannot use client id "none"');
   });

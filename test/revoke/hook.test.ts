@@ -1,25 +1,20 @@
 // The pre-build hook with revocations: silent when a client that no environment builds is
 // revoked, stopping with what to do when the environment's own client is, and re-signing a CRL
 // that is due (or, without a passphrase, warning instead of failing the build).
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { generatedProject } from "../header/helpers.js";
+import { headerOf } from "../helpers/project.js";
 import { loadConfig } from "../../src/config/config.js";
 import { readCrl } from "../../src/pki/crl.js";
 import { readManifest } from "../../src/store/manifest.js";
 import { clockDeadlines } from "../../src/platformio/stamp.js";
 import { resignCrlAt } from "./stale.js";
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
 function revokedProject(id: string): string {
   const dir = generatedProject(undefined, "esp-certs-revoke-hook-");
-  made.push(dir);
   const r = runCli(["revoke", id], { cwd: dir });
   expect(r.status, r.stderr).toBe(0);
   return dir;
@@ -36,14 +31,14 @@ describe("the hook and revoked clients", () => {
 
   it("stops the build of an environment whose client is revoked, and says how to bring it back", () => {
     const dir = revokedProject("dev01");
-    const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"));
+    const header = readFileSync(headerOf(dir));
     const r = hook(dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/dev01 was revoked on \d{4}-\d\d-\d\d \(keyCompromise\)/);
     expect(r.stderr).toContain("esp-certs generate --rekey dev01");
     // It says the client is revoked, never that its files are missing and it is generating them.
     expect(r.stdout + r.stderr).not.toMatch(/is missing|generating/);
-    expect(readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"))).toEqual(header);
+    expect(readFileSync(headerOf(dir))).toEqual(header);
     const generate = runCli(["generate"], { cwd: dir });
     expect(generate.status).toBe(1);
     expect(generate.stdout).not.toMatch(/kept\s+header/);

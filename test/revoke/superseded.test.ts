@@ -6,34 +6,25 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { startMosquitto } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { webcrypto } from "node:crypto";
 import { buildCrl, readCrl } from "../../src/pki/crl.js";
 import { generateKey } from "../../src/pki/keys.js";
 
-const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients") && requireTool("openssl", "openssl");
+/** A project with its store and a broker folder for a local mosquitto. */
+const STORE = { prefix: "esp-certs-superseded-", broker: true };
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients") && requireTool("openssl", "openssl");
 
 function cli(dir: string, ...args: string[]) {
   const r = runCli(args, { cwd: dir });
   return { ...r, out: r.stdout + r.stderr };
 }
 
-function project(extra = ""): string {
-  const dir = tmpProject("esp-certs-superseded-");
-  made.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = win10.local\n${extra}`);
-  expect(cli(dir, "generate").out).not.toContain("Error");
-  expect(cli(dir, "broker", "--paths", "local").status).toBe(0);
-  return dir;
-}
 
 /** A copy of a client's current certificate and key, as the board holding them has. */
 function keep(dir: string, id: string, as: string): { cert: string; key: string } {
@@ -66,7 +57,7 @@ async function connects(dir: string, files: { cert: string; key: string }): Prom
 
 describe.skipIf(!ready)("a certificate replaced by a new key", () => {
   it("generate --rekey revokes the old one (superseded) in the same run, and mosquitto shuts it out", async () => {
-    const dir = project();
+    const dir = project(STORE);
     const old = keep(dir, "dev01", "old");
     expect(await connects(dir, old)).toBe(true);
     const r = cli(dir, "generate", "--rekey", "dev01");
@@ -82,7 +73,7 @@ describe.skipIf(!ready)("a certificate replaced by a new key", () => {
   });
 
   it("--rekey then revoke: both of dev02's certificates are refused", async () => {
-    const dir = project();
+    const dir = project(STORE);
     const first = keep(dir, "dev02", "first");
     expect(cli(dir, "generate", "--rekey", "dev02").status).toBe(0);
     const second = keep(dir, "dev02", "second");
@@ -93,7 +84,7 @@ describe.skipIf(!ready)("a certificate replaced by a new key", () => {
   });
 
   it("a renewal on the same key stays valid; status lists it; revoke --serial and --all reach it", async () => {
-    const dir = project();
+    const dir = project(STORE);
     const old = keep(dir, "dev01", "old");
     // A new organization re-issues every leaf on its own key.
     writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\norganization = ACME\n");
@@ -121,7 +112,7 @@ describe.skipIf(!ready)("a certificate replaced by a new key", () => {
 
 describe.skipIf(!ready)("a CRL that forgets a revocation is never signed nor installed", () => {
   it("deleted: generate rebuilds it from the manifest's history, dev02 stays out", async () => {
-    const dir = project();
+    const dir = project(STORE);
     const dev02 = keep(dir, "dev02", "old");
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     rmSync(storeCrl(dir));
@@ -139,7 +130,7 @@ describe.skipIf(!ready)("a CRL that forgets a revocation is never signed nor ins
   });
 
   it("rolled back: revoke and generate put back what the older CRL forgot", () => {
-    const dir = project();
+    const dir = project(STORE);
     const dev02 = serialOf(path.join(dir, "certs", "clients", "dev02.crt.pem"));
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     const before = readFileSync(storeCrl(dir));
@@ -157,8 +148,8 @@ describe.skipIf(!ready)("a CRL that forgets a revocation is never signed nor ins
     spawnSync("openssl", ["crl", "-in", file, "-noout", "-verify", "-CAfile", path.join(dir, "certs", "ca.crt.pem")], { encoding: "utf8" }).stderr.includes("verify OK");
 
   it("another CA's: revoke refuses it (exit 2, no stack trace), generate moves it aside and rebuilds", () => {
-    const dir = project();
-    const other = project("key_type = ec-p256\n");
+    const dir = project(STORE);
+    const other = project({ ...STORE, extra: "key_type = ec-p256\n" });
     const dev02 = serialOf(path.join(dir, "certs", "clients", "dev02.crt.pem"));
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     expect(cli(other, "revoke", "dev01").status).toBe(0);
@@ -174,7 +165,7 @@ describe.skipIf(!ready)("a CRL that forgets a revocation is never signed nor ins
   });
 
   it("forged with this CA's name and key id, signed by a key of another type: rebuilt, never installed, no DOMException", async () => {
-    const dir = project();
+    const dir = project(STORE);
     const dev02 = serialOf(path.join(dir, "certs", "clients", "dev02.crt.pem"));
     expect(cli(dir, "revoke", "dev02").status).toBe(0);
     const caDer = readFileSync(path.join(dir, "certs", "ca.crt.der"));
@@ -210,7 +201,7 @@ describe.skipIf(!ready)("a CRL that forgets a revocation is never signed nor ins
 
 describe.skipIf(!ready)("revoke and provision refuse before they write", () => {
   it("revoke with certs/revoked a file: exit 2, nothing signed", () => {
-    const dir = project();
+    const dir = project(STORE);
     writeFileSync(path.join(dir, "certs", "revoked"), "not a folder");
     const r = cli(dir, "revoke", "dev01");
     expect(r.status, r.out).toBe(2);
@@ -221,7 +212,7 @@ describe.skipIf(!ready)("revoke and provision refuse before they write", () => {
   });
 
   it("ids that cannot be revoked, and ids that differ only in case, are never issued", () => {
-    const dir = project("\n[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n");
+    const dir = project({ ...STORE, after: "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n" });
     for (const id of ["server", "ca", "broker", "win10.local", "Server", "DEV01"]) {
       const r = cli(dir, "provision", "--client", id, "--out", path.join(dir, `${id}.bin`));
       expect(r.status, `${id}: ${r.out}`).toBe(2);
@@ -234,7 +225,7 @@ describe.skipIf(!ready)("revoke and provision refuse before they write", () => {
   });
 
   it("provision never writes a record whose key is not its certificate's (a rekey half seen)", () => {
-    const dir = project("\n[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n");
+    const dir = project({ ...STORE, after: "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n" });
     expect(cli(dir, "provision", "--client", "dev07", "--out", path.join(dir, "a.bin")).status).toBe(0);
     // What a run reading between another's key and certificate writes would see.
     copyFileSync(path.join(dir, "certs", "clients", "dev01.key.der"), path.join(dir, "certs", "clients", "dev07.key.der"));
@@ -245,7 +236,7 @@ describe.skipIf(!ready)("revoke and provision refuse before they write", () => {
   });
 
   it("provision of a revoked id with a new key revokes its earlier certificates that are still valid", () => {
-    const dir = project("\n[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n");
+    const dir = project({ ...STORE, after: "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = none\n" });
     expect(cli(dir, "provision", "--client", "dev07", "--out", path.join(dir, "a.bin")).status).toBe(0);
     const first = serialOf(path.join(dir, "certs", "clients", "dev07.crt.pem"));
     // Renewed on the same key (a new organization): the first stays valid beside it.

@@ -1,27 +1,16 @@
 // Issue 11, item 1: writers at once on one store (two `pio run` environments, an IDE build beside
 // a terminal, two inits or --new-cas) mixed two CAs. Four at once, on an empty and on a full store.
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LOCK_FILE } from "../../src/fs/lock.js";
-import { runCli, startCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { runCli, startCli, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { headerOf, project } from "../helpers/project.js";
 
-const projects: string[] = [];
-afterAll(() => {
-  for (const p of projects) rmSync(p, { recursive: true, force: true });
-});
-
-const INI = "[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\nheader = firmware/include/esp_certs.h\n\n[env:d1_mini]\nplatform = espressif8266\nboard = d1_mini\nframework = arduino\n";
 const WRITERS = [["generate"], ["hook", "--env", "d1_mini"], ["init", "--yes", "--host", "win10.local"], ["generate", "--new-ca"]];
 const ROUNDS = 4;
-
-function project(): string {
-  const dir = tmpProject();
-  projects.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), INI);
-  return dir;
-}
+const EC_PROJECT = { extra: "key_type = ec-p256\n", after: "[env:d1_mini]\nplatform = espressif8266\nboard = d1_mini\nframework = arduino\n" };
 
 const spki = (k: ReturnType<typeof createPublicKey>) => k.export({ type: "spki", format: "der" }).toString("hex");
 
@@ -44,9 +33,9 @@ function expectOneCa(dir: string): void {
   }
   const caSha = createHash("sha256").update(ca.raw).digest("hex");
   expect(JSON.parse(readFileSync(path.join(certs, "manifest.json"), "utf8")).ca.sha256).toBe(caSha);
-  const header = readFileSync(path.join(dir, "firmware", "include", "esp_certs.h"), "utf8");
+  const header = readFileSync(headerOf(dir), "utf8");
   expect(header).toMatch(new RegExp(`#define ESP_CERTS_CA_SHA256 "${caSha}"`));
-  const leftovers = [certs, path.join(certs, "clients"), path.join(dir, "firmware", "include")].flatMap((d) => readdirSync(d).filter((n) => n.startsWith(".")));
+  const leftovers = [certs, path.join(certs, "clients"), path.dirname(headerOf(dir))].flatMap((d) => readdirSync(d).filter((n) => n.startsWith(".")));
   expect(leftovers, "no lock or temp file left").toEqual([]);
   expect(existsSync(path.join(certs, LOCK_FILE))).toBe(false);
 }
@@ -60,14 +49,14 @@ async function allAtOnce(dir: string): Promise<void> {
 describe("four writers at once", () => {
   it(`on an empty store, ${ROUNDS} times: one CA, keys matching certificates, every run done`, async () => {
     for (let round = 0; round < ROUNDS; round++) {
-      const dir = project();
+      const dir = project(EC_PROJECT);
       await allAtOnce(dir);
       expectOneCa(dir);
     }
   });
 
   it(`on a full store, ${ROUNDS} times: the same`, async () => {
-    const dir = project();
+    const dir = project(EC_PROJECT);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     for (let round = 0; round < ROUNDS; round++) {
       await allAtOnce(dir);

@@ -2,25 +2,17 @@
 // each a message naming the file and the fix, exit 2, no stack trace, no partial file.
 import { spawnSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ExitCode, fromSystemError } from "../../src/errors.js";
 import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
+import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const INI = "[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\n\n[env:d1_mini]\nboard = d1_mini\n";
-function project(): string {
-  const dir = tmpProject();
-  dirs.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), INI);
-  return dir;
-}
+const EC = { extra: "key_type = ec-p256\n", env: true } as const;
+const INI = projectIni(EC);
 const refused = (r: { status: number; stderr: string }, words: RegExp) => {
   expect(r.status, r.stderr).toBe(2);
   expect(r.stderr).toMatch(words);
@@ -40,15 +32,14 @@ function expectNoPartialFile(dir: string): void {
 describe("a folder where a file belongs (EISDIR)", () => {
   it("platformio.ini, a store file, mosquitto.conf: named, exit 2", () => {
     const a = tmpProject();
-    dirs.push(a);
     mkdirSync(path.join(a, "platformio.ini"));
     refused(runCli(["generate"], { cwd: a }), /Cannot read .*platformio\.ini: it is a folder, not a file/);
 
-    const b = project();
+    const b = project(EC);
     mkdirSync(path.join(b, "certs", "ca.crt.pem"), { recursive: true });
     refused(runCli(["generate"], { cwd: b }), /Cannot read .*ca\.crt\.pem: it is a folder, not a file/);
 
-    const c = project();
+    const c = project(EC);
     expect(runCli(["generate"], { cwd: c }).status).toBe(0);
     mkdirSync(path.join(c, "broker", "mosquitto.conf"), { recursive: true });
     refused(runCli(["broker"], { cwd: c }), /Cannot read .*mosquitto\.conf: it is a folder, not a file/);
@@ -57,11 +48,10 @@ describe("a folder where a file belongs (EISDIR)", () => {
 
 describe("a folder where the CA key, the manifest or the lock belongs (EISDIR)", () => {
   it("generate, hook, header, doctor and revoke name it, without a stack trace", () => {
-    const store = project();
+    const store = project(EC);
     expect(runCli(["generate"], { cwd: store }).status).toBe(0);
     for (const name of ["ca.key.pem", "manifest.json", ".esp-certs.lock"]) {
       const p = tmpProject();
-      dirs.push(p);
       cpSync(store, p, { recursive: true });
       const file = path.join(p, "certs", name);
       rmSync(file, { force: true });
@@ -104,8 +94,7 @@ function inNamespace(script: string): { status: number; stdout: string; stderr: 
 describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
   it("a full disk (ENOSPC) during generate: the disk is named full, exit 2, no partial file; the next run completes", () => {
     for (const size of ["12k", "24k", "40k", "56k"]) {
-      const base = mkdtempSync(path.join(tmpdir(), "esp-certs-full-"));
-      dirs.push(base);
+      const base = tmpDir("esp-certs-full-");
       const disk = path.join(base, "disk");
       const copy = path.join(base, "copy");
       mkdirSync(disk);
@@ -125,14 +114,11 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
 
   it("a disk with less room than the file: a short write is not renamed into place (exit 2, old file unchanged)", () => {
     // An RSA CA makes a header of ~17 KB; the disk keeps 8 KB free, so the kernel writes part of it.
-    const p = tmpProject();
-    dirs.push(p);
-    writeFileSync(path.join(p, "platformio.ini"), INI.replace("key_type = ec-p256\n", ""));
+    const p = project({ env: true });
     expect(runCli(["generate"], { cwd: p }).status).toBe(0);
-    const header = path.join("firmware", "include", "esp_certs.h");
+    const header = path.join("include", "esp_certs.h");
     const before = readFileSync(path.join(p, header));
-    const base = mkdtempSync(path.join(tmpdir(), "esp-certs-short-"));
-    dirs.push(base);
+    const base = tmpDir("esp-certs-short-");
     const disk = path.join(base, "disk");
     mkdirSync(disk);
     const r = inNamespace(`
@@ -141,7 +127,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
       dd if=/dev/zero of="${disk}/fill" bs=1024 count=$(( $(df -k --output=avail "${disk}" | tail -1) - 8 )) 2>/dev/null
       set +e; (cd "${disk}" && "$NODE" "$CLI_JS" header --client dev02); echo "exit=$?"; set -e
       cmp "${p}/${header}" "${disk}/${header}" && echo unchanged
-      ls -a "${disk}/firmware/include"`);
+      ls -a "${disk}/include"`);
     expect(r.stdout, r.stderr).toContain("exit=2");
     expect(r.stderr).toMatch(/Cannot write .*esp_certs\.h: the disk is full/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -151,10 +137,9 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
   });
 
   it("a full disk when taking the store's lock: said so, exit 2, no empty lock left for the next run", () => {
-    const p = project();
+    const p = project(EC);
     expect(runCli(["generate"], { cwd: p }).status).toBe(0);
-    const base = mkdtempSync(path.join(tmpdir(), "esp-certs-lockfull-"));
-    dirs.push(base);
+    const base = tmpDir("esp-certs-lockfull-");
     const disk = path.join(base, "disk");
     mkdirSync(disk);
     const r = inNamespace(`
@@ -170,7 +155,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
   });
 
   it("a no-op generate on a read-only checkout: nothing to write, so exit 0 (the hook works there too)", () => {
-    const p = project();
+    const p = project(EC);
     expect(runCli(["generate"], { cwd: p }).status).toBe(0);
     const r = inNamespace(`
       mount --bind "${p}" "${p}" && mount -o remount,bind,ro "${p}"
@@ -180,9 +165,9 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
   });
 
   it("a read-only disk (EROFS), with and without a store: said so, exit 2", () => {
-    const full = project();
+    const full = project(EC);
     expect(runCli(["generate"], { cwd: full }).status).toBe(0);
-    const empty = project();
+    const empty = project(EC);
     for (const [dir, args] of [
       [full, "generate --rekey dev01"],
       [empty, "generate"],
@@ -193,10 +178,9 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
       refused(r, /esp-certs: Cannot .*: the file system is read-only|a read-only disk/);
     }
     // The header's folder on a read-only disk, not yet there: a recursive mkdir says ENOENT.
-    const p = project();
+    const p = project({ ...EC, extra: `header = ro/include/esp_certs.h\n${EC.extra}` });
     const ro = path.join(p, "ro");
     mkdirSync(ro);
-    writeFileSync(path.join(p, "platformio.ini"), INI.replace("key_type", `header = ro/include/esp_certs.h\nkey_type`));
     const r = inNamespace(`mount --bind "${ro}" "${ro}" && mount -o remount,bind,ro "${ro}"; cd "${p}" && "$NODE" "$CLI_JS" generate`);
     refused(r, /Cannot create the folder .*ro\/include\/esp_certs\.h: the file system is read-only/);
   });

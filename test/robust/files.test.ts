@@ -4,21 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { cliPath, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
+import { tmpDir } from "../helpers/tmp.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const ENV = "\n[env:d1_mini]\nplatform = espressif8266\nboard = d1_mini\nframework = arduino\n";
-function project(extra = ""): string {
-  const dir = tmpProject();
-  dirs.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\n${extra}${ENV}`);
-  return dir;
-}
+const EC = "key_type = ec-p256\n";
+const ENV = "[env:d1_mini]\nplatform = espressif8266\nboard = d1_mini\nframework = arduino\n";
+const ecProject = (extra = "") => project({ extra: `${EC}${extra}`, after: ENV });
 const ok = (dir: string, args: string[], env?: NodeJS.ProcessEnv) => {
   const r = runCli(args, { cwd: dir, env });
   expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
@@ -44,27 +37,26 @@ const snapshot = (dir: string) => {
   return out;
 };
 const mode = (f: string) => statSync(f).mode & 0o777;
-const HEADER = "firmware/include/esp_certs.h";
+const HEADER = "include/esp_certs.h";
 
 describe("output paths (item 2): a new file or one esp-certs wrote, never the store, the broker folder or platformio.ini", () => {
   it("refuses header = a store file, platformio.ini, a foreign file, a folder, and writes nothing", () => {
-    const full = project();
+    const full = ecProject();
     ok(full, ["generate"]);
     ok(full, ["broker"]);
     const before = snapshot(full);
-    const foreign = path.join(path.dirname(full), `${path.basename(full)}-foreign.h`);
+    const foreign = path.join(tmpDir(), "foreign.h");
     writeFileSync(foreign, "/* mine */\n");
-    dirs.push(foreign);
     const cases: [string, string][] = [
       ["certs/ca.key.pem", "inside the certificate store"],
       ["certs/manifest.json", "inside the certificate store"],
       ["broker/mosquitto.conf", "inside the broker folder"],
       ["platformio.ini", "platformio.ini"],
       ["PlatformIO.INI", "platformio.ini"],
-      [`../${path.basename(foreign)}`, "did not write"],
+      [path.relative(full, foreign), "did not write"],
       [foreign, "did not write"],
       ["${sysenv.ESP_CERTS_TEST_HEADER}", "did not write"],
-      ["firmware", "it is a folder"],
+      ["include", "it is a folder"],
     ];
     for (const [header, why] of cases) {
       const ini = readFileSync(path.join(full, "platformio.ini"), "utf8");
@@ -80,13 +72,13 @@ describe("output paths (item 2): a new file or one esp-certs wrote, never the st
   });
 
   it("header = certs on an empty project fails before the store is written", () => {
-    const dir = project("header = certs\n");
+    const dir = ecProject("header = certs\n");
     refused(dir, ["generate"], "inside the certificate store");
     expect(existsSync(path.join(dir, "certs"))).toBe(false);
   });
 
   it("rewrites a header it wrote, and a new file anywhere", () => {
-    const dir = project();
+    const dir = ecProject();
     ok(dir, ["generate"]);
     ok(dir, ["header", "--out", "other.h"]);
     ok(dir, ["header", "--out", "other.h", "--client", "dev02"]);
@@ -94,7 +86,7 @@ describe("output paths (item 2): a new file or one esp-certs wrote, never the st
   });
 
   it("refuses broker --out inside the store or holding it, and a folder of foreign files", () => {
-    const dir = project();
+    const dir = ecProject();
     ok(dir, ["generate"]);
     const before = snapshot(dir);
     refused(dir, ["broker", "--out", "certs"], "is inside the certificate store");
@@ -109,7 +101,7 @@ describe("output paths (item 2): a new file or one esp-certs wrote, never the st
   });
 
   it("refuses nodered --out platformio.ini, a foreign file, a store path; rewrites its own flow", () => {
-    const dir = project();
+    const dir = ecProject();
     ok(dir, ["generate"]);
     writeFileSync(path.join(dir, "flows.json"), '[{"id":"1","type":"tab","label":"mine"}]\n');
     const before = snapshot(dir);
@@ -124,12 +116,12 @@ describe("output paths (item 2): a new file or one esp-certs wrote, never the st
 
 describe("temp files (item 5)", () => {
   it("removes a dead run's temp files in every folder it writes, and never a foreign temp-looking file", () => {
-    const dir = project();
+    const dir = ecProject();
     ok(dir, ["generate"]);
     ok(dir, ["broker"]);
     const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
-    const ours = [path.join(dir, "firmware/include", `.esp_certs.h.${dead}.0123abcd.esp-certs-tmp`), path.join(dir, "broker/certs", `.server.key.pem.${dead}.0123abcd.esp-certs-tmp`), path.join(dir, "certs/clients", `.dev01.key.pem.${dead}.0123abcd.esp-certs-tmp`)];
-    const foreign = [path.join(dir, "firmware/include", `.notes.${dead}.0123abcd.tmp`), path.join(dir, "certs", `.x.${dead}.deadbeef.tmp`)];
+    const ours = [path.join(dir, "include", `.esp_certs.h.${dead}.0123abcd.esp-certs-tmp`), path.join(dir, "broker/certs", `.server.key.pem.${dead}.0123abcd.esp-certs-tmp`), path.join(dir, "certs/clients", `.dev01.key.pem.${dead}.0123abcd.esp-certs-tmp`)];
+    const foreign = [path.join(dir, "include", `.notes.${dead}.0123abcd.tmp`), path.join(dir, "certs", `.x.${dead}.deadbeef.tmp`)];
     for (const f of [...ours, ...foreign]) writeFileSync(f, "secret");
     // Leftovers of a killed run: the files it was replacing were not replaced.
     rmSync(path.join(dir, HEADER));
@@ -151,13 +143,13 @@ describe("permissions (item 6)", () => {
   };
 
   it.skipIf(process.platform === "win32")("makes private files 0600 in 0700 folders under umask 000, and takes back looser modes", () => {
-    const dir = project();
+    const dir = ecProject();
     underUmask000(dir, ["generate"]);
     underUmask000(dir, ["broker"]);
     const p = (f: string) => path.join(dir, f);
     for (const d of ["certs", "certs/clients", "broker/certs"]) expect(mode(p(d)).toString(8), d).toBe("700");
     // The header is 0600; the include folder it was made in holds the project's sources too.
-    for (const d of ["broker", "broker/data", "broker/log", "firmware/include"]) expect(mode(p(d)).toString(8), d).toBe("755");
+    for (const d of ["broker", "broker/data", "broker/log", "include"]) expect(mode(p(d)).toString(8), d).toBe("755");
     for (const f of ["certs/ca.key.pem", "certs/server.key.pem", "certs/clients/dev01.key.pem", "certs/clients/dev01.key.der", HEADER, "broker/certs/server.key.pem"]) {
       expect(mode(p(f)).toString(8), f).toBe("600");
     }
@@ -176,7 +168,7 @@ describe("permissions (item 6)", () => {
 
 describe("loosened modes in revoked/ and backup/ are taken back", () => {
   it.skipIf(process.platform === "win32")("certs/revoked/ and its archived keys, certs/backup/*/ and its CA key: 0700 and 0600 again after generate", () => {
-    const dir = project();
+    const dir = ecProject();
     ok(dir, ["generate"]);
     ok(dir, ["revoke", "dev02"]);
     ok(dir, ["generate", "--new-ca"]);
@@ -192,7 +184,7 @@ describe("loosened modes in revoked/ and backup/ are taken back", () => {
 
 describe("a damaged header (item 12)", () => {
   it("is rewritten by the hook and by generate when truncated or a byte of an array changed", () => {
-    const dir = project();
+    const dir = ecProject();
     ok(dir, ["generate"]);
     const file = path.join(dir, HEADER);
     const good = readFileSync(file);
