@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { userInfo } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
+
+/** A project with a store made by the real CLI. */
+const STORE = { prefix: "esp-certs-broker-", generate: true };
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 import { brokerAdvice } from "../../src/broker/broker.js";
@@ -13,20 +17,12 @@ import { shellWord } from "../../src/ui.js";
 
 const hasMosquitto = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients");
 
-/** A project with a store made by the real CLI. */
-function project(host = "win10.local", prefix = "esp-certs-broker-"): string {
-  const dir = tmpProject(prefix);
-  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = ${host}\n`);
-  const r = runCli(["generate"], { cwd: dir });
-  expect(r.status, r.stderr).toBe(0);
-  return dir;
-}
 
 const mode = (f: string) => statSync(f).mode & 0o777;
 
 describe("esp-certs broker", () => {
   it("writes mosquitto.conf for the Docker image, certs/ from the store, and docker-compose.yml", () => {
-    const dir = project();
+    const dir = project(STORE);
     const r = runCli(["broker"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     const b = path.join(dir, "broker");
@@ -55,11 +51,11 @@ describe("esp-certs broker", () => {
   });
 
   it("quotes the paths of the commands it suggests when the project's path holds a space, and only then", () => {
-    const plain = project();
+    const plain = project(STORE);
     const plainOut = runCli(["broker", "--paths", "local"], { cwd: plain }).stdout;
     // Plain unless the temp folder's own path needs quotes (the rule itself: test/cli/shell-word.test.ts).
     expect(plainOut).toContain(`Start the broker: mosquitto -c ${shellWord(path.join(plain, "broker", "mosquitto.conf"))}\n`);
-    const dir = project("win10.local", "esp-certs broker spaced-");
+    const dir = project({ ...STORE, prefix: "esp-certs broker spaced-" });
     const docker = runCli(["broker"], { cwd: dir });
     expect(docker.status, docker.stderr).toBe(0);
     const b = path.join(dir, "broker");
@@ -70,7 +66,7 @@ describe("esp-certs broker", () => {
   });
 
   it("keeps unchanged files' bytes and mtime, and re-syncs a stale copy with a restart note", () => {
-    const dir = project();
+    const dir = project(STORE);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     const conf = path.join(dir, "broker/mosquitto.conf");
     const cert = path.join(dir, "broker/certs/server.crt.pem");
@@ -89,14 +85,14 @@ describe("esp-certs broker", () => {
   });
 
   it("is kept in step by generate: a re-issued broker certificate, and a new CA", () => {
-    const dir = project();
+    const dir = project(STORE);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     const inStep = () => {
       for (const f of ["ca.crt.pem", "server.crt.pem", "server.key.pem"]) {
         expect(readFileSync(path.join(dir, "broker/certs", f)), f).toEqual(readFileSync(path.join(dir, "certs", f)));
       }
     };
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "other.local" }));
     const reissued = runCli(["generate"], { cwd: dir });
     expect(reissued.status, reissued.stderr).toBe(0);
     expect(reissued.stdout).toMatch(/Restart the broker/);
@@ -107,11 +103,11 @@ describe("esp-certs broker", () => {
   });
 
   it("leaves a broker/ folder with the user's own mosquitto.conf alone, and generate still works", () => {
-    const dir = project();
+    const dir = project(STORE);
     const conf = path.join(dir, "broker/mosquitto.conf");
     mkdirSync(path.dirname(conf));
     writeFileSync(conf, "listener 1883\n");
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "other.local" }));
     const r = runCli(["generate"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe("listener 1883\n");
@@ -119,7 +115,7 @@ describe("esp-certs broker", () => {
   });
 
   it("remembers --paths local for the next run, and drops its docker-compose.yml", () => {
-    const dir = project();
+    const dir = project(STORE);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     const r = runCli(["broker", "--paths", "local"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
@@ -135,7 +131,7 @@ describe("esp-certs broker", () => {
   });
 
   it("refuses to replace a mosquitto.conf it did not write (exit 2)", () => {
-    const dir = project();
+    const dir = project(STORE);
     const conf = path.join(dir, "broker/mosquitto.conf");
     runCli(["broker"], { cwd: dir });
     writeFileSync(conf, "listener 1883\n");
@@ -146,8 +142,7 @@ describe("esp-certs broker", () => {
   });
 
   it("says to run generate when the store is empty, writing nothing (exit 2)", () => {
-    const dir = tmpProject();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    const dir = project();
     const r = runCli(["broker"], { cwd: dir });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/esp-certs generate/);
@@ -155,7 +150,7 @@ describe("esp-certs broker", () => {
   });
 
   it("rejects an unknown --paths mode (exit 2)", () => {
-    const dir = project();
+    const dir = project(STORE);
     expect(runCli(["broker", "--paths", "windows"], { cwd: dir }).status).toBe(2);
     expect(existsSync(path.join(dir, "broker"))).toBe(false);
   });
@@ -174,7 +169,7 @@ describe("what to do after an update", () => {
 
 describe("the Docker files for a non-root user", () => {
   it("run the container as that user, so it reads the 0600 key and leaves the folder's owner alone", async () => {
-    const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\nmqtt_port = 8884\n");
+    const config = resolveConfig("/p", projectIni({ extra: "mqtt_port = 8884\n" }));
     const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
     const files = await planBrokerFolder({ config, dir: "/p/broker", mode: "docker", store, user: "1000:1000" });
     const compose = String(files.find((f) => f.path.endsWith("docker-compose.yml"))!.content);
@@ -190,7 +185,7 @@ describe("the Docker files for a non-root user", () => {
   it("join the workshop's network mqtt as it is: compose refuses a same-named network it did not create", async () => {
     // `docker network create mqtt` (the workshop, and our own advice) makes a network without
     // compose's labels; compose then stops with "network mqtt was found but has incorrect label".
-    const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
+    const config = resolveConfig("/p", projectIni());
     const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
     const files = await planBrokerFolder({ config, dir: "/p/broker", mode: "docker", store });
     const compose = String(files.find((f) => f.path.endsWith("docker-compose.yml"))!.content);
@@ -202,7 +197,7 @@ describe.skipIf(!hasMosquitto)("a real mosquitto from the generated config", () 
   let dir: string;
   let broker: Broker;
   beforeAll(async () => {
-    dir = project();
+    dir = project(STORE);
     expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
     broker = await startMosquitto({ config: readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8") });
   });
@@ -226,7 +221,7 @@ describe.skipIf(!hasMosquitto)("a real mosquitto from the generated config", () 
   });
 
   it("rejects a certificate from another CA", () => {
-    const other = project();
+    const other = project(STORE);
     const r = pub("--cert", path.join(other, "certs/clients/dev02.crt.pem"), "--key", path.join(other, "certs/clients/dev02.key.pem"));
     expect(r.status).not.toBe(0);
   });
@@ -235,7 +230,7 @@ describe.skipIf(!hasMosquitto)("a real mosquitto from the generated config", () 
 describe.skipIf(!hasMosquitto)("the local mosquitto.conf, as written", () => {
   it("runs as is (only its port moved), even started as root like a service, from a path with spaces and quotes", async () => {
     // Started as root, mosquitto switches users: the 0600 broker key must stay readable.
-    const dir = project("localhost", "esp-certs O'Brien & Co-");
+    const dir = project({ host: "localhost", prefix: "esp-certs O'Brien & Co-", generate: true });
     expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
     const port = await freePort();
     const conf = path.join(dir, "broker", "run.conf");

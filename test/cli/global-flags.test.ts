@@ -1,20 +1,16 @@
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 
 // docs/commands.md: "Global flags: --project-dir DIR, --json where a command reports something."
 // A global flag goes before the command as well as after it.
 
-function project(): string {
-  const dir = tmpProject();
-  writeFileSync(path.join(dir, "platformio.ini"), "[env:d1_mini]\nboard = d1_mini\n\n[esp_certs]\nmqtt_host = win10.local\n");
-  return dir;
-}
 
 describe("global flags", () => {
   it("--json before the command is the command's --json", () => {
-    const dir = project();
+    const dir = project({ env: true });
     const gen = runCli(["--json", "generate"], { cwd: dir });
     expect(gen.status, gen.stderr).toBe(0);
     expect(JSON.parse(gen.stdout)).toHaveProperty("actions");
@@ -29,7 +25,7 @@ describe("global flags", () => {
   });
 
   it("header --json reports what it wrote, and that nothing changed the second time", () => {
-    const dir = project();
+    const dir = project({ env: true });
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const out = path.join(dir, "other.h");
     const first = runCli(["--json", "header", "--client", "dev02", "--out", out], { cwd: dir });
@@ -40,7 +36,7 @@ describe("global flags", () => {
   });
 
   it("--json with a command that reports nothing is refused (exit 2), and nothing is written", () => {
-    const dir = project();
+    const dir = project({ env: true });
     const r = runCli(["--json", "hook", "--env", "d1_mini"], { cwd: dir });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/esp-certs: Cannot use --json with "hook"/);
@@ -58,7 +54,7 @@ describe("global flags", () => {
     [["doctor", "--json", "--broker-address", "a:b:c"], "Cannot use --broker-address"],
     [["--json", "generate", "--no-such-flag"], "Cannot read the command line"],
   ])("an error with --json is a JSON object on stdout, exit code unchanged: %j", (args, what) => {
-    const r = runCli(args, { cwd: project() });
+    const r = runCli(args, { cwd: project({ env: true }) });
     expect(r.status).toBe(2);
     const { error } = JSON.parse(r.stdout);
     expect(error.what).toContain(what);

@@ -1,18 +1,13 @@
-import { readdirSync, rmSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
 
 // Regression: run outside a project, generate, broker and nodered each made a whole second
 // PKI there, and doctor reported "ok config platformio.ini" for a file that did not exist.
 // Only init creates a project (docs/commands.md).
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 function emptyFolder(): string {
   const dir = tmpProject();
-  made.push(dir);
   return dir;
 }
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCliAsync, runCli, tmpProject, TEST_PASSPHRASE, type CliResult } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import { headerOf, project } from "../helpers/project.js";
+import { headerOf, project, projectIni } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 const hasTools = requireTool("mosquitto", "mosquitto") && requireTool("openssl", "openssl");
@@ -73,7 +73,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
 
   it("an IP address as the host", async () => {
     const dir = copy();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = 192.168.1.10\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "192.168.1.10" }));
     const r = await doctor(dir);
     expect(r.status).toBe(1);
     expect(line(r, "problem", "host")).toMatch(/IP address .*BearSSL/);
@@ -97,7 +97,7 @@ describe.skipIf(!hasTools)("esp-certs doctor", () => {
 
   it("a host the broker certificate does not name: the SAN check and the live name check", async () => {
     const dir = copy();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "other.local" }));
     const r = await doctor(dir);
     expect(r.status).toBe(1);
     expect(line(r, "problem", "names")).toMatch(/does not name other\.local/);

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFile
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE, tmpProject, type CliResult } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
 import { findPio } from "../../src/flash/pio.js";
 import { requireTool } from "../helpers/tools.js";
 import { fixtureBytes } from "../monitor/cases.js";
@@ -36,10 +37,9 @@ echo "Uploading .pio/build/$3/firmware.bin"
 exit "\${PIO_EXIT:-0}"
 `;
 
-function project(ini = INI): string {
-  const dir = tmpProject();
+function flashProject(ini = INI): string {
+  const dir = project({ ini });
   chmodSync(dir, 0o755);
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
   return dir;
 }
 
@@ -69,7 +69,7 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
   afterEach(() => pty.stop());
 
   it("generates, then uploads the first environment through pio, in the project", () => {
-    const dir = project();
+    const dir = flashProject();
     const r = runCli(["flash", "--port", pty.dev, "--no-monitor"], { cwd: dir, env: env() });
     expect(r.status, r.stderr).toBe(0);
     expect(pioCalls(pio.argsFile)).toEqual([`${realpathSync(dir)}|run -e d1_mini -t upload --upload-port ${pty.dev}`]);
@@ -78,19 +78,19 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
   });
 
   it("with --json and --no-monitor, prints one JSON object saying what it uploaded", () => {
-    const r = runCli(["flash", "--port", pty.dev, "--no-monitor", "--json"], { cwd: project(), env: env() });
+    const r = runCli(["flash", "--port", pty.dev, "--no-monitor", "--json"], { cwd: flashProject(), env: env() });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ uploaded: true, env: "d1_mini", port: pty.dev, client: "dev01" });
   });
 
   it("uploads the environment named with --env", () => {
-    const r = runCli(["flash", "--port", pty.dev, "--env", "nodemcuv2", "--no-monitor"], { cwd: project(), env: env() });
+    const r = runCli(["flash", "--port", pty.dev, "--env", "nodemcuv2", "--no-monitor"], { cwd: flashProject(), env: env() });
     expect(r.status, r.stderr).toBe(0);
     expect(pioCalls(pio.argsFile)[0]).toContain("|run -e nodemcuv2 -t upload");
   });
 
   it("uploads the environment PlatformIO would build by default: [platformio] default_envs", () => {
-    const dir = project(`[platformio]\ndefault_envs = nodemcuv2\n\n${INI}`);
+    const dir = flashProject(`[platformio]\ndefault_envs = nodemcuv2\n\n${INI}`);
     const r = runCli(["flash", "--port", pty.dev, "--no-monitor"], { cwd: dir, env: env() });
     expect(r.status, r.stderr).toBe(0);
     expect(pioCalls(pio.argsFile)[0]).toContain("|run -e nodemcuv2 -t upload");
@@ -99,7 +99,7 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
   });
 
   it("exits 1 when pio fails, and does not monitor", () => {
-    const r = runCli(["flash", "--port", pty.dev], { cwd: project(), env: env({ PIO_EXIT: "1" }) });
+    const r = runCli(["flash", "--port", pty.dev], { cwd: flashProject(), env: env({ PIO_EXIT: "1" }) });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`Cannot build and upload the firmware to ${pty.dev}`);
     expect(r.stderr).toContain("exit 1");
@@ -123,13 +123,13 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
   }
 
   it("monitors the board after the upload and reports the verdict", async () => {
-    const r = await flashAndPlay(project(), []);
+    const r = await flashAndPlay(flashProject(), []);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("verified: dev01 connected to win10.local:8883");
   });
 
   it("with --json, keeps stdout for the verdict alone: pio's output goes to stderr", async () => {
-    const r = await flashAndPlay(project(), ["--json"]);
+    const r = await flashAndPlay(flashProject(), ["--json"]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ result: "verified", exitCode: 0 });
     expect(r.stderr).toContain("Uploading .pio/build/d1_mini/firmware.bin");
@@ -144,34 +144,34 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
     };
 
     it("an unknown environment", () => {
-      const dir = project();
+      const dir = flashProject();
       refused(runCli(["flash", "--port", pty.dev, "--env", "esp32dev"], { cwd: dir, env: env() }), dir, 'Cannot find environment "esp32dev"');
     });
 
     it("a platformio.ini without environments", () => {
-      const dir = project("[esp_certs]\nmqtt_host = win10.local\n");
+      const dir = flashProject(projectIni());
       refused(runCli(["flash", "--port", pty.dev], { cwd: dir, env: env() }), dir, "platformio.ini has no [env:NAME] section");
     });
 
     it("no pio on PATH (nor in ~/.platformio)", () => {
-      const dir = project();
+      const dir = flashProject();
       const r = runCli(["flash", "--port", pty.dev], { cwd: dir, env: { PATH: path.join(tmpProject(), "empty"), HOME: tmpProject() } });
       refused(r, dir, "PlatformIO Core (`pio`) is not on PATH");
       expect(r.stderr).toContain("pip install -U platformio");
     });
 
     it("a --timeout the monitor would refuse after the upload", () => {
-      const dir = project();
+      const dir = flashProject();
       refused(runCli(["flash", "--port", pty.dev, "--timeout", "soon"], { cwd: dir, env: env() }), dir, "Cannot use --timeout soon");
     });
 
     it("a port that does not exist", () => {
-      const dir = project();
+      const dir = flashProject();
       refused(runCli(["flash", "--port", "/dev/ttyUSB-esp-certs-none"], { cwd: dir, env: env() }), dir, "there is no such port");
     });
 
     it.skipIf(!hasFlock)("a port another program holds", async () => {
-      const dir = project();
+      const dir = flashProject();
       const holder = spawn("flock", [pty.dev, "sleep", "30"], { stdio: "ignore" });
       try {
         await new Promise((r) => setTimeout(r, 200));
@@ -182,7 +182,7 @@ describe.skipIf(!hasSocat)("esp-certs flash", () => {
     });
 
     it("a port the user may not open", () => {
-      const dir = project();
+      const dir = flashProject();
       const args = ["--project-dir", dir, "flash", "--port", pty.dev];
       chmodSync(realpathSync(pty.dev), 0o000);
       let r: CliResult;

@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 
@@ -12,13 +13,8 @@ const hasMosquitto = requireTool("mosquitto", "mosquitto") && requireTool("mosqu
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node-RED nodes are free-form JSON, read field by field
 type Node = Record<string, any> & { id: string; type: string };
 
-function project(ini = "[esp_certs]\nmqtt_host = win10.local\n"): string {
-  const dir = tmpProject("esp-certs-nodered-");
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  const r = runCli(["generate"], { cwd: dir });
-  expect(r.status, r.stderr).toBe(0);
-  return dir;
-}
+const STORE = { prefix: "esp-certs-nodered-", generate: true };
+
 
 const readFlow = (dir: string): Node[] => JSON.parse(readFileSync(path.join(dir, "nodered-flow.json"), "utf8"));
 const one = (flow: Node[], type: string) => {
@@ -50,7 +46,7 @@ function nodeRedMqttOptions(flow: Node[]): { url: string; options: mqtt.IClientO
 
 describe("esp-certs nodered", () => {
   it("writes tls-config and mqtt-broker nodes for dev02 with file paths, and an mqtt in -> debug pair", () => {
-    const dir = project();
+    const dir = project(STORE);
     const r = runCli(["nodered"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     const flow = readFlow(dir);
@@ -81,7 +77,7 @@ describe("esp-certs nodered", () => {
   });
 
   it("is stable: a second run changes nothing, so a re-import replaces the nodes", () => {
-    const dir = project();
+    const dir = project(STORE);
     runCli(["nodered"], { cwd: dir });
     const first = readFileSync(path.join(dir, "nodered-flow.json"), "utf8");
     const again = runCli(["nodered", "--json"], { cwd: dir });
@@ -90,7 +86,7 @@ describe("esp-certs nodered", () => {
   });
 
   it("takes --client, --out, --host and --files-dir", () => {
-    const dir = project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev02, dash\n");
+    const dir = project({ ...STORE, extra: "clients = dev01, dev02, dash\n" });
     const r = runCli(["nodered", "--client", "dash", "--out", "flows/dash.json", "--host", "mosquitto", "--files-dir", "/data/esp-certs"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     const flow: Node[] = JSON.parse(readFileSync(path.join(dir, "flows/dash.json"), "utf8"));
@@ -99,7 +95,7 @@ describe("esp-certs nodered", () => {
   });
 
   it("takes a --host of server_ips however it is spelled, and sends no IP address as TLS server name", () => {
-    const dir = project("[esp_certs]\nmqtt_host = win10.local\nserver_ips = ::1\n");
+    const dir = project({ ...STORE, extra: "server_ips = ::1\n" });
     const r = runCli(["nodered", "--host", "0:0:0:0:0:0:0:1"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(one(readFlow(dir), "mqtt-broker")).toMatchObject({ broker: "0:0:0:0:0:0:0:1" });
@@ -108,7 +104,7 @@ describe("esp-certs nodered", () => {
   });
 
   it("writes into a folder given as --out", () => {
-    const dir = project();
+    const dir = project(STORE);
     mkdirSync(path.join(dir, "flows"));
     const r = runCli(["nodered", "--out", "flows"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
@@ -116,11 +112,11 @@ describe("esp-certs nodered", () => {
   });
 
   it("refuses a host the broker certificate does not name, and a lone client shared with the device (exit 2)", () => {
-    const dir = project();
+    const dir = project(STORE);
     const badHost = runCli(["nodered", "--host", "elsewhere.local"], { cwd: dir });
     expect(badHost.status).toBe(2);
     expect(badHost.stderr).toMatch(/names only/);
-    const single = project("[esp_certs]\nmqtt_host = win10.local\nclients = dev01\n");
+    const single = project({ ...STORE, extra: "clients = dev01\n" });
     const r = runCli(["nodered"], { cwd: single });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Cannot choose a client for Node-RED/);
@@ -131,7 +127,7 @@ describe.skipIf(!hasMosquitto)("the flow's settings, as Node-RED passes them to 
   let dir: string;
   let broker: Broker;
   beforeAll(async () => {
-    dir = project();
+    dir = project(STORE);
     expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
     expect(runCli(["nodered"], { cwd: dir }).status).toBe(0);
     broker = await startMosquitto({ config: readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8") });

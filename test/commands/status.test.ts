@@ -2,16 +2,12 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliPath, runCli, tmpProject } from "../helpers/cli.js";
+import { cliPath, runCli } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
 
-function project(ini = "[esp_certs]\nmqtt_host = win10.local\n"): string {
-  const dir = tmpProject();
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  return dir;
-}
 
 describe("esp-certs status", () => {
   it("lists each certificate with its names, serial, fingerprint and expiry, as openssl sees them", () => {
@@ -51,7 +47,7 @@ describe("CA passphrase and key-type flags", () => {
     expect(r.stderr).toMatch(/warning: The CA key .* unencrypted/);
     expect(readFileSync(path.join(dir, "certs/ca.key.pem"), "utf8")).toContain("BEGIN PRIVATE KEY");
     // And it is usable without a passphrase afterwards.
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "other.local" }));
     expect(runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } }).status).toBe(0);
   });
 
@@ -79,7 +75,7 @@ describe("CA passphrase and key-type flags", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/rsa2048, ec-p256/);
 
-    const kept = project("");
+    const kept = project({ ini: "" });
     expect(runCli(["init", "--host", "win10.local", "--key-type", "ec-p256", "--yes"], { cwd: kept }).status).toBe(0);
     expect(readFileSync(path.join(kept, "platformio.ini"), "utf8")).toMatch(/^key_type = ec-p256$/m);
   });

@@ -1,18 +1,18 @@
 // `esp-certs doctor` on the broker folder's access rules: the store's, hand-edited, or from an
 // older esp-certs; and the role of the client it connects as.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { projectIni } from "../helpers/project.js";
 import { freePort } from "../helpers/mosquitto.js";
 
 describe("doctor: access rules", () => {
   const dir = tmpProject("esp-certs-doctor-access-");
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const line = (out: string, check: string) => out.split("\n").filter((l) => new RegExp(`^\\S+\\s+${check}\\s`).test(l)).join("\n");
 
   it("says the rules are the store's, reports a hand edit and a missing use_username_as_clientid, and names the role it connects as", async () => {
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev02, dev03\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ extra: "clients = dev01, dev02, dev03\n" }));
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
     const address = `127.0.0.1:${await freePort()}`;

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
 import { loadConfig } from "../../src/config/config.js";
 import { writeHeader } from "../../src/render/header.js";
 import type { CheckResult } from "../../src/doctor/check-types.js";
@@ -55,7 +56,7 @@ describe("offline checks on a real store", () => {
   const levels = (rs: CheckResult[]) => rs.map((r) => `${r.level} ${r.text}`).join("\n");
   beforeAll(async () => {
     dir = tmpProject("esp-certs-doctor-");
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni());
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const config = loadConfig(dir);
     await writeHeader(config, "dev01");
@@ -96,8 +97,7 @@ describe("offline checks on a real store", () => {
 
 describe("the broker folder check", () => {
   it("reports a file it cannot read (a container gave the folder to its own user) instead of crashing", async () => {
-    const dir = tmpProject("esp-certs-doctor-");
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    const dir = project({ prefix: "esp-certs-doctor-" });
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     // Unreadable even to root, like a 0600 key owned by uid 1883 is to the user.
@@ -109,8 +109,7 @@ describe("the broker folder check", () => {
   });
 
   it("says nothing about the folder while the store lacks what it copies", async () => {
-    const dir = tmpProject("esp-certs-doctor-");
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    const dir = project({ prefix: "esp-certs-doctor-" });
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     rmSync(path.join(dir, "certs/server.crt.pem"));

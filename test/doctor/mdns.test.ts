@@ -4,7 +4,8 @@ import path from "node:path";
 import dnsPacket from "dns-packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { judgeReply, lwipQuery } from "../../src/mdns/lwip-query.js";
-import { cliPath, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { cliPath, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 
@@ -104,10 +105,9 @@ describe.skipIf(!ready)("doctor's mdns check, in a network namespace", () => {
   }
 
   function doctor(host: string, extraIni = ""): MdnsLine[] {
-    const project = tmpProject("esp-certs-mdns-");
-    writeFileSync(path.join(project, "platformio.ini"), `[esp_certs]\nmqtt_host = ${host}\n${extraIni}`);
+    const dir = project({ host, extra: extraIni, prefix: "esp-certs-mdns-" });
     const r = spawnSync("ip", ["netns", "exec", ns, process.execPath, cliPath, "doctor", "--json"], {
-      cwd: project,
+      cwd: dir,
       encoding: "utf8",
       env: { ...process.env, NO_COLOR: "1", ESP_CERTS_CA_PASSPHRASE: TEST_PASSPHRASE, ESP_CERTS_MDNS: "on" },
     });

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
@@ -32,7 +32,6 @@ describe.skipIf(!ready)("finding the broker by name, and the fallbacks", () => {
 
   afterAll(async () => {
     await Promise.all(brokers.map((b) => b.stop()));
-    for (const p of projects) rmSync(p.dir, { recursive: true, force: true });
   });
 
   describe("without mqtt_address", () => {

@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
@@ -80,7 +79,6 @@ describe.skipIf(!ready)("reconnecting to mosquitto", () => {
     await Promise.all(brokers.splice(0).map((b) => b.stop()));
   });
 
-  afterAll(() => rmSync(project.dir, { recursive: true, force: true }));
 
   test("a dropped connection resumes (resumed=1); after a broker restart a full handshake (resumed=0) succeeds", async () => {
     let b = await broker();

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
@@ -42,7 +42,6 @@ describe.skipIf(!ready)("firmware rehearsal against mosquitto", () => {
 
   afterAll(async () => {
     await Promise.all(brokers.map((b) => b.stop()));
-    for (const p of projects) rmSync(p.dir, { recursive: true, force: true });
   });
 
   describe("with its own broker", () => {

@@ -2,10 +2,11 @@
 // into (docs/configuration.md: files are "flushed to disk"): without it a power cut after the
 // rename can bring the old file back. Read from the system calls of real runs, through strace.
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliPath, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { cliPath, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 const hasStrace = requireTool("strace", "strace");
@@ -27,8 +28,7 @@ function renamesAndSyncs(dir: string, args: string[]): { target: string; syncedD
 
 describe.skipIf(!hasStrace)("a committed rename is flushed with its folder", () => {
   it("generate (every file of a new store) and revoke (the CRL, and the moves into revoked/)", () => {
-    const dir = tmpProject();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev02\n");
+    const dir = project({ extra: "clients = dev01, dev02\n" });
     for (const args of [["generate"], ["revoke", "dev02"]]) {
       const renames = renamesAndSyncs(dir, args);
       expect(renames.length).toBeGreaterThan(args[0] === "generate" ? 10 : 4);

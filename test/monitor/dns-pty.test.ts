@@ -1,8 +1,7 @@
 // The monitor's `dns fail` diagnosis, end to end: the firmware rehearsal as the board, its
 // broker name unresolvable, printing into a pty that `esp-certs monitor` reads.
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/mosquitto.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools } from "../firmware/rehearsal.js";
 import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
@@ -16,7 +15,6 @@ describe.skipIf(!ready)("monitor on a board whose broker name does not resolve",
     project = generateProject("win10.local");
   });
 
-  afterAll(() => rmSync(project.dir, { recursive: true, force: true }));
 
   it("says the name is the cause, not TLS, with the fixes in order (exit 1)", async () => {
     const firmware = buildFirmware(project, await freePort());

@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, tmpProject } from "../helpers/cli.js";
+import { projectIni } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 import { CASES, fixtureBytes, type Case } from "./cases.js";
 import { monitorPlaying, ptyPair } from "./pty.js";
@@ -55,7 +56,7 @@ describe.skipIf(!hasSocat)("monitor reads recorded boards through a pty", () => 
   it("56 while this store's broker certificate names the host: says the broker runs another certificate", async () => {
     const named = tmpProject();
     try {
-      writeFileSync(path.join(named, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+      writeFileSync(path.join(named, "platformio.ini"), projectIni());
       expect(runCli(["generate"], { cwd: named }).status).toBe(0);
       const caOf = createHash("sha256").update(readFileSync(path.join(named, "certs", "ca.crt.der"))).digest("hex").slice(0, 16);
       const pty = await ptyPair();

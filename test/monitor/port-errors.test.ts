@@ -1,30 +1,21 @@
 // What monitor says before and instead of reading: bad flags, a port that is not there,
 // a port another program holds.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openError } from "../../src/serial/open.js";
 import { canListPorts } from "../../src/serial/list.js";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
+import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 import { ptyPair, startCli, waitUntilOpen, writeSlowly } from "./pty.js";
 
 const hasSocat = requireTool("socat", "socat");
 const hasFlock = requireTool("flock", "util-linux");
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
 /** A PlatformIO project without a store: the monitor needs only its [esp_certs]. */
-function project(): string {
-  const dir = tmpProject();
-  made.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
-  return dir;
-}
 
 describe("monitor refuses bad input before it opens the port", () => {
   it.each([
@@ -142,16 +133,12 @@ describe("openError reads each platform's words for a port it cannot open", () =
 
 describe("canListPorts: whether esp-certs ports works here", () => {
   it("needs udevadm on PATH on Linux only", () => {
-    const bin = mkdtempSync(path.join(tmpdir(), "esp-certs-udevadm-"));
-    try {
-      expect(canListPorts("linux", "")).toBe(false);
-      expect(canListPorts("linux", bin)).toBe(false);
-      writeFileSync(path.join(bin, "udevadm"), "#!/bin/sh\n", { mode: 0o755 });
-      expect(canListPorts("linux", ["/nonexistent", bin].join(path.delimiter))).toBe(true);
-      expect(canListPorts("win32", "")).toBe(true);
-      expect(canListPorts("darwin", "")).toBe(true);
-    } finally {
-      rmSync(bin, { recursive: true, force: true });
-    }
+    const bin = tmpDir("esp-certs-udevadm-");
+    expect(canListPorts("linux", "")).toBe(false);
+    expect(canListPorts("linux", bin)).toBe(false);
+    writeFileSync(path.join(bin, "udevadm"), "#!/bin/sh\n", { mode: 0o755 });
+    expect(canListPorts("linux", ["/nonexistent", bin].join(path.delimiter))).toBe(true);
+    expect(canListPorts("win32", "")).toBe(true);
+    expect(canListPorts("darwin", "")).toBe(true);
   });
 });

@@ -3,10 +3,11 @@
 // mqtt-broker and tls-config nodes make the mutual-TLS connection, and what dev01
 // publishes reaches the flow's debug node, which also writes it to Node-RED's log.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { freePort, startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
@@ -62,8 +63,7 @@ describe.skipIf(!hasMosquitto)("the flow in a real Node-RED", () => {
 
   it("connects over mutual TLS to the generated broker, and shows what dev01 publishes on dev01/status", async () => {
     const port = await freePort();
-    const dir = tmpProject("esp-certs-node-red-");
-    writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = win10.local\nmqtt_port = ${port}\n`);
+    const dir = project({ extra: `mqtt_port = ${port}\n`, prefix: "esp-certs-node-red-" });
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
     broker = await startMosquitto({ config: readFileSync(path.join(dir, "broker", "mosquitto.conf"), "utf8"), port });

@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, webcrypto } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildCrl, crlSignedBy, readCrl, type Revoked } from "../../src/pki/crl.js";
 import { crlNextUpdate, crlNextUpdateOf, crlRenewalDue } from "../../src/pki/crl-dates.js";
 import { BACKDATE_MS, issueCa, issueLeaf, type IssueDeps, type Issued } from "../../src/pki/issue.js";
 import { generateKey, type KeyMaterial } from "../../src/pki/keys.js";
+import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 
 const subject = { country: "GB", state: "DOR", locality: "Bournemouth", organization: "MOSQUITTO" };
@@ -55,7 +55,7 @@ describe.skipIf(!hasOpenssl)("CRLs that OpenSSL (and so Mosquitto) accepts", () 
   const openssl = (...args: string[]) => spawnSync("openssl", args, { encoding: "utf8" });
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "esp-certs-crl-"));
+    dir = tmpDir("esp-certs-crl-");
     caKey = await generateKey("ec-p256", crypto);
     ca = await issueCa({ subject, days: 3650, key: caKey, usedSerials: new Set() }, deps());
     for (const id of ["dev01", "dev02", "dev03"]) {
@@ -65,7 +65,6 @@ describe.skipIf(!hasOpenssl)("CRLs that OpenSSL (and so Mosquitto) accepts", () 
     file("ca.crt.pem", ca.pem);
     leaves.forEach((l, i) => file(`dev0${i + 1}.crt.pem`, l.pem));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const sign = (revoked: Revoked[], number: bigint, now = NOW) =>
     buildCrl({ revoked, number, thisUpdate: now, nextUpdate: crlNextUpdate(now, 825, ca.notAfter) }, { der: ca.der, key: caKey }, crypto);

@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
@@ -14,8 +15,7 @@ const openssl = (...args: string[]) => {
 };
 
 function store(keyType: string, clientKeyType: string): string {
-  const dir = tmpProject();
-  writeFileSync(path.join(dir, "platformio.ini"), `[esp_certs]\nmqtt_host = win10.local\nkey_type = ${keyType}\nclient_key_type = ${clientKeyType}\n`);
+  const dir = project({ extra: `key_type = ${keyType}\nclient_key_type = ${clientKeyType}\n` });
   const r = runCli(["generate"], { cwd: dir });
   if (r.status !== 0) throw new Error(r.stderr);
   return dir;
@@ -48,7 +48,7 @@ describe("key types: rsa2048 and ec-p256 for every role (issue 7)", () => {
     const dir = store("rsa2048", "rsa2048");
     const cert = path.join(dir, "certs/clients/dev01.crt.pem");
     const before = readFileSync(cert, "utf8");
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclient_key_type = ec-p256\nclients = dev01, dev02, dev03\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ extra: "client_key_type = ec-p256\nclients = dev01, dev02, dev03\n" }));
     const kept = runCli(["generate"], { cwd: dir });
     expect(kept.status, kept.stderr).toBe(0);
     expect(readFileSync(cert, "utf8")).toBe(before);

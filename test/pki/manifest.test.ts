@@ -1,8 +1,8 @@
 // certs/manifest.json: checked on read (exit 2 naming the field, never a TypeError), the
 // history's bookkeeping, and the version 1 migration as a pure function.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { checkManifest } from "../../src/store/manifest-check.js";
 import { migrateV1, parseManifest, usedSerials, withCurrent, withRevoked, type IssuedRecord } from "../../src/store/manifest.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
@@ -77,7 +77,6 @@ describe("generate, hook and header with a damaged manifest", () => {
     manifest = path.join(dir, "certs/manifest.json");
     good = readFileSync(manifest, "utf8");
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const damaged: [string, (m: Record<string, unknown>) => string][] = [
     ['"serials": 5', (m) => JSON.stringify({ ...m, version: 1, serials: 5 })],

@@ -1,16 +1,16 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 
 requireTool("mosquitto", "mosquitto");
 
 function store(): string {
-  const dir = tmpProject();
-  writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+  const dir = project();
   const r = runCli(["generate"], { cwd: dir });
   if (r.status !== 0) throw new Error(r.stderr);
   return dir;

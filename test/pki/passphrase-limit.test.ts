@@ -1,26 +1,18 @@
 // Issue 11, item 3: a CA passphrase over OpenSSL's 1024-byte buffer made a CA that the same
 // passphrase could not unlock.
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_PASSPHRASE_BYTES } from "../../src/pki/passphrase.js";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 
-const projects: string[] = [];
-afterAll(() => {
-  for (const p of projects) rmSync(p, { recursive: true, force: true });
-});
+const EC = { extra: "key_type = ec-p256\n" };
 
-function project(): string {
-  const dir = tmpProject();
-  projects.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\n");
-  return dir;
-}
 
 describe("CA passphrase length", () => {
   it("refuses one over the limit before writing anything", () => {
-    const dir = project();
+    const dir = project(EC);
     const r = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "p".repeat(MAX_PASSPHRASE_BYTES + 1) } });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(`at most ${MAX_PASSPHRASE_BYTES}`);
@@ -31,7 +23,7 @@ describe("CA passphrase length", () => {
   });
 
   it("makes a CA with one at the limit that the same passphrase unlocks, and a longer one does not", () => {
-    const dir = project();
+    const dir = project(EC);
     const secret = "q".repeat(MAX_PASSPHRASE_BYTES);
     expect(runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: secret } }).status).toBe(0);
     const again = runCli(["generate", "--rekey", "dev01"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: secret } });

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliPath, tmpProject } from "../helpers/cli.js";
+import { cliPath } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 
 requireTool("python3", "python3");
@@ -41,8 +41,7 @@ function onTerminal(dir: string, ...answers: string[]) {
 
 describe.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("the CA passphrase asked on a terminal", () => {
   it("is asked twice for a new CA, never echoed, and encrypts the key", () => {
-    const dir = tmpProject();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    const dir = project();
     const r = onTerminal(dir, "typed-secret", "typed-secret");
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain("New CA key passphrase: ");
@@ -54,8 +53,7 @@ describe.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("the C
   });
 
   it("takes backspace as an edit, echoing neither the keys nor the edit", () => {
-    const dir = tmpProject();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    const dir = project();
     const typed = "typed-secrXY\x7f\x7fet";
     const r = onTerminal(dir, typed, typed);
     expect(r.status, r.stdout).toBe(0);
@@ -68,8 +66,7 @@ describe.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("the C
   // Regression: Ctrl+C at the prompt ended the run with exit 0, as if it had succeeded.
   it("stops with exit 2 on Ctrl+C or Ctrl+D at the prompt, and writes nothing", () => {
     for (const key of ["\x03", "\x04"]) {
-      const dir = tmpProject();
-      writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+      const dir = project();
       const r = onTerminal(dir, key);
       expect(r.status, r.stdout).toBe(2);
       expect(r.stdout).toMatch(/esp-certs: Cannot read the CA key passphrase: (interrupted|no answer)/);
@@ -78,8 +75,7 @@ describe.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("the C
   });
 
   it("refuses two different answers, and writes nothing", () => {
-    const dir = tmpProject();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+    const dir = project();
     const r = onTerminal(dir, "one", "two");
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/the two passphrases differ/);

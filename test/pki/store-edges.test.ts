@@ -5,16 +5,12 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/config.js";
 import { defaultDeps, ensureStore } from "../../src/store/ensure.js";
-import { cliPath, runCli, tmpProject, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { cliPath, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project, projectIni } from "../helpers/project.js";
 import { requirePosix, requireTool } from "../helpers/tools.js";
 
 requireTool("openssl", "openssl");
 
-function project(ini = "[esp_certs]\nmqtt_host = win10.local\n"): string {
-  const dir = tmpProject();
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  return dir;
-}
 
 const openssl = (...args: string[]) => {
   const r = spawnSync("openssl", args, { encoding: "utf8" });
@@ -25,7 +21,7 @@ const openssl = (...args: string[]) => {
 describe("the store's edges", () => {
   it("takes subject fields literally: DN syntax, quotes and UTF-8", () => {
     const organization = 'Team, CN=root "quoted" Ünï';
-    const dir = project(`[esp_certs]\nmqtt_host = win10.local\norganization = ${organization}\nlocality = \\back+slash=\n`);
+    const dir = project({ extra: `organization = ${organization}\nlocality = \\back+slash=\n` });
     const r = runCli(["generate"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     for (const f of ["ca.crt.pem", "server.crt.pem", "clients/dev01.crt.pem"]) {
@@ -45,7 +41,7 @@ describe("the store's edges", () => {
     const kept = runCli(["generate"], { cwd: dir });
     expect(kept.status, kept.stderr).toBe(0);
     expect(kept.stdout).toMatch(/kept\s+CA/);
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01, dev02, dev03\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ extra: "clients = dev01, dev02, dev03\n" }));
     const needs = runCli(["generate"], { cwd: dir });
     expect(needs.status).toBe(2);
     expect(needs.stderr).toMatch(/^esp-certs: Cannot sign certificates: the CA key .*ca\.key\.pem is missing/);
@@ -55,7 +51,7 @@ describe("the store's edges", () => {
   // second moved its CA over the first one's backup: a CA lost.
   it("--new-ca never moves a CA over an earlier backup", async () => {
     const dir = project();
-    const config = resolveConfig(dir, "[esp_certs]\nmqtt_host = win10.local\n");
+    const config = resolveConfig(dir, projectIni());
     const fixed = new Date();
     const deps = { ...defaultDeps(), now: () => fixed };
     const opts = { passphrase: { env: TEST_PASSPHRASE } };
@@ -84,7 +80,7 @@ describe("the store's edges", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(c("ca.crt.pem"), "utf8")).toBe(caBefore);
     expect(openssl("verify", "-CAfile", c("ca.crt.pem"), "-purpose", "sslserver", c("server.crt.pem"))).toContain("OK");
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = other.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "other.local" }));
     const wrong = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "wrong" } });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/passphrase does not decrypt/);
@@ -107,9 +103,9 @@ describe("the store's edges", () => {
   // Regression: with the names swapped, the SAN set stayed the same and the broker kept a
   // CN that was no longer mqtt_host (docs/store.md: CN = mqtt_host).
   it("re-issues the broker certificate when mqtt_host changes to one of its other names", () => {
-    const dir = project("[esp_certs]\nmqtt_host = a.local\nserver_names = b.local\n");
+    const dir = project({ host: "a.local", extra: "server_names = b.local\n" });
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = b.local\nserver_names = a.local\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ host: "b.local", extra: "server_names = a.local\n" }));
     const r = runCli(["generate"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/reissued broker certificate.*its names changed/);
@@ -127,7 +123,7 @@ describe("file system errors", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^esp-certs: Cannot read the folder .*certs: .*is a file, not a folder\n\s+\S/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const hook = runCli(["hook", "--env", "d1"], { cwd: project("[env:d1]\nboard = d1_mini\n[esp_certs]\nmqtt_host = win10.local\ncert_dir = platformio.ini/certs\n") });
+    const hook = runCli(["hook", "--env", "d1"], { cwd: project({ env: "d1", extra: "cert_dir = platformio.ini/certs\n" }) });
     expect(hook.status).toBe(2);
     expect(hook.stderr).toMatch(/^esp-certs: Cannot .*platformio\.ini.*: .*is a file, not a folder/);
     expect(hook.stderr).not.toMatch(/\n\s+at /);

@@ -1,30 +1,21 @@
 // provision --out: a folder when the path ends in a separator, a pasteable esptool line, another
 // device's record never replaced, and no key left beside the user's files by a killed run.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { cliPath, runCli, TEST_PASSPHRASE, tmpProject } from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { cliPath, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
-const INI = "[esp_certs]\nmqtt_host = win10.local\n\n[env:d1_mini_fleet]\nboard = d1_mini\ncustom_esp_certs_client = none\n";
+/** A fleet image's project with its store. */
+const FLEET = { after: "[env:d1_mini_fleet]\nboard = d1_mini\ncustom_esp_certs_client = none\n", generate: true };
 const hasStrace = requireTool("strace", "strace");
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function project(): string {
-  const dir = tmpProject();
-  dirs.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), INI);
-  expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
-  return dir;
-}
 const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
 
 describe("provision --out", () => {
   it("a path ending in a separator is a folder: ID.bin inside it; the esptool line quotes a path with a space", () => {
-    const dir = project();
+    const dir = project(FLEET);
     for (const sep of ["/", path.sep]) {
       rmSync(path.join(dir, "out dir"), { recursive: true, force: true });
       const r = runCli(["provision", "--client", "dev03", "--out", `out dir${sep}`], { cwd: dir });
@@ -39,7 +30,7 @@ describe("provision --out", () => {
   });
 
   it("refuses to replace another device's record at the same path; its own is written again", () => {
-    const dir = project();
+    const dir = project(FLEET);
     expect(runCli(["provision", "--client", "dev03", "--out", "r.bin"], { cwd: dir }).status).toBe(0);
     const before = readFileSync(path.join(dir, "r.bin"));
     const r = runCli(["provision", "--client", "dev04", "--out", "r.bin"], { cwd: dir });
@@ -51,7 +42,7 @@ describe("provision --out", () => {
 
   it.skipIf(!hasStrace)("killed at any rename: no temp file (it holds the key) in the output folder; the next run removes what was left in the store", () => {
     for (const n of [1, 2]) {
-      const dir = project();
+      const dir = project(FLEET);
       // Issued first, so that the killed run's renames are those of its record.
       expect(runCli(["provision", "--client", "dev03", "--out", "first.bin"], { cwd: dir }).status).toBe(0);
       const out = path.join(dir, "out");
@@ -71,9 +62,7 @@ describe("provision --out", () => {
   });
 
   it("init git-ignores temp files of interrupted writes", () => {
-    const dir = tmpProject();
-    dirs.push(dir);
-    writeFileSync(path.join(dir, "platformio.ini"), "[env:d1_mini]\nboard = d1_mini\n");
+    const dir = project({ ini: "[env:d1_mini]\nboard = d1_mini\n" });
     expect(runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir }).status).toBe(0);
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toContain("*.esp-certs-tmp");
   });
@@ -81,7 +70,7 @@ describe("provision --out", () => {
 
 describe("header --out", () => {
   it("a path ending in a separator is a folder that does not exist yet: esp_certs.h inside it", () => {
-    const dir = project();
+    const dir = project(FLEET);
     const r = runCli(["header", "--out", `hdr dir${path.sep}`], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(statSync(path.join(dir, "hdr dir")).isDirectory()).toBe(true);

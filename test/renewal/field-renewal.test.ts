@@ -33,7 +33,6 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
 
   afterAll(async () => {
     await broker?.stop();
-    for (const p of [project, otherCa]) if (p) rmSync(p.dir, { recursive: true, force: true });
   });
 
   test("it takes the pushed renewal, reconnects with it, and boots with it from flash", async () => {

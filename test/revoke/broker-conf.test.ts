@@ -1,11 +1,12 @@
 // The broker folder's CRL, as planned for both path styles, and what the user is told after it changes.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectIni } from "../helpers/project.js";
 import { brokerAdvice } from "../../src/broker/broker.js";
 import { planBrokerFolder, type PathsMode } from "../../src/broker/conf.js";
 import { resolveConfig } from "../../src/config/config.js";
 
-const config = resolveConfig("/p", "[esp_certs]\nmqtt_host = win10.local\n");
+const config = resolveConfig("/p", projectIni());
 const store = { caCertPem: Buffer.from("ca"), serverCertPem: Buffer.from("cert"), serverKeyPem: Buffer.from("key"), access: [] };
 const confOf = async (mode: PathsMode, crlPem?: Buffer) => {
   const files = await planBrokerFolder({ config, dir: "/p/broker", mode, store: { ...store, crlPem } });

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { project } from "../helpers/project.js";
+import { project, projectIni } from "../helpers/project.js";
 import { startMosquitto } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { webcrypto } from "node:crypto";
@@ -87,7 +87,7 @@ describe.skipIf(!ready)("a certificate replaced by a new key", () => {
     const dir = project(STORE);
     const old = keep(dir, "dev01", "old");
     // A new organization re-issues every leaf on its own key.
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\norganization = ACME\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ extra: "organization = ACME\n" }));
     expect(cli(dir, "generate").status).toBe(0);
     const status = JSON.parse(cli(dir, "status", "--json").stdout);
     expect(status.superseded).toEqual(expect.arrayContaining([expect.objectContaining({ name: "dev01", serial: serialOf(old.cert) })]));
@@ -218,7 +218,7 @@ describe.skipIf(!ready)("revoke and provision refuse before they write", () => {
       expect(r.status, `${id}: ${r.out}`).toBe(2);
       expect(existsSync(path.join(dir, "certs", "clients", `${id}.crt.pem`))).toBe(false);
     }
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01, broker\n");
+    writeFileSync(path.join(dir, "platformio.ini"), projectIni({ extra: "clients = dev01, broker\n" }));
     const g = cli(dir, "generate");
     expect(g.status).toBe(2);
     expect(g.out).toContain("broker");

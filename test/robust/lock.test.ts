@@ -4,20 +4,16 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EspCertsError } from "../../src/errors.js";
 import { LOCK_FILE, withLock, type LockHolder } from "../../src/fs/lock.js";
 import { runCli, startCli, tmpProject } from "../helpers/cli.js";
+import { projectIni } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 const hasMkfifo = requireTool("mkfifo", "coreutils");
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 function dir(): string {
   const d = tmpProject("esp-certs-lock-");
-  dirs.push(d);
   return d;
 }
 const holderFile = (d: string, h: Partial<LockHolder>) =>
@@ -103,7 +99,7 @@ describe("the store's lock", () => {
 
   it.skipIf(!hasMkfifo)("through the CLI: a second run waits and gives up with exit 3; after kill -9 of the first, the next run goes on", async () => {
     const project = dir();
-    writeFileSync(path.join(project, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\n");
+    writeFileSync(path.join(project, "platformio.ini"), projectIni({ extra: "key_type = ec-p256\n" }));
     // The first run blocks reading its passphrase from a FIFO nobody writes: it holds the lock meanwhile.
     const fifo = path.join(project, "passphrase.fifo");
     execFileSync("mkfifo", [fifo]);

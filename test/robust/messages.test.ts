@@ -1,28 +1,20 @@
 // Wording found wanting by a new user's trial (issue 25): each message says the right file,
 // setting or next step.
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/config.js";
 import { shellWord } from "../../src/ui.js";
 import { EspCertsError } from "../../src/errors.js";
 import { DIAGNOSES } from "../../src/monitor/diagnoses.js";
-import { runCli, tmpProject } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
 import { freePort, startMosquitto } from "../helpers/mosquitto.js";
+import { project } from "../helpers/project.js";
 import { requireTool } from "../helpers/tools.js";
 
 const hasMosquitto = requireTool("mosquitto", "mosquitto");
+const EC = { extra: "key_type = ec-p256\n", env: true };
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function project(ini = "[esp_certs]\nmqtt_host = win10.local\nkey_type = ec-p256\n\n[env:d1_mini]\nboard = d1_mini\n"): string {
-  const dir = tmpProject();
-  dirs.push(dir);
-  writeFileSync(path.join(dir, "platformio.ini"), ini);
-  return dir;
-}
 const refusal = (ini: string): EspCertsError => {
   try {
     resolveConfig("/p", ini);
@@ -54,7 +46,7 @@ describe("messages", () => {
   });
 
   it("generate that fails still says which [esp_certs] key is misspelt (mqtt_hots: it wanted to sign for the default host)", () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_hots = win10.local\nkey_type = ec-p256\n\n[env:d1_mini]\nboard = d1_mini\n");
     const r = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
@@ -64,13 +56,13 @@ describe("messages", () => {
   });
 
   it.skipIf(!hasMosquitto)("push's fix fits why the broker could not be used: nothing listening, or a broker with another store's certificates", async () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const closed = runCli(["push", "--broker-address", `127.0.0.1:${await freePort()}`], { cwd: dir });
     expect(closed.status).toBe(2);
     expect(closed.stderr).toContain("nothing listens there");
     expect(closed.stderr).toContain("Start Mosquitto with the broker folder (esp-certs broker)");
-    const other = project();
+    const other = project(EC);
     expect(runCli(["generate"], { cwd: other }).status).toBe(0);
     const certs = path.join(other, "certs");
     const broker = await startMosquitto({ tls: { cafile: path.join(certs, "ca.crt.pem"), certfile: path.join(certs, "server.crt.pem"), keyfile: path.join(certs, "server.key.pem") } });
@@ -86,7 +78,7 @@ describe("messages", () => {
   }, 60_000);
 
   it("broker --paths local after a docker folder says to start the local broker, not only to restart it", () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["broker"], { cwd: dir }).stdout).toContain("docker compose up -d");
     const local = runCli(["broker", "--paths", "local"], { cwd: dir });
@@ -100,23 +92,23 @@ describe("messages", () => {
   });
 
   it("nodered --host with an IP the certificate lacks says server_ips; a name says server_names", () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["nodered", "--host", "10.0.0.5"], { cwd: dir }).stderr).toContain("add it to server_ips in [esp_certs]");
     expect(runCli(["nodered", "--host", "other.local"], { cwd: dir }).stderr).toContain("add it to server_names in [esp_certs]");
   });
 
   it("a one-character new CA passphrase is warned about; a long one is not; unlocking says nothing", () => {
-    const weak = project();
+    const weak = project(EC);
     const r = runCli(["generate"], { cwd: weak, env: { ESP_CERTS_CA_PASSPHRASE: "x" } });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain("the new CA passphrase is 1 character long");
     expect(runCli(["generate", "--rekey", "dev01"], { cwd: weak, env: { ESP_CERTS_CA_PASSPHRASE: "x" } }).stderr).not.toContain("passphrase is");
-    expect(runCli(["generate"], { cwd: project() }).stderr).not.toContain("passphrase is");
+    expect(runCli(["generate"], { cwd: project(EC) }).stderr).not.toContain("passphrase is");
   });
 
   it("generate --new-ca says every board must be reflashed or provisioned again, and earlier records are useless", () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const r = runCli(["generate", "--new-ca"], { cwd: dir });
     expect(r.status).toBe(0);
@@ -127,7 +119,7 @@ describe("messages", () => {
 
 describe("revoking the Node-RED client", () => {
   it("says that the exported flow used it, and how to give Node-RED another client", () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     expect(runCli(["nodered", "--client", "dev02"], { cwd: dir }).status).toBe(0);
     const r = runCli(["revoke", "dev02"], { cwd: dir });
@@ -140,7 +132,7 @@ describe("revoking the Node-RED client", () => {
 
 describe("doctor --client", () => {
   it("takes a provisioned client, as status and nodered do, and refuses an unknown one naming the store's", () => {
-    const dir = project();
+    const dir = project(EC);
     expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
     const p = runCli(["provision", "--client", "dev09", "--out", path.join(dir, "dev09.bin")], { cwd: dir });
     expect(p.status, p.stderr).toBe(0);

@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/config/config.js";
 import { checkManifest } from "../../src/store/manifest-check.js";
 import { CertificateStore } from "../../src/store/store.js";
 import { repoRoot, runCli, tmpProject } from "../helpers/cli.js";
+import { project } from "../helpers/project.js";
 
 const fixture = path.join(repoRoot, "test/fixtures/store-v2");
 const CA_FILES = ["ca.crt.pem", "ca.crt.der", "ca.key.pem"];
@@ -53,6 +54,19 @@ describe("the store object on the previous release's store", () => {
   });
 });
 
+describe("an unreadable CRL", () => {
+  it("stops a question about revocations (exit 2), but status still lists the certificates", () => {
+    const dir = copyOfFixture();
+    writeFileSync(path.join(dir, "certs/ca.crl.pem"), "not a CRL\n");
+    const store = CertificateStore.open(loadConfig(dir));
+    expect(() => store.clients()).toThrow(/Cannot read .*ca\.crl\.pem/);
+    expect(store.clients(new Date(), () => store.readCrl().crl).map((c) => c.id)).toContain("dev01");
+    const status = runCli(["status", "--json"], { cwd: dir });
+    expect(status.status).toBe(0);
+    expect(JSON.parse(status.stdout).certificates.length).toBeGreaterThan(2);
+  });
+});
+
 describe("an earlier CA's revocations", () => {
   it("an unreadable backup CRL is said, not dropped in silence", () => {
     const dir = copyOfFixture();
@@ -71,8 +85,7 @@ describe("an earlier CA's revocations", () => {
 
 describe("one CA a run", () => {
   it("a store made and a client issued in one run ask the passphrase once (provision on a new project)", async () => {
-    const dir = tmpProject();
-    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\nclients = dev01\n");
+    const dir = project({ extra: "clients = dev01\n" });
     const asked: string[] = [];
     const passphrase = { prompt: async (q: string) => (asked.push(q), "a passphrase of the test") };
     const store = CertificateStore.open(loadConfig(dir));
