@@ -5,7 +5,9 @@
 //   the hook has decided there is work;
 // - nothing below the commands (every folder of src/ but commands/) imports from src/commands/, and
 //   a command never imports another command's module: what two commands share lives below them,
-//   or, when it is output, in src/commands/print/.
+//   or, when it is output, in src/commands/print/;
+// - below the features sits the store (src/store/), and below it pki/, config/, bearssl/, serial/
+//   and fs/: neither of those imports a layer above its own (docs/store.md, the layers).
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import js from "@eslint/js";
@@ -86,6 +88,12 @@ const LOWER_LAYERS = readdirSync(src(""), { withFileTypes: true })
   .filter((e) => (e.isDirectory() ? e.name !== "commands" : !["cli.ts", "main.ts"].includes(e.name)))
   .map((e) => src(e.name));
 const ENTRIES = [src("cli.ts"), src("main.ts")];
+/** The layer under the store: certificate mechanics, configuration, devices and files (docs/store.md). */
+const BASE_LAYER = ["pki", "config", "bearssl", "asn1", "serial", "fs", "errors.ts", "units.ts", "ui.ts"].map(src);
+/** The features the commands run, above the store. */
+const FEATURES = readdirSync(src(""), { withFileTypes: true })
+  .filter((e) => e.isDirectory() && !["commands", "store", ...BASE_LAYER.map((f) => path.basename(f))].includes(e.name))
+  .map((e) => src(e.name));
 const commands = commandModules();
 
 export default tseslint.config(
@@ -119,6 +127,16 @@ export default tseslint.config(
               target: src("commands"),
               from: commands.filter((f) => !ENTRIES.includes(f)),
               message: "a command does not import another command's module: move what both need below the commands",
+            },
+            {
+              target: BASE_LAYER,
+              from: [src("store"), ...FEATURES],
+              message: "pki/, config/, bearssl/, serial/ and fs/ sit below the store and the features (docs/store.md, the layers): pass in what they need of those",
+            },
+            {
+              target: src("store"),
+              from: FEATURES,
+              message: "the store sits below the features that use it (docs/store.md, the layers): move what both need into store/ or below it",
             },
           ],
         },

@@ -14,17 +14,14 @@
 //   With no argument: three fresh stores made by `esp-certs generate`, for issue 7's table
 //   (RSA CA+broker with an RSA device key / with an EC P-256 device key / EC throughout).
 //   With PROJECT_DIRs: their certs/ and [esp_certs] are used (copied; nothing is written there).
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { median } from "./lib.mjs";
+import {
+  buildRehearsal, callgrind, callgrindTotal, cli, env, freePort, massif, massifPeak, median, rehearse, requireTools, run, startBroker,
+} from "./lib.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "dist", "esp-certs.cjs");
-const env = { ...process.env, ESP_CERTS_CA_PASSPHRASE: process.env.ESP_CERTS_CA_PASSPHRASE ?? "bench", NO_COLOR: "1" };
 const WALL_RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 const CONFIGS = [
@@ -32,51 +29,6 @@ const CONFIGS = [
   { name: "RSA CA+broker, EC P-256 device key", keyType: "rsa2048", clientKeyType: "ec-p256" },
   { name: "EC P-256 throughout", keyType: "ec-p256", clientKeyType: "ec-p256" },
 ];
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
-}
-
-async function startBroker(dir, port) {
-  const certs = path.join(dir, "certs");
-  const conf = path.join(dir, "mosquitto.conf");
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      `cafile ${certs}/ca.crt.pem`,
-      `certfile ${certs}/server.crt.pem`,
-      `keyfile ${certs}/server.key.pem`,
-      "require_certificate true",
-      "use_identity_as_username true",
-      "allow_anonymous false",
-      process.getuid?.() === 0 ? "user root" : "",
-      `log_dest file ${dir}/mosquitto.log`,
-    ].join("\n"),
-  );
-  const child = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
-  for (let i = 0; i < 200 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
-  return child;
-}
 
 /** A temp project holding the store, its header for `port`, and the rehearsal built against it. */
 function prepare(config, source, port) {
@@ -102,8 +54,8 @@ function prepare(config, source, port) {
     .map((a) => Number(new RegExp(`esp_certs_${a}_der_len\\b[^=]*= (\\d+);`).exec(header)[1]))
     .reduce((a, b) => a + b, 0);
   const client = /^#define ESP_CERTS_CLIENT_ID "(.*)"/m.exec(header)[1];
-  run("make", ["-s", "-j2", "-C", path.join(root, "firmware", "host"), `HEADER_DIR=${dir}/include`, `BUILD_DIR=${dir}/build`]);
-  return { dir, host, port, client, flash, firmware: path.join(dir, "build", "firmware") };
+  const firmware = buildRehearsal(dir, path.join(dir, "build"));
+  return { dir, host, port, client, flash, firmware };
 }
 
 /** A second client with the device's id: mosquitto drops the device, which reconnects. */
@@ -117,44 +69,33 @@ function kick(p) {
 
 /**
  * Runs the rehearsal (under `wrapper`) until "mqtt ok" (with `reconnect`, until the second one,
- * after a kick), then ends it the way its timer does.
+ * after a kick), then ends it.
  */
-function rehearse(p, wrapper = [], reconnect = false) {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...args] = [...wrapper, p.firmware];
-    const child = spawn(cmd, args, {
-      env: { ...env, ESP_CERTS_HOSTS: `${p.host}=127.0.0.1`, ESP_CERTS_RUN_SECONDS: "60" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    let kicked = false;
-    const wanted = reconnect ? 2 : 1;
-    child.stdout.on("data", (d) => {
-      out += d;
-      const ok = (out.match(/ mqtt ok /g) ?? []).length;
-      if (ok >= wanted || / tls fail /.test(out)) child.kill("SIGALRM"); // the shim's SIGALRM handler exits 0
-      else if (ok === 1 && reconnect && !kicked) {
+function rehearseConnect(p, wrapper = [], reconnect = false) {
+  const wanted = reconnect ? 2 : 1;
+  const connected = (out) => (out.match(/ mqtt ok /g) ?? []).length >= wanted;
+  let kicked = false;
+  return rehearse(p.firmware, {
+    host: p.host,
+    wrapper,
+    stop: (out) => {
+      if (connected(out) || / tls fail /.test(out)) return true;
+      if (reconnect && !kicked && / mqtt ok /.test(out)) {
         kicked = true;
         setTimeout(() => kick(p), 200);
       }
-    });
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", () => {
-      if ((out.match(/ mqtt ok /g) ?? []).length < wanted) reject(new Error(`the rehearsal did not connect${reconnect ? " twice" : ""}:\n${out}${err}`));
-      else resolve(out);
-    });
+      return false;
+    },
+    ok: connected,
+    expected: `connect${reconnect ? " twice" : ""}`,
   });
 }
 
 /** Peak heap of a run under massif, through the reconnect when `reconnect`. */
 async function peakHeap(p, reconnect) {
   const out = path.join(p.dir, `massif${reconnect ? "-reconnect" : ""}.out`);
-  await rehearse(p, ["valgrind", "--tool=massif", `--massif-out-file=${out}`], reconnect);
-  // The first allocation is libstdc++'s exception pool (72 KiB on this host), made at load
-  // time: the firmware's heap is what comes above it.
-  const heap = [...readFileSync(out, "utf8").matchAll(/^mem_heap_B=(\d+)/gm)].map((m) => Number(m[1]));
-  return Math.max(...heap) - heap.find((b) => b > 0);
+  await rehearseConnect(p, massif(out), reconnect);
+  return massifPeak(out);
 }
 
 async function measure(config, source) {
@@ -165,15 +106,15 @@ async function measure(config, source) {
     const full = [];
     const resumed = [];
     for (let i = 0; i < WALL_RUNS; i++) {
-      const tls = [...(await rehearse(p, [], true)).matchAll(/ tls ok .* ms=(\d+) .* resumed=([01])/g)];
+      const tls = [...(await rehearseConnect(p, [], true)).matchAll(/ tls ok .* ms=(\d+) .* resumed=([01])/g)];
       full.push(Number(tls[0][1]));
       resumed.push(Number(tls[1][1]));
       if (tls[0][2] !== "0" || tls[1][2] !== "1") throw new Error(`expected a full handshake, then a resumed one: ${tls.map((t) => t[0]).join(" / ")}`);
     }
     const cg = path.join(p.dir, "callgrind.out");
-    await rehearse(p, ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${cg}`], true);
+    await rehearseConnect(p, callgrind(cg), true);
     // One dump per connection (the shim's CALLGRIND_DUMP_STATS): .1 the first, .2 the reconnect.
-    const counted = (n) => Number(/^totals: (\d+)/m.exec(readFileSync(`${cg}.${n}`, "utf8"))[1]);
+    const counted = (n) => callgrindTotal(`${cg}.${n}`);
     const name = config?.name ?? source;
     return [
       { name, instructions: counted(1), peakHeap: await peakHeap(p, false), flash: p.flash, ms: median(full) },
@@ -185,10 +126,7 @@ async function measure(config, source) {
   }
 }
 
-for (const tool of ["valgrind", "mosquitto", "mosquitto_pub", "make", "g++"]) {
-  if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is needed`);
-}
-if (!existsSync(cli)) throw new Error("build the CLI first: npm run build");
+requireTools(["valgrind", "mosquitto", "mosquitto_pub", "make", "g++"]);
 
 const sources = process.argv.slice(2);
 const rows = [];

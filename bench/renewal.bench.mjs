@@ -9,96 +9,32 @@
 // The renewal is retained at the broker before the device starts, as `esp-certs push` leaves it,
 // so the device takes it right after its first connect.
 import { X509Certificate } from "node:crypto";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { scratch } from "./lib.mjs";
+import {
+  buildRehearsal, callgrind, callgrindTotal, cli, freePort, massif, massifPeak, rehearse, requireTools, run, scratch, startBroker,
+} from "./lib.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "dist", "esp-certs.cjs");
-const env = { ...process.env, ESP_CERTS_CA_PASSPHRASE: process.env.ESP_CERTS_CA_PASSPHRASE ?? "bench", NO_COLOR: "1" };
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", env, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+/** Runs the rehearsal (under `wrapper`) until a line matches `until` (or a failure), then ends it. */
+function rehearseUntil(firmware, extraEnv, wrapper, until, dump) {
+  return rehearse(firmware, {
+    extraEnv,
+    wrapper,
+    stop: (out) => until.test(out) || / (tls|mqtt) fail | cred renew fail /.test(out),
+    dump,
+    ok: (out) => until.test(out),
+    expected: `print ${until}`,
   });
 }
 
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
-}
-
-async function startBroker(dir, port) {
-  const certs = path.join(dir, "certs");
-  const conf = path.join(dir, "mosquitto.conf");
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      `cafile ${certs}/ca.crt.pem`,
-      `certfile ${certs}/server.crt.pem`,
-      `keyfile ${certs}/server.key.pem`,
-      "require_certificate true",
-      "use_identity_as_username true",
-      "use_username_as_clientid true",
-      "allow_anonymous false",
-      process.getuid?.() === 0 ? "user root" : "",
-      `log_dest file ${dir}/mosquitto.log`,
-    ].join("\n"),
-  );
-  const child = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
-  for (let i = 0; i < 200 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
-  return child;
-}
-
-/** Runs the rehearsal (under `wrapper`) until a line matches `until`, then ends it the way its timer does. */
-function rehearse(firmware, extraEnv, wrapper, until) {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...args] = [...wrapper, firmware];
-    const child = spawn(cmd, args, {
-      env: { ...env, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "60", ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (until.test(out) || / (tls|mqtt) fail | cred renew fail /.test(out)) child.kill("SIGALRM"); // the shim's SIGALRM handler exits 0
-    });
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", () => (until.test(out) ? resolve(out) : reject(new Error(`the rehearsal did not print ${until}:\n${out}${err}`))));
-  });
-}
-
-const totals = (file) => Number(/^totals: (\d+)/m.exec(readFileSync(file, "utf8"))[1]);
-
-/** Peak heap of the firmware under massif (above libstdc++'s load-time pool, as bench/handshake.bench.mjs). */
+/** Peak heap of the firmware under massif. */
 async function peakHeap(dir, firmware, extraEnv, until, name) {
   const out = path.join(dir, `massif-${name}.out`);
-  await rehearse(firmware, extraEnv, ["valgrind", "--tool=massif", `--massif-out-file=${out}`], until);
-  const heap = [...readFileSync(out, "utf8").matchAll(/^mem_heap_B=(\d+)/gm)].map((m) => Number(m[1]));
-  return Math.max(...heap) - heap.find((b) => b > 0);
+  await rehearseUntil(firmware, extraEnv, massif(out), until);
+  return massifPeak(out);
 }
 
-for (const tool of ["valgrind", "mosquitto", "mosquitto_pub", "make", "g++"]) {
-  if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is needed`);
-}
-if (!existsSync(cli)) throw new Error("build the CLI first: npm run build");
+requireTools(["valgrind", "mosquitto", "mosquitto_pub", "make", "g++"]);
 
 const dir = scratch("bench-renewal-");
 const port = await freePort();
@@ -107,14 +43,13 @@ run(process.execPath, [cli, "generate"], { cwd: dir });
 run(process.execPath, [cli, "header", "--out", path.join(dir, "include", "esp_certs.h")], { cwd: dir });
 const header = readFileSync(path.join(dir, "include", "esp_certs.h"), "utf8");
 const device = /^#define ESP_CERTS_CLIENT_ID "(.*)"/m.exec(header)[1];
-run("make", ["-s", "-j2", "-C", path.join(root, "firmware", "host"), `HEADER_DIR=${dir}/include`, `BUILD_DIR=${dir}/build`]);
-const firmware = path.join(dir, "build", "firmware");
-const broker = await startBroker(dir, port);
+const firmware = buildRehearsal(dir, path.join(dir, "build"));
+const broker = await startBroker(dir, port, ["use_username_as_clientid true"]);
 try {
   const flash = (name) => ({ ESP_CERTS_FLASH: path.join(dir, `flash-${name}.bin`) });
   const cg = path.join(dir, "callgrind-handshake.out");
-  await rehearse(firmware, flash("handshake"), ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${cg}`], / mqtt ok /);
-  const handshake = totals(`${cg}.1`);
+  await rehearseUntil(firmware, flash("handshake"), callgrind(cg), / mqtt ok /);
+  const handshake = callgrindTotal(`${cg}.1`);
   const steady = await peakHeap(dir, firmware, flash("steady"), / mqtt ok /, "steady");
 
   // The renewal on the device's own key, retained at the broker as `esp-certs push` leaves it.
@@ -127,8 +62,9 @@ try {
     "-q", "1", "-r", "-t", `${device}/esp-certs/cert`, "-f", der]);
 
   const cr = path.join(dir, "callgrind-renewal.out");
-  await rehearse(firmware, { ...flash("renewal"), ESP_CERTS_MEASURE: "renewal" }, ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${cr}`], / cred renewed /);
-  const renewal = totals(`${cr}.1`);
+  // `cred renewed` is printed inside the handling that is counted: its dump comes just after.
+  await rehearseUntil(firmware, { ...flash("renewal"), ESP_CERTS_MEASURE: "renewal" }, callgrind(cr), / cred renewed /, `${cr}.1`);
+  const renewal = callgrindTotal(`${cr}.1`);
   const renewalHeap = await peakHeap(dir, firmware, flash("renewal-heap"), / cred renewed /, "renewal");
 
   console.log("a device taking a pushed renewal on the rehearsal (all-RSA keys, the workshop's); ratio to its full handshake");

@@ -6,8 +6,8 @@
 # PlatformIO does not rebuild. Installed by "esp-certs init"; safe to commit.
 #
 # After each successful run esp-certs leaves a stamp in the environment's build folder: the
-# digest of every file it read, the environment, the CLI, and the time from which a
-# certificate is due for renewal. While all of that still holds, this script does not start
+# digest of every file it read, the header's file mode, the environment, the CLI, and the
+# time from which a certificate is due for renewal. While all of that still holds, this script does not start
 # Node.js at all; anything else (a changed file, a passed time, an unreadable stamp) runs
 # esp-certs, which decides.
 import hashlib
@@ -68,7 +68,7 @@ def _find_cli(project_dir):
 
 
 # The stamp's shape, as esp-certs writes it (STAMP_FORMAT in src/platformio/stamp.ts).
-STAMP_FORMAT = 1
+STAMP_FORMAT = 2
 
 
 def _sha256(data):
@@ -98,6 +98,9 @@ def _unchanged(stamp_file, pioenv, client, cli):
             value = os.environ.get(name)
             if (None if value is None else _sha256(value.encode("utf-8"))) != digest:
                 return False
+        # The header holds a private key: one made readable by others gets its 0600 back.
+        if any(os.stat(path).st_mode & 0o777 != mode for path, mode in s["modes"].items()):
+            return False
         # null: a path that was absent, and whose appearing gives esp-certs work.
         return all(not os.path.exists(path) if digest is None else _file_sha256(path) == digest for path, digest in s["files"].items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -57,3 +57,5 @@ function installSystemTools() {
 if (!dependenciesCurrent()) npm(["ci", "--no-audit", "--no-fund"], "npm ci");
 if (forTests) installSystemTools();
 run(process.execPath, [path.join(root, "scripts", "build.mjs")], "the build");
+// npm test goes on with tsc and eslint, silent when all is well: a minute or two on a busy machine.
+if (forTests) console.error("setup: done. Next the type check (tsc) and lint (eslint), silent when all is well, then the tests (vitest).");

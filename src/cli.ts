@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
+import { parseBaud, parseTimeout } from "./monitor/numeric-options.js";
 import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
 import { lockStore } from "./store/lock.js";
 import { printError, printJson } from "./ui.js";
@@ -14,7 +15,7 @@ const program = new Command("esp-certs")
   .version("0.1.0")
   .option("--project-dir <dir>", "the PlatformIO project", process.cwd())
   .option("--json", "print the report as JSON, for the commands that report something")
-  .showHelpAfterError('(run "esp-certs --help" for usage)')
+  .showHelpAfterError(usageHint())
   .exitOverride();
 
 // --json is global (docs/commands.md): this option takes it before or after the command, and hands
@@ -262,8 +263,8 @@ program
   .command("monitor")
   .description("restart the board, read its serial output, and confirm or diagnose its TLS connection to the broker")
   .requiredOption("--port <port>", "the serial port, e.g. /dev/ttyUSB0 or COM3")
-  .option("--baud <rate>", "serial speed (default: 115200, the firmware's)")
-  .option("--timeout <seconds>", "give up without a verdict after this long (default: 90), exit 3")
+  .option("--baud <rate>", "serial speed (default: 115200, the firmware's)", parseBaud)
+  .option("--timeout <seconds>", "give up without a verdict after this long (default: 90), exit 3", parseTimeout)
   .option("--no-reset", "do not restart the board through DTR/RTS; read what it prints from now on")
   .option("--json", "print only the verdict, as JSON")
   .addHelpText(
@@ -281,7 +282,7 @@ program
   .requiredOption("--port <port>", "the board's serial port, e.g. /dev/ttyUSB0 or COM3")
   .option("--env <name>", "the PlatformIO environment (default: as pio run, the first of default_envs, else the first [env:NAME])")
   .option("--no-monitor", "stop after the upload")
-  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
+  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)", parseTimeout)
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
   .option("--json", "print only the monitor's verdict on stdout, as JSON (PlatformIO's output goes to stderr)")
   .addHelpText(
@@ -301,12 +302,12 @@ program
   .option("--out <file>", "write the record to FILE instead, for your own esptool run (prints the address)")
   .option("--env <name>", "the environment the board's firmware was built with: its flash layout (default: as pio run)")
   .option("--no-monitor", "stop after writing and verifying the record")
-  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)")
+  .option("--timeout <seconds>", "how long the monitor waits for a verdict (default: 90)", parseTimeout)
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE (to issue a new client)")
   .option("--json", "print only the result as JSON (esptool's output goes to stderr)")
   .addHelpText(
     "after",
-    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # then: esptool.py write_flash 0x3FB000 dev08.bin\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
+    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # prints the esptool.py line: 0x3FA000 on d1_mini\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
   )
   .action(async (o) => {
     const m = await import("./commands/provision.js");
@@ -323,6 +324,13 @@ program
     process.exitCode = await call(m.ports, o);
   });
 
+// A refused option names the help of the command it was given to, not the overview.
+for (const command of program.commands) command.showHelpAfterError(usageHint(command.name()));
+
+function usageHint(command?: string): string {
+  return `(run "esp-certs${command ? ` ${command}` : ""} --help" for usage)`;
+}
+
 /** Runs one command line; resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -334,7 +342,13 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit 0; anything else commander rejects is a usage error (commander has printed it).
       if (err.exitCode === 0) return ExitCode.ok;
-      if (json) printJson({ error: { what: "Cannot read the command line", why: err.message.replace(/^error: /, ""), fix: 'Run "esp-certs --help" for usage.', exitCode: ExitCode.usage } });
+      if (json) {
+        const words = argv.slice(2);
+        const command = program.commands.find((c) => words.includes(c.name()))?.name();
+        // One line, as every other error's why: commander puts its "Did you mean" on a line of its own.
+        const why = err.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ");
+        printJson({ error: { what: "Cannot read the command line", why, fix: `Run "esp-certs${command ? ` ${command}` : ""} --help" for usage.`, exitCode: ExitCode.usage } });
+      }
       return ExitCode.usage;
     }
     const failure = err instanceof EspCertsError ? err : fromSystemError(err);

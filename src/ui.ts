@@ -52,13 +52,18 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Asks on the terminal without echoing what is typed (a passphrase). */
+/**
+ * Asks on the terminal without echoing what is typed (a passphrase). readline reads the keys
+ * (raw mode, so the terminal does not echo them either; backspace edits) and writes its echo to
+ * an output that drops it; the question and the final newline go to stderr.
+ */
 export async function askHidden(question: string): Promise<string> {
   const readline = await import("node:readline");
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const { Writable } = await import("node:stream");
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  // historySize 0: the answer is not kept in readline's history.
+  const rl = readline.createInterface({ input: process.stdin, output: muted, terminal: true, historySize: 0 });
   process.stderr.write(question);
-  // readline echoes through _writeToOutput; silence it while the answer is typed.
-  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
   return new Promise((resolve, reject) => {
     let answered = false;
     rl.question("", (answer) => {

@@ -10,10 +10,9 @@ import { EspCertsError } from "../errors.js";
 import { ensurePrivateDir } from "../fs/atomic.js";
 import { checkOutputDir, DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
-import { storePaths } from "../store/paths.js";
 import { judgeStoreCrl } from "../store/crl-trust.js";
 import { defaultDeps } from "../store/ensure.js";
-import { readManifest } from "../store/manifest.js";
+import { CertificateStore } from "../store/store.js";
 import {
   BROKER_FILES,
   dockerRunLine,
@@ -25,7 +24,7 @@ import {
 } from "./conf.js";
 import { fileIsCurrent, sameBytes, syncFile } from "../fs/sync.js";
 import { accessClients } from "./access.js";
-import { reloadCommand, type ReloadOutcome } from "./reload.js";
+import { reloadBroker, reloadCommand, type ReloadOutcome } from "./reload.js";
 
 export { DEFAULT_BROKER_DIR };
 
@@ -34,6 +33,8 @@ export interface BrokerOptions {
   out?: string;
   /** Default: the mode the folder was made with, else "docker". */
   paths?: PathsMode;
+  /** The run's store, when the command has it open; default: the store of `config`. */
+  store?: CertificateStore;
 }
 
 export interface BrokerResult {
@@ -47,6 +48,30 @@ export interface BrokerResult {
   addedAccessRules?: boolean;
   /** Why the store's CRL was not copied (the folder keeps its own): it does not verify, or forgets a revocation. */
   crlKept?: string;
+}
+
+/** A sync of the project's broker folder, and what was done about the broker that runs from it. */
+export interface BrokerSync extends BrokerResult {
+  port: number;
+  /** Sent after a run that revoked: the revocation applies now, not at the broker's next restart. */
+  reload?: ReloadOutcome;
+  /** Ids whose earlier certificate a new key replaced in this run (the new one has the same CN). */
+  replaced?: string[];
+}
+
+/**
+ * Brings the project's broker folder, when it has one, in step with the store. After a run that
+ * revoked a certificate (`revoke`; a new key that supersedes one: `generate --rekey`, `provision`)
+ * it also reloads the broker that runs from the folder, so that a running broker refuses the
+ * certificate now (docs/access.md).
+ */
+export async function syncBrokerFolder(store: CertificateStore, after: { revoked: boolean; replaced?: string[] }): Promise<BrokerSync | undefined> {
+  const { config } = store;
+  if (!brokerFolderExists(config)) return undefined;
+  const r = await writeBrokerFolder(config, { store });
+  const reload = after.revoked && r.changed.length > 0 ? reloadBroker(r.dir, r.mode) : undefined;
+  const replaced = after.replaced && after.replaced.length > 0 ? after.replaced : undefined;
+  return { ...r, port: config.mqttPort, reload, replaced };
 }
 
 export function brokerDir(config: Config, out?: string): string {
@@ -91,8 +116,8 @@ export function localUser(): string | undefined {
 }
 
 /** The broker's files as the store holds them; throws (exit 2) when the store lacks them. */
-export function readStoreMaterial(config: Config): StoreMaterial {
-  const s = storePaths(config.certDir);
+export function readStoreMaterial(store: CertificateStore): StoreMaterial {
+  const { config, paths: s } = store;
   const missing = [s.caCertPem, s.serverCertPem, s.serverKey].filter((f) => !existsSync(f));
   if (missing.length > 0) {
     throw new EspCertsError(
@@ -106,7 +131,7 @@ export function readStoreMaterial(config: Config): StoreMaterial {
     serverCertPem: readFileSync(s.serverCertPem),
     serverKeyPem: readFileSync(s.serverKey),
     crlPem: existsSync(s.crlPem) ? readFileSync(s.crlPem) : undefined,
-    access: accessClients(config),
+    access: accessClients(store),
   };
 }
 
@@ -123,7 +148,8 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
     );
   }
   const mode = opts.paths ?? (existing !== undefined ? pathsModeOf(existing) : undefined) ?? "docker";
-  const gated = await gateCrl(config, dir, readStoreMaterial(config));
+  const store = opts.store ?? CertificateStore.open(config);
+  const gated = await gateCrl(store, dir, readStoreMaterial(store));
   const files = await planFolder(config, dir, mode, gated.store);
   if (existing === undefined) {
     // Not a folder esp-certs made: its files are someone else's, unless a run of ours was stopped before its mosquitto.conf.
@@ -166,10 +192,10 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
  * let a revoked device in again or shut every client out. The folder then keeps its own CRL;
  * without one, nothing is written.
  */
-async function gateCrl(config: Config, dir: string, store: StoreMaterial): Promise<{ store: StoreMaterial; kept?: string }> {
+async function gateCrl(certs: CertificateStore, dir: string, store: StoreMaterial): Promise<{ store: StoreMaterial; kept?: string }> {
   if (store.crlPem === undefined) return { store };
-  const p = storePaths(config.certDir);
-  const verdict = await judgeStoreCrl(p, new X509Certificate(store.caCertPem).raw, readManifest(p.manifest), defaultDeps());
+  const p = certs.paths;
+  const verdict = await judgeStoreCrl(p, new X509Certificate(store.caCertPem).raw, certs.manifest(), defaultDeps());
   if (verdict.state === "sound") return { store };
   const problem = verdict.state === "rebuild" ? verdict.problem : verdict.state === "earlier-ca" ? `${p.crlPem} is an earlier CA's` : `${p.crlPem} is not this CA's`;
   const own = path.join(dir, BROKER_FILES.crl);
@@ -188,13 +214,13 @@ function planFolder(config: Config, dir: string, mode: PathsMode, store: StoreMa
  * unreadable one says why), or undefined when there is no folder esp-certs made, or the
  * store lacks what it copies (the store's own check says so). Writes nothing.
  */
-export async function staleBrokerFiles(config: Config): Promise<{ dir: string; stale: string[] } | undefined> {
+export async function staleBrokerFiles(config: Config, certs = CertificateStore.open(config)): Promise<{ dir: string; stale: string[] } | undefined> {
   const dir = brokerDir(config);
   const conf = generatedConf(dir);
   if (conf === undefined) return undefined;
   let store: StoreMaterial;
   try {
-    store = readStoreMaterial(config);
+    store = readStoreMaterial(certs);
   } catch (err) {
     if (err instanceof EspCertsError) return undefined;
     throw err;
@@ -220,14 +246,16 @@ const RELOADED_FILES: readonly string[] = [BROKER_FILES.acl, BROKER_FILES.crl];
  * change. Measured with Mosquitto 2.0.11 (docs/access.md): a reload (SIGHUP) re-reads acl_file,
  * also one newly named, and applies it to connected clients, and re-reads a CRL whose crlfile it
  * had; a new crlfile, use_username_as_clientid or pid_file line, and new certificates, need a
- * restart. `reload` is what `revoke` did about it. A CRL not copied comes first.
+ * restart. `r.reload` is what a run that revoked did about it (syncBrokerFolder). A CRL not
+ * copied comes first.
  */
-export function brokerAdvice(r: BrokerResult, port: number, reload?: ReloadOutcome): string[] {
+export function brokerAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "replaced">, port: number): string[] {
   const kept = r.crlKept ? [`The broker folder keeps its CRL: ${r.crlKept}. Run "esp-certs generate" to sign it again from the manifest's history.`] : [];
-  return [...kept, ...syncAdvice(r, port, reload)];
+  return [...kept, ...syncAdvice(r, port)];
 }
 
-function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undefined): string[] {
+function syncAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "replaced">, port: number): string[] {
+  const { reload } = r;
   if (r.changed.length === 0) return [];
   const conf = path.join(r.dir, BROKER_FILES.conf);
   if (r.created) {
@@ -250,7 +278,9 @@ function syncAdvice(r: BrokerResult, port: number, reload: ReloadOutcome | undef
     );
   }
   if (r.changed.includes(BROKER_FILES.crl)) {
-    notes.push("Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic.");
+    // A replaced certificate has the id's CN, and so the id's topics: only the CRL refuses it.
+    const replaced = r.replaced?.map((id) => `Until that restart ${id}'s replaced certificate still connects, with ${id}'s topics: the access rules go by the id, which the new key shares.`);
+    notes.push(...(replaced ?? ["Until that restart a revoked certificate still completes its handshake, but a reload leaves it no topic."]));
   }
   return reload === undefined ? [...restart, ...notes] : [reloadLine, ...restart, ...notes];
 }
@@ -260,8 +290,13 @@ export function needsRestart(r: BrokerResult): boolean {
   return !r.created && !r.changed.every((f) => RELOADED_FILES.includes(f));
 }
 
-function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): string {
+function reloadAdvice(r: BrokerResult & Pick<BrokerSync, "replaced">, reload: ReloadOutcome | undefined): string {
   if (reload === undefined) return `Reload the broker so that it applies them (its clients stay connected): ${reloadCommand(r.dir, r.mode)}`;
+  if (reload.state === "reloaded" && r.replaced && !needsRestart(r)) {
+    // A reload re-reads the CRL for new handshakes; an open connection keeps its id's topics.
+    const ids = r.replaced.join(", ");
+    return `Reloaded the broker (${reload.how}): it refuses the replaced certificate of ${ids} from now on. A connection it has open stays up until ${ids} connects with the new key (which takes its session over) or the broker restarts.`;
+  }
   if (reload.state === "reloaded") return `Reloaded the broker (${reload.how}): its access rules apply now, to the clients already connected too.`;
   if (reload.state === "not-running") return `The broker is not running (${reload.why}): it loads them when it starts.`;
   return `Could not reload the broker: ${reload.why}. Reload it so that they apply now (its clients stay connected): ${reload.command}`;
@@ -269,7 +304,8 @@ function reloadAdvice(r: BrokerResult, reload: ReloadOutcome | undefined): strin
 
 function restartAdvice(r: BrokerResult, port: number): string[] {
   const conf = path.join(r.dir, BROKER_FILES.conf);
-  if (r.mode === "local") return [`Restart the broker so that it loads them (mosquitto -c "${conf}").`];
+  // Also after a switch from docker, when no local broker runs yet: then it is a start.
+  if (r.mode === "local") return [`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${conf}"`];
   // A restarted container keeps its old port mapping and user: a new port needs a new container.
   if (!r.changed.includes(BROKER_FILES.compose)) return ["Restart the broker so that it loads them: docker restart mosquitto"];
   return [

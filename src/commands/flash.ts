@@ -7,7 +7,6 @@ import { EspCertsError } from "../errors.js";
 import { generate } from "../generate/generate.js";
 import { printReport } from "./print/generate-report.js";
 import { lockStore } from "../store/lock.js";
-import { timeoutSeconds } from "../monitor/watch.js";
 import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";
 import { printJson, warn } from "../ui.js";
@@ -19,7 +18,7 @@ export interface FlashOptions {
   env?: string;
   /** Monitor after the upload. Default true. */
   monitor?: boolean;
-  timeout?: string | number;
+  timeout?: number;
   caPassphraseFile?: string;
   json?: boolean;
   projectDir: string;
@@ -27,7 +26,6 @@ export interface FlashOptions {
 
 export async function flash(opts: FlashOptions): Promise<number> {
   if (opts.port.trim() === "") throw new EspCertsError("Cannot flash", "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
-  timeoutSeconds(opts.timeout); // used by the monitor, after the upload: checked now
   const config = loadConfig(opts.projectDir);
   const env = opts.env ?? config.defaultEnv;
   if (env === undefined) {

@@ -3,6 +3,7 @@ import { ExitCode } from "../errors.js";
 import { generate } from "../generate/generate.js";
 import { syncLibrary } from "../platformio/library.js";
 import type { GenerateCommandOptions } from "./options.js";
+import { warn } from "../ui.js";
 import { printReport } from "./print/generate-report.js";
 
 /** `esp-certs generate`: the store, the header and the broker folder (generate/generate.ts), then what it did. */
@@ -16,6 +17,10 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<number
     interactive: !o.json,
     caPassphraseFile: o.caPassphraseFile,
     noCaPassphrase: o.caPassphrase === false,
+  }).catch((err: unknown) => {
+    // The report that carries them is not printed: a misspelt mqtt_host is often why it failed.
+    if (!o.json) for (const w of config.warnings) warn(w);
+    throw err;
   });
   report.warnings.push(...oneRunOnly(o, config));
   report.library = syncLibrary(config.projectDir, { install: false });

@@ -12,7 +12,7 @@ import { generate } from "../generate/generate.js";
 import type { GenerateCommandOptions } from "./options.js";
 import { printReport } from "./print/generate-report.js";
 import { passphraseGetter, passphraseSources } from "../pki/passphrase.js";
-import { storePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 import { info } from "../ui.js";
 import { selfCommand } from "../self-command.js";
 
@@ -85,8 +85,8 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
   const interactive = !o.json && !o.yes;
   const settings = planProjectSettings(o.projectDir, o);
   const config = settings.config;
-  const store = storePaths(config.certDir);
-  const newCa = !existsSync(store.caCertPem) && !existsSync(store.caKey);
+  const { paths } = CertificateStore.open(config);
+  const newCa = !existsSync(paths.caCertPem) && !existsSync(paths.caKey);
   const caPassphrase =
     newCa && o.caPassphrase !== false
       ? await passphraseGetter(passphraseSources({ interactive, caPassphraseFile: o.caPassphraseFile }), "create")()
@@ -133,13 +133,13 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
       info(`Your sketch: a few lines use the device library, as ${example} does (docs/own-project.md of esp-certs)`);
     }
     info(`Next: the Node-RED flow with  ${cli} nodered ; build and flash with  ${cli} flash --port <port>`);
-    if (cli !== "esp-certs") info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
+    if (cli.startsWith("node ")) info("(esp-certs is not on PATH yet: the README's Install puts it there.)");
   }
   return ExitCode.ok;
 }
 
 /** Which broker name the devices will dial, why that one, and how to pick another. */
 export function hostLine(host: string, from: ProjectSettings["hostFrom"], initCommand = "esp-certs init"): string {
-  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, found by mDNS" }[from];
+  const why = { flag: "from --host", file: "as platformio.ini has it", default: "this machine's name, which the devices find by mDNS" }[from];
   return `Devices dial mqtt_host = ${host} (${why}). For another broker name: ${initCommand} --host <name>`;
 }

@@ -13,12 +13,9 @@ import { EspCertsError, ExitCode } from "../errors.js";
 import { tempPath, writeFileAtomic, writeSecretVia } from "../fs/atomic.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
-import { timeoutSeconds } from "../monitor/watch.js";
 import { runMonitor } from "./print/monitor.js";
-import { storePaths } from "../store/paths.js";
 import { probePort } from "../serial/open.js";
 import { info, printJson, warn } from "../ui.js";
-import { storeClients } from "../store/inventory.js";
 import { lockStore } from "../store/lock.js";
 import { credentialFromStore, inStore } from "../provision/credential.js";
 import { ensureClient } from "../provision/ensure-client.js";
@@ -41,7 +38,7 @@ export interface ProvisionOptions {
   env?: string;
   /** Monitor after writing. Default true. */
   monitor?: boolean;
-  timeout?: string | number;
+  timeout?: number;
   caPassphraseFile?: string;
   json?: boolean;
 }
@@ -60,7 +57,6 @@ function plan(o: ProvisionOptions): Plan {
     throw new EspCertsError(what, o.port === undefined ? "it needs --port or --out" : "--port and --out are two different ways", "Give --port P to write a board now, or --out FILE to write the record to a file for esptool.");
   }
   if (o.port !== undefined && o.port.trim() === "") throw new EspCertsError(what, "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
-  if (o.port !== undefined) timeoutSeconds(o.timeout);
   const config = loadConfig(o.projectDir);
   const envName = o.env ?? config.defaultEnv;
   if (envName === undefined) {
@@ -69,18 +65,19 @@ function plan(o: ProvisionOptions): Plan {
   clientForEnv(config, envName); // the same message as every command for an unknown environment
   const env = config.environments.find((e) => e.name === envName)!;
   const layout = layoutFor(env);
-  const id = resolveClient(o.client, config);
+  const store = CertificateStore.open(config);
+  const id = resolveClient(o.client, store);
   checkClientIds([id]);
   requireDevice(config, id, what);
   refuseReservedClientId(id, config.mqttHost);
-  refuseCaseTwin(id, storeClients(config));
+  refuseCaseTwin(id, store.clientIds());
   return { config, env: envName, layout, id };
 }
 
 /** The id itself, or the next free one of a pattern such as dev##. */
-function resolveClient(client: string, config: Config): string {
+function resolveClient(client: string, store: CertificateStore): string {
   if (!isPattern(client)) return client;
-  const next = nextFreeId(client, storeClients(config));
+  const next = nextFreeId(client, store.clientIds());
   if (next === undefined) throw new EspCertsError(`Cannot use --client ${client}`, "a pattern is one run of '#' inside an id, e.g. dev## for dev01, dev02, ...", "e.g. --client dev##");
   return next;
 }
@@ -142,15 +139,16 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     config.projectDir,
     "provision",
     async () => {
-      const id = isPattern(o.client) ? resolveClient(o.client, config) : planned;
-      const issued = !inStore(config, id);
+      const store = CertificateStore.openForWriting(config);
+      const id = isPattern(o.client) ? resolveClient(o.client, store) : planned;
+      const issued = !inStore(store, id);
       if (issued) {
-        const made = await ensureClient(CertificateStore.openForWriting(config), id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
+        const made = await ensureClient(store, id, { interactive: !json, caPassphraseFile: o.caPassphraseFile });
         if (made.madeStore && !json) info(`made the certificate store in ${config.certDir} (esp-certs generate also writes the header and broker folder)`);
         for (const w of made.warnings) warn(w);
       }
       // Read while no other run can rekey or revoke the id: the key and certificate are one pair.
-      return { id, issued, sector: imageOf(config, id, layout) };
+      return { id, issued, sector: imageOf(store, id, layout) };
     },
     config.certDir,
   );
@@ -160,7 +158,7 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     const out = outFile(o.out, id);
     if (id !== planned) checkOut(out, config, id);
     // It holds the device's private key: staged in the store, so a killed run leaves no key beside the user's files.
-    writeSecretVia(storePaths(config.certDir).dir, out, sector.image);
+    writeSecretVia(config.certDir, out, sector.image);
     if (json) printJson({ ...facts, file: out });
     else {
       const shown = path.relative(process.cwd(), out) || out;
@@ -170,13 +168,13 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     }
     return ExitCode.ok;
   }
-  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, storePaths(config.certDir).dir, facts, o);
+  return writeBoard({ pio: pio!, port: o.port!, baud: layout.baud, json }, layout, sector, config.certDir, facts, o);
 }
 
 /** What provision writes for a client of the store, and where (record.ts: encodeImage). */
-function imageOf(config: Config, id: string, layout: FlashLayout): { address: number; image: Buffer } {
+function imageOf(store: CertificateStore, id: string, layout: FlashLayout): { address: number; image: Buffer } {
   try {
-    return encodeImage(credentialFromStore(config, id), layout);
+    return encodeImage(credentialFromStore(store, id), layout);
   } catch (err) {
     if (err instanceof RecordError) throw new EspCertsError(`Cannot provision ${id}`, err.message, "Use an EC client key (client_key_type = ec-p256): its certificate and key are a fraction of the size.");
     throw err;

@@ -1,14 +1,12 @@
 // `esp-certs revoke ID`: the CA signs a CRL that lists the client's certificate, the store moves
 // its files aside (store/revoke.ts), and the broker folder gets the new CRL (docs/revocation.md).
 import path from "node:path";
-import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
-import { reloadBroker } from "../broker/reload.js";
-import { loadConfig, type Config } from "../config/config.js";
+import { brokerAdvice, syncBrokerFolder } from "../broker/broker.js";
+import { loadConfig } from "../config/config.js";
 import { ExitCode } from "../errors.js";
 import type { RevocationReason } from "../pki/crl.js";
 import { reissueCommand } from "../store/inventory.js";
 import { passphraseSources } from "../pki/passphrase.js";
-import { storePaths } from "../store/paths.js";
 import { revoke } from "../store/revoke.js";
 import { CertificateStore } from "../store/store.js";
 import { noderedAdviceAfterRevoke } from "../nodered/uses.js";
@@ -27,14 +25,16 @@ export interface RevokeCommandOptions {
 export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   for (const w of config.warnings) warn(w);
-  const revoked = await revoke(CertificateStore.openForWriting(config), { id: o.id, serial: o.serial, all: o.all, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
-  // The broker folder, when there is one, gets the new CRL.
-  const r = { ...revoked, broker: brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined };
-  // The revoked client loses its topics at the broker now, even while connected (docs/access.md).
-  const reload = r.broker && r.broker.changed.length > 0 ? reloadBroker(r.broker.dir, r.broker.mode) : undefined;
-  const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port, reload) : noBrokerFolder(config)), ...noderedAdviceAfterRevoke(config, r.id)];
+  const store = CertificateStore.openForWriting(config);
+  const revoked = await revoke(store, { id: o.id, serial: o.serial, all: o.all, reason: o.reason, passphrase: passphraseSources({ interactive: !o.json, caPassphraseFile: o.caPassphraseFile }) });
+  // The broker folder, when there is one, gets the new CRL, and the broker a reload: the revoked
+  // client loses its topics now, even while connected (docs/access.md).
+  const r = { ...revoked, broker: await syncBrokerFolder(store, { revoked: true }) };
+  const advice = [...(r.broker ? brokerAdvice(r.broker, r.broker.port) : noBrokerFolder(store)), ...noderedAdviceAfterRevoke(config, r.id)];
   if (o.json) {
-    printJson({ ...r, reload, advice });
+    // As docs/commands.md gives it: the reload beside the broker folder.
+    const { reload, ...broker } = r.broker ?? { reload: undefined };
+    printJson({ ...r, broker: r.broker && broker, reload, advice });
     return ExitCode.ok;
   }
   const rel = (f: string) => path.relative(config.projectDir, f) || f;
@@ -50,8 +50,8 @@ export async function revokeCommand(o: RevokeCommandOptions): Promise<number> {
 }
 
 /** Without a broker folder, where the CRL must go so that the broker uses it. */
-function noBrokerFolder(config: Config): string[] {
-  const crl = storePaths(config.certDir).crlPem;
+function noBrokerFolder(store: CertificateStore): string[] {
+  const crl = store.paths.crlPem;
   return [
     `This project has no broker folder: run "esp-certs broker" (its mosquitto.conf names the CRL), or set "crlfile ${crl}" on your Mosquitto listener.`,
     "Then restart Mosquitto: a restart, not a reload (SIGHUP), shuts out a revoked device that is connected now.",

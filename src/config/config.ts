@@ -134,11 +134,12 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     .filter((s) => s.name.startsWith("env:"))
     .map((s) => ({
       name: s.name.slice(4),
-      client: expand(envOption(sections, s, "custom_esp_certs_client") ?? "") || undefined,
+      client: expand(envOption(sections, s, ENV_CLIENT_OPTION) ?? "") || undefined,
       board: envOption(sections, s, "board") || undefined,
       ldscript: envOption(sections, s, "board_build.ldscript") || undefined,
       uploadSpeed: envOption(sections, s, "upload_speed") || undefined,
     }));
+  warnings.push(...misspeltEnvOptions(sections));
   for (const env of environments) {
     if (env.client !== undefined && env.client !== NO_CLIENT) {
       requireConfiguredClient(
@@ -183,6 +184,25 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
   // "apps =" with nothing after it: no apps at all, every client a device.
   const apps = raw.get("apps");
   return { ...config, apps: resolveApps(config, overrides.apps ?? (apps === undefined ? undefined : apps.trim() === "" ? [] : splitKeepingEmpty(apps))) };
+}
+
+const ENV_CLIENT_OPTION = "custom_esp_certs_client";
+
+/**
+ * PlatformIO accepts any custom_ option without a word, so a misspelt custom_esp_certs_client
+ * would build the default client in silence.
+ */
+function misspeltEnvOptions(sections: IniSection[]): string[] {
+  const out: string[] = [];
+  for (const s of sections.filter((s) => s.name === "env" || s.name.startsWith("env:"))) {
+    for (const key of s.values.keys()) {
+      if (key === ENV_CLIENT_OPTION || !key.startsWith("custom_")) continue;
+      if (key.startsWith("custom_esp_certs") || closest(key, [ENV_CLIENT_OPTION]) !== undefined) {
+        out.push(`[${s.name}] ${key} is not an option esp-certs knows; it is ignored. Did you mean ${ENV_CLIENT_OPTION}?`);
+      }
+    }
+  }
+  return out;
 }
 
 /** `header` of [esp_certs], else esp_certs.h in the project's include_dir: absolute. */

@@ -28,7 +28,7 @@ export function checkAccess(ctx: DoctorContext): CheckResult[] {
   }
   let wanted: string;
   try {
-    wanted = renderAcl(accessClients(ctx.config));
+    wanted = renderAcl(accessClients(ctx.store));
   } catch (err) {
     if (err instanceof EspCertsError) return out; // an unreadable CRL: the crl check says so
     throw err;
@@ -42,10 +42,10 @@ export function checkAccess(ctx: DoctorContext): CheckResult[] {
   const drift = aclDrift(readFileSync(file, "utf8"), wanted);
   if (drift.length > 0) out.push(problem(`${rel}/${BROKER_FILES.acl} is not the store's (hand-edited, or stale): ${drift.join("; ")}`, reload));
   if (out.length > 0) return out;
-  const clients = accessClients(ctx.config);
+  const clients = accessClients(ctx.store);
   const apps = clients.filter((c) => c.role === "app" && !c.revoked).map((c) => c.id);
   const revoked = clients.filter((c) => c.revoked).length;
-  const text = `${rel}/${BROKER_FILES.acl} is the store's: apps ${apps.join(", ") || "(none)"} may use every topic, ${revoked} revoked client${revoked === 1 ? "" : "s"} no topic, every device only its own <id>/#`;
+  const text = `${rel}/${BROKER_FILES.acl} is the store's: apps ${apps.join(", ") || "(none)"} may use every topic, ${revoked === 0 ? "no client is revoked" : revoked === 1 ? "1 revoked client has no topic" : `${revoked} revoked clients have no topic`}, every device only its own <id>/#`;
   return [{ check: "access", level: "ok", text }];
 }
 

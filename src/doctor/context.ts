@@ -9,13 +9,13 @@ import { brokerDir, brokerFolderExists, staleBrokerFiles } from "../broker/broke
 import { BROKER_FILES } from "../broker/conf.js";
 import { crlSignedBy, type ReadCrl, type Revoked } from "../pki/crl.js";
 import { crlNextUpdateOf } from "../pki/crl-dates.js";
-import { readStoreCrl, revokedClients, type ClientRevocation } from "../store/revocations.js";
+import type { ClientRevocation } from "../store/revocations.js";
 import { forgotten } from "../store/revocation-record.js";
 import { EspCertsError } from "../errors.js";
 import { checkCaKey, type CaKeyCheck } from "../pki/ca.js";
 import { CA_ID, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
-import { readManifest, type Manifest } from "../store/manifest.js";
-import { storePaths } from "../store/paths.js";
+import type { Manifest } from "../store/manifest.js";
+import { CertificateStore } from "../store/store.js";
 
 export interface CertEntry {
   id: CertId;
@@ -30,6 +30,8 @@ export interface CertEntry {
 
 export interface DoctorContext {
   config: Config;
+  /** The store every check reads, opened once for the run. */
+  store: CertificateStore;
   now: Date;
   /** CA first, then the broker, then the clients in config order. */
   certs: CertEntry[];
@@ -79,8 +81,8 @@ function readCert(id: CertId, file: string, keyFile?: string): CertEntry {
   return e;
 }
 
-export function readCerts(config: Config, revoked: ReadonlyMap<string, unknown> = new Map()): CertEntry[] {
-  const s = storePaths(config.certDir);
+export function readCerts(store: CertificateStore, revoked: ReadonlyMap<string, unknown> = new Map()): CertEntry[] {
+  const { config, paths: s } = store;
   return [
     // The CA key is encrypted: its certificate is all the checks need.
     readCert(CA_ID, s.caCertPem),
@@ -91,17 +93,17 @@ export function readCerts(config: Config, revoked: ReadonlyMap<string, unknown> 
 }
 
 /** The manifest, or none when it cannot be read (the store check reports that). */
-function manifestQuietly(file: string): Manifest | undefined {
+function manifestQuietly(store: CertificateStore): Manifest | undefined {
   try {
-    return readManifest(file);
+    return store.manifest();
   } catch {
     return undefined;
   }
 }
 
-async function readRevocation(config: Config): Promise<RevocationContext> {
-  const p = storePaths(config.certDir);
-  const { crl, error } = readStoreCrl(p);
+async function readRevocation(store: CertificateStore): Promise<RevocationContext> {
+  const { config, paths: p } = store;
+  const { crl, error } = store.readCrl();
   const ca = existsSync(p.caCertPem) ? readFileSync(p.caCertPem) : undefined;
   let signedByCa: boolean | undefined;
   if (crl && ca) {
@@ -117,8 +119,8 @@ async function readRevocation(config: Config): Promise<RevocationContext> {
     error,
     signedByCa,
     revokedSerials: new Map((crl?.revoked ?? []).map((r) => [r.serial, r])),
-    forgotten: error === undefined ? forgotten(crl?.revoked ?? [], manifestQuietly(p.manifest)) : [],
-    revokedClients: error === undefined ? revokedClients(p, crl, config.clients) : new Map(),
+    forgotten: error === undefined ? forgotten(crl?.revoked ?? [], manifestQuietly(store)) : [],
+    revokedClients: error === undefined ? store.revocations(config.clients, crl) : new Map(),
     broker: crl && brokerFolderExists(config) ? readBrokerCrl(brokerDir(config), readFileSync(p.crlPem)) : undefined,
   };
 }
@@ -132,34 +134,35 @@ function readBrokerCrl(dir: string, storeCrlPem: Buffer): RevocationContext["bro
 
 export async function loadContext(
   config: Config,
-  opts: { brokerAddress?: string; client?: string; now?: Date },
+  opts: { brokerAddress?: string; client?: string; now?: Date; store?: CertificateStore },
 ): Promise<DoctorContext> {
   const { host, port } = parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
-  const revocation = await readRevocation(config);
-  const certs = readCerts(config, revocation.revokedClients);
+  const store = opts.store ?? CertificateStore.open(config);
+  const revocation = await readRevocation(store);
+  const certs = readCerts(store, revocation.revokedClients);
   return {
     config,
+    store,
     now: opts.now ?? new Date(),
     certs,
-    ...caKeyOf(config, certs[0]),
+    ...caKeyOf(store, certs[0]),
     header: { file: config.header, text: existsSync(config.header) ? readFileSync(config.header, "utf8") : undefined },
-    broker: await staleBrokerFiles(config),
+    broker: await staleBrokerFiles(config, store),
     probe: { address: host, port, client: opts.client },
     revocation,
   };
 }
 
 /** The CA key check, and the manifest it reads (whose error is a finding, not a throw). */
-function caKeyOf(config: Config, ca: CertEntry): { caKey?: CaKeyCheck; manifestError?: string } {
-  const s = storePaths(config.certDir);
+function caKeyOf(store: CertificateStore, ca: CertEntry): { caKey?: CaKeyCheck; manifestError?: string } {
   let manifest: Manifest | undefined;
   let manifestError: string | undefined;
   try {
-    manifest = readManifest(s.manifest);
+    manifest = store.manifest();
   } catch (err) {
     if (!(err instanceof EspCertsError)) throw err;
     manifestError = err.why;
   }
   if (ca.cert === undefined) return { manifestError };
-  return { caKey: checkCaKey(s, { cert: ca.cert, der: ca.cert.raw }, manifest), manifestError };
+  return { caKey: checkCaKey(store.paths, { cert: ca.cert, der: ca.cert.raw }, manifest), manifestError };
 }

@@ -11,7 +11,7 @@ import { probeBroker } from "./probe.js";
 import { APP_ID } from "../config/app-identity.js";
 import { clientRole } from "../config/apps.js";
 import { defaultAppClient } from "../config/clients.js";
-import { storePaths } from "../store/paths.js";
+import type { StorePaths } from "../store/paths.js";
 
 export const LIVE_TIMEOUT_MS = 5000;
 
@@ -39,7 +39,7 @@ export async function checkResolves(ctx: DoctorContext): Promise<CheckResult[]> 
  * esp-certs' own client, whose sessions (push, status --live) are short, rather than Node-RED's.
  * A store made before esp-certs had its own client: the first app, else the first active client.
  */
-function defaultProbeClient(ctx: DoctorContext, s: ReturnType<typeof storePaths>): string {
+function defaultProbeClient(ctx: DoctorContext, s: StorePaths): string {
   const own = s.client(APP_ID);
   if (existsSync(own.certPem) && existsSync(own.keyPem)) return APP_ID;
   const c = ctx.config;
@@ -51,7 +51,7 @@ function defaultProbeClient(ctx: DoctorContext, s: ReturnType<typeof storePaths>
 
 export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]> {
   const c = ctx.config;
-  const s = storePaths(c.certDir);
+  const s = ctx.store.paths;
   const client = ctx.probe.client ?? defaultProbeClient(ctx, s);
   let material: { ca: Buffer; cert: Buffer; key: Buffer };
   try {

@@ -5,7 +5,7 @@ import type { CheckResult } from "./check-types.js";
 import { OFFLINE_CHECKS } from "./checks.js";
 import { parseAddress } from "../config/address.js";
 import { loadContext } from "./context.js";
-import { storeClients } from "../store/inventory.js";
+import { CertificateStore } from "../store/store.js";
 import { ACCESS_CHECKS } from "./access.js";
 import { FIELD_CHECKS } from "./field.js";
 import { LIVE_CHECKS } from "./live.js";
@@ -35,11 +35,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   }
   parseAddress(opts.brokerAddress, config.mqttHost, config.mqttPort);
   // Any client the store issued (a provisioned one too), as status and nodered take it.
-  const known = storeClients(config);
+  const store = CertificateStore.open(config);
+  const known = store.clientIds();
   if (opts.client !== undefined && !known.includes(opts.client)) {
     throw new EspCertsError(`Cannot connect as "${opts.client}"`, `it is not one of the store's clients (${known.join(", ")})`, "Name one of those with --client, or add it to clients in [esp_certs].");
   }
-  const ctx = await loadContext(config, opts);
+  const ctx = await loadContext(config, { ...opts, store });
   const results: CheckResult[] = [];
   for (const check of CHECKS) results.push(...(await check.run(ctx)));
   return results;

@@ -5,15 +5,14 @@ import { tightenStoreModes } from "../store/modes.js";
 import { maintainCrl } from "../store/crl-refresh.js";
 import { CertificateStore } from "../store/store.js";
 import type { StoreAction } from "../store/ensure.js";
-import { reissueCommand, storeClients } from "../store/inventory.js";
+import { reissueCommand } from "../store/inventory.js";
 import { checkRenewIds } from "../store/renewal.js";
 import { APP_ID } from "../config/app-identity.js";
-import { storePaths } from "../store/paths.js";
 import { SUBJECT_CHANGED, subjectChanges } from "../store/plan.js";
 import { revokedHeaderError, revokedWhen, revokedIdsFor, revokedAction, supersededAction, supersededAdvice } from "../store/revocations.js";
 import { readCert } from "../pki/cert-files.js";
 import { passphraseSources } from "../pki/passphrase.js";
-import { brokerFolderExists, writeBrokerFolder, type BrokerResult } from "../broker/broker.js";
+import { syncBrokerFolder, type BrokerSync } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 import type { LibrarySync } from "../platformio/library.js";
 
@@ -49,8 +48,11 @@ export interface GenerateOptions {
 export interface GenerateReport {
   actions: StoreAction[];
   header: HeaderResult & { client: string; /** Why the header was left: its client is revoked. */ revoked?: string };
-  /** The broker folder, when the project has one (docs/commands.md: generate keeps it in step). */
-  broker?: BrokerResult & { port: number };
+  /**
+   * The broker folder, when the project has one (docs/commands.md: generate keeps it in step);
+   * reloaded when a new key superseded a certificate in this run, as `revoke` does.
+   */
+  broker?: BrokerSync;
   /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
   library?: LibrarySync;
   warnings: string[];
@@ -62,7 +64,8 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     requireConfiguredClient(config.clients, client, `Cannot make a header for client "${client}"`, `Add it to clients in [esp_certs], or pass --client ${config.clients[0]}.`);
   }
   // A provisioned client is rekeyed as a configured one (its board then needs provision to get it).
-  const known = storeClients(config);
+  const certStore = CertificateStore.openForWriting(config);
+  const known = certStore.clientIds();
   for (const id of opts.rekey ?? []) {
     if (!known.includes(id)) {
       throw new EspCertsError(`Cannot rekey "${id}"`, `the store has no client "${id}" (clients: ${known.join(", ")})`, 'Name one of those; "esp-certs status" lists every client.');
@@ -79,10 +82,9 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   if (headerRevoked !== undefined && opts.client !== undefined) throw revokedHeaderError(headerRevoked);
   // The header's path first: a wrong one must stop the run before the store is written.
   checkHeaderTarget(config);
-  const certStore = CertificateStore.openForWriting(config);
   const store = await certStore.ensure({ newCa: opts.newCa, rekey: opts.rekey, renew: opts.renew, noCaPassphrase: opts.noCaPassphrase, passphrase, skip: [...revoked.keys()] });
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
-  const p = storePaths(config.certDir);
+  const p = certStore.paths;
   tightenStoreModes(p);
   const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r)), ...store.superseded.map((s) => supersededAction(config, s))];
@@ -97,7 +99,8 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
     warnings.push(`The header was left as it is: ${revokedHeaderError(headerRevoked).why}. Bring it back with "esp-certs generate --rekey ${client}", or build for another client.`);
     header = { path: config.header, changed: false, client, revoked: revokedWhen(headerRevoked) };
   }
-  const broker = brokerFolderExists(config) ? { ...(await writeBrokerFolder(config)), port: config.mqttPort } : undefined;
+  const replaced = [...new Set(store.superseded.map((s) => s.id))];
+  const broker = await syncBrokerFolder(certStore, { revoked: replaced.length > 0, replaced });
   return { actions, header, broker, warnings };
 }
 

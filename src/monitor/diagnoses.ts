@@ -175,7 +175,7 @@ export const DIAGNOSES = {
   "tls-56-broker-stale": {
     title: "The broker's certificate does not name {host} ({name})",
     cause: "this project's broker certificate ({certDir}/server.crt.pem) does name {host}, so Mosquitto presents another one: an older certificate, or another store's.",
-    fix: "Run `esp-certs broker` and restart Mosquitto with that configuration, so that it serves this store's certificate (its certfile is {certDir}/server.crt.pem).",
+    fix: "Run `esp-certs broker` (it copies {certDir}/server.crt.pem into the broker folder's certs/) and restart Mosquitto with that configuration, so that it serves this store's certificate.",
   },
   "tls-56-ip": {
     title: "The device dials an IP address, {host}, which BearSSL never finds in a certificate ({name})",
@@ -190,7 +190,7 @@ export const DIAGNOSES = {
   "tls-62-broker-ca": {
     title: "The broker's certificate is not from this project's CA ({name})",
     cause: "the device trusts this project's CA ({deviceCa}), so Mosquitto presents a certificate issued by another CA.",
-    fix: "Run `esp-certs broker` and restart Mosquitto with that configuration (its certfile is this project's certs/server.crt.pem).",
+    fix: "Run `esp-certs broker` and restart Mosquitto with that configuration, so that it serves this project's broker certificate (the broker folder's certs/ holds a copy).",
   },
   "tls-57": {
     title: "A certificate has a critical extension BearSSL does not know ({name})",

@@ -7,8 +7,10 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { loadConfig } from "../config/config.js";
 import { EspCertsError, ExitCode } from "../errors.js";
-import { storePaths } from "../store/paths.js";
+import type { StorePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 import { LineSplitter } from "../serial/lines.js";
+import { DEFAULT_BAUD, DEFAULT_TIMEOUT_S } from "./numeric-options.js";
 import { closePort, openPort } from "../serial/open.js";
 import { resetBoard } from "../serial/reset.js";
 import { feedLine } from "./feed.js";
@@ -25,10 +27,10 @@ export interface MonitorOutput {
 
 export interface MonitorOptions {
   port: string;
-  /** Default 115200, the firmware's speed. */
-  baud?: string | number;
-  /** Seconds without a verdict before exit 3. Default 90. */
-  timeout?: string | number;
+  /** Default 115200, the firmware's speed (parseBaud reads the flag). */
+  baud?: number;
+  /** Seconds without a verdict before exit 3. Default 90 (parseTimeout reads the flag). */
+  timeout?: number;
   /** Restart the board through DTR/RTS first. Default true. */
   reset?: boolean;
   json?: boolean;
@@ -37,29 +39,9 @@ export interface MonitorOptions {
   expectClient?: string;
 }
 
-export const DEFAULT_BAUD = 115200;
-export const DEFAULT_TIMEOUT_S = 90;
-const MAX_TIMEOUT_S = 86_400;
-
-function positiveNumber(value: string | number | undefined, fallback: number, flag: string, integer: boolean): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new EspCertsError(`Cannot use ${flag} ${value}`, `it must be a positive ${integer ? "whole " : ""}number`, `e.g. ${flag} ${fallback}`);
-  }
-  return n;
-}
-
-/** --timeout in seconds. Node's timers hold at most 2^31 ms; a day is more than any board needs. */
-export function timeoutSeconds(value: string | number | undefined): number {
-  const s = positiveNumber(value, DEFAULT_TIMEOUT_S, "--timeout", false);
-  if (s > MAX_TIMEOUT_S) throw new EspCertsError(`Cannot use --timeout ${value}`, `it must be at most ${MAX_TIMEOUT_S} s (a day)`, `e.g. --timeout ${DEFAULT_TIMEOUT_S}`);
-  return s;
-}
-
 /** First 16 hex digits of the SHA-256 of the CA's DER: what the firmware's boot line prints as ca=. */
-export function localCaId(certDir: string): string | undefined {
-  const der = storePaths(certDir).caCertDer;
+function localCaId(p: StorePaths): string | undefined {
+  const der = p.caCertDer;
   if (!existsSync(der)) return undefined;
   return sha256Hex(readFileSync(der)).slice(0, 16);
 }
@@ -67,20 +49,21 @@ export function localCaId(certDir: string): string | undefined {
 /** Everything checked before the port is opened. */
 export function prepare(opts: MonitorOptions, out: Pick<MonitorOutput, "warn">): { expected: Expected; baud: number; timeoutS: number } {
   if (opts.port.trim() === "") throw new EspCertsError("Cannot monitor", "--port is empty", "e.g. --port /dev/ttyUSB0 or --port COM3");
-  const baud = positiveNumber(opts.baud, DEFAULT_BAUD, "--baud", true);
-  const timeoutS = timeoutSeconds(opts.timeout);
+  const baud = opts.baud ?? DEFAULT_BAUD;
+  const timeoutS = opts.timeout ?? DEFAULT_TIMEOUT_S;
   const config = loadConfig(opts.projectDir);
-  const ca = localCaId(config.certDir);
+  const store = CertificateStore.open(config);
+  const ca = localCaId(store.paths);
   if (ca === undefined) {
-    out.warn(`${storePaths(config.certDir).caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
+    out.warn(`${store.paths.caCertDer} does not exist: the device's CA cannot be checked, so a connection will not count as verified.`);
   }
-  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(config.certDir), serial: opts.port, client: opts.expectClient };
+  const expected = { host: config.mqttHost, port: config.mqttPort, ca, certDir: config.certDir, brokerNames: brokerNames(store.paths), serial: opts.port, client: opts.expectClient };
   return { expected, baud, timeoutS };
 }
 
 /** The DNS names in the store's broker certificate, to tell a stale broker from a wrong certificate. */
-function brokerNames(certDir: string): string[] | undefined {
-  const der = storePaths(certDir).serverCertDer;
+function brokerNames(p: StorePaths): string[] | undefined {
+  const der = p.serverCertDer;
   if (!existsSync(der)) return undefined;
   try {
     const san = new X509Certificate(readFileSync(der)).subjectAltName ?? "";

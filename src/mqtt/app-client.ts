@@ -10,7 +10,7 @@ import type { IClientOptions, MqttClient } from "mqtt";
 import { APP_ID } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 
 export interface BrokerTarget {
   /** Where to dial: mqtt_host, or --broker-address. */
@@ -45,8 +45,8 @@ function whyNot(err: Error & { code?: string | number }): string {
  * Connected, as the store's app client; an EspCertsError (exit 2) naming the address tried and
  * the fix when the broker cannot be reached or refuses it.
  */
-export async function connectAsApp(config: Config, target: BrokerTarget): Promise<MqttClient> {
-  const p = storePaths(config.certDir);
+export async function connectAsApp(config: Config, target: BrokerTarget, store = CertificateStore.open(config)): Promise<MqttClient> {
+  const p = store.paths;
   const files = p.client(APP_ID);
   const where = `${target.host}:${target.port}`;
   for (const f of [p.caCertPem, files.certPem, files.keyPem]) {
@@ -83,13 +83,18 @@ export async function connectAsApp(config: Config, target: BrokerTarget): Promis
   } catch (err) {
     client.end(true);
     const e = err as Error & { code?: string | number };
-    throw new EspCertsError(
-      `Cannot reach the broker at ${where}`,
-      whyNot(e),
+    const address =
       target.host === config.mqttHost
-        ? `Start Mosquitto with the broker folder (esp-certs broker), or give its address: --broker-address 127.0.0.1:${config.mqttPort} when it runs here.`
-        : `Start Mosquitto with the broker folder (esp-certs broker), or give the address it listens on: --broker-address ADDR[:PORT].`,
-    );
+        ? `give its address: --broker-address 127.0.0.1:${config.mqttPort} when it runs here (the certificate is still checked for ${config.mqttHost})`
+        : "give the address it listens on: --broker-address ADDR[:PORT]";
+    // Starting Mosquitto is no fix for a name that does not resolve, nor for a broker that answers.
+    const code = String(e.code);
+    const fix = ["ENOTFOUND", "EAI_AGAIN"].includes(code)
+      ? `${address[0].toUpperCase()}${address.slice(1)}.`
+      : ["ECONNREFUSED", "ETIMEDOUT", "TIMEOUT", "CLOSED"].includes(code)
+        ? `Start Mosquitto with the broker folder (esp-certs broker), or ${address}.`
+        : "Run esp-certs broker and restart Mosquitto, so that it serves this store's certificates and access rules.";
+    throw new EspCertsError(`Cannot reach the broker at ${where}`, whyNot(e), fix);
   }
   client.removeAllListeners("error");
   client.removeAllListeners("close");

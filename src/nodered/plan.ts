@@ -6,11 +6,10 @@ import { defaultAppClient } from "../config/clients.js";
 import { clientForEnv, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../store/paths.js";
-import { revocationOf, revokedWhen } from "../store/revocations.js";
+import { revokedWhen } from "../store/revocations.js";
+import { CertificateStore } from "../store/store.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { buildFlow } from "./flow.js";
-import { storeClients } from "../store/inventory.js";
 
 export const DEFAULT_FLOW_FILE = "nodered-flow.json";
 
@@ -41,7 +40,8 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
       "Add one to clients in [esp_certs] (e.g. dev02), run \"esp-certs generate\", or name one with --client.",
     );
   }
-  const known = storeClients(config);
+  const store = CertificateStore.open(config);
+  const known = store.clientIds();
   if (!known.includes(client)) {
     throw new EspCertsError(`Cannot use client "${client}"`, `it is not one of the store's clients (${known.join(", ")})`, "Name one of those, or add it to clients in [esp_certs].");
   }
@@ -52,7 +52,7 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
   if (!brokerNames.map(spelled).includes(spelled(host))) {
     throw new EspCertsError(`Cannot use host "${host}"`, `the broker's certificate names only ${brokerNames.join(", ")}, so Node-RED would reject it`, `Use one of those, or add it to ${isIP(host) === 0 ? "server_names" : "server_ips"} in [esp_certs] and run "esp-certs generate".`);
   }
-  const revoked = revocationOf(config, client);
+  const revoked = store.revocation(client);
   if (revoked !== undefined) {
     throw new EspCertsError(
       `Cannot write a Node-RED flow for "${client}"`,
@@ -60,19 +60,19 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
       `Name another client with --client, or bring it back with a new key: esp-certs generate --rekey ${client}`,
     );
   }
-  const store = storePaths(config.certDir);
-  const own = store.client(client);
-  for (const f of [store.caCertPem, own.certPem, own.keyPem]) {
+  const p = store.paths;
+  const own = p.client(client);
+  for (const f of [p.caCertPem, own.certPem, own.keyPem]) {
     if (!existsSync(f)) throw new EspCertsError("Cannot write the Node-RED flow", `${f} is missing`, 'Run "esp-certs generate" first.');
   }
   // With --files-dir the paths are Node-RED's view of the same layout (e.g. a container mount).
-  const seen = (f: string) => (opts.filesDir === undefined ? f : path.posix.join(opts.filesDir, path.relative(store.dir, f).split(path.sep).join("/")));
+  const seen = (f: string) => (opts.filesDir === undefined ? f : path.posix.join(opts.filesDir, path.relative(p.dir, f).split(path.sep).join("/")));
   const flow = buildFlow({
     host,
     port: config.mqttPort,
     client,
     deviceClient: clientForEnv(config),
-    files: { cert: seen(own.certPem), key: seen(own.keyPem), ca: seen(store.caCertPem) },
+    files: { cert: seen(own.certPem), key: seen(own.keyPem), ca: seen(p.caCertPem) },
     idSeed: `${config.projectDir}\0${client}`,
   });
   const out = path.resolve(config.projectDir, opts.out ?? DEFAULT_FLOW_FILE);

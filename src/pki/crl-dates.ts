@@ -1,9 +1,9 @@
-import { children, readTlv, TAG } from "../bearssl/der.js";
+import { children, readTlv, TAG } from "../asn1/der.js";
 import { DAY_MS } from "../units.js";
 import { renewalDue } from "./renewal-window.js";
 
 /**
- * A CRL's nextUpdate read straight from its PEM with the small DER walker, so that the pre-build
+ * A CRL's nextUpdate read straight from its PEM with the small DER walker (asn1/der.ts), so that the pre-build
  * hook can tell that the CRL is due for re-signing without loading the X.509 library. Undefined
  * when the text is not a CRL with a nextUpdate (the full reader in crl.ts then says why).
  */

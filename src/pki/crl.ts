@@ -1,4 +1,6 @@
 import "reflect-metadata";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
 import { KEY_ALGORITHMS } from "./keys.js";
 import { BACKDATE_MS, type IssueDeps, type IssuingCa } from "./issue.js";
@@ -28,9 +30,10 @@ export interface CrlContent {
   nextUpdate: Date;
 }
 
-const OID_CRL_NUMBER = "2.5.29.20";
-
-/** DER INTEGER of a non-negative number, as the CRL number extension holds it. */
+/**
+ * DER INTEGER of a non-negative number, as the CRL number extension holds it. Written here: the
+ * library's CRLNumber writes a JS number, which cannot hold a number past 2^53 (RFC 5280 allows 20 octets).
+ */
 function derInteger(n: bigint): Uint8Array<ArrayBuffer> {
   let hex = n.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
@@ -58,7 +61,7 @@ export async function buildCrl(content: CrlContent, ca: IssuingCa, crypto: Issue
       nextUpdate: content.nextUpdate,
       signingKey: ca.key.privateKey,
       signingAlgorithm: KEY_ALGORITHMS[ca.key.type].signing,
-      extensions: [aki, new x509.Extension(OID_CRL_NUMBER, false, derInteger(content.number))],
+      extensions: [aki, new x509.Extension(id_ce_cRLNumber, false, derInteger(content.number))],
       entries: content.revoked.map((r) => ({
         serialNumber: r.serial,
         revocationDate: r.at,
@@ -89,12 +92,11 @@ const REASON_NAMES = new Map<number, RevocationReason>(Object.entries(REVOCATION
 export function readCrl(data: string | Uint8Array): ReadCrl {
   const crl = new x509.X509Crl(typeof data === "string" ? data : new Uint8Array(data));
   if (crl.nextUpdate === undefined) throw new Error("it has no nextUpdate");
-  const numberExt = crl.extensions.find((e) => e.type === OID_CRL_NUMBER);
-  const numberDer = numberExt ? Buffer.from(numberExt.value) : undefined;
+  const numberExt = crl.extensions.find((e) => e.type === id_ce_cRLNumber);
   return {
     crl,
     issuerDer: Buffer.from(crl.issuerName.toArrayBuffer()),
-    number: numberDer ? BigInt(`0x${numberDer.subarray(2).toString("hex") || "0"}`) : 0n,
+    number: numberExt ? crlNumber(numberExt.value) : 0n,
     thisUpdate: crl.thisUpdate,
     nextUpdate: crl.nextUpdate,
     revoked: crl.entries.map((e) => ({
@@ -103,6 +105,12 @@ export function readCrl(data: string | Uint8Array): ReadCrl {
       reason: e.reason === undefined ? undefined : REASON_NAMES.get(e.reason),
     })),
   };
+}
+
+/** The CRL number extension's value. asn1-schema gives an INTEGER of 4 bytes or more as its decimal string, so none is rounded. */
+function crlNumber(der: ArrayBuffer): bigint {
+  const { value } = AsnConvert.parse(der, CRLNumber);
+  return BigInt(value as number | string);
 }
 
 /** Lower-case hex without leading zero bytes, as node:crypto's serialNumber gives it (lower-cased). */

@@ -20,8 +20,9 @@ export function passphraseSources(opts: { interactive: boolean; caPassphraseFile
   };
 }
 
-const HOW =
-  "Set ESP_CERTS_CA_PASSPHRASE, pass --ca-passphrase-file FILE, or run the command in a terminal to be asked; --no-ca-passphrase (new CA only) stores the key unencrypted.";
+const HOW = "Set ESP_CERTS_CA_PASSPHRASE, pass --ca-passphrase-file FILE, or run the command in a terminal to be asked.";
+// Only a CA yet to be made can do without one: an existing key is encrypted or it is not.
+const HOW_CREATE = `${HOW} --no-ca-passphrase (a new CA only) stores the key unencrypted.`;
 
 /**
  * OpenSSL, under node:crypto, reads a key's passphrase into a 1024-byte buffer (PEM_BUFSIZE):
@@ -68,7 +69,7 @@ async function resolve(src: PassphraseSources, purpose: "unlock" | "create"): Pr
   throw new EspCertsError(
     purpose === "create" ? "Cannot create the CA" : "Cannot use the CA key",
     "it needs a passphrase and none was given",
-    HOW,
+    purpose === "create" ? HOW_CREATE : HOW,
   );
 }
 

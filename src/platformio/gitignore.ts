@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { writeIfChanged } from "../fs/sync.js";
 
-const SECRETS_COMMENT = "# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys";
+const SECRETS_COMMENT = "# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password";
 const HEADER_COMMENT = "# esp-certs: the firmware header holds a device's private key";
 
 /** `text` (a .gitignore) with the lines of `wanted` it lacks added at its end; the user's lines stay as written. */

@@ -18,6 +18,11 @@ export interface NoopInputs {
   optional: string[];
   /** Paths whose appearing gives the hook work (the folder of an unfinished --new-ca). */
   absences: string[];
+  /**
+   * Files whose permission bits the decision reads: the header holds the client's private key,
+   * so one found readable by others is not current (headerIsCurrent) and gets 0600 back.
+   */
+  modes: string[];
 }
 
 /** The store's files the build uses: the CA, the broker's certificate and key, and the client's when there is one. */
@@ -34,6 +39,7 @@ export function noopInputs(config: Config, clientId: string): NoopInputs {
     files: [platformioIniPath(config.projectDir), p.manifest, ...storeBuildFiles(config, clientId), config.header, templatePath(HEADER_TEMPLATE)],
     optional: [p.crlPem, ...libraryInputs(config.projectDir)],
     absences: [p.newCaDir],
+    modes: [config.header],
   };
 }
 

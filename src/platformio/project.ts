@@ -104,14 +104,18 @@ function scriptItems(value: string): string[] {
     .filter((s) => s !== "" && !s.startsWith(";") && !s.startsWith("#"));
 }
 
-/** The store and the header, as .gitignore lines relative to the project (none when outside it). */
+/**
+ * The store, the header and the WiFi secrets beside it (the example sketch's wifi_secrets.h), as
+ * .gitignore lines relative to the project (none when outside it).
+ */
 function secretPaths(projectDir: string, iniText: string): string[] {
   const sections = parseIni(iniText);
   const rel = (p: string) => path.relative(projectDir, path.resolve(projectDir, p)).replace(/\\/g, "/");
   const certDir = rel(ownSettings(sections).get("cert_dir") || DEFAULTS.cert_dir);
   const header = rel(headerFile(projectDir, sections));
   // broker/ holds a copy of the broker's key (esp-certs broker).
-  const inProject = [`${certDir}/`, header, `${DEFAULT_BROKER_DIR}/`].filter((p) => !p.startsWith("../") && !path.isAbsolute(p));
+  const wifi = path.posix.join(path.posix.dirname(header), "wifi_secrets.h");
+  const inProject = [`${certDir}/`, header, `${DEFAULT_BROKER_DIR}/`, wifi].filter((p) => !p.startsWith("../") && !path.isAbsolute(p));
   // A write killed before its rename leaves a temp file (it may hold a key) wherever it wrote.
   return [...inProject, `*${TEMP_SUFFIX}`];
 }

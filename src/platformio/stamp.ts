@@ -20,7 +20,7 @@ import { noopInputs } from "./noop-inputs.js";
 import { sha256Hex } from "../units.js";
 
 /** Bump when the stamp's shape or meaning changes; esp_certs_hook.py checks it (STAMP_FORMAT there). */
-export const STAMP_FORMAT = 1;
+export const STAMP_FORMAT = 2;
 
 export interface HookStamp {
   format: typeof STAMP_FORMAT;
@@ -38,6 +38,8 @@ export interface HookStamp {
    * absent and whose appearing would give the hook work (the CRL, an unfinished --new-ca).
    */
   files: Record<string, string | null>;
+  /** The permission bits (mode & 0o777) of noop-inputs.ts's `modes`; empty on Windows, which has none. */
+  modes: Record<string, number>;
   /** Unix ms from which the clock alone may give the hook work (a renewal); null: never. */
   renewBy: number | null;
 }
@@ -86,6 +88,7 @@ export function buildStamp(config: Config, opts: { env: string; client?: string;
     sysenv,
     cli: cliIdentity(opts.cliFile),
     files,
+    modes: process.platform === "win32" ? {} : Object.fromEntries(inputs.modes.map((f) => [f, statSync(f).mode & 0o777])),
     renewBy: deadlines.length === 0 ? null : Math.min(...deadlines.map((d) => d.at)),
   };
 }

@@ -1,20 +1,19 @@
 /** A client's identity from the store, as the credential record carries it. */
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storePaths } from "../store/paths.js";
+import type { CertificateStore } from "../store/store.js";
 import type { Credential } from "./record.js";
 
 /** Whether the store holds a certificate and key for `id`. */
-export function inStore(config: Config, id: string): boolean {
-  const c = storePaths(config.certDir).client(id);
+export function inStore(store: CertificateStore, id: string): boolean {
+  const c = store.paths.client(id);
   return existsSync(c.certDer) && existsSync(c.keyDer);
 }
 
 /** The record's contents for `id`, checked against the store's CA. */
-export function credentialFromStore(config: Config, id: string): Credential {
-  const p = storePaths(config.certDir);
+export function credentialFromStore(store: CertificateStore, id: string): Credential {
+  const p = store.paths;
   const c = p.client(id);
   const certDer = readFileSync(c.certDer);
   const keyDer = readFileSync(c.keyDer);

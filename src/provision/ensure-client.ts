@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { passphraseSources } from "../pki/passphrase.js";
 import type { CertificateStore } from "../store/store.js";
-import { brokerAdvice, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
+import { brokerAdvice, syncBrokerFolder } from "../broker/broker.js";
 import { supersededAdvice } from "../store/revocations.js";
 import { maintainCrl } from "../store/crl-refresh.js";
 
@@ -24,7 +24,8 @@ export async function ensureClient(store: CertificateStore, id: string, opts: { 
     const crl = await maintainCrl(config, issued.ca, false, undefined, new Set(issued.superseded.map((s) => s.serial)));
     if (crl.warning) warnings.push(crl.warning);
     warnings.push(...issued.superseded.map((s) => supersededAdvice(config, s)));
-    if (brokerFolderExists(config)) warnings.push(...brokerAdvice(await writeBrokerFolder(config), config.mqttPort));
+    const broker = await syncBrokerFolder(store, { revoked: true, replaced: [id] });
+    if (broker) warnings.push(...brokerAdvice(broker, broker.port));
   }
   return { madeStore, warnings };
 }

@@ -9,9 +9,7 @@ import type { MqttClient } from "mqtt";
 import { isApp } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import type { BrokerTarget } from "../mqtt/app-client.js";
-import { storeClients } from "../store/inventory.js";
-import { readManifest } from "../store/manifest.js";
-import { storePaths } from "../store/paths.js";
+import { CertificateStore } from "../store/store.js";
 
 export interface DeviceState {
   serial: string;
@@ -108,10 +106,11 @@ export async function readField(client: MqttClient, quietMs = 700): Promise<Fiel
 
 /** Each active device of the store (one with a current certificate) and where its field stands. */
 export async function fieldStatus(config: Config, target: BrokerTarget, now = new Date()): Promise<{ broker: string; devices: ({ id: string } & FieldVerdict)[] }> {
-  const manifest = readManifest(storePaths(config.certDir).manifest);
-  const devices = storeClients(config).filter((id) => !isApp(config, id) && manifest?.clients[id] !== undefined);
+  const store = CertificateStore.open(config);
+  const manifest = store.manifest();
+  const devices = store.clientIds().filter((id) => !isApp(config, id) && manifest?.clients[id] !== undefined);
   const { connectAsApp } = await import("../mqtt/app-client.js");
-  const client = await connectAsApp(config, target);
+  const client = await connectAsApp(config, target, store);
   try {
     const field = await readField(client);
     return {

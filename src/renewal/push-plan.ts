@@ -8,9 +8,7 @@ import { X509Certificate } from "node:crypto";
 import { isApp } from "../config/app-identity.js";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
-import { storeClients } from "../store/inventory.js";
-import { storePaths } from "../store/paths.js";
-import { requireStoreCrl, revokedClients } from "../store/revocations.js";
+import { CertificateStore } from "../store/store.js";
 
 export const certTopic = (id: string) => `${id}/esp-certs/cert`;
 export const stateTopic = (id: string) => `${id}/esp-certs/state`;
@@ -27,18 +25,20 @@ export interface PushItem {
 
 /** The store's devices (every client but the apps), each with what push sends it. `only`: --client. */
 export function pushPlan(config: Config, only?: string[]): PushItem[] {
-  const p = storePaths(config.certDir);
-  const devices = storeClients(config).filter((id) => !isApp(config, id));
+  const store = CertificateStore.open(config);
+  const p = store.paths;
+  // The store's records say which clients are devices and which are revoked (docs/store.md).
+  const records = new Map(store.clients().filter((c) => c.role === "device").map((c) => [c.id, c]));
+  const devices = [...records.keys()];
   for (const id of only ?? []) {
     if (!devices.includes(id)) {
       const why = isApp(config, id) ? `${id} is an app, not a device: it takes its certificate from the store's files` : `the store has no device "${id}"`;
       throw new EspCertsError(`Cannot push to "${id}"`, why, `Name devices of the store (${devices.join(", ") || "none yet"}); "esp-certs status" lists them.`);
     }
   }
-  const revoked = revokedClients(p, requireStoreCrl(p), devices);
   const items: PushItem[] = [];
   for (const id of only ?? devices) {
-    if (revoked.has(id)) {
+    if (records.get(id)?.state === "revoked") {
       items.push({ id, topic: certTopic(id), action: "clear", payload: Buffer.alloc(0) });
       continue;
     }

@@ -92,10 +92,13 @@ export function revokedClients(p: StorePaths, crl: ReadCrl | undefined, ids: Ite
   const recorded = recordedRevocations(readManifest(p.manifest));
   const listed = new Map([...backupCrls(p).flatMap((c) => c.revoked), ...recorded, ...(crl?.revoked ?? [])].map((r) => [r.serial, r] as const));
   if (listed.size === 0) return out;
-  const known = new Set([...ids, ...archived(p).map((a) => a.id), ...clientIdsInStore(p)]);
+  // revoked/ is read once and grouped by id: once per client would be quadratic in a fleet.
+  const aside = new Map<string, string[]>();
+  for (const a of archived(p)) aside.set(a.id, [...(aside.get(a.id) ?? []), a.serial]);
+  const known = new Set([...ids, ...aside.keys(), ...clientIdsInStore(p)]);
   for (const id of known) {
     const current = existsSync(p.client(id).certPem) ? serialOf(p.client(id).certPem) : undefined;
-    const candidates = current !== undefined ? [current] : archived(p).filter((a) => a.id === id).map((a) => a.serial);
+    const candidates = current !== undefined ? [current] : (aside.get(id) ?? []);
     const hits = candidates.map((s) => listed.get(s)).filter((r) => r !== undefined);
     const latest = hits.sort((a, b) => b.at.getTime() - a.at.getTime())[0];
     if (latest) out.set(id, { id, serial: latest.serial, at: latest.at, reason: latest.reason });
@@ -243,5 +246,5 @@ export function supersededAdvice(config: Config, s: { id: string; serial: string
   const back = isConfiguredClient(config.clients, s.id)
     ? `flashed with the new one ("esp-certs flash", or upload the firmware)`
     : `provisioned again ("esp-certs provision --port <port> --client ${s.id}")`;
-  return `${s.id}'s earlier certificate (serial ${s.serial}) is revoked as superseded: from the next broker restart on, the board that holds the old key is shut out until it is ${back}.`;
+  return `${s.id}'s earlier certificate (serial ${s.serial}) is revoked as superseded: the board that holds the old key is shut out until it is ${back}, from the moment the broker loads the new CRL.`;
 }

@@ -13,7 +13,7 @@ import { readManifest, type Manifest } from "./manifest.js";
 import { writeManifest } from "./manifest-write.js";
 import type { PassphraseSources } from "../pki/passphrase.js";
 import { storePaths, type StorePaths } from "./paths.js";
-import { requireStoreCrl, revokedClients, unreadableBackupCrls, type ClientRevocation } from "./revocations.js";
+import { readStoreCrl, requireStoreCrl, revokedClients, unreadableBackupCrls, type ClientRevocation, type StoreCrl } from "./revocations.js";
 import { holdsStoreLock } from "./lock.js";
 import { clientRecord, clientRecords, type ClientRecord, type ClientSources } from "./clients.js";
 
@@ -57,14 +57,32 @@ export class CertificateStore {
     return requireStoreCrl(this.paths);
   }
 
+  /** The store's CRL, or why it cannot be used, without refusing: for the checks that report it (doctor). */
+  readCrl(): StoreCrl {
+    return readStoreCrl(this.paths);
+  }
+
   /** What the store cannot vouch for without being told: an earlier CA's CRL that cannot be read. */
   warnings(): string[] {
     return unreadableBackupCrls(this.paths);
   }
 
   /** Every client whose current certificate is revoked, by this CA's CRL or an earlier one's. */
-  revocations(ids: Iterable<string> = this.config.clients): Map<string, ClientRevocation> {
-    return revokedClients(this.paths, this.crl(), ids);
+  revocations(ids: Iterable<string> = this.config.clients, crl: ReadCrl | undefined = this.crl()): Map<string, ClientRevocation> {
+    return revokedClients(this.paths, crl, ids);
+  }
+
+  /** The revocation of client `id`, if it is revoked. */
+  revocation(id: string): ClientRevocation | undefined {
+    return this.revocations([id]).get(id);
+  }
+
+  /**
+   * Every client id the store knows: configured, in the manifest, or with a certificate in
+   * clients/, current or revoked (inventory.ts storeClients).
+   */
+  clientIds(): string[] {
+    return storeClients(this.config);
   }
 
   /**
@@ -91,17 +109,20 @@ export class CertificateStore {
     return issueClient(this.config, id, { passphrase, deps, ca: this.ca(passphrase, deps) });
   }
 
-  /** Every client the store knows, as typed records: configured ones first, then provisioned and retired ones. */
-  clients(now = new Date()): ClientRecord[] {
-    return clientRecords(this.sources(now));
+  /**
+   * Every client the store knows, as typed records: configured ones first, then provisioned and
+   * retired ones. `crl`: the store's CRL as the caller read it (status reads past an unreadable one).
+   */
+  clients(now = new Date(), crl: ReadCrl | undefined = this.crl()): ClientRecord[] {
+    return clientRecords(this.sources(now, crl));
   }
 
   client(id: string, now = new Date()): ClientRecord {
-    return clientRecord(this.sources(now), id);
+    return clientRecord(this.sources(now, this.crl()), id);
   }
 
-  private sources(now: Date): ClientSources {
-    const ids = storeClients(this.config);
-    return { config: this.config, manifest: this.manifest(), ids, revoked: this.revocations(ids), now };
+  private sources(now: Date, crl: ReadCrl | undefined): ClientSources {
+    const ids = this.clientIds();
+    return { config: this.config, manifest: this.manifest(), ids, revoked: this.revocations(ids, crl), now };
   }
 }

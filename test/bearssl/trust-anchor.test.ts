@@ -78,6 +78,19 @@ describe.skipIf(!hasCc)("trust anchors against BearSSL's decoder", () => {
     expect(bearssl("key", path.join(rsaClients, "certs", "clients", "dev01.key.der"))).toBe("key rsa 2048\n");
   });
 
+  it("refuses a CA whose key BearSSL cannot use, naming it", () => {
+    const ca = (name: string, keyArgs: string[]) => {
+      const key = path.join(work, `${name}.key.pem`);
+      const der = path.join(work, `${name}.crt.der`);
+      run("openssl", ["genpkey", ...keyArgs, "-out", key]);
+      run("openssl", ["req", "-x509", "-new", "-key", key, "-outform", "DER", "-out", der, "-days", "30", "-subj", `/CN=${name}`]);
+      return readFileSync(der);
+    };
+    expect(() => trustAnchorFromCert(ca("ed25519", ["-algorithm", "ed25519"]))).toThrow(/key algorithm ed25519 is neither RSA nor EC/);
+    expect(() => trustAnchorFromCert(ca("k1", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:secp256k1"]))).toThrow(/EC curve secp256k1 is not one BearSSL supports/);
+    expect(() => trustAnchorFromCert(ca("brainpool", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:brainpoolP256r1"]))).toThrow(/EC curve brainpoolP256r1 is not one BearSSL supports/);
+  });
+
   it("refuses what is not a certificate, saying why", () => {
     expect(() => trustAnchorFromCert(Buffer.from("30030201", "hex"))).toThrow(CertificateFormatError);
     expect(() => trustAnchorFromCert(Buffer.from("not DER at all"))).toThrow(/not a well-formed DER certificate/);

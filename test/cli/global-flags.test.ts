@@ -60,4 +60,18 @@ describe("global flags", () => {
     expect(error.what).toContain(what);
     expect(error).toMatchObject({ exitCode: 2, why: expect.any(String), fix: expect.any(String) });
   });
+
+  it("a refused command line points to the help of its command, and its JSON why is one line", () => {
+    const dir = project();
+    const option = runCli(["provision", "--out", "dev08.bin"], { cwd: dir });
+    expect(option.status).toBe(2);
+    expect(option.stderr).toContain('(run "esp-certs provision --help" for usage)');
+    const typo = runCli(["--json", "stauts"], { cwd: dir });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('(run "esp-certs --help" for usage)');
+    expect(JSON.parse(typo.stdout).error).toMatchObject({ why: "unknown command 'stauts' (Did you mean status?)", fix: 'Run "esp-certs --help" for usage.' });
+    const flag = JSON.parse(runCli(["status", "--jsn", "--json"], { cwd: dir }).stdout).error;
+    expect(flag).toMatchObject({ why: "unknown option '--jsn' (Did you mean --json?)", fix: 'Run "esp-certs status --help" for usage.' });
+    expect(readdirSync(dir)).toEqual(["platformio.ini"]);
+  });
 });

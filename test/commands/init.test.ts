@@ -32,7 +32,7 @@ describe("esp-certs init: the main job on its defaults", () => {
     // The header lands where PlatformIO's compiler looks, with the device's host in it.
     expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "weather-pc.local"');
     expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toMatch(/^listener 8883/m);
-    expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toEqual(expect.arrayContaining(["certs/", "include/esp_certs.h", "broker/"]));
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8").split("\n")).toEqual(expect.arrayContaining(["certs/", "include/esp_certs.h", "broker/", "include/wifi_secrets.h"]));
 
     const again = runCli(["init", "--host", "weather-pc.local", "--yes"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
     expect(again.status, again.stderr).toBe(0);
@@ -101,9 +101,18 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(chosen.status, chosen.stderr).toBe(0);
     expect(chosen.stdout).toContain("Next: the Node-RED flow with  esp-certs nodered");
     const host = /^mqtt_host = (.+)$/m.exec(readFileSync(path.join(dir, "platformio.ini"), "utf8"))![1];
-    expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, found by mDNS). For another broker name: esp-certs init --host <name>`);
+    expect(chosen.stdout).toContain(`Devices dial mqtt_host = ${host} (this machine's name, which the devices find by mDNS). For another broker name: esp-certs init --host <name>`);
     expect(runCli(["init", "--yes"], { cwd: dir }).stdout).toContain(`mqtt_host = ${host} (as platformio.ini has it)`);
     expect(runCli(["init", "--host", "pc2.local", "--yes"], { cwd: dir }).stdout).toContain("mqtt_host = pc2.local (from --host)");
+
+    // The project's own copy (npm install --save-dev, run with npx): the lines say npx.
+    const local = path.join(dir, "node_modules", ".bin");
+    mkdirSync(local, { recursive: true });
+    writeFileSync(path.join(local, "esp-certs"), "", { mode: 0o755 });
+    const npx = runCli(["init", "--yes"], { cwd: dir, env: { PATH: `${local}${path.delimiter}${process.env.PATH}` } });
+    expect(npx.stdout).toContain("For another broker name: npx esp-certs init --host <name>");
+    expect(npx.stdout).toContain("Next: the Node-RED flow with  npx esp-certs nodered ; build and flash with  npx esp-certs flash --port <port>");
+    expect(npx.stdout).not.toContain("not on PATH");
   });
 
   it("--clients '' is an empty list, not a stray comma", () => {

@@ -19,7 +19,7 @@ describe("doctor: access rules", () => {
     const doctor = (...args: string[]) => runCli(["doctor", "--broker-address", address, ...args], { cwd: dir }).stdout;
 
     const healthy = doctor();
-    expect(line(healthy, "access")).toMatch(/^ok\s+access\s+broker\/acl is the store's: apps dev02, esp-certs may use every topic, 0 revoked clients no topic, every device only its own <id>\/#/);
+    expect(line(healthy, "access")).toMatch(/^ok\s+access\s+broker\/acl is the store's: apps dev02, esp-certs may use every topic, no client is revoked, every device only its own <id>\/#/);
     expect(line(healthy, "tls")).toContain("as esp-certs (app)");
     expect(line(doctor("--client", "dev03"), "tls")).toContain("as dev03 (device)");
 
@@ -33,5 +33,8 @@ describe("doctor: access rules", () => {
 
     expect(runCli(["broker"], { cwd: dir }).status).toBe(0);
     expect(line(doctor(), "access")).toMatch(/^ok/);
+
+    expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
+    expect(line(doctor(), "access")).toMatch(/^ok\s+access\s.* may use every topic, 1 revoked client has no topic, every device only its own <id>\/#/);
   }, 60_000);
 });

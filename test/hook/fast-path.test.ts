@@ -4,7 +4,7 @@
 // that the script goes back to esp-certs when a certificate is due, the configuration
 // changes, or a file is replaced.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renewalDue, renewalStart } from "../../src/pki/renewal-window.js";
@@ -100,6 +100,12 @@ describe.skipIf(!hasPython)("the hook script skips Node.js while nothing changed
     expect(p.build().startedNode).toBe(true);
     rmSync(p.file("certs/.new-ca"), { recursive: true, force: true });
     p.build();
+
+    // The header holds the client's key: made readable by others, esp-certs makes it owner-only again.
+    chmodSync(header, 0o644);
+    expect(p.build().startedNode).toBe(true);
+    expect(statSync(header).mode & 0o777).toBe(0o600);
+    expect(p.build().startedNode).toBe(false);
 
     // Whether the header is damaged is esp-certs' call (its digest line); the script must ask it.
     writeFileSync(header, good.replace(/0x[0-9a-f]{2}/, "0x00"));

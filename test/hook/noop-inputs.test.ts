@@ -2,7 +2,7 @@
 // makes firmware/esp_certs_hook.py start esp-certs: the cases come from the list itself, so an
 // input added to it is covered here without a new test. The stamp must record exactly that list.
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clientForEnv, loadConfig } from "../../src/config/config.js";
@@ -55,8 +55,22 @@ describe.skipIf(!hasPython)("each input of the no-op decision sends the hook scr
   }
 
   it("records exactly the list in the stamp", () => {
-    const { files, optional, absences } = inputs();
-    expect(Object.keys(JSON.parse(readFileSync(stamp, "utf8")).files).sort()).toEqual([...files, ...optional, ...absences].sort());
+    const { files, optional, absences, modes } = inputs();
+    const recorded = JSON.parse(readFileSync(stamp, "utf8"));
+    expect(Object.keys(recorded.files).sort()).toEqual([...files, ...optional, ...absences].sort());
+    expect(Object.keys(recorded.modes).sort()).toEqual([...modes].sort());
+    expect(startsNode()).toBe(false);
+  });
+
+  it("starts esp-certs when a file whose mode the decision reads is chmod-ed, and not once it is back", () => {
+    const { modes } = inputs();
+    expect(modes.length).toBeGreaterThan(0);
+    for (const file of modes) {
+      const mode = statSync(file).mode & 0o777;
+      chmodSync(file, mode | 0o044);
+      expect(startsNode(), `${file} made readable by others`).toBe(true);
+      chmodSync(file, mode);
+    }
     expect(startsNode()).toBe(false);
   });
 
@@ -76,11 +90,13 @@ describe.skipIf(!hasPython)("each input of the no-op decision sends the hook scr
         writeFileSync(stamp, good);
       } else if (existsSync(file)) {
         const good = readFileSync(file);
+        const mode = statSync(file).mode & 0o777;
         appendFileSync(file, "\n");
         expect(startsNode(), `${file} changed`).toBe(true);
         rmSync(file);
         expect(startsNode(), `${file} removed`).toBe(true);
         writeFileSync(file, good);
+        chmodSync(file, mode); // the header's mode is an input too
       } else {
         const made = mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, "");

@@ -60,7 +60,7 @@ describe("esp-certs in a user's PlatformIO project", () => {
     // Everything that was there is still there, comments included.
     for (const line of USER_INI.split("\n").filter((l) => !l.startsWith("extra_scripts = pre:version.py, post"))) expect(ini).toContain(line);
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe(
-      ".pio\n\n# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys\ncerts/\ninclude/esp_certs.h\nbroker/\n*.esp-certs-tmp\n",
+      ".pio\n\n# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password\ncerts/\ninclude/esp_certs.h\nbroker/\ninclude/wifi_secrets.h\n*.esp-certs-tmp\n",
     );
     expect(installIntoProject(dir).changed).toEqual([]);
   });

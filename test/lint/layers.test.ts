@@ -49,4 +49,12 @@ describe("lint: layers", () => {
     expect(await ruleIdsWith("src/commands/flash.ts", 'import { monitorCommand } from "./monitor.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/commands/flash.ts", "")).toEqual([]);
   });
+
+  it("refuses the store in pki/, config/ or fs/, and a feature in the store or below it", async () => {
+    expect(await ruleIdsWith("src/pki/ca.ts", 'import { storePaths } from "../store/paths.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/config/config.ts", 'import type { Manifest } from "../store/manifest.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/fs/atomic.ts", 'import { brokerDir } from "../broker/broker.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/store/store.ts", 'import { brokerDir } from "../broker/broker.js";')).toContain("import-x/no-restricted-paths");
+    expect(await ruleIdsWith("src/store/store.ts", 'import { readCert } from "../pki/cert-files.js";')).not.toContain("import-x/no-restricted-paths");
+  });
 });

@@ -31,6 +31,17 @@ describe("monitor refuses bad input before it opens the port", () => {
     expect(r.stderr).toContain(message);
   });
 
+  it("refuses a bad number as JSON with --json, and in flash and provision as in monitor", () => {
+    const r = runCli(["--json", "monitor", "--port", "/dev/does-not-exist", "--timeout", "soon"], { cwd: project() });
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout).error).toEqual({ what: "Cannot use --timeout soon", why: "it must be a positive number", fix: "e.g. --timeout 90", exitCode: 2 });
+    for (const command of [["flash", "--port", "/dev/does-not-exist"], ["provision", "--client", "dev01", "--out", "dev01.bin"]]) {
+      const refused = runCli([...command, "--timeout", "-1"], { cwd: project() });
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain("Cannot use --timeout -1: it must be a positive number");
+    }
+  });
+
   it("needs --port", () => {
     const r = runCli(["monitor"], { cwd: project() });
     expect(r.status).toBe(2);

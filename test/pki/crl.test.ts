@@ -110,6 +110,12 @@ describe.skipIf(!hasOpenssl)("CRLs that OpenSSL (and so Mosquitto) accepts", () 
     expect(r.stdout + r.stderr).toContain("CRL has expired");
   });
 
+  it("reads back CRL numbers of every length up to RFC 5280's 20 octets, none rounded", async () => {
+    for (const number of [0n, 127n, 128n, 2n ** 31n, 2n ** 53n + 1n, 2n ** 159n - 1n]) {
+      expect(readCrl((await sign([], number)).der).number).toBe(number);
+    }
+  });
+
   it("reads back what it wrote: serials, dates, reasons (keyCompromise when none is given), number, and who signed it", async () => {
     const at = new Date("2026-06-01T00:00:00Z");
     const crl = await sign([{ serial: leaves[0].serial, at, reason: "superseded" }, { serial: leaves[2].serial, at }], 12345678901234567890n);

@@ -52,6 +52,17 @@ describe.skipIf(!requirePosix("a pseudo-terminal (Python's pty module)"))("the C
     expect(spawnSync("openssl", ["pkey", "-in", key, "-passin", "pass:typed-secret", "-noout"]).status).toBe(0);
   });
 
+  it("takes backspace as an edit, echoing neither the keys nor the edit", () => {
+    const dir = project();
+    const typed = "typed-secrXY\x7f\x7fet";
+    const r = onTerminal(dir, typed, typed);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).not.toMatch(/typed|secr/);
+    expect(r.stdout).not.toContain("\b");
+    const key = path.join(dir, "certs/ca.key.pem");
+    expect(spawnSync("openssl", ["pkey", "-in", key, "-passin", "pass:typed-secret", "-noout"]).status).toBe(0);
+  });
+
   // Regression: Ctrl+C at the prompt ended the run with exit 0, as if it had succeeded.
   it("stops with exit 2 on Ctrl+C or Ctrl+D at the prompt, and writes nothing", () => {
     for (const key of ["\x03", "\x04"]) {

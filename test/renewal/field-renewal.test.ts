@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
 import { buildFirmware, generateProject, type Project, rehearsalTools, runFirmware, startFirmware } from "../firmware/rehearsal.js";
+import { decodeRecord, SECTOR_SIZE } from "../../src/provision/record.js";
 import { cli, mustCli, retained, signedFor, startBrokerWithRules, storeClient } from "./field.js";
 
 const ready = rehearsalTools();
@@ -132,27 +133,70 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     expect(await retained(project, broker.port, "dev07/esp-certs/cert")).toEqual(before);
   });
 
-  test("a power cut at every erase and write of a renewal leaves an identity that connects, the old or the new", async () => {
-    const renewed = serialOf("dev07")!.toUpperCase().replace(/^(00)+/, "");
+  /**
+   * A power cut at the 1st, 2nd, ... flash erase or page write of the renewal the broker holds
+   * (`serial`), each run from a copy of `base`, until a run is not cut. The cut run must leave the
+   * sector in use (`inUse`) as it was; the next boot must come up from flash and connect, and hold
+   * the renewal after it (taken in the cut run, or taken again now). The run that is not cut leaves
+   * the records' sequence numbers `whole`. Returns "N:cut" / "N:done".
+   */
+  async function cutAtEveryWrite(base: string, inUse: "spare" | "eeprom", serial: string, whole: { spare: number; eeprom: number }): Promise<string[]> {
+    const sectorInUse = (image: Buffer) => (inUse === "spare" ? image.subarray(0, SECTOR_SIZE) : image.subarray(SECTOR_SIZE, 2 * SECTOR_SIZE));
     const outcomes: string[] = [];
     for (let cut = 1; cut < 50; cut++) {
-      const flash = path.join(project.dir, `dev07-cut${cut}.bin`);
-      copyFileSync(dev07Record, flash);
+      const flash = path.join(project.dir, `dev07-cut-${inUse}-${cut}.bin`);
+      copyFileSync(base, flash);
       // The broker holds the renewed certificate (retained): the device takes it after connecting.
       const first = await runFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_FLASH_CUT: String(cut), ESP_CERTS_RUN_SECONDS: "8" });
       const completed = first.lines.some((l) => l.startsWith("[esp-certs] cred renewed "));
+      expect(sectorInUse(readFileSync(flash)).equals(sectorInUse(readFileSync(base))), `cut ${cut}: the ${inUse} sector in use was written`).toBe(true);
       const next = await runFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "4" });
       expect(next.lines, `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
       const state = JSON.parse((await retained(project, broker.port, "dev07/esp-certs/state"))!.toString()) as { serial: string };
-      // After the second run the device holds the renewal either way: taken then, or taken again now.
-      expect(state.serial, `cut ${cut}`).toBe(renewed);
+      expect(state.serial, `cut ${cut}`).toBe(serial);
       outcomes.push(`${cut}:${completed ? "done" : "cut"}`);
+      if (completed) expect(sequences(flash)).toEqual(whole);
       rmSync(flash);
       if (completed) break;
     }
     // One erase and a few page writes, each cut once, then a run that is not cut.
     expect(outcomes.length).toBeGreaterThanOrEqual(3);
     expect(outcomes.at(-1)).toMatch(/done$/);
+    return outcomes;
+  }
+
+  /** The sequence numbers of the records in a flash image: the spare sector's, the EEPROM sector's (-1: none sound). */
+  function sequences(file: string): { spare: number; eeprom: number } {
+    const image = readFileSync(file);
+    const seq = (sector: Buffer) => {
+      try {
+        return decodeRecord(sector).sequence ?? 0;
+      } catch {
+        return -1;
+      }
+    };
+    return { spare: seq(image.subarray(0, SECTOR_SIZE)), eeprom: seq(image.subarray(SECTOR_SIZE, 2 * SECTOR_SIZE)) };
+  }
+
+  test("a power cut at every erase and write of a renewal leaves an identity that connects, the old or the new", async () => {
+    // Provisioned: the record in the spare sector; the renewal goes to the EEPROM sector.
+    expect(sequences(dev07Record)).toEqual({ spare: 0, eeprom: -1 });
+    await cutAtEveryWrite(dev07Record, "spare", serialOf("dev07")!.toUpperCase().replace(/^(00)+/, ""), { spare: 0, eeprom: 1 });
     expect(statSync(dev07Record).size).toBeGreaterThan(0);
+  }, 300_000);
+
+  test("the other direction: a second renewal, written into the spare sector while the first is in use in the EEPROM sector", async () => {
+    // The first renewal, taken whole: the EEPROM sector holds it now, the spare sector the provisioned record.
+    const afterFirst = path.join(project.dir, "dev07-first-renewal.bin");
+    copyFileSync(dev07Record, afterFirst);
+    const first = await runFirmware(fleet, { ESP_CERTS_FLASH: afterFirst, ESP_CERTS_RUN_SECONDS: "8" });
+    expect(first.lines.filter((l) => l.startsWith("[esp-certs] cred renewed ")).length).toBe(1);
+    expect(sequences(afterFirst)).toEqual({ spare: 0, eeprom: 1 });
+
+    mustCli(project, ["generate", "--renew", "dev07"]);
+    const second = serialOf("dev07")!;
+    mustCli(project, ["push", "--client", "dev07", "--broker-address", address()]);
+    // Taken whole, the second renewal is in the spare sector, above the first.
+    await cutAtEveryWrite(afterFirst, "eeprom", second.toUpperCase().replace(/^(00)+/, ""), { spare: 2, eeprom: 1 });
   }, 300_000);
 });

@@ -1,13 +1,17 @@
 // Wording found wanting by a new user's trial (issue 25): each message says the right file,
 // setting or next step.
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/config.js";
 import { EspCertsError } from "../../src/errors.js";
 import { DIAGNOSES } from "../../src/monitor/diagnoses.js";
 import { runCli } from "../helpers/cli.js";
+import { freePort, startMosquitto } from "../helpers/mosquitto.js";
 import { project } from "../helpers/project.js";
+import { requireTool } from "../helpers/tools.js";
 
+const hasMosquitto = requireTool("mosquitto", "mosquitto");
 const EC = { extra: "key_type = ec-p256\n", env: true };
 
 const refusal = (ini: string): EspCertsError => {
@@ -30,6 +34,55 @@ describe("messages", () => {
     expect(c.warnings).toContain("[esp_certs] client_keytype is not a setting esp-certs knows; it is ignored. Did you mean client_key_type?");
     expect(c.warnings).toContain("[esp_certs] servr_names is not a setting esp-certs knows; it is ignored. Did you mean server_names?");
     expect(c.warnings).toContain("[esp_certs] zzzz is not a setting esp-certs knows; it is ignored.");
+  });
+
+  it("a misspelt custom_esp_certs_client in an environment gets a 'did you mean'; other custom_ options do not", () => {
+    const c = resolveConfig("/p", "[env]\ncustom_esp_certs_clients = dev02\n\n[env:d1_mini]\ncustom_esp_certs_clinet = dev02\ncustom_fw_version = 3\n\n[esp_certs]\nmqtt_host = win10.local\n");
+    expect(c.warnings).toEqual([
+      "[env] custom_esp_certs_clients is not an option esp-certs knows; it is ignored. Did you mean custom_esp_certs_client?",
+      "[env:d1_mini] custom_esp_certs_clinet is not an option esp-certs knows; it is ignored. Did you mean custom_esp_certs_client?",
+    ]);
+  });
+
+  it("generate that fails still says which [esp_certs] key is misspelt (mqtt_hots: it wanted to sign for the default host)", () => {
+    const dir = project(EC);
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_hots = win10.local\nkey_type = ec-p256\n\n[env:d1_mini]\nboard = d1_mini\n");
+    const r = runCli(["generate"], { cwd: dir, env: { ESP_CERTS_CA_PASSPHRASE: "" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Cannot use the CA key");
+    expect(r.stderr).toContain("[esp_certs] mqtt_hots is not a setting esp-certs knows; it is ignored. Did you mean mqtt_host?");
+  });
+
+  it.skipIf(!hasMosquitto)("push's fix fits why the broker could not be used: nothing listening, or a broker with another store's certificates", async () => {
+    const dir = project(EC);
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    const closed = runCli(["push", "--broker-address", `127.0.0.1:${await freePort()}`], { cwd: dir });
+    expect(closed.status).toBe(2);
+    expect(closed.stderr).toContain("nothing listens there");
+    expect(closed.stderr).toContain("Start Mosquitto with the broker folder (esp-certs broker)");
+    const other = project(EC);
+    expect(runCli(["generate"], { cwd: other }).status).toBe(0);
+    const certs = path.join(other, "certs");
+    const broker = await startMosquitto({ tls: { cafile: path.join(certs, "ca.crt.pem"), certfile: path.join(certs, "server.crt.pem"), keyfile: path.join(certs, "server.key.pem") } });
+    try {
+      const stranger = runCli(["push", "--broker-address", `127.0.0.1:${broker.port}`], { cwd: dir });
+      expect(stranger.status).toBe(2);
+      expect(stranger.stderr).toContain("its certificate is not the store's broker certificate");
+      expect(stranger.stderr).toContain("Run esp-certs broker and restart Mosquitto");
+      expect(stranger.stderr).not.toContain("Start Mosquitto");
+    } finally {
+      await broker.stop();
+    }
+  }, 60_000);
+
+  it("broker --paths local after a docker folder says to start the local broker, not only to restart it", () => {
+    const dir = project(EC);
+    expect(runCli(["generate"], { cwd: dir }).status).toBe(0);
+    expect(runCli(["broker"], { cwd: dir }).stdout).toContain("docker compose up -d");
+    const local = runCli(["broker", "--paths", "local"], { cwd: dir });
+    expect(local.status, local.stderr).toBe(0);
+    expect(local.stdout).toContain(`Restart the broker so that it loads them, or start it if none runs: mosquitto -c "${path.join(dir, "broker", "mosquitto.conf")}"`);
   });
 
   it("wifi fail status=6 and status=1 name wifi_secrets.h", () => {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert_check.h"
 #include "report.h"
 
 namespace {
@@ -25,8 +26,6 @@ const uint8_t kKeyRsa = 2;
 const uint32_t kFlashMapBase = 0x40200000;
 // Flash is programmed in pages of this size; a write is a multiple of 4 bytes from a 4-aligned buffer.
 const size_t kPage = 256;
-// BearSSL counts days from 1 January of year 0.
-const uint32_t kDaysTo1970 = 719528;
 
 struct Record {
   uint8_t keyType;
@@ -97,78 +96,20 @@ const char *parse(const uint8_t *s, Record &r) {
   return nullptr;
 }
 
-// Big-endian integers equal once leading zero bytes are set aside.
-bool sameInteger(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
-  while (alen > 0 && *a == 0) a++, alen--;
-  while (blen > 0 && *b == 0) b++, blen--;
-  return alen == blen && memcmp(a, b, alen) == 0;
-}
-
-}  // namespace
-
-bool keyMatchesPublic(const BearSSL::PrivateKey &key, const br_x509_pkey &pub) {
-  if (key.isEC()) {
-    if (pub.key_type != BR_KEYTYPE_EC) return false;
-    uint8_t q[BR_EC_KBUF_PUB_MAX_SIZE];
-    br_ec_public_key derived;
-    if (br_ec_compute_pub(br_ec_get_default(), &derived, q, key.getEC()) == 0) return false;
-    return derived.curve == pub.key.ec.curve && sameInteger(derived.q, derived.qlen, pub.key.ec.q, pub.key.ec.qlen);
-  }
-  if (pub.key_type != BR_KEYTYPE_RSA) return false;
-  br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
-  size_t len = modulus(nullptr, key.getRSA());
-  uint8_t *n = (uint8_t *)malloc(len);
-  if (n == nullptr) return false;
-  bool same = modulus(n, key.getRSA()) == len && sameInteger(n, len, pub.key.rsa.n, pub.key.rsa.nlen);
-  free(n);
-  return same;
-}
-
-namespace {
-
-// The certificate chains to the image's CA, checked at its own notBefore (the device's clock
-// may not be set yet; the broker checks the dates). Fills the reason on failure.
-const char *checkIssuerAndKey(const Record &r, const BearSSL::X509List &ca, const BearSSL::PrivateKey &key) {
-  // Several KB: on the heap, not on the ESP8266's 4 KB stack.
-  br_x509_minimal_context *x509 = new br_x509_minimal_context;
-  br_x509_minimal_init_full(x509, ca.getTrustAnchors(), ca.getCount());
-  br_x509_minimal_set_time(x509, r.notBefore / 86400 + kDaysTo1970, r.notBefore % 86400);
-  // The subject's CN, which must be the record's id: the device connects under that id, and the
-  // broker's access rules key on the certificate's CN (a record of dev03's certificate saying dev01 is refused).
-  static const unsigned char kCnOid[] = {3, 0x55, 0x04, 0x03};
-  char cn[kMaxIdLength + 1];
-  br_name_element cnElement = {kCnOid, cn, sizeof cn, 0};
-  br_x509_minimal_set_name_elements(x509, &cnElement, 1);
-  const br_x509_class **engine = &x509->vtable;
-  (*engine)->start_chain(engine, nullptr);
-  (*engine)->start_cert(engine, r.certLen);
-  (*engine)->append(engine, r.cert, r.certLen);
-  (*engine)->end_cert(engine);
-  unsigned err = (*engine)->end_chain(engine);
-  const char *reason = nullptr;
-  if (err == BR_ERR_X509_NOT_TRUSTED || err == BR_ERR_X509_BAD_SIGNATURE) {
-    reason = "issuer";
-  } else if (err != 0) {  // end_chain() says 0 for a trusted chain
-    reason = "cert";
-  } else {
-    const br_x509_pkey *pub = (*engine)->get_pkey(engine, nullptr);
-    if (pub == nullptr || !keyMatchesPublic(key, *pub)) {
-      reason = "mismatch";
-    } else if (cnElement.status != 1 || strlen(cn) != r.idLen || memcmp(cn, r.id, r.idLen) != 0) {
-      reason = "cn";
-    }
-  }
-  delete x509;
-  return reason;
-}
-
 // Builds the identity from a sound record; nullptr, or the reason it cannot be used.
 const char *useRecord(const Record &r, const BearSSL::X509List &ca, Credentials &out) {
   std::unique_ptr<BearSSL::PrivateKey> key(new BearSSL::PrivateKey(r.key, r.keyLen));
   bool ec = key->isEC();
   if (!(ec || key->isRSA()) || ec != (r.keyType == kKeyEc)) return "key";
-  const char *reason = checkIssuerAndKey(r, ca, *key);
-  if (reason != nullptr) return reason;
+  // Checked at the certificate's own notBefore: the device's clock may not be set yet, and the
+  // broker checks the dates. The CN must be the record's id: the device connects under that id,
+  // and the broker's access rules key on the certificate's CN (a record of dev03's certificate
+  // saying dev01 is refused).
+  CertCheck check = checkCert(r.cert, r.certLen, ca, r.notBefore, *key, r.id, r.idLen);
+  if (check.chain == CertCheck::Chain::untrusted) return "issuer";
+  if (check.chain != CertCheck::Chain::trusted) return "cert";
+  if (!check.keyMatches) return "mismatch";
+  if (!check.cnMatches) return "cn";
   out.source = CredSource::flash;
   memcpy(out.clientId, r.id, r.idLen);
   out.clientId[r.idLen] = '\0';

@@ -40,9 +40,6 @@ struct Credentials {
 // prints `cred fail reason=<word>`; then, as with erased sectors, the header's client is used.
 void loadCredentials(Credentials &out, const BearSSL::X509List &ca, const HeaderIdentity &header);
 
-// Whether `key` is the pair of the public key `pub` (EC: the point; RSA: the modulus).
-bool keyMatchesPublic(const BearSSL::PrivateKey &key, const br_x509_pkey &pub);
-
 // Writes a record of `cred`'s id and key with `certDer` into the sector `cred` does not use,
 // with the next sequence number, and reads it back. A power cut at any instant leaves the
 // record in use (or the header's client) intact. On success `cred.slot` and `cred.seq` name

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cert_check.h"
 #include "cert_info.h"
 #include "report.h"
 
@@ -16,8 +17,6 @@ namespace {
 // drops by itself, unseen).
 const size_t kMaxCertLen = 1800;
 const uint16_t kMqttBufferSize = 2048;
-const uint32_t kDaysTo1970 = 719528;
-const uint8_t kOidCommonName[] = {3, 0x55, 0x04, 0x03};
 
 }  // namespace
 
@@ -44,37 +43,15 @@ const char *CredRenewal::check(const uint8_t *der, size_t len) {
   // An empty message is a cleared retained one; the certificate in use comes at every connect.
   if (len == 0 || (len == in.data_len && memcmp(der, in.data, len) == 0)) return "";
   if (len > kMaxCertLen) return "size";
-  // Several KB: on the heap, not on the ESP8266's 4 KB stack.
-  br_x509_minimal_context *x509 = new br_x509_minimal_context;
-  br_name_element cn = {kOidCommonName, 0, 0, 0};
-  char name[65];
-  cn.buf = name;
-  cn.len = sizeof name;
-  br_x509_minimal_init_full(x509, _ca.getTrustAnchors(), _ca.getCount());
-  br_x509_minimal_set_name_elements(x509, &cn, 1);
-  time_t now = _clock.now();
-  br_x509_minimal_set_time(x509, (uint32_t)(now / 86400) + kDaysTo1970, (uint32_t)(now % 86400));
-  const br_x509_class **engine = &x509->vtable;
-  (*engine)->start_chain(engine, nullptr);
-  (*engine)->start_cert(engine, len);
-  (*engine)->append(engine, der, len);
-  (*engine)->end_cert(engine);
-  unsigned err = (*engine)->end_chain(engine);
-  const char *reason = nullptr;
-  if (err == BR_ERR_X509_EXPIRED) {
-    reason = "expired";
-  } else if (err == BR_ERR_X509_NOT_TRUSTED || err == BR_ERR_X509_BAD_SIGNATURE) {
-    reason = "issuer";
-  } else if (err != 0) {
-    reason = "cert";
-  } else if (!cn.status || strcmp(name, _cred.clientId) != 0) {
-    reason = "id";
-  } else {
-    const br_x509_pkey *pub = (*engine)->get_pkey(engine, nullptr);
-    if (pub == nullptr || !keyMatchesPublic(*_cred.key, *pub)) reason = "key";
+  CertCheck check = checkCert(der, len, _ca, (uint32_t)_clock.now(), *_cred.key, _cred.clientId, strlen(_cred.clientId));
+  switch (check.chain) {
+    case CertCheck::Chain::expired: return "expired";
+    case CertCheck::Chain::untrusted: return "issuer";
+    case CertCheck::Chain::malformed: return "cert";
+    case CertCheck::Chain::trusted: break;
   }
-  delete x509;
-  if (reason != nullptr) return reason;
+  if (!check.cnMatches) return "id";
+  if (!check.keyMatches) return "key";
   CertInfo offered, current;
   if (!readCertInfo(der, len, offered) || !readCertInfo(in.data, in.data_len, current)) return "cert";
   if (offered.notAfter <= current.notAfter) return "older";

@@ -1,7 +1,9 @@
 /**
- * The little of DER that a trust anchor needs: walk tag-length-value elements and
- * decode object identifiers. Certificates come from our own store, but a broken file
- * must still fail with a clear message rather than read past the end.
+ * The little of DER that libraries do not give cheaply: walking tag-length-value elements, for
+ * the trust anchor's subject DN bytes (bearssl/) and a CRL's nextUpdate on the hook's no-op path
+ * (pki/crl-dates.ts), where loading an ASN.1 library would cost more than the whole check.
+ * Files come from our own store, but a broken one must still fail with a clear message rather
+ * than read past the end.
  */
 export interface Tlv {
   tag: number;
@@ -52,36 +54,9 @@ export function expectTag(el: Tlv | undefined, tag: number, what: string): Tlv {
   return el;
 }
 
-export function value(bytes: Uint8Array, el: Tlv): Uint8Array {
-  return bytes.subarray(el.valueStart, el.end);
-}
-
-/** Dotted form of an OBJECT IDENTIFIER's value. */
-export function oidString(v: Uint8Array): string {
-  if (v.length === 0) throw new DerError("empty object identifier");
-  const arcs: number[] = [];
-  let n = 0;
-  for (const b of v) {
-    n = n * 128 + (b & 0x7f);
-    if (!(b & 0x80)) {
-      arcs.push(n);
-      n = 0;
-    }
-  }
-  const first = arcs.shift() ?? 0;
-  const top = first < 80 ? Math.floor(first / 40) : 2;
-  return [top, first - top * 40, ...arcs].join(".");
-}
-
 export const TAG = {
-  boolean: 0x01,
   integer: 0x02,
-  bitString: 0x03,
-  oid: 0x06,
   sequence: 0x30,
   /** [0] EXPLICIT: the certificate's version. */
   context0: 0xa0,
-  /** [3] EXPLICIT: the certificate's extensions. */
-  context3: 0xa3,
-  octetString: 0x04,
 } as const;

@@ -1,0 +1,128 @@
+// `generate --rekey` reloads a running broker as `revoke` does (docs/revocation.md, "Replaced
+// certificates"): at a real mosquitto started from the generated broker/ (--paths local), the
+// old certificate connects before the run and is refused after it, with no reload by hand.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import mqtt from "mqtt";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli, tmpProject } from "../helpers/cli.js";
+import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
+import { requireTool } from "../helpers/tools.js";
+
+const ready = requireTool("mosquitto", "mosquitto") && requireTool("mosquitto_pub", "mosquitto-clients");
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const brokers: Broker[] = [];
+afterEach(async () => {
+  for (const b of brokers.splice(0)) await b.stop();
+});
+
+function cli(dir: string, ...args: string[]) {
+  const r = runCli(args, { cwd: dir });
+  return { ...r, out: r.stdout + r.stderr };
+}
+
+/** A project with its broker folder, and the broker running from it (its pid file is broker/mosquitto.pid). */
+async function project(): Promise<{ dir: string; start: () => Promise<Broker> }> {
+  const dir = tmpProject("esp-certs-rekey-reload-");
+  writeFileSync(path.join(dir, "platformio.ini"), "[esp_certs]\nmqtt_host = win10.local\n");
+  expect(cli(dir, "generate").status).toBe(0);
+  expect(cli(dir, "broker", "--paths", "local").status).toBe(0);
+  const start = async () => {
+    const b = await startMosquitto({ config: readFileSync(path.join(dir, "broker", "mosquitto.conf"), "utf8") });
+    brokers.push(b);
+    return b;
+  };
+  return { dir, start };
+}
+
+/** A copy of dev01's current certificate and key, as the board holding them has. */
+function keep(dir: string, as: string): { cert: string; key: string } {
+  const out = path.join(dir, "kept", as);
+  mkdirSync(out, { recursive: true });
+  const files = { cert: path.join(out, "c.pem"), key: path.join(out, "k.pem") };
+  copyFileSync(path.join(dir, "certs", "clients", "dev01.crt.pem"), files.cert);
+  copyFileSync(path.join(dir, "certs", "clients", "dev01.key.pem"), files.key);
+  return files;
+}
+
+function connects(dir: string, broker: Broker, files: { cert: string; key: string }): boolean {
+  const r = spawnSync(
+    "mosquitto_pub",
+    ["-h", "localhost", "-p", String(broker.port), "--cafile", path.join(dir, "certs", "ca.crt.pem"), "--cert", files.cert, "--key", files.key, "-i", "dev01", "-t", "dev01/t", "-m", "x"],
+    { encoding: "utf8", timeout: 10_000 },
+  );
+  return r.status === 0;
+}
+
+/** A reload is a signal: mosquitto applies it at its next pass, a moment after the run ends. */
+async function refusedWithin(ms: number, dir: string, broker: Broker, files: { cert: string; key: string }): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) {
+    if (!connects(dir, broker, files)) return true;
+  }
+  return false;
+}
+
+describe.skipIf(!ready)("generate --rekey at a running broker", () => {
+  it("reloads it: the old certificate, which connected before, is refused after the run, with no reload by hand", async () => {
+    const { dir, start } = await project();
+    // An earlier revocation put crlfile into mosquitto.conf: from then on a reload applies a new CRL.
+    expect(cli(dir, "revoke", "dev02").status).toBe(0);
+    const broker = await start();
+    const old = keep(dir, "old");
+    expect(connects(dir, broker, old), broker.log()).toBe(true);
+
+    // The board with the old key, connected through the run.
+    const held = await mqtt.connectAsync({
+      protocol: "mqtts",
+      host: "localhost",
+      port: broker.port,
+      ca: readFileSync(path.join(dir, "certs", "ca.crt.pem")),
+      cert: readFileSync(old.cert),
+      key: readFileSync(old.key),
+      clientId: "dev01",
+      reconnectPeriod: 0,
+    });
+    try {
+      const r = cli(dir, "generate", "--rekey", "dev01");
+      expect(r.status, r.out).toBe(0);
+      expect(r.out).toMatch(/^Reloaded the broker \(SIGHUP to mosquitto \(pid \d+\)\): it refuses the replaced certificate of dev01 from now on\. A connection it has open stays up until dev01 connects with the new key/m);
+      expect(r.out).not.toMatch(/kill -HUP|Restart/);
+      expect(r.out).toMatch(/dev01's earlier certificate \(serial [0-9a-f]+\) is revoked as superseded: the board that holds the old key is shut out/);
+      expect(await refusedWithin(3000, dir, broker, old), broker.log()).toBe(true);
+      // What the run says of the open connection: up, until the new key takes the id's session over.
+      expect(held.connected).toBe(true);
+      await held.publishAsync("dev01/t", "still", { qos: 1 });
+      expect(connects(dir, broker, keep(dir, "new")), broker.log()).toBe(true);
+      for (let i = 0; i < 20 && held.connected; i++) await sleep(100);
+      expect(held.connected).toBe(false);
+    } finally {
+      held.end(true);
+    }
+  });
+
+  it("as the first revocation (a new crlfile line), says what the reload cannot do: the old certificate connects until the restart", async () => {
+    const { dir, start } = await project();
+    let broker = await start();
+    const old = keep(dir, "old");
+    expect(connects(dir, broker, old)).toBe(true);
+
+    const r = cli(dir, "generate", "--rekey", "dev01");
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toMatch(/^Reloaded the broker \(SIGHUP to mosquitto \(pid \d+\)\)/m);
+    expect(r.out).toContain(`Restart the broker so that it loads them (mosquitto -c "${path.join(dir, "broker", "mosquitto.conf")}").`);
+    // The access rules go by the CN, which the new certificate shares: the old one keeps dev01's topics.
+    expect(r.out).toContain("Until that restart dev01's replaced certificate still connects, with dev01's topics");
+    await sleep(1000);
+    expect(connects(dir, broker, old)).toBe(true);
+
+    const port = broker.port;
+    await broker.stop();
+    brokers.splice(brokers.indexOf(broker), 1);
+    broker = await startMosquitto({ config: readFileSync(path.join(dir, "broker", "mosquitto.conf"), "utf8"), port });
+    brokers.push(broker);
+    expect(connects(dir, broker, old)).toBe(false);
+    expect(connects(dir, broker, keep(dir, "new"))).toBe(true);
+  });
+});
