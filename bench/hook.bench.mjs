@@ -41,7 +41,7 @@ timeOnce(process.execPath, [cli, "generate"], { cwd: dir, env });
 const runner = path.join(root, "test", "hook", "fixtures", "run_hook.py");
 const first = spawnSync("python3", [runner, hookScript, dir, "d1_mini"], { cwd: dir, env, encoding: "utf8" });
 if (first.status !== 0) throw new Error(`the hook script failed:\n${first.stdout}${first.stderr}`);
-const header = path.join(dir, "firmware", "include", "esp_certs.h");
+const header = path.join(dir, "include", "esp_certs.h");
 const mtime = statSync(header).mtimeMs;
 const startsBefore = readFileSync(starts, "utf8").split("\n").length;
 

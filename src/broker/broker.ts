@@ -292,8 +292,9 @@ export function needsRestart(r: BrokerResult): boolean {
 
 function reloadAdvice(r: BrokerResult & Pick<BrokerSync, "replaced">, reload: ReloadOutcome | undefined): string {
   if (reload === undefined) return `Reload the broker so that it applies them (its clients stay connected): ${reloadCommand(r.dir, r.mode)}`;
-  if (reload.state === "reloaded" && r.replaced && !needsRestart(r)) {
-    // A reload re-reads the CRL for new handshakes; an open connection keeps its id's topics.
+  if (reload.state === "reloaded" && r.replaced) {
+    // A reload re-reads the CRL for new handshakes, not a new crlfile line; an open connection keeps its id's topics.
+    if (needsRestart(r)) return `Reloaded the broker (${reload.how}): that applies the access rules, not the new crlfile line.`;
     const ids = r.replaced.join(", ");
     return `Reloaded the broker (${reload.how}): it refuses the replaced certificate of ${ids} from now on. A connection it has open stays up until ${ids} connects with the new key (which takes its session over) or the broker restarts.`;
   }

@@ -33,10 +33,11 @@ function stateText(config: Config, c: CertStatus): string {
 
 export function statusCommand(o: { projectDir: string; json?: boolean }): number {
   const config = loadConfig(o.projectDir);
-  for (const w of CertificateStore.open(config).warnings()) warn(w);
-  const certs = storeStatus(config);
-  const crl = crlStatus(config);
-  const superseded = supersededStatus(config);
+  const store = CertificateStore.open(config);
+  for (const w of store.warnings()) warn(w);
+  const certs = storeStatus(store);
+  const crl = crlStatus(store);
+  const superseded = supersededStatus(store);
   if (o.json) {
     printJson({ certDir: config.certDir, certificates: certs, superseded, crl });
     return ExitCode.ok;

@@ -120,7 +120,7 @@ async function readRevocation(store: CertificateStore): Promise<RevocationContex
     signedByCa,
     revokedSerials: new Map((crl?.revoked ?? []).map((r) => [r.serial, r])),
     forgotten: error === undefined ? forgotten(crl?.revoked ?? [], manifestQuietly(store)) : [],
-    revokedClients: error === undefined ? store.revocations(config.clients, crl) : new Map(),
+    revokedClients: error === undefined ? store.revocations(config.clients, () => crl) : new Map(),
     broker: crl && brokerFolderExists(config) ? readBrokerCrl(brokerDir(config), readFileSync(p.crlPem)) : undefined,
   };
 }

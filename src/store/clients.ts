@@ -7,12 +7,24 @@ import type { Config } from "../config/config.js";
 import { normalSerial } from "../pki/crl.js";
 import type { ClientEntry, IssuedRecord, KeyHolder, Manifest } from "./manifest.js";
 import type { ClientRevocation } from "./revocations.js";
-import { certState, type CertState } from "./status.js";
+import { DAY_MS } from "../units.js";
 
 export type { ClientRole };
 /** Configured: listed in `clients`, issued by `generate`. Provisioned: issued by `provision`, its identity in the board's flash. */
 export type ClientOrigin = "configured" | "provisioned";
 export type { KeyHolder };
+
+export type CertState = "active" | "expiring" | "expired" | "revoked";
+
+export const EXPIRING_WITHIN_DAYS = 30;
+
+/** A certificate's state: revoked wins; then expired, or expiring within 30 days. */
+export function certState(notAfter: Date, now: Date, revoked: boolean): CertState {
+  if (revoked) return "revoked";
+  const left = notAfter.getTime() - now.getTime();
+  if (left <= 0) return "expired";
+  return left < EXPIRING_WITHIN_DAYS * DAY_MS ? "expiring" : "active";
+}
 
 export interface ClientRecord {
   id: string;
@@ -39,13 +51,24 @@ export interface ClientSources {
 
 /** The records of every client the store knows, configured ones first in their configured order. */
 export function clientRecords(s: ClientSources): ClientRecord[] {
-  return s.ids.map((id) => clientRecord(s, id));
+  // One pass over the history for all clients: filtering it per client would be quadratic in a fleet.
+  const histories = new Map<string, IssuedRecord[]>();
+  for (const r of s.manifest?.history ?? []) {
+    if (r.role !== "client") continue;
+    const list = histories.get(r.id);
+    if (list) list.push(r);
+    else histories.set(r.id, [r]);
+  }
+  return s.ids.map((id) => recordOf(s, id, histories.get(id) ?? []));
 }
 
 export function clientRecord(s: ClientSources, id: string): ClientRecord {
+  return recordOf(s, id, s.manifest?.history.filter((r) => r.role === "client" && r.id === id) ?? []);
+}
+
+function recordOf(s: ClientSources, id: string, history: IssuedRecord[]): ClientRecord {
   const current = s.manifest?.clients[id];
   const revoked = s.revoked.get(id);
-  const history = s.manifest?.history.filter((r) => r.role === "client" && r.id === id) ?? [];
   // A revocation counts when no newer certificate took its place (a --rekey makes it active again).
   const stillRevoked = revoked !== undefined && (current === undefined || normalSerial(current.serial) === revoked.serial);
   const state = stillRevoked ? "revoked" : current !== undefined ? certState(new Date(current.notAfter), s.now, false) : undefined;

@@ -1,17 +1,16 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import type { Config } from "../config/config.js";
 import { CA_ID, certLabel, clientId, SERVER_ID, type CertId } from "../pki/identity.js";
 import { keyTypeOf } from "../pki/keys.js";
-import { storePaths } from "./paths.js";
 import { sanOf } from "./plan.js";
 import { readCert } from "../pki/cert-files.js";
 import { sha256Hex } from "../units.js";
 import { normalSerial } from "../pki/crl.js";
-import { readManifest } from "./manifest.js";
 import { stillValidRenewed, type StillValid } from "./renewal.js";
 import { supersededValid } from "./revocation-record.js";
-import { archiveDir, readStoreCrl, revokedClients, type ClientRevocation } from "./revocations.js";
+import { archiveDir } from "./revocations.js";
+import { certState, type CertState, type ClientRecord } from "./clients.js";
+import type { CertificateStore } from "./store.js";
 import { DAY_MS } from "../units.js";
 
 /** `esp-certs status`: what the store holds, read from the certificates themselves. */
@@ -39,20 +38,15 @@ export interface CertStatus {
   renewedFrom?: StillValid[];
 }
 
-export type CertState = "active" | "expiring" | "expired" | "revoked";
-
-/** A certificate's state: revoked wins; then expired, or expiring within 30 days. */
-export function certState(notAfter: Date, now: Date, revoked: boolean): CertState {
-  if (revoked) return "revoked";
-  const left = notAfter.getTime() - now.getTime();
-  if (left <= 0) return "expired";
-  return left < EXPIRING_WITHIN_DAYS * DAY_MS ? "expiring" : "active";
-}
-
-export const EXPIRING_WITHIN_DAYS = 30;
-
-export function storeStatus(config: Config, now = new Date()): CertStatus[] {
-  const p = storePaths(config.certDir);
+/**
+ * Every certificate in the store, read from the files themselves. A client's state and
+ * revocation are its record's (store.clients(), the one place that derives them), when the
+ * record describes the file shown; the CA's and the broker's follow from their dates.
+ */
+export function storeStatus(store: CertificateStore, now = new Date()): CertStatus[] {
+  const p = store.paths;
+  // An unreadable CRL is doctor's to explain: status lists what it can.
+  const records = new Map(store.clients(now, () => store.readCrl().crl).map((c) => [c.id, c]));
   const fix = "Run \"esp-certs doctor\" for what to do.";
   const ca = readCert(p.caCertPem, fix);
   const entries: { id: CertId; file: string }[] = [
@@ -66,13 +60,13 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
     }
   }
   // A revoked client's certificate has moved to certs/revoked/: it is listed from there.
-  const revoked = revokedClients(p, readStoreCrl(p).crl, config.clients);
-  for (const r of [...revoked.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+  const revoked = [...records.values()].flatMap((c) => c.revoked ?? []);
+  for (const r of revoked.sort((a, b) => a.id.localeCompare(b.id))) {
     if (!entries.some((e) => e.id.role === "client" && e.id.id === r.id)) {
       entries.push({ id: clientId(r.id), file: path.join(archiveDir(p, r.id, r.serial), path.basename(p.client(r.id).certPem)) });
     }
   }
-  const manifest = readManifest(p.manifest);
+  const manifest = store.manifest();
   const out: CertStatus[] = [];
   for (const e of entries) {
     const stored = e.id.role === "ca" ? ca : readCert(e.file, fix);
@@ -93,23 +87,25 @@ export function storeStatus(config: Config, now = new Date()): CertStatus[] {
       notAfter: notAfter.toISOString(),
       daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
       signedByCa: ca !== undefined && stored.cert.checkIssued(ca.cert) && stored.cert.verify(ca.cert.publicKey),
-      ...stateOf(e.id.role === "client" ? revoked.get(e.id.id) : undefined, stored.cert.serialNumber, notAfter, now),
+      ...stateOf(e.id.role === "client" ? records.get(e.id.id) : undefined, stored.cert.serialNumber, notAfter, now),
       ...(e.id.role === "client" ? { renewedFrom: stillValidRenewed(manifest, e.id.id, now) } : {}),
     });
   }
   return out;
 }
 
-function stateOf(r: ClientRevocation | undefined, serial: string, notAfter: Date, now: Date): Pick<CertStatus, "state" | "revoked"> {
-  const hit = r !== undefined && r.serial === normalSerial(serial);
-  return { state: certState(notAfter, now, hit), revoked: hit ? { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } : undefined };
+/** The record's state when the record is about this very certificate; else (the CA, the broker, a file the manifest does not describe) by its dates. */
+function stateOf(c: ClientRecord | undefined, serial: string, notAfter: Date, now: Date): Pick<CertStatus, "state" | "revoked"> {
+  const r = c?.revoked;
+  if (r !== undefined && r.serial === normalSerial(serial)) return { state: "revoked", revoked: { at: r.at.toISOString(), reason: r.reason ?? "unspecified" } };
+  if (c?.state !== undefined && c.current !== undefined && normalSerial(c.current.serial) === normalSerial(serial)) return { state: c.state };
+  return { state: certState(notAfter, now, false) };
 }
 
 /** The store's CRL, when there is one. */
-export function crlStatus(config: Config): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
-  const p = storePaths(config.certDir);
-  const crl = readStoreCrl(p).crl;
-  return crl && { file: p.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
+export function crlStatus(store: CertificateStore): { file: string; number: string; nextUpdate: string; revoked: number } | undefined {
+  const crl = store.readCrl().crl;
+  return crl && { file: store.paths.crlPem, number: crl.number.toString(), nextUpdate: crl.nextUpdate.toISOString(), revoked: crl.revoked.length };
 }
 
 /** Certificates replaced by a newer one of the same client and still accepted by the broker (a renewal on the same key). */
@@ -120,6 +116,6 @@ export interface SupersededStatus {
   replacedBy: string;
 }
 
-export function supersededStatus(config: Config): SupersededStatus[] {
-  return supersededValid(readManifest(storePaths(config.certDir).manifest), new Date()).map((r) => ({ name: r.id, serial: r.serial, notAfter: r.notAfter, replacedBy: r.replacedBy! }));
+export function supersededStatus(store: CertificateStore): SupersededStatus[] {
+  return supersededValid(store.manifest(), new Date()).map((r) => ({ name: r.id, serial: r.serial, notAfter: r.notAfter, replacedBy: r.replacedBy! }));
 }

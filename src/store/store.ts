@@ -17,6 +17,9 @@ import { readStoreCrl, requireStoreCrl, revokedClients, unreadableBackupCrls, ty
 import { holdsStoreLock } from "./lock.js";
 import { clientRecord, clientRecords, type ClientRecord, type ClientSources } from "./clients.js";
 
+/** Reads the store's CRL for a question about revocations: refusing an unreadable one, or not. */
+export type CrlSource = () => ReadCrl | undefined;
+
 export class CertificateStore {
   private authority?: CertificateAuthority;
 
@@ -68,8 +71,8 @@ export class CertificateStore {
   }
 
   /** Every client whose current certificate is revoked, by this CA's CRL or an earlier one's. */
-  revocations(ids: Iterable<string> = this.config.clients, crl: ReadCrl | undefined = this.crl()): Map<string, ClientRevocation> {
-    return revokedClients(this.paths, crl, ids);
+  revocations(ids: Iterable<string> = this.config.clients, crl: CrlSource = () => this.crl()): Map<string, ClientRevocation> {
+    return revokedClients(this.paths, crl(), ids);
   }
 
   /** The revocation of client `id`, if it is revoked. */
@@ -111,17 +114,18 @@ export class CertificateStore {
 
   /**
    * Every client the store knows, as typed records: configured ones first, then provisioned and
-   * retired ones. `crl`: the store's CRL as the caller read it (status reads past an unreadable one).
+   * retired ones. `crl`: how to read the store's CRL; by default an unreadable one is refused
+   * (status and doctor read past it, and report it).
    */
-  clients(now = new Date(), crl: ReadCrl | undefined = this.crl()): ClientRecord[] {
+  clients(now = new Date(), crl: CrlSource = () => this.crl()): ClientRecord[] {
     return clientRecords(this.sources(now, crl));
   }
 
   client(id: string, now = new Date()): ClientRecord {
-    return clientRecord(this.sources(now, this.crl()), id);
+    return clientRecord(this.sources(now, () => this.crl()), id);
   }
 
-  private sources(now: Date, crl: ReadCrl | undefined): ClientSources {
+  private sources(now: Date, crl: CrlSource): ClientSources {
     const ids = this.clientIds();
     return { config: this.config, manifest: this.manifest(), ids, revoked: this.revocations(ids, crl), now };
   }

@@ -54,6 +54,19 @@ describe("the store object on the previous release's store", () => {
   });
 });
 
+describe("an unreadable CRL", () => {
+  it("stops a question about revocations (exit 2), but status still lists the certificates", () => {
+    const dir = copyOfFixture();
+    writeFileSync(path.join(dir, "certs/ca.crl.pem"), "not a CRL\n");
+    const store = CertificateStore.open(loadConfig(dir));
+    expect(() => store.clients()).toThrow(/Cannot read .*ca\.crl\.pem/);
+    expect(store.clients(new Date(), () => store.readCrl().crl).map((c) => c.id)).toContain("dev01");
+    const status = runCli(["status", "--json"], { cwd: dir });
+    expect(status.status).toBe(0);
+    expect(JSON.parse(status.stdout).certificates.length).toBeGreaterThan(2);
+  });
+});
+
 describe("an earlier CA's revocations", () => {
   it("an unreadable backup CRL is said, not dropped in silence", () => {
     const dir = copyOfFixture();
