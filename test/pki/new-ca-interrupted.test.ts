@@ -7,6 +7,7 @@ import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
+import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 import { generatedProject } from "../header/helpers.js";
 
@@ -23,10 +24,8 @@ const CA_RENAMES = 10;
 
 describe.skipIf(!hasTools)("--new-ca killed at each rename of the CA", () => {
   let base: string;
-  const made: string[] = [];
   beforeAll(() => {
     base = generatedProject(undefined, "esp-certs-newca-");
-    made.push(base);
   });
 
   it("counts the CA's renames as the test expects", () => {
@@ -70,9 +69,8 @@ describe.skipIf(!hasTools)("--new-ca killed at each rename of the CA", () => {
   });
 
   function copy(): string {
-    const dir = `${base}-${made.length}`;
+    const dir = tmpDir("esp-certs-newca-");
     cpSync(base, dir, { recursive: true });
-    made.push(dir);
     return dir;
   }
   function env(): NodeJS.ProcessEnv {
