@@ -26,7 +26,8 @@ export function withIgnored(text: string, wanted: string[], comment = SECRETS_CO
  * Makes git ignore the header esp-certs just wrote, when it is in a git work tree and nothing
  * ignores it yet: its path goes into the project's .gitignore when the header is inside the
  * project (where `init` puts its lines), else into the .gitignore at the work tree's top.
- * Returns that .gitignore when it changed. Without git on PATH, an exact line decides.
+ * Returns that .gitignore when it changed. A "!" rule of the user's that keeps the header
+ * tracked is their choice and stays in force. Without git on PATH, an exact line decides.
  */
 export function ignoreInGit(file: string, projectDir: string): string | undefined {
   const top = workTree(path.dirname(file));
@@ -34,8 +35,9 @@ export function ignoreInGit(file: string, projectDir: string): string | undefine
   const base = isInside(file, projectDir) && !path.relative(top, projectDir).startsWith("..") ? projectDir : top;
   const rel = path.relative(base, file).split(path.sep).join("/");
   // --no-index: the rules alone decide, also for a header someone committed before.
-  const check = spawnSync("git", ["check-ignore", "-q", "--no-index", "--", rel], { cwd: base, stdio: "ignore", timeout: 10_000 });
-  // 0: ignored; 128: git does not take this folder for a work tree.
+  // -v names the rule that decides: 0 with a "!" rule means the user un-ignored it on purpose.
+  const check = spawnSync("git", ["check-ignore", "-v", "--no-index", "--", rel], { cwd: base, encoding: "utf8", timeout: 10_000 });
+  // 0: a rule decides (ignored, or the user's "!" that keeps it tracked); 128: not a work tree to git.
   if (check.status === 0 || check.status === 128) return undefined;
   const gitignore = path.join(base, ".gitignore");
   const text = existsSync(gitignore) ? readFileSync(gitignore, "utf8") : "";

@@ -306,6 +306,10 @@ describe("generate in a plain PlatformIO project, without init", () => {
     writeFileSync(path.join(dir, ".gitignore"), "*.h\n");
     generate(dir, "--rekey", "dev01");
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe("*.h\n");
+    // A "!" rule of the user's keeps it tracked on purpose: no line of ours overrides it.
+    writeFileSync(path.join(dir, ".gitignore"), "*.h\n!include/esp_certs.h\n");
+    generate(dir, "--rekey", "dev01");
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe("*.h\n!include/esp_certs.h\n");
   });
 
   it.skipIf(!hasGit)("header --out into another work tree: that tree's top .gitignore; outside git: none", () => {
