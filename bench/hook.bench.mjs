@@ -38,7 +38,7 @@ writeFileSync(
 );
 timeOnce(process.execPath, [cli, "generate"], { cwd: dir, env });
 // The first build through the script: it runs the CLI, which leaves the stamp.
-const runner = path.join(root, "test", "hook", "fixtures", "run_hook.py");
+const runner = path.join(root, "test", "platformio", "fixtures", "run_hook.py");
 const first = spawnSync("python3", [runner, hookScript, dir, "d1_mini"], { cwd: dir, env, encoding: "utf8" });
 if (first.status !== 0) throw new Error(`the hook script failed:\n${first.stdout}${first.stderr}`);
 const header = path.join(dir, "include", "esp_certs.h");

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { trustAnchorFromCert, CertificateFormatError } from "../../src/bearssl/trust-anchor.js";
 import { tmpProject } from "../helpers/cli.js";
 import { requireHeader, requireTool } from "../helpers/tools.js";
-import { generatedProject, INI, run } from "../header/helpers.js";
+import { generatedProject, INI, run } from "../render/helpers.js";
 
 const hasCc = requireTool("gcc", "gcc") && requireTool("openssl", "openssl") && requireHeader("bearssl.h", "libbearssl-dev");
 const source = fileURLToPath(new URL("./fixtures/ta_dump.c", import.meta.url));

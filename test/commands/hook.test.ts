@@ -8,13 +8,13 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { requirePython } from "../helpers/tools.js";
-import { INI } from "../header/helpers.js";
+import { INI } from "../render/helpers.js";
 import { headerOf, project } from "../helpers/project.js";
 
 const pythonCommand = requirePython();
 const windows = process.platform === "win32";
 const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
-const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
+const runner = path.join(repoRoot, "test", "platformio", "fixtures", "run_hook.py");
 /** A PATH with the given folders (and Windows' own programs), and nothing else of this machine's. */
 const pathWith = (...dirs: string[]) =>
   [...dirs, ...(windows ? [path.join(process.env.SystemRoot ?? "C:\\Windows", "System32")] : [])].join(path.delimiter);

@@ -12,7 +12,7 @@ import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
 import { readCrl } from "../../src/pki/crl.js";
 import { storePaths } from "../../src/store/paths.js";
-import { resignCrlAt } from "../revoke/stale.js";
+import { resignCrlAt } from "../store/revoke-stale.js";
 
 /** A project with its store and a broker folder for a local mosquitto. */
 const STORE = { prefix: "esp-certs-revoke-", broker: true };

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
-import { generatedProject } from "../header/helpers.js";
+import { generatedProject } from "../render/helpers.js";
 import { headerOf } from "../helpers/project.js";
 import { BUILD_TIMEOUT_MS, rehearsalTools } from "./rehearsal.js";
 

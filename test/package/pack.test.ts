@@ -10,7 +10,7 @@ import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 
 const hasPython = requireTool("python3", "python3");
-const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
+const runner = path.join(repoRoot, "test", "platformio", "fixtures", "run_hook.py");
 
 /** npm itself: under `npm test` the script npm runs from, else the npm on PATH. */
 function npm(args: string[], cwd: string) {

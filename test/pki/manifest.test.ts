@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { checkManifest } from "../../src/store/manifest-check.js";
 import { migrateV1, parseManifest, usedSerials, withCurrent, withRevoked, type IssuedRecord } from "../../src/store/manifest.js";
 import { repoRoot, runCli } from "../helpers/cli.js";
-import { generatedProject } from "../header/helpers.js";
+import { generatedProject } from "../render/helpers.js";
 
 const v1Text = readFileSync(path.join(repoRoot, "test/fixtures/store-v1/certs/manifest.json"), "utf8");
 

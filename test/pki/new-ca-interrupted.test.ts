@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
-import { generatedProject } from "../header/helpers.js";
+import { generatedProject } from "../render/helpers.js";
 
 const hasTools = requireTool("strace", "strace") && requireTool("openssl", "openssl");
 

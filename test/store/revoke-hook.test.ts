@@ -5,13 +5,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
-import { generatedProject } from "../header/helpers.js";
+import { generatedProject } from "../render/helpers.js";
 import { headerOf } from "../helpers/project.js";
 import { loadConfig } from "../../src/config/config.js";
 import { readCrl } from "../../src/pki/crl.js";
 import { readManifest } from "../../src/store/manifest.js";
 import { clockDeadlines } from "../../src/platformio/stamp.js";
-import { resignCrlAt } from "./stale.js";
+import { resignCrlAt } from "./revoke-stale.js";
 
 function revokedProject(id: string): string {
   const dir = generatedProject(undefined, "esp-certs-revoke-hook-");

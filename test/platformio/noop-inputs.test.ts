@@ -10,11 +10,11 @@ import { noopInputs } from "../../src/platformio/noop-inputs.js";
 import { repoRoot, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
-import { INI } from "../header/helpers.js";
+import { INI } from "../render/helpers.js";
 
 const hasPython = requireTool("python3", "python3");
 const hookScript = path.join(repoRoot, "firmware", "esp_certs_hook.py");
-const runner = path.join(repoRoot, "test", "hook", "fixtures", "run_hook.py");
+const runner = path.join(repoRoot, "test", "platformio", "fixtures", "run_hook.py");
 
 describe.skipIf(!hasPython)("each input of the no-op decision sends the hook script to esp-certs", () => {
   let dir: string;
