@@ -91,6 +91,16 @@ function inNamespace(script: string): { status: number; stdout: string; stderr: 
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `script(disk)` in a namespace where project `p` was copied onto a 1 MiB tmpfs at `disk`. */
+function onSmallDisk(p: string, prefix: string, script: (disk: string) => string): { status: number; stdout: string; stderr: string } {
+  const disk = path.join(tmpDir(prefix), "disk");
+  mkdirSync(disk);
+  return inNamespace(`
+      mount -t tmpfs -o size=1m tmpfs "${disk}"
+      cp -a "${p}/." "${disk}/"
+${script(disk)}`);
+}
+
 describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
   it("a full disk (ENOSPC) during generate: the disk is named full, exit 2, no partial file; the next run completes", () => {
     for (const size of ["12k", "24k", "40k", "56k"]) {
@@ -118,12 +128,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
     expect(runCli(["generate"], { cwd: p }).status).toBe(0);
     const header = path.join("include", "esp_certs.h");
     const before = readFileSync(path.join(p, header));
-    const base = tmpDir("esp-certs-short-");
-    const disk = path.join(base, "disk");
-    mkdirSync(disk);
-    const r = inNamespace(`
-      mount -t tmpfs -o size=1m tmpfs "${disk}"
-      cp -a "${p}/." "${disk}/"
+    const r = onSmallDisk(p, "esp-certs-short-", (disk) => `
       dd if=/dev/zero of="${disk}/fill" bs=1024 count=$(( $(df -k --output=avail "${disk}" | tail -1) - 8 )) 2>/dev/null
       set +e; (cd "${disk}" && "$NODE" "$CLI_JS" header --client dev02); echo "exit=$?"; set -e
       cmp "${p}/${header}" "${disk}/${header}" && echo unchanged
@@ -139,12 +144,7 @@ describe.skipIf(!root || !hasUnshare)("full and read-only disks", () => {
   it("a full disk when taking the store's lock: said so, exit 2, no empty lock left for the next run", () => {
     const p = project(EC);
     expect(runCli(["generate"], { cwd: p }).status).toBe(0);
-    const base = tmpDir("esp-certs-lockfull-");
-    const disk = path.join(base, "disk");
-    mkdirSync(disk);
-    const r = inNamespace(`
-      mount -t tmpfs -o size=1m tmpfs "${disk}"
-      cp -a "${p}/." "${disk}/"
+    const r = onSmallDisk(p, "esp-certs-lockfull-", (disk) => `
       dd if=/dev/zero of="${disk}/fill" bs=4096 2>/dev/null || true
       set +e; (cd "${disk}" && "$NODE" "$CLI_JS" generate --rekey dev01); echo "exit=$?"; set -e
       ls -a "${disk}/certs"`);
