@@ -10,7 +10,7 @@ import { DEFAULTS, headerFile, ownSettings, platformioIniPath } from "../config/
 import { findSection, parseIni, type IniSection } from "../config/ini.js";
 import { TEMP_SUFFIX } from "../fs/atomic.js";
 import { writeIfChanged } from "../fs/sync.js";
-import { withIgnored } from "./gitignore.js";
+import { withIgnored } from "../fs/gitignore.js";
 import { packageFile } from "../render/package-files.js";
 
 /** The hook's name in the project (beside platformio.ini, where PlatformIO scripts usually live). */

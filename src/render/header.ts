@@ -13,7 +13,7 @@ import { keepMode, writeIfChanged } from "../fs/sync.js";
 import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { certificatePublicKey, trustAnchorFromCert, CertificateFormatError } from "../bearssl/trust-anchor.js";
 import { canonicalIp } from "../config/validate.js";
-import { ignoreInGit } from "../platformio/gitignore.js";
+import { ignoreInGit } from "../fs/gitignore.js";
 import { sanOf } from "../store/plan.js";
 import { cBytes, cComment, cString } from "./c-source.js";
 import { HEADER_TEMPLATE, headerIntact, inputsDigest, readHeaderInputs, recordedDigest, sealHeader, type HeaderInputs } from "./header-inputs.js";
@@ -25,7 +25,7 @@ const HEADER_MODE = 0o600;
 export interface HeaderResult {
   path: string;
   changed: boolean;
-  /** The .gitignore that now ignores the header (platformio/gitignore.ts), when it had to change. */
+  /** The .gitignore that now ignores the header (fs/gitignore.ts), when it had to change. */
   gitignore?: string;
 }
 

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { writeIfChanged } from "../fs/sync.js";
+import { writeIfChanged } from "./sync.js";
 
 const SECRETS_COMMENT = "# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password";
 const HEADER_COMMENT = "# esp-certs: the firmware header holds a device's private key";
