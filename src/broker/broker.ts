@@ -10,6 +10,7 @@ import { EspCertsError } from "../errors.js";
 import { ensurePrivateDir } from "../fs/atomic.js";
 import { checkOutputDir, DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { readNamed } from "../fs/read.js";
+import { BROKER_COMMENT, ignoreInGit } from "../fs/gitignore.js";
 import { judgeStoreCrl } from "../store/crl-trust.js";
 import { defaultDeps } from "../store/ensure.js";
 import { CertificateStore } from "../store/store.js";
@@ -49,6 +50,8 @@ export interface BrokerResult {
   addedAccessRules?: boolean;
   /** Why the store's CRL was not copied (the folder keeps its own): it does not verify, or forgets a revocation. */
   crlKept?: string;
+  /** The .gitignore that now ignores the new folder (made in a git work tree nothing prepared), when it had to change. */
+  gitignore?: string;
 }
 
 /** A sync of the project's broker folder, and what was done about the broker that runs from it. */
@@ -184,7 +187,9 @@ export async function writeBrokerFolder(config: Config, opts: BrokerOptions = {}
       `Take it back, then run this again: sudo chown -R $(id -u):$(id -g) ${shellWord(dir)}`,
     );
   }
-  return { dir, mode, created: existing === undefined, changed, addedAccessRules, crlKept: gated.kept };
+  // A folder made in a plain git project (no init, which ignores it): the broker's key stays out of git.
+  const gitignore = existing === undefined ? ignoreInGit(dir, config.projectDir, { folder: true, comment: BROKER_COMMENT }) : undefined;
+  return { dir, mode, created: existing === undefined, changed, addedAccessRules, crlKept: gated.kept, ...(gitignore !== undefined ? { gitignore } : {}) };
 }
 
 /**

@@ -25,6 +25,7 @@ export async function brokerCommand(opts: BrokerOptions & { projectDir: string; 
   // In local mode the only change to docker-compose.yml is its removal (a local mosquitto has no use for it).
   const changed = r.changed.map((f) => (r.mode === "local" && f === BROKER_FILES.compose ? `${f} removed` : f));
   info(`${r.created ? "Wrote" : "Updated"} ${where} (paths: ${r.mode}): ${changed.join(", ")}`);
+  if (r.gitignore !== undefined) info(`Git-ignored it in ${path.relative(process.cwd(), r.gitignore) || r.gitignore} (the folder holds the broker's private key).`);
   for (const line of r.crlKept ? advice.slice(1) : advice) info(line);
   return ExitCode.ok;
 }

@@ -10,6 +10,8 @@ import { writeIfChanged } from "./sync.js";
 
 const SECRETS_COMMENT = "# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password";
 const HEADER_COMMENT = "# esp-certs: the firmware header holds a device's private key";
+export const BROKER_COMMENT = "# esp-certs: the broker folder holds the broker's private key";
+export const STORE_COMMENT = "# esp-certs: the certificate store holds the CA's and the clients' private keys";
 
 /** `text` (a .gitignore) with the lines of `wanted` it lacks added at its end; the user's lines stay as written. */
 export function withIgnored(text: string, wanted: string[], comment = SECRETS_COMMENT): string {
@@ -23,17 +25,18 @@ export function withIgnored(text: string, wanted: string[], comment = SECRETS_CO
 }
 
 /**
- * Makes git ignore the header esp-certs just wrote, when it is in a git work tree and nothing
- * ignores it yet: its path goes into the project's .gitignore when the header is inside the
- * project (where `init` puts its lines), else into the .gitignore at the work tree's top.
+ * Makes git ignore a private file or folder esp-certs just wrote (the header, the certificate
+ * store), when it is in a git work tree and nothing ignores it yet: its path goes into the
+ * project's .gitignore when it is inside the project (where `init` puts its lines), else into the
+ * .gitignore at the work tree's top.
  * Returns that .gitignore when it changed. A "!" rule of the user's that keeps the header
  * tracked is their choice and stays in force. Without git on PATH, an exact line decides.
  */
-export function ignoreInGit(file: string, projectDir: string): string | undefined {
+export function ignoreInGit(file: string, projectDir: string, what: { folder?: boolean; comment?: string } = {}): string | undefined {
   const top = workTree(path.dirname(file));
   if (top === undefined) return undefined;
   const base = isInside(file, projectDir) && !path.relative(top, projectDir).startsWith("..") ? projectDir : top;
-  const rel = path.relative(base, file).split(path.sep).join("/");
+  const rel = path.relative(base, file).split(path.sep).join("/") + (what.folder ? "/" : "");
   // --no-index: the rules alone decide, also for a header someone committed before.
   // -v names the rule that decides: 0 with a "!" rule means the user un-ignored it on purpose.
   const check = spawnSync("git", ["check-ignore", "-v", "--no-index", "--", rel], { cwd: base, encoding: "utf8", timeout: 10_000 });
@@ -42,8 +45,8 @@ export function ignoreInGit(file: string, projectDir: string): string | undefine
   const gitignore = path.join(base, ".gitignore");
   const text = existsSync(gitignore) ? readFileSync(gitignore, "utf8") : "";
   // A name without a slash would match at every depth: anchor it to this folder.
-  const line = rel.includes("/") ? rel : `/${rel}`;
-  return writeIfChanged(gitignore, withIgnored(text, [line], HEADER_COMMENT)) ? gitignore : undefined;
+  const line = rel.replace(/\/$/, "").includes("/") ? rel : `/${rel}`;
+  return writeIfChanged(gitignore, withIgnored(text, [line], what.comment ?? HEADER_COMMENT)) ? gitignore : undefined;
 }
 
 /** The nearest folder from `dir` up that holds a .git (a repository's folder, or a worktree's file). */

@@ -14,6 +14,7 @@ import { readCert } from "../pki/cert-files.js";
 import { passphraseSources } from "../pki/passphrase.js";
 import { syncBrokerFolder, type BrokerSync } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
+import { ignoreInGit, STORE_COMMENT } from "../fs/gitignore.js";
 import type { LibrarySync } from "../platformio/library.js";
 
 /** After a CA was replaced: what every board and every record written before now needs. */
@@ -55,6 +56,8 @@ export interface GenerateReport {
   broker?: BrokerSync;
   /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
   library?: LibrarySync;
+  /** The .gitignore that now ignores the store (made in a git work tree nothing prepared), when it had to change. */
+  storeGitignore?: string;
   warnings: string[];
 }
 
@@ -86,6 +89,8 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   // Found looser (a copy, an unzip, a umask of 000): the store's folders are the owner's alone.
   const p = certStore.paths;
   tightenStoreModes(p);
+  // A store made in a plain git project (no init, which ignores it): its keys stay out of git too.
+  const storeGitignore = store.actions.some((a) => a.action === "created") ? ignoreInGit(p.dir, config.projectDir, { folder: true, comment: STORE_COMMENT }) : undefined;
   const warnings = [...config.warnings, ...store.warnings, ...certStore.warnings(), ...subjectAdvice(store.actions, p.caCertPem, config), ...newCaAdvice(store.actions)];
   const actions = [...store.actions, ...[...revoked.values()].map((r) => revokedAction(config, r)), ...store.superseded.map((s) => supersededAction(config, s))];
   warnings.push(...store.superseded.map((s) => supersededAdvice(config, s)));
@@ -101,7 +106,7 @@ export async function generate(config: Config, opts: GenerateOptions): Promise<G
   }
   const replaced = [...new Set(store.superseded.map((s) => s.id))];
   const broker = await syncBrokerFolder(certStore, { revoked: replaced.length > 0, replaced });
-  return { actions, header, broker, warnings };
+  return { actions, header, broker, warnings, ...(storeGitignore !== undefined ? { storeGitignore } : {}) };
 }
 
 /**

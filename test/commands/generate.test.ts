@@ -291,7 +291,7 @@ describe("generate in a plain PlatformIO project, without init", () => {
   const git = (dir: string, ...args: string[]) => spawnSync("git", args, { cwd: dir, encoding: "utf8" });
   const hasGit = requireTool("git", "git");
 
-  it.skipIf(!hasGit)("writes the header into PlatformIO's include/, and git ignores it", () => {
+  it.skipIf(!hasGit)("writes the header into PlatformIO's include/, and git ignores it and the store", () => {
     const dir = project({ env: true });
     expect(git(dir, "init", "-q").status).toBe(0);
     writeFileSync(path.join(dir, ".gitignore"), ".pio\n# mine\n");
@@ -300,8 +300,19 @@ describe("generate in a plain PlatformIO project, without init", () => {
     expect(existsSync(path.join(dir, "firmware"))).toBe(false);
     expect(git(dir, "check-ignore", "-q", "include/esp_certs.h").status).toBe(0);
     // The user's lines stay as written; the run says what it added.
-    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe(".pio\n# mine\n\n# esp-certs: the firmware header holds a device's private key\ninclude/esp_certs.h\n");
+    // The store's keys too: without init nothing else keeps them out of a `git add .`.
+    for (const f of ["certs/ca.key.pem", "certs/clients/dev01.key.pem"]) expect(git(dir, "check-ignore", "-q", f).status, f).toBe(0);
+    expect(git(dir, "status", "--porcelain", "--untracked-files=all").stdout).not.toMatch(/key\.pem|esp_certs\.h/);
+    expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe(
+      ".pio\n# mine\n\n# esp-certs: the certificate store holds the CA's and the clients' private keys\n/certs/\n\n# esp-certs: the firmware header holds a device's private key\ninclude/esp_certs.h\n",
+    );
+    expect(r.stdout).toMatch(/^wrote\s+git-ignored store\s+\.gitignore/m);
     expect(r.stdout).toMatch(/^wrote\s+git-ignored header\s+\.gitignore/m);
+    // And the broker folder, with the broker's key.
+    const b = runCli(["broker", "--paths", "local"], { cwd: dir });
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toContain("Git-ignored it in .gitignore (the folder holds the broker's private key).");
+    expect(git(dir, "check-ignore", "-q", "broker/certs/server.key.pem").status).toBe(0);
     // Ignored already (here by a pattern of the user's): left alone, also when the header changes.
     writeFileSync(path.join(dir, ".gitignore"), "*.h\n");
     generate(dir, "--rekey", "dev01");

@@ -29,6 +29,7 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
     else if (!opts.quiet) info(colour.dim(text));
   };
   for (const a of report.actions) line(a.action !== "kept", describeAction(a, projectDir));
+  if (report.storeGitignore !== undefined) info(`${"wrote".padEnd(9)}${"git-ignored store".padEnd(20)}${path.relative(projectDir, report.storeGitignore) || report.storeGitignore} (the store holds private keys)`);
   const h = report.header;
   if (h.revoked !== undefined) info(`${"left".padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (client ${h.client}, revoked on ${h.revoked}: the broker refuses a device built from it)`);
   else line(h.changed, `${(h.changed ? "wrote" : "kept").padEnd(9)}${"header".padEnd(20)}${path.relative(projectDir, h.path)} (${h.client === NO_CLIENT ? "no client: a fleet image" : `client ${h.client}`})`);
