@@ -11,7 +11,7 @@ describe("shellWord", () => {
   });
 
   it("double-quotes a path with a space or a character a shell acts on, in every shell's style", () => {
-    expect(shellWord("/work/trial home/ttyBoard", "linux")).toBe('"/work/trial home/ttyBoard"');
+    expect(shellWord("/home/ana/my boards/ttyBoard", "linux")).toBe('"/home/ana/my boards/ttyBoard"');
     expect(shellWord("C:\\Users\\Ann Lee\\proj", "win32")).toBe('"C:\\Users\\Ann Lee\\proj"');
     expect(shellWord("/home/ann/a&b", "linux")).toBe('"/home/ann/a&b"');
     expect(shellWord("/home/ann/it's", "linux")).toBe(`"/home/ann/it's"`);

@@ -230,10 +230,10 @@ describe("verdict", () => {
   });
 
   it("quotes a port whose path holds a space in the commands it suggests", () => {
-    const spaced = { ...EXPECTED, serial: "/work/trial home/ttyBoard" };
-    expect(play([...UP, '[esp-certs] tls fail code=300 text="x"'], spaced).verdict!.fix).toContain('`esp-certs flash --port "/work/trial home/ttyBoard"`');
-    expect(play(["[esp-certs] wifi ok", '[esp-certs] tls fail code=62 text="x"'], spaced).verdict!.fix).toContain('esp-certs flash --port "/work/trial home/ttyBoard"');
-    expect(finish(initialState(spaced), 2).fix).toContain('esp-certs flash --port "/work/trial home/ttyBoard"');
+    const spaced = { ...EXPECTED, serial: "/home/ana/my boards/ttyBoard" };
+    expect(play([...UP, '[esp-certs] tls fail code=300 text="x"'], spaced).verdict!.fix).toContain('`esp-certs flash --port "/home/ana/my boards/ttyBoard"`');
+    expect(play(["[esp-certs] wifi ok", '[esp-certs] tls fail code=62 text="x"'], spaced).verdict!.fix).toContain('esp-certs flash --port "/home/ana/my boards/ttyBoard"');
+    expect(finish(initialState(spaced), 2).fix).toContain('esp-certs flash --port "/home/ana/my boards/ttyBoard"');
   });
 
   it("times out with what the device did last", () => {
