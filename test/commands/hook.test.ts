@@ -23,6 +23,18 @@ const windowsBase = windows ? { SystemRoot: process.env.SystemRoot, PATHEXT: pro
 
 const hookProject = (ini = INI()) => project({ ini, prefix: "esp-certs-hook-" });
 
+/**
+ * The hook script as `esp-certs init` installs it into `dir` (no dist/ beside it), with an
+ * esp-certs bundle in `<prefix>/node_modules` (the project's own copy, or a global install's).
+ */
+function installedHook(dir: string, prefix = dir): string {
+  const script = path.join(dir, "esp_certs_hook.py");
+  copyFileSync(hookScript, script);
+  mkdirSync(path.join(prefix, "node_modules", "esp-certs", "dist"), { recursive: true });
+  symlinkSync(cliPath, path.join(prefix, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+  return script;
+}
+
 describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", () => {
   let python: string;
   // PATH for the builds: node alone, not an esp-certs the user installed beside it.
@@ -145,10 +157,7 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
 
   it("uses the project's node_modules/esp-certs when there is one", () => {
     const dir = hookProject();
-    const script = path.join(dir, "esp_certs_hook.py"); // as `esp-certs init` installs it: no dist/ beside it
-    copyFileSync(hookScript, script);
-    mkdirSync(path.join(dir, "node_modules", "esp-certs", "dist"), { recursive: true });
-    symlinkSync(cliPath, path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    const script = installedHook(dir);
     const r = build(dir, { script });
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(headerOf(dir))).toBe(true);
@@ -156,10 +165,7 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
 
   it("finds node.exe where the Windows installer puts it when PATH lacks it (an IDE started before Node.js was installed)", () => {
     const dir = hookProject();
-    const script = path.join(dir, "esp_certs_hook.py");
-    copyFileSync(hookScript, script);
-    mkdirSync(path.join(dir, "node_modules", "esp-certs", "dist"), { recursive: true });
-    symlinkSync(cliPath, path.join(dir, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    const script = installedHook(dir);
     // %ProgramFiles%\nodejs\node.exe, with a space in the path as on Windows.
     const programFiles = path.join(dir, "Program Files");
     mkdirSync(path.join(programFiles, "nodejs"), { recursive: true });
@@ -171,12 +177,9 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
 
   it("runs a global install's bundle with node, not through its shim (esp-certs.cmd on Windows)", () => {
     const dir = hookProject();
-    const script = path.join(dir, "esp_certs_hook.py");
-    copyFileSync(hookScript, script);
     // npm's Windows layout: <prefix>/esp-certs(.cmd) beside <prefix>/node_modules/esp-certs.
     const prefix = path.join(dir, "npm prefix");
-    mkdirSync(path.join(prefix, "node_modules", "esp-certs", "dist"), { recursive: true });
-    symlinkSync(cliPath, path.join(prefix, "node_modules", "esp-certs", "dist", "esp-certs.cjs"));
+    const script = installedHook(dir, prefix);
     if (windows) writeFileSync(path.join(prefix, "esp-certs.cmd"), "@echo the shim ran 1>&2\r\n@exit /b 9\r\n");
     else writeFileSync(path.join(prefix, "esp-certs"), "#!/bin/sh\necho the shim ran >&2\nexit 9\n", { mode: 0o755 });
     const r = build(dir, { script, env: { PATH: pathWith(prefix, nodeOnly) } });

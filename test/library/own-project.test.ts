@@ -3,7 +3,7 @@
 // repository. `init` installs the library into lib/; the library's main example, copied in as
 // the user's sketch, is built by the rehearsal from the installed copy (not from this
 // repository) and connects to a real mosquitto; `esp-certs monitor` says verified.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { repoRoot, runCli } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { BUILD_TIMEOUT_MS, rehearsalTools } from "../firmware/rehearsal.js";
-import { ptyPair, startCli, waitUntilOpen } from "../monitor/pty.js";
+import { monitorBoard } from "../monitor/pty.js";
 
 const ready = rehearsalTools({ pty: true });
 
@@ -70,21 +70,8 @@ describe.skipIf(!ready)("the esp-certs library in a fresh project of the user's 
     cli(["generate"], project);
     const firmware = buildOwnProject(project);
 
-    const pty = await ptyPair();
-    let board: ChildProcess | undefined;
-    try {
-      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "30"], { cwd: project });
-      await waitUntilOpen(run.child.pid!, pty.dev);
-      board = spawn(firmware, [], {
-        env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "25" },
-        stdio: "ignore",
-      });
-      const r = await run.done;
-      expect(r.status, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toContain(`verified: dev01 connected to win10.local:${broker.port}`);
-    } finally {
-      board?.kill("SIGTERM");
-      await pty.stop();
-    }
+    const r = await monitorBoard(firmware, { cwd: project, hosts: "win10.local=127.0.0.1", timeoutS: 30, runS: 25 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`verified: dev01 connected to win10.local:${broker.port}`);
   }, BUILD_TIMEOUT_MS * 2);
 });

@@ -1,10 +1,9 @@
 // The monitor's `dns fail` diagnosis, end to end: the firmware rehearsal as the board, its
 // broker name unresolvable, printing into a pty that `esp-certs monitor` reads.
-import { spawn, type ChildProcess } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/mosquitto.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools } from "../firmware/rehearsal.js";
-import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
+import { monitorBoard } from "./pty.js";
 
 const ready = rehearsalTools({ pty: true });
 
@@ -18,29 +17,15 @@ describe.skipIf(!ready)("monitor on a board whose broker name does not resolve",
 
   it("says the name is the cause, not TLS, with the fixes in order (exit 1)", async () => {
     const firmware = buildFirmware(project, await freePort());
-    const pty = await ptyPair();
-    let board: ChildProcess | undefined;
-    try {
-      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "20"], { cwd: project.dir });
-      await waitUntilOpen(run.child.pid!, pty.dev);
-      board = spawn(firmware, [], {
-        env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: "win10.local=", ESP_CERTS_RUN_SECONDS: "15" },
-        stdio: "ignore",
-      });
-      const r = await run.done;
-
-      expect(r.status, r.stdout + r.stderr).toBe(1);
-      expect(r.stdout).toMatch(/\[esp-certs\] dns fail host=win10\.local ms=\d+/);
-      expect(r.stdout).not.toContain("tls fail");
-      expect(r.stdout).toContain("The device cannot resolve win10.local, so it never tried TLS");
-      expect(r.stdout).toContain("The certificates are not the problem");
-      const fix = r.stdout.slice(r.stdout.indexOf("In this order"));
-      const at = ["esp-certs doctor", "Private", "multicast filtering", "mqtt_address"].map((s) => fix.indexOf(s));
-      expect(at.every((i) => i >= 0), r.stdout).toBe(true);
-      expect([...at].sort((a, b) => a - b)).toEqual(at);
-    } finally {
-      board?.kill("SIGTERM");
-      await pty.stop();
-    }
+    const r = await monitorBoard(firmware, { cwd: project.dir, hosts: "win10.local=" });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/\[esp-certs\] dns fail host=win10\.local ms=\d+/);
+    expect(r.stdout).not.toContain("tls fail");
+    expect(r.stdout).toContain("The device cannot resolve win10.local, so it never tried TLS");
+    expect(r.stdout).toContain("The certificates are not the problem");
+    const fix = r.stdout.slice(r.stdout.indexOf("In this order"));
+    const at = ["esp-certs doctor", "Private", "multicast filtering", "mqtt_address"].map((s) => fix.indexOf(s));
+    expect(at.every((i) => i >= 0), r.stdout).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
   }, BUILD_TIMEOUT_MS);
 });

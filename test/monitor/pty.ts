@@ -67,6 +67,27 @@ export async function waitUntilOpen(pid: number, file: string, timeoutMs = 10_00
   }
 }
 
+/**
+ * Runs `firmware` (a rehearsal build) as the board on a fresh pty while `esp-certs monitor`
+ * reads it from `cwd`; `hosts` is the rehearsal's name table (ESP_CERTS_HOSTS). The monitor's result.
+ */
+export async function monitorBoard(firmware: string, o: { cwd: string; hosts: string; timeoutS?: number; runS?: number }): Promise<CliResult> {
+  const pty = await ptyPair();
+  let board: ChildProcess | undefined;
+  try {
+    const run = startCli(["monitor", "--port", pty.dev, "--timeout", String(o.timeoutS ?? 20)], { cwd: o.cwd });
+    await waitUntilOpen(run.child.pid!, pty.dev);
+    board = spawn(firmware, [], {
+      env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: o.hosts, ESP_CERTS_RUN_SECONDS: String(o.runS ?? 15) },
+      stdio: "ignore",
+    });
+    return await run.done;
+  } finally {
+    board?.kill("SIGTERM");
+    await pty.stop();
+  }
+}
+
 /** Writes the bytes line by line, a little apart, as a board prints them. */
 export async function writeSlowly(file: string, data: Buffer, gapMs = 2): Promise<void> {
   const fd = openSync(file, "w");

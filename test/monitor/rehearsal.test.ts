@@ -2,11 +2,10 @@
 // prints into one end of a pty pair, `esp-certs monitor` reads the other, real mosquitto
 // is the broker. A working broker must be verified; one whose certificate lacks the host
 // must be diagnosed as BearSSL's 56, with the command that fixes it.
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, reissuedFor } from "../firmware/rehearsal.js";
-import { ptyPair, startCli, waitUntilOpen } from "./pty.js";
+import { monitorBoard } from "./pty.js";
 
 const ready = rehearsalTools({ pty: true });
 
@@ -23,23 +22,7 @@ describe.skipIf(!ready)("monitor reads the firmware rehearsal through a pty", ()
   });
 
   /** Builds the firmware for `broker`, runs it as the board on a pty, and monitors it. */
-  async function monitorRehearsal(broker: Broker) {
-    const firmware = buildFirmware(project, broker.port);
-    const pty = await ptyPair();
-    let board: ChildProcess | undefined;
-    try {
-      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "20"], { cwd: project.dir });
-      await waitUntilOpen(run.child.pid!, pty.dev);
-      board = spawn(firmware, [], {
-        env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "15" },
-        stdio: "ignore",
-      });
-      return await run.done;
-    } finally {
-      board?.kill("SIGTERM");
-      await pty.stop();
-    }
-  }
+  const monitorRehearsal = (broker: Broker) => monitorBoard(buildFirmware(project, broker.port), { cwd: project.dir, hosts: "win10.local=127.0.0.1" });
 
   it("verifies the board against a broker with this project's certificates (exit 0)", async () => {
     const broker = await startMosquitto({ tls: { cafile: project.caCert, certfile: project.serverCert, keyfile: project.serverKey } });

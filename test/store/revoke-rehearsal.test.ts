@@ -1,14 +1,13 @@
 // The rehearsal firmware (firmware/host: the sketch's sources, real BearSSL) as a board whose
 // client certificate was revoked: the broker's alert reaches it as 256 + 44, and `esp-certs
 // monitor`, reading it through a pty, says the certificate was revoked and what to run next.
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { buildFirmware, generateProject, rehearsalTools } from "../firmware/rehearsal.js";
-import { ptyPair, startCli, waitUntilOpen } from "../monitor/pty.js";
+import { monitorBoard } from "../monitor/pty.js";
 
 const ready = rehearsalTools({ pty: true });
 
@@ -34,23 +33,10 @@ describe.skipIf(!ready)("a revoked board, rehearsed", () => {
     const broker = await startMosquitto({ config: conf(), port: first.port });
     brokers.push(broker);
 
-    const pty = await ptyPair();
-    let board: ChildProcess | undefined;
-    try {
-      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "20"], { cwd: dir });
-      await waitUntilOpen(run.child.pid!, pty.dev);
-      board = spawn(firmware, [], {
-        env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "15" },
-        stdio: "ignore",
-      });
-      const r = await run.done;
-      expect(r.status, r.stdout + r.stderr).toBe(1);
-      expect(r.stdout).toContain("[esp-certs] tls fail code=300");
-      expect(r.stdout).toContain("revoked, or not trusted");
-      expect(r.stdout).toContain("esp-certs status");
-    } finally {
-      board?.kill("SIGTERM");
-      await pty.stop();
-    }
+    const r = await monitorBoard(firmware, { cwd: dir, hosts: "win10.local=127.0.0.1" });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain("[esp-certs] tls fail code=300");
+    expect(r.stdout).toContain("revoked, or not trusted");
+    expect(r.stdout).toContain("esp-certs status");
   }, 240_000); // the firmware build and the handshake are slow on a busy 2-core machine
 });
