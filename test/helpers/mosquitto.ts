@@ -19,6 +19,8 @@ export interface Broker {
   port: number;
   /** Everything mosquitto logged so far (connections, client ids, TLS errors). */
   log(): string;
+  /** Resolves once the log holds `text` (mosquitto logs each step before it takes the next client), or throws after `ms`. */
+  logged(text: string, ms?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,11 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string;
   return {
     port,
     log: readLog,
+    logged: async (text, ms = 10_000) => {
+      for (const end = Date.now() + ms; !readLog().includes(text); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`mosquitto did not log "${text}" within ${ms} ms:\n${readLog()}`);
+      }
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         const done = () => {
