@@ -4,7 +4,7 @@
 // command) into a require() inside lazily run code, Node's built-ins included, so a run
 // loads only what its command uses. As ESM, those imports would be hoisted and loaded on
 // every start (bench/hook.bench.mjs: 1.39 x `node -e 0` against 1.57).
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const outfile = "dist/esp-certs.cjs";
@@ -25,9 +25,15 @@ const result = await build({
   logLevel: "warning",
 });
 
-// Written whole and renamed: a CLI run (or a parallel test run) never reads half a bundle.
-mkdirSync("dist", { recursive: true });
-const tmp = `${outfile}.${process.pid}.tmp`;
-writeFileSync(tmp, result.outputFiles[0].contents);
-chmodSync(tmp, 0o755);
-renameSync(tmp, outfile);
+// The same bundle is left as it is: the hook's stamp records the bundle's size and mtime, so
+// rewriting it would make every project's next `pio run` start Node.js for nothing (and a
+// test run's own build would upset another's hook, mid-test).
+const contents = result.outputFiles[0].contents;
+if (!existsSync(outfile) || !readFileSync(outfile).equals(contents)) {
+  // Written whole and renamed: a CLI run (or a parallel test run) never reads half a bundle.
+  mkdirSync("dist", { recursive: true });
+  const tmp = `${outfile}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, outfile);
+}
