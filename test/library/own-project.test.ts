@@ -70,7 +70,7 @@ describe.skipIf(!ready)("the esp-certs library in a fresh project of the user's 
     cli(["generate"], project);
     const firmware = buildOwnProject(project);
 
-    const r = await monitorBoard(firmware, { cwd: project, hosts: "win10.local=127.0.0.1", timeoutS: 30, runS: 25 });
+    const r = await monitorBoard(firmware, { cwd: project, hosts: "win10.local=127.0.0.1" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`verified: dev01 connected to win10.local:${broker.port}`);
   }, BUILD_TIMEOUT_MS * 2);
