@@ -82,15 +82,19 @@ describe("monitor's port errors", () => {
 
   it.skipIf(!hasSocat || !hasFlock)("a port another program holds: exit 2 and what to close", async () => {
     const pty = await ptyPair();
-    // flock(1) takes the same exclusive lock serialport and esptool take on a port.
-    const holder = spawn("flock", [pty.dev, "sleep", "30"], { stdio: "ignore" });
+    // flock(1) takes the same exclusive lock serialport and esptool take on a port; the monitor
+    // starts once it says it holds it (its own group, to end the sleep with it).
+    const holder = spawn("flock", [pty.dev, "sh", "-c", "echo locked; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"], detached: true });
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on("data", (d) => String(d).includes("locked") && resolve());
+        holder.once("exit", (code) => reject(new Error(`flock ended (${code}) before it held ${pty.dev}`)));
+      });
       const r = runCli(["monitor", "--port", pty.dev, "--timeout", "2"], { cwd: project() });
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`Cannot open serial port ${pty.dev}: another program is using it`);
     } finally {
-      holder.kill("SIGTERM");
+      process.kill(-holder.pid!, "SIGTERM");
       await pty.stop();
     }
   });

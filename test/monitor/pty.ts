@@ -23,7 +23,8 @@ export async function ptyPair(): Promise<PtyPair> {
   const dev = path.join(dir, "dev");
   const feed = path.join(dir, "feed");
   const socat: ChildProcess = spawn("socat", [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${feed}`], { stdio: "ignore" });
-  const deadline = Date.now() + 5000;
+  // Generous: on a loaded machine starting socat alone can take seconds.
+  const deadline = Date.now() + 30_000;
   while (!(existsSync(dev) && existsSync(feed))) {
     if (socat.exitCode !== null || Date.now() > deadline) throw new Error("socat did not make the pty pair");
     await sleep(10);
@@ -45,7 +46,7 @@ export async function ptyPair(): Promise<PtyPair> {
 }
 
 /** Waits until process `pid` has `file` open (the CLI opened the port, so writes are not flushed away). */
-export async function waitUntilOpen(pid: number, file: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntilOpen(pid: number, file: string, timeoutMs = 60_000): Promise<void> {
   const target = realpathSync(file);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -70,15 +71,17 @@ export async function waitUntilOpen(pid: number, file: string, timeoutMs = 10_00
 /**
  * Runs `firmware` (a rehearsal build) as the board on a fresh pty while `esp-certs monitor`
  * reads it from `cwd`; `hosts` is the rehearsal's name table (ESP_CERTS_HOSTS). The monitor's result.
+ * The monitor ends at its verdict, so the default bounds (60 s each) cost nothing when it comes:
+ * they only have to outlast a loaded machine.
  */
 export async function monitorBoard(firmware: string, o: { cwd: string; hosts: string; timeoutS?: number; runS?: number }): Promise<CliResult> {
   const pty = await ptyPair();
   let board: ChildProcess | undefined;
   try {
-    const run = startCli(["monitor", "--port", pty.dev, "--timeout", String(o.timeoutS ?? 20)], { cwd: o.cwd });
+    const run = startCli(["monitor", "--port", pty.dev, "--timeout", String(o.timeoutS ?? 60)], { cwd: o.cwd });
     await waitUntilOpen(run.child.pid!, pty.dev);
     board = spawn(firmware, [], {
-      env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: o.hosts, ESP_CERTS_RUN_SECONDS: String(o.runS ?? 15) },
+      env: { ...process.env, ESP_CERTS_SERIAL: pty.feed, ESP_CERTS_HOSTS: o.hosts, ESP_CERTS_RUN_SECONDS: String(o.runS ?? 60) },
       stdio: "ignore",
     });
     return await run.done;

@@ -32,7 +32,7 @@ describe.skipIf(!ready)("monitor reads a sleeping device through a pty", () => {
   function wake(rtc: string, serial: string): Promise<number | null> {
     return new Promise((resolve) => {
       const board = spawn(firmware, [], {
-        env: { ...process.env, ESP_CERTS_SERIAL: serial, ESP_CERTS_RTC: rtc, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "20" },
+        env: { ...process.env, ESP_CERTS_SERIAL: serial, ESP_CERTS_RTC: rtc, ESP_CERTS_HOSTS: "win10.local=127.0.0.1", ESP_CERTS_RUN_SECONDS: "60" },
         stdio: "ignore",
       });
       board.on("close", resolve);
@@ -46,7 +46,7 @@ describe.skipIf(!ready)("monitor reads a sleeping device through a pty", () => {
     expect(await wake(rtc, path.join(dir, "first-wake.log"))).toBe(0);
     const pty = await ptyPair();
     try {
-      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "20"], { cwd: project.dir });
+      const run = startCli(["monitor", "--port", pty.dev, "--timeout", "60"], { cwd: project.dir });
       await waitUntilOpen(run.child.pid!, pty.dev);
       expect(await wake(rtc, pty.feed)).toBe(0);
       const r = await run.done;
@@ -57,5 +57,5 @@ describe.skipIf(!ready)("monitor reads a sleeping device through a pty", () => {
     } finally {
       await pty.stop();
     }
-  }, 60_000);
+  }, 180_000);
 });
