@@ -18,7 +18,7 @@ function pathWithoutEspCerts(): string {
 }
 
 describe("npm run init", () => {
-  it("builds what it needs, then runs init on this repository's PlatformIO project", { timeout: 180_000 }, () => {
+  it("builds what it needs, then runs init on this repository's PlatformIO project", { timeout: 600_000 }, () => {
     // npm ci in the copy would empty the shared node_modules: the set-up must see them current.
     const installed = statSync(path.join(repoRoot, "node_modules", ".package-lock.json")).mtimeMs;
     expect(installed, "node_modules is older than package-lock.json: run npm ci").toBeGreaterThanOrEqual(statSync(path.join(repoRoot, "package-lock.json")).mtimeMs);

@@ -22,7 +22,7 @@ function npm(args: string[], cwd: string) {
 }
 
 describe.skipIf(!hasPython)("the packed package", () => {
-  it("installs from its tarball into a working esp-certs, whose init and hook run in any project", { timeout: 240_000 }, () => {
+  it("installs from its tarball into a working esp-certs, whose init and hook run in any project", { timeout: 600_000 }, () => {
     const work = tmpDir("esp-certs-pack-");
     // The global set-up has built dist/; prepack's set-up could reinstall node_modules mid-run.
     const packed = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], repoRoot));
