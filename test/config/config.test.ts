@@ -240,7 +240,8 @@ describe("${...} references: bounded", () => {
     expect(rejects(deep(2000))).toMatch(/mqtt_host|\$\{c\.v0\}.*deeper than 32 levels/);
     const t = Date.now();
     expect(rejects(doubling(20))).toMatch(/past 1000 expansions/);
-    expect(Date.now() - t).toBeLessThan(2000);
+    // Bounded, not fast: unbounded it ran for minutes; the bound leaves room for a loaded machine.
+    expect(Date.now() - t).toBeLessThan(10_000);
     // A wide value within the budget but far too long.
     const wide = ["[esp_certs]", "mqtt_host = ${c.v0}", "", "[c]", `v0 = ${"${c.x}".repeat(500)}`, `x = ${"a".repeat(1000)}`].join("\n");
     expect(rejects(wide)).toMatch(/more than 64 KiB/);
@@ -253,7 +254,7 @@ describe("${...} references: bounded", () => {
     for (const ini of [deep(2000), doubling(20)]) {
       writeFileSync(path.join(dir, "platformio.ini"), `${ini}\n\n[env:d1_mini]\nboard = d1_mini\n`);
       for (const args of [["generate"], ["hook", "--env", "d1_mini"]]) {
-        const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: dir, encoding: "utf8", timeout: 20_000, env: { ...process.env, NO_COLOR: "1" } });
+        const r = spawnSync(process.execPath, [cliPath, ...args], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });
         expect(r.signal, `${args[0]}: timed out`).toBeNull();
         expect(r.status, r.stderr).toBe(2);
         expect(r.stderr).toMatch(/Cannot read .* in platformio\.ini: its \$\{\.\.\.\} references/);
