@@ -206,7 +206,7 @@ describe.skipIf(!hasMosquitto)("a real mosquitto from the generated config", () 
   const pub = (...auth: string[]) =>
     spawnSync("mosquitto_pub", ["-h", "localhost", "-p", String(broker.port), "--cafile", path.join(dir, "certs/ca.crt.pem"), ...auth, "-t", "dev01/test", "-m", "hi"], {
       encoding: "utf8",
-      timeout: 10_000,
+      timeout: 30_000,
     });
 
   it("accepts dev02 with its certificate, checking the broker's name (localhost)", () => {
@@ -236,21 +236,24 @@ describe.skipIf(!hasMosquitto)("the local mosquitto.conf, as written", () => {
     const conf = path.join(dir, "broker", "run.conf");
     writeFileSync(conf, readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8").replace(/^listener \d+$/m, `listener ${port} 127.0.0.1`));
     const child = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
+    const exited = new Promise((ok) => child.once("exit", ok));
     try {
+      // Until it listens: a bound for a loaded machine, not a pace.
       let r = pub(port);
-      for (let i = 0; i < 40 && r.status !== 0 && child.exitCode === null; i++) {
+      for (const end = Date.now() + 30_000; r.status !== 0 && child.exitCode === null && Date.now() < end; r = pub(port)) {
         await new Promise((ok) => setTimeout(ok, 100));
-        r = pub(port);
       }
       const log = () => (existsSync(path.join(dir, "broker/log/mosquitto.log")) ? readFileSync(path.join(dir, "broker/log/mosquitto.log"), "utf8") : "");
       expect(r.status, `${r.stderr}\n${log()}`).toBe(0);
     } finally {
+      // It writes its persistence file as it exits: the project folder goes only after that.
       child.kill();
+      await exited;
     }
 
     function pub(p: number) {
       const c = path.join(dir, "certs");
-      return spawnSync("mosquitto_pub", ["-h", "localhost", "-p", String(p), "--cafile", path.join(c, "ca.crt.pem"), "--cert", path.join(c, "clients/dev02.crt.pem"), "--key", path.join(c, "clients/dev02.key.pem"), "-i", "dev02", "-t", "dev01/x", "-m", "hi"], { encoding: "utf8", timeout: 5000 });
+      return spawnSync("mosquitto_pub", ["-h", "localhost", "-p", String(p), "--cafile", path.join(c, "ca.crt.pem"), "--cert", path.join(c, "clients/dev02.crt.pem"), "--key", path.join(c, "clients/dev02.key.pem"), "-i", "dev02", "-t", "dev01/x", "-m", "hi"], { encoding: "utf8", timeout: 30_000 });
     }
   });
 });

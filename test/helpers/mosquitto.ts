@@ -17,10 +17,15 @@ export async function freePort(): Promise<number> {
 
 export interface Broker {
   port: number;
-  /** Everything mosquitto logged so far (connections, client ids, TLS errors). */
-  log(): string;
-  /** Resolves once the log holds `text` (mosquitto logs each step before it takes the next client), or throws after `ms`. */
-  logged(text: string, ms?: number): Promise<void>;
+  /** Everything mosquitto logged so far (connections, client ids, TLS errors), or only its log file after `from` (a mark()). */
+  log(from?: number): string;
+  /** Where the log file ends now: `logged(text, ms, mark)` then looks only at what comes after. */
+  mark(): number;
+  /**
+   * Resolves once the log holds `text` (after `from`, a mark() taken earlier), or throws after
+   * `ms`. Mosquitto is one loop: what it logged, it has done, before it takes the next client.
+   */
+  logged(text: string, ms?: number, from?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,14 +76,16 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string;
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const readLog = () => {
+  const fileLog = () => {
     try {
-      return output + readFileSync(logFile, "utf8");
+      return readFileSync(logFile, "utf8");
     } catch {
-      return output;
+      return "";
     }
   };
-  const deadline = Date.now() + 10_000;
+  const readLog = () => output + fileLog();
+  // A bound for a broker that never starts, not a pace: a loaded machine with a large acl_file is slow.
+  const deadline = Date.now() + 30_000;
   while (!(await canConnect(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -88,10 +95,12 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string;
   }
   return {
     port,
-    log: readLog,
-    logged: async (text, ms = 10_000) => {
-      for (const end = Date.now() + ms; !readLog().includes(text); await new Promise((r) => setTimeout(r, 50))) {
-        if (Date.now() > end) throw new Error(`mosquitto did not log "${text}" within ${ms} ms:\n${readLog()}`);
+    log: (from) => (from === undefined ? readLog() : fileLog().slice(from)),
+    mark: () => fileLog().length,
+    logged: async (text, ms = 30_000, from) => {
+      const seen = () => (from === undefined ? readLog() : fileLog().slice(from)).includes(text);
+      for (const end = Date.now() + ms; !seen(); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`mosquitto did not log "${text}"${from === undefined ? "" : ` after mark ${from}`} within ${ms} ms:\n${readLog()}`);
       }
     },
     stop: () =>

@@ -5,11 +5,13 @@ import { copyFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
-import { buildFirmware, generateProject, type Project, rehearsalTools, runFirmware, startFirmware } from "../firmware/rehearsal.js";
+import { buildFirmware, generateProject, type Project, rehearsalTools, startFirmware } from "../firmware/rehearsal.js";
 import { decodeRecord, SECTOR_SIZE } from "../../src/provision/record.js";
-import { cli, mustCli, retained, signedFor, startBrokerWithRules, storeClient } from "./field.js";
+import { clearRetained, cli, mustCli, retained, signedFor, startBrokerWithRules, storeClient } from "./field.js";
 
 const ready = rehearsalTools();
+/** Not a certificate: refused with reason=cert, and echoed by the example sketch, which prints what it receives. */
+const MARKER = "not a certificate";
 
 describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () => {
   let project: Project;
@@ -45,6 +47,7 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
       mustCli(project, ["generate", "--renew", "dev07"]);
       const renewed = serialOf("dev07")!;
       expect(renewed).not.toBe(before);
+      const mark = broker.mark();
       const push = cli(project, ["push", "--client", "dev07", "--broker-address", address()]);
       expect(push.status, push.stdout + push.stderr).toBe(0);
       expect(push.stdout).toMatch(new RegExp(`published\\s+dev07\\s+certificate ${renewed}`));
@@ -54,6 +57,10 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
       // A full handshake with the new certificate: a resumed session would show the old one.
       await device.waitFor(/ tls ok .* resumed=0$/, at);
       await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/, at);
+      // The device publishes its state after it prints "mqtt ok": the run may end once the broker has it.
+      const reconnect = broker.log(mark).lastIndexOf(" as dev07 ");
+      expect(reconnect, broker.log(mark)).toBeGreaterThanOrEqual(0);
+      await broker.logged("Received PUBLISH from dev07 (d0, q0, r1, m0, 'dev07/esp-certs/state'", undefined, mark + reconnect);
       expect(device.lines().filter((l) => / mqtt fail | cred renew fail /.test(l))).toEqual([]);
     } finally {
       await device.stop();
@@ -62,10 +69,24 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     expect(state.serial.toLowerCase()).toBe(serialOf("dev07")!.replace(/^(00)+/, ""));
     expect(state.cred).toBe("flash");
 
-    const reboot = await runFirmware(fleet, { ESP_CERTS_FLASH: flash });
-    expect(reboot.lines).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
+    const mark = broker.mark();
+    const reboot = startFirmware(fleet, { ESP_CERTS_FLASH: flash });
+    let lines: string[];
+    try {
+      await reboot.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/, 0, 60_000);
+      await broker.logged("Sending SUBACK to dev07", undefined, mark);
+      // A marker the device does print, which it reads after the retained certificate.
+      const app = await storeClient(project, broker.port, "esp-certs");
+      await app.publishAsync("dev07/esp-certs/cert", MARKER, { qos: 1 });
+      await app.endAsync(true);
+      await reboot.waitFor(/ cred renew fail /, 0, 60_000);
+      lines = reboot.lines();
+    } finally {
+      await reboot.stop();
+    }
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
     // The retained certificate is the one in use now: passed over without a line.
-    expect(reboot.lines.filter((l) => l.includes(" cred "))).toEqual([]);
+    expect(lines.filter((l) => l.includes(" cred "))).toEqual(["[esp-certs] cred renew fail reason=cert"]);
 
     const live = cli(project, ["status", "--live", "--broker-address", address()]);
     expect(live.status, live.stderr).toBe(0);
@@ -93,11 +114,13 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
       // The record and the broker's retained message hold the store's current certificate: nothing to take.
       mustCli(project, ["provision", "--client", "dev07", "--out", flash]);
       mustCli(project, ["push", "--client", "dev07", "--broker-address", address()]);
-      const device = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "90" });
+      const mark = broker.mark();
+      const device = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "300" });
       const app = await storeClient(project, broker.port, "esp-certs");
       try {
         await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
-        await new Promise((r) => setTimeout(r, 500));
+        // It subscribes after printing "mqtt ok": a message sent before the broker took that would reach nobody.
+        await broker.logged("Sending SUBACK to dev07", undefined, mark);
         const flashBefore = readFileSync(flash);
         for (const [what, reason, make] of cases) {
           const from = device.lines().length;
@@ -109,8 +132,10 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
         // Larger than PubSubClient's buffer: dropped by the library itself, unseen, the connection kept.
         const from = device.lines().length;
         await app.publishAsync("dev07/esp-certs/cert", randomBytes(4000), { qos: 1 });
-        await new Promise((r) => setTimeout(r, 1500));
-        expect(device.lines().slice(from)).toEqual([]);
+        // The marker: a refusal the device prints, then the sketch's echo of it, read after the dropped one.
+        await app.publishAsync("dev07/esp-certs/cert", MARKER, { qos: 1 });
+        await device.waitFor(/^dev07\/esp-certs\/cert: not a certificate$/, from);
+        expect(device.lines().slice(from)).toEqual(["[esp-certs] cred renew fail reason=cert", "dev07/esp-certs/cert: not a certificate"]);
         expect(device.lines().filter((l) => / mqtt fail /.test(l))).toEqual([]);
         expect(device.lines().filter((l) => / boot /.test(l)).length).toBe(1);
         expect(readFileSync(flash).equals(flashBefore)).toBe(true);
@@ -147,13 +172,30 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
       const flash = path.join(project.dir, `dev07-cut-${inUse}-${cut}.bin`);
       copyFileSync(base, flash);
       // The broker holds the renewed certificate (retained): the device takes it after connecting.
-      const first = await runFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_FLASH_CUT: String(cut), ESP_CERTS_RUN_SECONDS: "8" });
-      const completed = first.lines.some((l) => l.startsWith("[esp-certs] cred renewed "));
+      // Until it is cut (it ends by itself) or has taken the renewal: a bound for a loaded machine, not a pace.
+      const first = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_FLASH_CUT: String(cut), ESP_CERTS_RUN_SECONDS: "120" });
+      const completed = await first.waitFor(/^\[esp-certs\] cred renewed /, 0, 90_000).then(
+        () => true,
+        () => false,
+      );
+      await first.stop();
       expect(sectorInUse(readFileSync(flash)).equals(sectorInUse(readFileSync(base))), `cut ${cut}: the ${inUse} sector in use was written`).toBe(true);
-      const next = await runFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "4" });
-      expect(next.lines, `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
-      const state = JSON.parse((await retained(project, broker.port, "dev07/esp-certs/state"))!.toString()) as { serial: string };
-      expect(state.serial, `cut ${cut}`).toBe(serial);
+      // The state the next boot publishes, and nothing older.
+      await clearRetained(project, broker.port, "dev07/esp-certs/state");
+      const next = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "120" });
+      let state: { serial: string } | undefined;
+      try {
+        await next.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/, 0, 60_000);
+        // Taken in the cut run, or now (then it connects again): it says so once the broker holds its state.
+        for (const end = Date.now() + 60_000; state?.serial !== serial && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+          const held = await retained(project, broker.port, "dev07/esp-certs/state");
+          state = held === undefined || held.length === 0 ? undefined : (JSON.parse(held.toString()) as { serial: string });
+        }
+      } finally {
+        await next.stop();
+      }
+      expect(next.lines(), `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
+      expect(state?.serial, `cut ${cut}`).toBe(serial);
       outcomes.push(`${cut}:${completed ? "done" : "cut"}`);
       if (completed) expect(sequences(flash)).toEqual(whole);
       rmSync(flash);
@@ -189,8 +231,14 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     // The first renewal, taken whole: the EEPROM sector holds it now, the spare sector the provisioned record.
     const afterFirst = path.join(project.dir, "dev07-first-renewal.bin");
     copyFileSync(dev07Record, afterFirst);
-    const first = await runFirmware(fleet, { ESP_CERTS_FLASH: afterFirst, ESP_CERTS_RUN_SECONDS: "8" });
-    expect(first.lines.filter((l) => l.startsWith("[esp-certs] cred renewed ")).length).toBe(1);
+    const first = startFirmware(fleet, { ESP_CERTS_FLASH: afterFirst });
+    try {
+      await first.waitFor(/^\[esp-certs\] cred renewed /, 0, 60_000);
+      await first.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/, first.lines().findIndex((l) => l.startsWith("[esp-certs] cred renewed ")), 60_000);
+    } finally {
+      await first.stop();
+    }
+    expect(first.lines().filter((l) => l.startsWith("[esp-certs] cred renewed ")).length).toBe(1);
     expect(sequences(afterFirst)).toEqual({ spare: 0, eeprom: 1 });
 
     mustCli(project, ["generate", "--renew", "dev07"]);

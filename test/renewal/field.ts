@@ -60,23 +60,35 @@ export async function storeClient(p: Project, port: number, id: string): Promise
 }
 
 /**
- * The retained message of `topic`, or undefined when there is none (within `ms`), read as
- * esp-certs' own client. Connects for this alone: the broker takes the client id from the
- * certificate, so a second connection as esp-certs (push's) would end a long-lived one.
+ * The retained message of `topic`, or undefined when there is none, read as esp-certs' own
+ * client. Connects for this alone: the broker takes the client id from the certificate, so a
+ * second connection as esp-certs (push's) would end a long-lived one. The broker queues the
+ * retained message as it takes the subscription; a marker published after that (esp-certs may
+ * use every topic) arrives after it, so the marker's arrival first means there is none.
  */
-export async function retained(p: Project, port: number, topic: string, ms = 1500): Promise<Buffer | undefined> {
+export async function retained(p: Project, port: number, topic: string): Promise<Buffer | undefined> {
+  const client = await storeClient(p, port, "esp-certs");
+  const marker = `esp-certs/marker/${randomBytes(6).toString("hex")}`;
+  try {
+    const got = new Promise<Buffer | undefined>((resolve) => {
+      client.on("message", (t, payload, packet) => {
+        if (t === topic && packet.retain) resolve(payload);
+        if (t === marker) resolve(undefined);
+      });
+    });
+    await client.subscribeAsync([topic, marker], { qos: 1 });
+    await client.publishAsync(marker, "", { qos: 1 });
+    return await got;
+  } finally {
+    await client.endAsync(true);
+  }
+}
+
+/** Removes the retained message of `topic` (an empty retained message), as esp-certs' own client. */
+export async function clearRetained(p: Project, port: number, topic: string): Promise<void> {
   const client = await storeClient(p, port, "esp-certs");
   try {
-    return await new Promise<Buffer | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), ms);
-      client.on("message", (t, payload, packet) => {
-        if (t === topic && packet.retain) {
-          clearTimeout(timer);
-          resolve(payload);
-        }
-      });
-      void client.subscribeAsync(topic, { qos: 1 });
-    });
+    await client.publishAsync(topic, "", { qos: 1, retain: true });
   } finally {
     await client.endAsync(true);
   }

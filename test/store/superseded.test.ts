@@ -47,8 +47,10 @@ async function connects(dir: string, files: { cert: string; key: string }): Prom
     const r = spawnSync(
       "mosquitto_pub",
       ["-h", "localhost", "-p", String(broker.port), "--cafile", path.join(dir, "certs", "ca.crt.pem"), "--cert", files.cert, "--key", files.key, "-t", "t", "-m", "x"],
-      { encoding: "utf8", timeout: 10_000 },
+      { encoding: "utf8", timeout: 30_000 },
     );
+    // A refusal, not a client that gave up on a slow machine.
+    if (r.status !== 0 && r.error !== undefined) throw r.error;
     return r.status === 0;
   } finally {
     await broker.stop();
