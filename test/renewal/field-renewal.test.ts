@@ -1,7 +1,7 @@
 // Certificates renewed in the field: `generate --renew` and `push` on one side, the rehearsal
 // firmware on the other, through a real mosquitto with per-client access rules.
 import { randomBytes } from "node:crypto";
-import { copyFileSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
@@ -201,4 +201,38 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     await cutAtEveryWrite(afterFirst, "eeprom", second.toUpperCase().replace(/^(00)+/, ""), { spare: 2, eeprom: 1 });
   }, 300_000);
 
+  test("a device whose identity came from the header takes a renewal too: its record then holds the header's key", async () => {
+    const image = buildFirmware(project, broker.port, "dev01");
+    const flash = path.join(project.dir, "dev01-flash.bin");
+    writeFileSync(flash, Buffer.alloc(2 * SECTOR_SIZE, 0xff));
+    mustCli(project, ["generate", "--renew", "dev01"]);
+    const renewed = serialOf("dev01")!.toUpperCase().replace(/^(00)+/, "");
+    mustCli(project, ["push", "--client", "dev01", "--broker-address", address()]);
+    const first = startFirmware(image, { ESP_CERTS_FLASH: flash });
+    try {
+      await first.waitFor(/ boot client=dev01 .* cred=header$/);
+      const took = await first.waitFor(/ cred renewed /);
+      expect(took).toMatch(new RegExp(`^\\[esp-certs\\] cred renewed serial=${renewed} until=\\d+$`, "i"));
+      await first.waitFor(/^\[esp-certs\] mqtt ok client=dev01$/, first.lines().indexOf(took));
+    } finally {
+      await first.stop();
+    }
+    const records = [0, 1].flatMap((i) => {
+      try {
+        return [decodeRecord(readFileSync(flash).subarray(i * SECTOR_SIZE, (i + 1) * SECTOR_SIZE))];
+      } catch {
+        return [];
+      }
+    });
+    expect(records.map((r) => [r.clientId, r.keyDer.equals(readFileSync(clientFile("dev01", "key.der")))])).toEqual([["dev01", true]]);
+    expect(records[0].certDer.equals(readFileSync(clientFile("dev01", "crt.der")))).toBe(true);
+
+    const reboot = startFirmware(image, { ESP_CERTS_FLASH: flash });
+    try {
+      await reboot.waitFor(/ boot client=dev01 .* cred=flash$/);
+      await reboot.waitFor(/^\[esp-certs\] mqtt ok client=dev01$/);
+    } finally {
+      await reboot.stop();
+    }
+  }, 300_000);
 });
