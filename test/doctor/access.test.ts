@@ -46,5 +46,7 @@ describe("doctor: access rules", () => {
 
     expect(runCli(["revoke", "dev03"], { cwd: dir }).status).toBe(0);
     expect(line(doctor(), "access")).toMatch(/^ok\s+access\s.* may use every topic, 1 revoked client has no topic, every device only its own <id>\/#/);
+    // Its files moved with the revocation: the reason is that, not a store to generate.
+    expect(line(doctor("--client", "dev03"), "tls")).toMatch(/^problem\s+tls\s+cannot try the broker as dev03: it is revoked, and the broker refuses it$/);
   }, 60_000);
 });
