@@ -40,5 +40,7 @@ describe("apps", () => {
     expect(refusal(() => config("apps = dev01\n", "[env:d1_mini]\nboard = d1_mini\n\n"))).toMatch(/builds dev01 into a board/);
     expect(refusal(() => requireDevice(config(""), "dev02", "Cannot provision dev02"))).toMatch(/dev02 is an app/);
     expect(() => requireDevice(config(""), "dev07", "x")).not.toThrow();
+    // esp-certs' own client in a board's header: refused with its own reason, not "add it to clients".
+    expect(refusal(() => config("", "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = esp-certs\n\n"))).toMatch(/esp-certs' own client .*never built into a board.*Name one of clients \(dev01, dev02\)/);
   });
 });
