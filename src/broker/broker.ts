@@ -292,7 +292,12 @@ function syncAdvice(r: BrokerResult & Pick<BrokerSync, "reload" | "replaced">, p
 
 /** Whether a sync of a running broker's folder needs a restart, not just a reload. */
 export function needsRestart(r: BrokerResult): boolean {
-  return !r.created && !r.changed.every((f) => RELOADED_FILES.includes(f));
+  return !r.created && !reloadApplies(r.changed);
+}
+
+/** Whether a reload makes a running broker load these changed files of its folder. */
+export function reloadApplies(files: readonly string[]): boolean {
+  return files.every((f) => RELOADED_FILES.includes(f));
 }
 
 function reloadAdvice(r: BrokerResult & Pick<BrokerSync, "replaced">, reload: ReloadOutcome | undefined): string {

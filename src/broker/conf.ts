@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Config } from "../config/config.js";
 import { renderTemplate } from "../render/ejs-render.js";
 import type { WantedFile } from "../fs/sync.js";
-import { renderAcl, type AccessClient } from "./acl.js";
+import { ACL_FILE, renderAcl, type AccessClient } from "./acl.js";
 import { shellWord } from "../ui.js";
 
 export type PathsMode = "docker" | "local";
@@ -22,7 +22,7 @@ export const BROKER_FILES = {
   cert: "certs/server.crt.pem",
   key: "certs/server.key.pem",
   crl: "certs/ca.crl.pem",
-  acl: "acl",
+  acl: ACL_FILE,
   /** Written by a local mosquitto itself: where `revoke` finds the process to reload. */
   pid: "mosquitto.pid",
 } as const;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { clientForEnv, loadConfig, NO_CLIENT, type Config } from "../config/config.js";
 import { ExitCode } from "../errors.js";
-import { storeNeedsWork } from "../platformio/needs-work.js";
+import { accessRulesNeedWork, storeNeedsWork } from "../platformio/needs-work.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
 import { libraryNeedsWork, libraryState, syncLibrary } from "../platformio/library.js";
 import { buildStamp, writeStamp } from "../platformio/stamp.js";
@@ -50,7 +50,12 @@ export function hookArgv(argv: string[]): HookOptions | undefined {
 export async function hookCommand(o: HookOptions): Promise<number> {
   const config = loadConfig(o.projectDir);
   const clientId = o.client || clientForEnv(config, o.env);
-  if (storeNeedsWork(config, clientId, new Date()) === undefined && headerIsCurrent(config, clientId) && !libraryNeedsWork(libraryState(config.projectDir))) {
+  if (
+    storeNeedsWork(config, clientId, new Date()) === undefined &&
+    headerIsCurrent(config, clientId) &&
+    accessRulesNeedWork(config) === undefined &&
+    !libraryNeedsWork(libraryState(config.projectDir))
+  ) {
     return stamped(config, o, clientId);
   }
   // Only a hook with work takes the store's lock; the common no-op path stays free of it.
@@ -66,7 +71,7 @@ async function refresh(o: HookOptions): Promise<number> {
   const library = syncLibrary(config.projectDir, { install: false });
   if (library.done) info(`esp-certs: updated ${library.done}: the device library, in step with esp-certs`);
   if (library.warning) warn(`esp-certs: ${library.warning}`);
-  if (work === undefined && headerIsCurrent(config, clientId)) return stamped(config, o, clientId);
+  if (work === undefined && headerIsCurrent(config, clientId) && accessRulesNeedWork(config) === undefined) return stamped(config, o, clientId);
 
   for (const w of config.warnings) warn(w);
   const broker = await import("../broker/broker.js");
@@ -88,7 +93,8 @@ async function refresh(o: HookOptions): Promise<number> {
     const { writeHeader } = await import("../render/header.js");
     header = await writeHeader(config, clientId);
     // A new mqtt_port reaches the header without a new certificate: the broker folder's
-    // listener must follow it, or the device dials a port nothing listens on.
+    // listener must follow it, or the device dials a port nothing listens on; its acl must
+    // follow an edited `apps`.
     if (broker.brokerFolderExists(config)) brokerResult = await broker.writeBrokerFolder(config);
   }
   if (header.changed) {

@@ -29,6 +29,9 @@ export function resolveApps(config: Omit<Config, "apps">, written: string[] | un
   const seen = new Set<string>();
   for (const id of written) {
     if (id === "") throw new EspCertsError("Cannot read apps", `an entry is empty in "${written.join(",")}"`, "Remove the stray comma.");
+    if (id === APP_ID) {
+      throw new EspCertsError(`Cannot use apps entry "${id}"`, "it is esp-certs' own client (push, status --live), always an app without being listed", `Remove ${id} from apps.`);
+    }
     if (!config.clients.includes(id)) {
       throw new EspCertsError(`Cannot use apps entry "${id}"`, `it is ${notOneOfClients(config.clients)}`, `Remove it from apps, or add it to clients in [esp_certs]: an app needs a client of its own (a client provisioned into a board is a device).`);
     }

@@ -1,5 +1,6 @@
 // Rules about the client ids of [esp_certs] that more than one command applies.
 import { EspCertsError } from "../errors.js";
+import { APP_ID } from "./app-identity.js";
 import type { Config } from "./types.js";
 import { clientForEnv } from "./env-client.js";
 
@@ -19,6 +20,8 @@ export function notOneOfClients(clients: readonly string[]): string {
  */
 export function requireConfiguredClient(clients: readonly string[], id: string, what: string, fix: string, because?: string): void {
   if (isConfiguredClient(clients, id)) return;
+  // Not "add it to clients", which refuses it: it is an app, and no board holds an app's key.
+  if (id === APP_ID) throw new EspCertsError(what, "it is esp-certs' own client (push, status --live): an app, never built into a board", `Name one of clients (${clients.join(", ")}).`);
   throw new EspCertsError(what, `it is ${notOneOfClients(clients)}${because === undefined ? "" : `, ${because}`}`, fix);
 }
 

@@ -2,7 +2,11 @@
 // lines; none prints or exits. The live ones (name lookup, TLS) are in live.ts.
 import { type X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { reloadApplies } from "../broker/broker.js";
+import { BROKER_FILES, pathsModeOf } from "../broker/conf.js";
+import { reloadCommand } from "../broker/reload.js";
 import { isConfiguredClient, notOneOfClients } from "../config/clients.js";
 import { clientForEnv } from "../config/config.js";
 import { ipHostWarning } from "../config/validate.js";
@@ -159,7 +163,10 @@ export function checkBrokerFolder(ctx: DoctorContext): CheckResult[] {
   if (ctx.broker === undefined) return [];
   const rel = path.relative(ctx.config.projectDir, ctx.broker.dir) || ".";
   if (ctx.broker.stale.length === 0) return [ok("broker", `${rel}/ matches the store`)];
-  return [problem("broker", `${rel}/ is out of step with the store: ${ctx.broker.stale.join(", ")}`, 'Run "esp-certs broker", then restart the broker.')];
+  // The access rules, or a CRL mosquitto.conf names already: a reload applies them (docs/access.md).
+  const conf = readFileSync(path.join(ctx.broker.dir, BROKER_FILES.conf), "utf8");
+  const then = reloadApplies(ctx.broker.stale) ? `reload the broker: ${reloadCommand(ctx.broker.dir, pathsModeOf(conf) ?? "docker")}` : "restart the broker.";
+  return [problem("broker", `${rel}/ is out of step with the store: ${ctx.broker.stale.join(", ")}`, `Run "esp-certs broker", then ${then}`)];
 }
 
 /** The offline checks, in the order they are reported. */

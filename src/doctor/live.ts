@@ -60,6 +60,9 @@ export async function checkConnection(ctx: DoctorContext): Promise<CheckResult[]
   try {
     material = { ca: readFileSync(s.caCertPem), cert: readFileSync(s.client(client).certPem), key: readFileSync(s.client(client).keyPem) };
   } catch {
+    if (ctx.revocation.revokedClients.has(client)) {
+      return [{ check: "tls", level: "problem", text: `cannot try the broker as ${client}: it is revoked, and the broker refuses it`, fix: `Connect as an active client (--client ID), or bring ${client} back with a new key: esp-certs generate --rekey ${client}.` }];
+    }
     return [{ check: "tls", level: "problem", text: `cannot try the broker: the store has no certificate and key for ${client}`, fix: 'Run "esp-certs generate".' }];
   }
   const target = `${ctx.probe.address}:${ctx.probe.port}`;

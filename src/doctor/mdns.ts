@@ -8,13 +8,15 @@ import type { DoctorContext } from "./context.js";
 /** How long answers are collected: past lwIP's second send, at 1 s. */
 export const MDNS_WINDOW_MS = 2500;
 
-/** The fixes in order, as the monitor gives them for `dns fail`. */
-function fixes(host: string, lan: string): string {
+/** The fixes in order, as the monitor gives them for `dns fail`; `fallback`: the mqtt_address already set. */
+function fixes(host: string, lan: string, fallback?: string): string {
   return [
     "(1) run this check on the broker's PC, if this is not it",
     "(2) on Windows, make this network Private and allow the firewall's mDNS rule (UDP 5353 in), see docs/windows.md",
     "(3) on the access point, turn off multicast filtering and client (AP) isolation",
-    `(4) or set mqtt_address = ${lan} in [esp_certs]: the device dials it when ${host} does not resolve, and still checks the certificate against ${host}`,
+    fallback === undefined
+      ? `(4) or set mqtt_address = ${lan} in [esp_certs]: the device dials it when ${host} does not resolve, and still checks the certificate against ${host}`
+      : `(4) mqtt_address = ${fallback} is set: the device dials it when ${host} does not resolve; keep it this PC's address on the devices' network (${lan})`,
   ].join("; ");
 }
 
@@ -30,7 +32,7 @@ export function mdnsResults(host: string, r: AskResult, own: Set<string>, fallba
   for (const a of r.answers) {
     const where = `${a.from} answers the device's query for ${host} (sent on ${a.via})`;
     if (a.taken === undefined) {
-      out.push({ check, level: "warning", text: `${where}, but an ESP8266 would not take the answer: ${a.refused}`, fix: fixes(host, lan) });
+      out.push({ check, level: "warning", text: `${where}, but an ESP8266 would not take the answer: ${a.refused}`, fix: fixes(host, lan, fallback) });
     } else if (own.has(a.taken)) {
       out.push({ check, level: "ok", text: `${where}: ${a.taken}, an address of this machine` });
     } else {
@@ -51,7 +53,7 @@ export function mdnsResults(host: string, r: AskResult, own: Set<string>, fallba
       check,
       level: "warning",
       text: `nothing answered the device's mDNS query for ${host} on ${r.interfaces.map((i) => `${i.name} ${i.address}`).join(", ")} within ${MDNS_WINDOW_MS / 1000} s${multicast}${failed}: an ESP8266 on this network would print "dns fail".${using}`,
-      fix: fixes(host, lan),
+      fix: fixes(host, lan, fallback),
     },
   ];
 }

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
+import { APP_ID } from "../config/app-identity.js";
 import { defaultAppClient } from "../config/clients.js";
 import { clientForEnv, type Config } from "../config/config.js";
 import { canonicalIp } from "../config/validate.js";
@@ -38,6 +39,14 @@ export function planFlow(config: Config, opts: NoderedOptions): FlowPlan {
       "Cannot choose a client for Node-RED",
       `every client (${config.clients.join(", ")}) is used by a device, and two connections with one client id push each other off the broker`,
       "Add one to clients in [esp_certs] (e.g. dev02), run \"esp-certs generate\", or name one with --client.",
+    );
+  }
+  if (client === APP_ID) {
+    // push and status --live connect as it: each would end Node-RED's session (one certificate, one client).
+    throw new EspCertsError(
+      `Cannot write a Node-RED flow for "${client}"`,
+      "it is esp-certs' own client (push, status --live): each of their connections would push Node-RED off the broker",
+      "Give Node-RED a client of its own: add it to clients and apps in [esp_certs] (dev02 by default), run \"esp-certs generate\", and name it with --client.",
     );
   }
   const store = CertificateStore.open(config);

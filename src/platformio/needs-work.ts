@@ -8,6 +8,9 @@ import { storePaths } from "../store/paths.js";
 import { crlNextUpdateOf, crlRenewalDue } from "../pki/crl-dates.js";
 import { renewalDue } from "../pki/renewal-window.js";
 import { sha256Hex } from "../units.js";
+import { ACL_FILE, appsDiffer } from "../broker/acl.js";
+import { APP_ID } from "../config/app-identity.js";
+import { DEFAULT_BROKER_DIR } from "../fs/output.js";
 import { storeBuildFiles } from "./noop-inputs.js";
 
 /**
@@ -51,4 +54,14 @@ export function storeNeedsWork(config: Config, clientId: string, now: Date): str
     if (crlRenewalDue(next, now, config.certDays, new Date(manifest.ca.notAfter))) return `the CRL expires ${next.toISOString().slice(0, 10)}`;
   }
   return undefined;
+}
+
+/**
+ * Why the broker folder's access rules must be written again before this build, or undefined:
+ * `apps` changed since broker/acl was written (nothing in the store changes with it).
+ */
+export function accessRulesNeedWork(config: Config): string | undefined {
+  const file = path.join(config.projectDir, DEFAULT_BROKER_DIR, ACL_FILE);
+  if (!existsSync(file)) return undefined;
+  return appsDiffer(readFileSync(file, "utf8"), config.apps, APP_ID) ? `apps in [esp_certs] changed since ${DEFAULT_BROKER_DIR}/${ACL_FILE} was written` : undefined;
 }

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { aclDrift, parseAcl, renderAcl, type AccessClient } from "../../src/broker/acl.js";
+import { aclDrift, appsDiffer, parseAcl, renderAcl, type AccessClient } from "../../src/broker/acl.js";
 import { runCli } from "../helpers/cli.js";
 import { startMosquitto } from "../helpers/mosquitto.js";
 import { requireTool } from "../helpers/tools.js";
@@ -35,6 +35,15 @@ describe("the acl_file", () => {
     const edited = `${wanted.replace("user dev03\ntopic deny #\n", "")}user dev01\ntopic readwrite #\n`;
     expect(aclDrift(edited, wanted)).toEqual(["rules the store does not give: user dev01: topic readwrite #", "revoked dev03 not denied"]);
     expect(aclDrift("", wanted)).toEqual(["revoked dev03, dash not denied", "missing user dev02: topic readwrite #, user dev02: topic read $SYS/#, pattern readwrite %u/#"]);
+  });
+
+  it("tells the hook when its apps are not [esp_certs] apps, leaving out esp-certs' own client and revoked ones", () => {
+    const text = renderAcl([...clients, { id: "esp-certs", role: "app", revoked: false }]);
+    expect(appsDiffer(text, ["dev02"], "esp-certs")).toBe(false);
+    // dash is revoked: denied whatever apps says.
+    expect(appsDiffer(text, ["dev02", "dash"], "esp-certs")).toBe(false);
+    expect(appsDiffer(text, ["dev02", "dev01"], "esp-certs")).toBe(true);
+    expect(appsDiffer(text, [], "esp-certs")).toBe(true);
   });
 });
 

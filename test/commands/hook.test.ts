@@ -106,6 +106,19 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
     expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
   });
 
+  it("rewrites the broker's acl when apps changes, which changes nothing in the store, and says to reload", () => {
+    const dir = hookProject(INI("clients = dev01, dev02, dash\napps = dev02\n"));
+    expect(build(dir).status).toBe(0);
+    expect(runCli(["broker", "--paths", "local"], { cwd: dir }).status).toBe(0);
+    expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
+    writeFileSync(path.join(dir, "platformio.ini"), INI("clients = dev01, dev02, dash\napps = dev02, dash\n"));
+    const r = build(dir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, "broker", "acl"), "utf8")).toMatch(/^user dash\ntopic readwrite #$/m);
+    expect(r.stdout).toMatch(/esp-certs: updated broker \(acl\)\n.*Reload the broker/);
+    expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
   // Regression: the hook checked only that files existed, and built a header pairing a
   // replaced key with the old certificate (a --rekey killed after writing the key).
   it("notices a client key that is not the one the manifest recorded, and repairs the store", () => {

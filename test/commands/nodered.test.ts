@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,7 +111,7 @@ describe("esp-certs nodered", () => {
     expect(one(JSON.parse(readFileSync(path.join(dir, "flows", "nodered-flow.json"), "utf8")), "tls-config").servername).toBe("win10.local");
   });
 
-  it("refuses a host the broker certificate does not name, and a lone client shared with the device (exit 2)", () => {
+  it("refuses a host the broker certificate does not name, a lone client shared with the device, and esp-certs' own client (exit 2)", () => {
     const dir = project(STORE);
     const badHost = runCli(["nodered", "--host", "elsewhere.local"], { cwd: dir });
     expect(badHost.status).toBe(2);
@@ -120,6 +120,11 @@ describe("esp-certs nodered", () => {
     const r = runCli(["nodered"], { cwd: single });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Cannot choose a client for Node-RED/);
+    // esp-certs' own client is never in a flow: push would push Node-RED off the broker.
+    const own = runCli(["nodered", "--client", "esp-certs"], { cwd: dir });
+    expect(own.status).toBe(2);
+    expect(own.stderr).toMatch(/Cannot write a Node-RED flow for "esp-certs": it is esp-certs' own client/);
+    expect(existsSync(path.join(dir, "nodered-flow.json"))).toBe(false);
   });
 });
 

@@ -29,6 +29,8 @@ describe("apps", () => {
     expect(refusal(() => config("apps = dev07\n"))).toMatch(/Cannot use apps entry \\"dev07\\".*not one of clients \(dev01, dev02\).*provisioned into a board is a device/);
     expect(refusal(() => config("apps = dev02,,dev01\n"))).toMatch(/Cannot read apps.*empty/);
     expect(refusal(() => config("apps = dev02, dev02\n"))).toMatch(/listed twice/);
+    // Not "add it to clients": esp-certs is refused there, and is an app without being listed.
+    expect(refusal(() => config("apps = dev02, esp-certs\n"))).toMatch(/esp-certs' own client .*always an app.*Remove esp-certs from apps/);
   });
 
   it("refuses a client that an environment builds into a board, and provisioning an app onto one", () => {
@@ -38,5 +40,7 @@ describe("apps", () => {
     expect(refusal(() => config("apps = dev01\n", "[env:d1_mini]\nboard = d1_mini\n\n"))).toMatch(/builds dev01 into a board/);
     expect(refusal(() => requireDevice(config(""), "dev02", "Cannot provision dev02"))).toMatch(/dev02 is an app/);
     expect(() => requireDevice(config(""), "dev07", "x")).not.toThrow();
+    // esp-certs' own client in a board's header: refused with its own reason, not "add it to clients".
+    expect(refusal(() => config("", "[env:d1_mini]\nboard = d1_mini\ncustom_esp_certs_client = esp-certs\n\n"))).toMatch(/esp-certs' own client .*never built into a board.*Name one of clients \(dev01, dev02\)/);
   });
 });

@@ -171,6 +171,9 @@ describe.skipIf(!ready)("doctor's mdns check, in a network namespace", () => {
     const at = FIXES.map((f) => line.fix!.indexOf(f));
     expect(at.every((i) => i >= 0), line.fix).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+    // Already set: not "set mqtt_address" again, but keep it this PC's address.
+    expect(line.fix).toMatch(/\(4\) mqtt_address = 10\.77\.0\.1 is set: .*keep it this PC's address on the devices' network \(10\.77\.0\.1\)$/);
+    expect(line.fix).not.toContain("or set mqtt_address");
   });
 
   it("warns about a responder that ignores legacy unicast queries: the device never hears its multicast answer", () => {

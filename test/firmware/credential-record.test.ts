@@ -1,12 +1,13 @@
 // One firmware image, many identities: `provision --out` writes a credential record, the
 // rehearsal reads it as its flash sector (ESP_CERTS_FLASH), a real mosquitto names the client.
+import { createHash } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
 import { decodeRecord, encodeRecord, encodeSector, SECTOR_SIZE } from "../../src/provision/record.js";
-import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, runFirmware } from "./rehearsal.js";
+import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, runFirmware, startFirmware } from "./rehearsal.js";
 
 const ready = rehearsalTools();
 
@@ -72,6 +73,31 @@ describe.skipIf(!ready)("the credential record on the rehearsal", () => {
     await broker.logged(" as dev07");
     await broker.logged(" as dev08");
     expect(connections()).toEqual(expect.arrayContaining(["dev07", "dev08"]));
+  });
+
+  test("a version 1 record, as provision wrote before renewal (in the EEPROM sector), still boots and connects", async () => {
+    const r = decodeRecord(readFileSync(records.dev07));
+    const header = Buffer.alloc(16);
+    header.write("ECR1", 0, "latin1");
+    header.writeUInt16LE(1, 4);
+    header.writeUInt8(1, 6); // EC
+    header.writeUInt8(r.clientId.length, 7);
+    header.writeUInt16LE(r.certDer.length, 8);
+    header.writeUInt16LE(r.keyDer.length, 10);
+    header.writeUInt32LE(r.notBefore, 12);
+    const body = Buffer.concat([header, Buffer.from(r.clientId), r.certDer, r.keyDer]);
+    const v1 = Buffer.concat([body, createHash("sha256").update(body).digest()]);
+    // The spare sector erased, the EEPROM sector holding the record: the one place provision wrote then.
+    const image = Buffer.alloc(2 * SECTOR_SIZE, 0xff);
+    v1.copy(image, SECTOR_SIZE);
+    const device = startFirmware(fleet, { ESP_CERTS_FLASH: recordFile("v1", image) });
+    try {
+      await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+      expect(device.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/)]));
+      expect(device.lines().some((l) => l.includes("cred fail"))).toBe(false);
+    } finally {
+      await device.stop();
+    }
   });
 
   test("a record wins over the header's client; without one the header's client connects", async () => {

@@ -36,7 +36,7 @@ describe("the field's state against the store", () => {
         { id: "dev10", kind: "current", state: state(300) },
         { id: "dev11", kind: "no-state" },
       ],
-      60,
+      { renewDays: 60, certDays: 825 },
       now,
     );
     expect(findings.map((f) => [f.level, f.text.split("'")[0], f.fix])).toEqual([
@@ -44,5 +44,13 @@ describe("the field's state against the store", () => {
       ["warning", "dev08", 'Bring dev08 online; its serial lines say why a renewal is refused ("cred renew fail reason=...").'],
       ["warning", "dev09", "Deliver the renewal: esp-certs push --client dev09."],
     ]);
+  });
+
+  it("uses generate's window: renew_days, or half of cert_days when shorter", () => {
+    const device = { id: "dev07", kind: "current" as const, state: { serial: "AA", until: inDays(55), cred: "flash" } };
+    expect(fieldFindings([device], { renewDays: 60, certDays: 825 }, now)).toHaveLength(1);
+    // generate renews a 100-day certificate 50 days before its end: at 55 days nothing is due yet.
+    expect(fieldFindings([device], { renewDays: 60, certDays: 100 }, now)).toEqual([]);
+    expect(fieldFindings([{ ...device, state: { ...device.state, until: inDays(40) } }], { renewDays: 60, certDays: 100 }, now)[0].text).toContain("(renewal window 50 days)");
   });
 });

@@ -237,7 +237,7 @@ void EspCerts::retryLater() {
 }
 
 void EspCerts::dispatch(char *topic, uint8_t *payload, unsigned int length) {
-  _renewal->onMessage(topic, payload, length);
+  if (_renewal->onMessage(topic, payload, length)) return;
   if (_onMessage) _onMessage(topic, payload, length);
 }
 

@@ -75,7 +75,8 @@ class EspCerts {
   bool publish(const char *topic, const char *payload, bool retained = false);
   bool publish(const char *topic, const uint8_t *payload, unsigned int length, bool retained = false);
   bool subscribe(const char *topic, uint8_t qos = 0);
-  // Your handler for incoming messages (PubSubClient's callback signature).
+  // Your handler for incoming messages (PubSubClient's callback signature). The library keeps its
+  // own <id>/esp-certs/cert (a renewed certificate, binary) to itself.
   void onMessage(EspCertsMessageHandler handler) { _onMessage = handler; }
   // Called after every connect, while online(): subscribe here, so a reconnect subscribes again.
   void onConnect(void (*handler)()) { _onConnect = handler; }

@@ -58,20 +58,22 @@ const char *CredRenewal::check(const uint8_t *der, size_t len) {
   return nullptr;
 }
 
-void CredRenewal::onMessage(const char *topic, const uint8_t *payload, unsigned int length) {
-  if (strcmp(topic, _certTopic) != 0 || _renewed != nullptr) return;
+bool CredRenewal::onMessage(const char *topic, const uint8_t *payload, unsigned int length) {
+  if (strcmp(topic, _certTopic) != 0) return false;
+  if (_renewed != nullptr) return true;
   const char *reason = check(payload, length);
-  if (reason != nullptr && *reason == '\0') return;
+  if (reason != nullptr && *reason == '\0') return true;
   CertInfo info;
   if (reason == nullptr && !readCertInfo(payload, length, info)) reason = "cert";
   if (reason == nullptr) reason = storeRenewedRecord(_cred, _header, payload, length, info.notBefore);
   if (reason != nullptr) {
     report("cred renew fail reason=%s", reason);
-    return;
+    return true;
   }
   _renewed = new BearSSL::X509List(payload, length);
   _reconnect = true;
   report("cred renewed serial=%s until=%lu", info.serial, (unsigned long)info.notAfter);
+  return true;
 }
 
 bool CredRenewal::reconnectWanted() {

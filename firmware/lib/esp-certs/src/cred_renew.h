@@ -1,4 +1,4 @@
-// Certificates renewed in the field (docs/credential-record.md, "Renewal over MQTT"): esp-certs
+// Certificates renewed in the field (docs/renewal.md): esp-certs
 // renews a device's certificate on the device's own key and publishes it, retained, on
 // `<id>/esp-certs/cert`. The device checks it, stores it beside the record in use so that a power
 // cut leaves a usable identity, and connects with it. After every connect it publishes, retained,
@@ -21,8 +21,9 @@ class CredRenewal {
   void begin(PubSubClient &mqtt);
   // After every connect: subscribes to the certificate topic and publishes the state.
   void connected(PubSubClient &mqtt);
-  // PubSubClient's callback: a message on the certificate topic is a candidate renewal.
-  void onMessage(const char *topic, const uint8_t *payload, unsigned int length);
+  // PubSubClient's callback: a message on the certificate topic is a candidate renewal. True when
+  // the message was on that topic (the library's own, binary: not the sketch's to see).
+  bool onMessage(const char *topic, const uint8_t *payload, unsigned int length);
   // True once after a renewal was stored: the caller ends the connection and connects again
   // (takeRenewed() first) so that the broker sees the new certificate at once.
   bool reconnectWanted();
