@@ -8,7 +8,7 @@ import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
 import { parseBaud, parseTimeout } from "./monitor/numeric-options.js";
 import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
 import { lockStore } from "./store/lock.js";
-import { printError, printJson } from "./ui.js";
+import { note, printError, printJson } from "./ui.js";
 
 const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
@@ -75,7 +75,7 @@ async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globa
  */
 function writesStore<Args extends unknown[]>(name: string, action: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
   return async (...args) => {
-    await lockStore(program.opts().projectDir, name, () => action(...args));
+    await lockStore(program.opts().projectDir, name, () => action(...args), { onWait: note });
   };
 }
 
