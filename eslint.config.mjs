@@ -6,6 +6,7 @@
 // - nothing below the commands (every folder of src/ but commands/) imports from src/commands/, and
 //   a command never imports another command's module: what two commands share lives below them,
 //   or, when it is output, in src/commands/print/;
+// - nothing below the commands prints through ui.ts (info, note, warn, printJson, printError);
 // - below the features sits the store (src/store/), and below it pki/, config/, bearssl/, serial/
 //   and fs/: neither of those imports a layer above its own (docs/store.md, the layers).
 import { readdirSync, readFileSync } from "node:fs";
@@ -137,6 +138,26 @@ export default tseslint.config(
               target: src("store"),
               from: FEATURES,
               message: "the store sits below the features that use it (docs/store.md, the layers): move what both need into store/ or below it",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Below the commands nothing prints (docs/store.md, the layers): a lower layer returns what
+    // happened (reports, warnings) or takes a callback, and the command decides what the user sees.
+    files: ["src/**/*.ts"],
+    ignores: ["src/commands/**", "src/cli.ts", "src/main.ts", "src/ui.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/ui.js", "./ui.js"],
+              importNames: ["info", "note", "warn", "printJson", "printError"],
+              message: "below the commands nothing prints: return the line (a report's warnings) or take a callback, and let the command print it",
             },
           ],
         },

@@ -6,9 +6,10 @@ import { Command, CommanderError, Option, type OptionValues } from "@commander-j
 import { KEY_TYPES } from "./config/config.js";
 import { EspCertsError, ExitCode, fromSystemError } from "./errors.js";
 import { parseBaud, parseTimeout } from "./monitor/numeric-options.js";
+import { parseSerial } from "./pki/serial-text.js";
 import { REVOCATION_REASON_NAMES } from "./pki/reasons.js";
 import { lockStore } from "./store/lock.js";
-import { printError, printJson } from "./ui.js";
+import { note, printError, printJson } from "./ui.js";
 
 const program = new Command("esp-certs")
   .description("Mutual-TLS MQTT between ESP8266 boards and a Mosquitto broker: certificates, firmware header, broker and Node-RED config, flashing and diagnosis.")
@@ -75,7 +76,7 @@ async function call<Takes extends object, Parsed extends Omit<Takes, keyof Globa
  */
 function writesStore<Args extends unknown[]>(name: string, action: (...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
   return async (...args) => {
-    await lockStore(program.opts().projectDir, name, () => action(...args));
+    await lockStore(program.opts().projectDir, name, () => action(...args), { onWait: note });
   };
 }
 
@@ -244,7 +245,7 @@ program
   .description("shut a client out of the broker: the CA signs a CRL listing its certificate, the broker folder gets it")
   .argument("[id]", "the client, e.g. dev02")
   .option("--all", "every certificate of the client still valid: its current one and those it replaced (a renewal on the same key keeps the old one valid)")
-  .option("--serial <hex>", "one certificate by its serial (esp-certs status lists superseded ones still valid), instead of an id")
+  .option("--serial <hex>", "one certificate by its serial (esp-certs status lists superseded ones still valid), instead of an id", parseSerial)
   .addOption(new Option("--reason <reason>", "why, recorded in the CRL (default: keyCompromise: a lost board's key is readable from its flash)").choices(REVOCATION_REASON_NAMES))
   .option("--ca-passphrase-file <file>", "read the CA key passphrase from the first line of FILE")
   .option("--json", "print the report as JSON")

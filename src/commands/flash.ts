@@ -9,7 +9,7 @@ import { printReport } from "./print/generate-report.js";
 import { lockStore } from "../store/lock.js";
 import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";
-import { printJson, warn } from "../ui.js";
+import { note, printJson, warn } from "../ui.js";
 import { findPio, pioMissing, upload } from "../flash/pio.js";
 
 export interface FlashOptions {
@@ -38,7 +38,7 @@ export async function flash(opts: FlashOptions): Promise<number> {
 
   const json = opts.json === true;
   // The store's lock for generate only: the upload's `pio run` starts the hook, which takes it too.
-  const report = await lockStore(config.projectDir, "flash", () => generate(config, { client, interactive: !json, caPassphraseFile: opts.caPassphraseFile }), config.certDir);
+  const report = await lockStore(config.projectDir, "flash", () => generate(config, { client, interactive: !json, caPassphraseFile: opts.caPassphraseFile }), { certDir: config.certDir, onWait: note });
   // Quiet when nothing changed; with --json stdout is the verdict's alone.
   if (json) for (const w of report.warnings) warn(w);
   else printReport(report, config.projectDir, { quiet: true });

@@ -14,7 +14,7 @@ import { libraryNeedsWork, libraryState, syncLibrary } from "../platformio/libra
 import { buildStamp, writeStamp } from "../platformio/stamp.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
-import { info, warn } from "../ui.js";
+import { info, note, warn } from "../ui.js";
 
 export interface HookOptions {
   projectDir: string;
@@ -60,7 +60,7 @@ export async function hookCommand(o: HookOptions): Promise<number> {
   }
   // Only a hook with work takes the store's lock; the common no-op path stays free of it.
   const { lockStore } = await import("../store/lock.js");
-  return lockStore(config.projectDir, "hook", () => refresh(o), config.certDir);
+  return lockStore(config.projectDir, "hook", () => refresh(o), { certDir: config.certDir, onWait: note });
 }
 
 /** The hook's work, as the store's one writer: read again, since another run may have done it meanwhile. */

@@ -15,7 +15,7 @@ import { checkOutputFile, reservedFolders } from "../fs/output.js";
 import { findPio, pioMissing } from "../flash/pio.js";
 import { runMonitor } from "./print/monitor.js";
 import { probePort } from "../serial/open.js";
-import { info, printJson, shellWord, warn } from "../ui.js";
+import { info, note, printJson, shellWord, warn } from "../ui.js";
 import { lockStore } from "../store/lock.js";
 import { credentialFromStore, inStore } from "../provision/credential.js";
 import { ensureClient } from "../provision/ensure-client.js";
@@ -145,7 +145,7 @@ export async function provision(o: ProvisionOptions): Promise<number> {
       // Read while no other run can rekey or revoke the id: the key and certificate are one pair.
       return { id, issued, sector: imageOf(store, id, layout) };
     },
-    config.certDir,
+    { certDir: config.certDir, onWait: note },
   );
   const facts = { client: id, issued, env, layout: layout.ldscript, address: hex(sector.address), size: sector.image.length };
 

@@ -7,9 +7,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { writeIfChanged } from "./sync.js";
+import { TEMP_SUFFIX } from "./atomic.js";
 
 const SECRETS_COMMENT = "# esp-certs: the certificate store, the firmware header, the broker folder and interrupted writes hold private keys; wifi_secrets.h the WiFi password";
-const HEADER_COMMENT = "# esp-certs: the firmware header holds a device's private key";
+const HEADER_COMMENT = "# esp-certs: the firmware header holds a device's private key, and so does its temp file while it is written";
+/** A write cut short leaves its temp file (fs/atomic.ts) beside the target, with the same secret. */
+const TEMP_LINE = `*${TEMP_SUFFIX}`;
 export const BROKER_COMMENT = "# esp-certs: the broker folder holds the broker's private key";
 export const STORE_COMMENT = "# esp-certs: the certificate store holds the CA's and the clients' private keys";
 
@@ -31,8 +34,9 @@ export function withIgnored(text: string, wanted: string[], comment = SECRETS_CO
  * .gitignore at the work tree's top.
  * Returns that .gitignore when it changed. A "!" rule of the user's that keeps the header
  * tracked is their choice and stays in force. Without git on PATH, an exact line decides.
+ * `temps`: also esp-certs' temp files (a file, not a folder, is written beside them).
  */
-export function ignoreInGit(file: string, projectDir: string, what: { folder?: boolean; comment?: string } = {}): string | undefined {
+export function ignoreInGit(file: string, projectDir: string, what: { folder?: boolean; comment?: string; temps?: boolean } = {}): string | undefined {
   const top = workTree(path.dirname(file));
   if (top === undefined) return undefined;
   const base = isInside(file, projectDir) && !path.relative(top, projectDir).startsWith("..") ? projectDir : top;
@@ -46,7 +50,7 @@ export function ignoreInGit(file: string, projectDir: string, what: { folder?: b
   const text = existsSync(gitignore) ? readFileSync(gitignore, "utf8") : "";
   // A name without a slash would match at every depth: anchor it to this folder.
   const line = rel.replace(/\/$/, "").includes("/") ? rel : `/${rel}`;
-  return writeIfChanged(gitignore, withIgnored(text, [line], what.comment ?? HEADER_COMMENT)) ? gitignore : undefined;
+  return writeIfChanged(gitignore, withIgnored(text, what.temps ? [line, TEMP_LINE] : [line], what.comment ?? HEADER_COMMENT)) ? gitignore : undefined;
 }
 
 /** The nearest folder from `dir` up that holds a .git (a repository's folder, or a worktree's file). */

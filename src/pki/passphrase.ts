@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { EspCertsError } from "../errors.js";
-import { askHidden, canPrompt, warn } from "../ui.js";
+import { askHidden, canPrompt } from "../ui.js";
 
 /** Where the CA key's passphrase may come from (docs/store.md). No passphrase is ever built in. */
 export interface PassphraseSources {
@@ -34,18 +34,17 @@ export const MAX_PASSPHRASE_BYTES = 1024;
 /** The passphrase, read once and only when the CA key is really needed. */
 export function passphraseGetter(src: PassphraseSources, purpose: "unlock" | "create"): () => Promise<string> {
   let cached: Promise<string> | undefined;
-  return () => (cached ??= resolve(src, purpose).then(withinLimit).then((p) => (purpose === "create" ? warnIfWeak(p) : p)));
+  return () => (cached ??= resolve(src, purpose).then(withinLimit));
 }
 
 /** A new CA passphrase this short can be guessed offline by whoever copies ca.key.pem: said once, not refused. */
 export const WEAK_PASSPHRASE_CHARS = 8;
 
-function warnIfWeak(p: string): string {
+/** The warning for a new CA passphrase that is too short, if it is; the run that makes the CA reports it. */
+export function weakPassphraseWarning(p: string): string | undefined {
   const chars = [...p].length;
-  if (chars < WEAK_PASSPHRASE_CHARS) {
-    warn(`the new CA passphrase is ${chars} character${chars === 1 ? "" : "s"} long: whoever copies certs/ca.key.pem can guess it in moments. Prefer ${WEAK_PASSPHRASE_CHARS * 2} or more (a few words).`);
-  }
-  return p;
+  if (chars >= WEAK_PASSPHRASE_CHARS) return undefined;
+  return `the new CA passphrase is ${chars} character${chars === 1 ? "" : "s"} long: whoever copies certs/ca.key.pem can guess it in moments. Prefer ${WEAK_PASSPHRASE_CHARS * 2} or more (a few words).`;
 }
 
 async function resolve(src: PassphraseSources, purpose: "unlock" | "create"): Promise<string> {

@@ -49,8 +49,9 @@ export async function writeHeader(config: Config, clientId: string, opts: { out?
   const text = await renderHeader(inputs, digest);
   // The header is private, its folder is not: a project's include/ made here stays readable like its sources.
   namingPath(out, () => mkdirSync(path.dirname(out), { recursive: true, mode: 0o755 }));
+  // Ignored before it is written: a run killed during the write leaves the key in a temp file beside it.
+  const gitignore = current !== text ? ignoreInGit(out, config.projectDir, { temps: true }) : undefined;
   const changed = writeIfChanged(out, text, HEADER_MODE);
-  const gitignore = changed ? ignoreInGit(out, config.projectDir) : undefined;
   return { path: out, changed, ...(gitignore !== undefined ? { gitignore } : {}) };
 }
 

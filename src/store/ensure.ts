@@ -11,7 +11,7 @@ import { issueInto, leafState, leafWanted, readLeaf, type ClientLeaf, type Store
 import { readManifest, usedSerials, type Manifest } from "./manifest.js";
 import { buildManifest, writeManifest } from "./manifest-write.js";
 import { storePaths, type StorePaths } from "./paths.js";
-import { passphraseGetter, type PassphraseSources } from "../pki/passphrase.js";
+import { passphraseGetter, weakPassphraseWarning, type PassphraseSources } from "../pki/passphrase.js";
 import { planStore, type StorePlan } from "./plan.js";
 import { provisionedClients } from "./inventory.js";
 import { APP_ID } from "../config/app-identity.js";
@@ -156,6 +156,8 @@ async function writeStore(config: Config, disk: StoreOnDisk, plan: StorePlan, op
   const newCa = { subject: config.subject, days: config.caDays, usedSerials: used, passphrase: opts.passphrase };
   if (plan.ca === "create") {
     const secret = opts.noCaPassphrase ? undefined : await passphraseGetter(opts.passphrase, "create")();
+    const weak = secret === undefined ? undefined : weakPassphraseWarning(secret);
+    if (weak !== undefined) warnings.push(weak);
     if (secret === undefined) {
       warnings.push(`The CA key ${p.caKey} is stored unencrypted (--no-ca-passphrase): anyone who can read it can issue certificates your broker and devices trust.`);
     }

@@ -4,15 +4,21 @@ import { DEFAULTS, ownSettings, platformioIniPath } from "../config/config.js";
 import { parseIni } from "../config/ini.js";
 import { EspCertsError } from "../errors.js";
 import { describeHolder, withLock } from "../fs/lock.js";
-import { note } from "../ui.js";
+
+export interface LockStoreOptions {
+  /** The store's folder; defaults to the project's cert_dir. */
+  certDir?: string;
+  /** Tells the user, once, that this run waits for another and for whom (the command prints it). */
+  onWait: (line: string) => void;
+}
 
 /**
  * Runs `fn` as the store's one writer (docs/configuration.md, "One run at a time"): every command that
  * writes the store, its header or its broker folder goes through here, and a second run
- * waits, saying for whom. `certDir` defaults to the project's cert_dir.
+ * waits, saying for whom through `onWait`.
  */
-export async function lockStore<T>(projectDir: string, command: string, fn: () => Promise<T>, certDir?: string): Promise<T> {
-  const dir = certDir ?? certDirOf(projectDir);
+export async function lockStore<T>(projectDir: string, command: string, fn: () => Promise<T>, opts: LockStoreOptions): Promise<T> {
+  const dir = opts.certDir ?? certDirOf(projectDir);
   // Without a readable configuration nothing is written: the command says what is wrong.
   if (dir === undefined) return fn();
   const held = async () => {
@@ -24,7 +30,7 @@ export async function lockStore<T>(projectDir: string, command: string, fn: () =
     }
   };
   return withLock(dir, command, held, {
-    onWait: (holder) => note(`esp-certs: waiting for another esp-certs run (${describeHolder(holder)}) to finish writing ${path.relative(projectDir, dir) || dir} ...`),
+    onWait: (holder) => opts.onWait(`esp-certs: waiting for another esp-certs run (${describeHolder(holder)}) to finish writing ${path.relative(projectDir, dir) || dir} ...`),
   });
 }
 

@@ -105,6 +105,10 @@ describe("messages", () => {
     expect(r.stderr).toContain("the new CA passphrase is 1 character long");
     expect(runCli(["generate", "--rekey", "dev01"], { cwd: weak, env: { ESP_CERTS_CA_PASSPHRASE: "x" } }).stderr).not.toContain("passphrase is");
     expect(runCli(["generate"], { cwd: project(EC) }).stderr).not.toContain("passphrase is");
+    // init settles the passphrase before it generates: still said once, not once per step.
+    const init = runCli(["init", "--yes", "--host", "win10.local"], { cwd: project({ ini: "[env:d1_mini]\nboard = d1_mini\n" }), env: { ESP_CERTS_CA_PASSPHRASE: "x" } });
+    expect(init.status, init.stderr).toBe(0);
+    expect(init.stderr.match(/the new CA passphrase is 1 character long/g)).toHaveLength(1);
   });
 
   it("generate --new-ca says every board must be reflashed or provisioned again, and earlier records are useless", () => {

@@ -304,8 +304,10 @@ describe("generate in a plain PlatformIO project, without init", () => {
     for (const f of ["certs/ca.key.pem", "certs/clients/dev01.key.pem"]) expect(git(dir, "check-ignore", "-q", f).status, f).toBe(0);
     expect(git(dir, "status", "--porcelain", "--untracked-files=all").stdout).not.toMatch(/key\.pem|esp_certs\.h/);
     expect(readFileSync(path.join(dir, ".gitignore"), "utf8")).toBe(
-      ".pio\n# mine\n\n# esp-certs: the certificate store holds the CA's and the clients' private keys\n/certs/\n\n# esp-certs: the firmware header holds a device's private key\ninclude/esp_certs.h\n",
+      ".pio\n# mine\n\n# esp-certs: the certificate store holds the CA's and the clients' private keys\n/certs/\n\n# esp-certs: the firmware header holds a device's private key, and so does its temp file while it is written\ninclude/esp_certs.h\n*.esp-certs-tmp\n",
     );
+    // A run killed while writing the header leaves the key in a temp file beside it (fs/atomic.ts's names).
+    expect(git(dir, "check-ignore", "-q", "include/.esp_certs.h.4242.0123abcd.esp-certs-tmp").status).toBe(0);
     expect(r.stdout).toMatch(/^wrote\s+git-ignored store\s+\.gitignore/m);
     expect(r.stdout).toMatch(/^wrote\s+git-ignored header\s+\.gitignore/m);
     // And the broker folder, with the broker's key.

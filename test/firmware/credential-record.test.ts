@@ -152,6 +152,8 @@ describe.skipIf(!ready)("the credential record on the rehearsal", () => {
         const r = dev07();
         return encodeRecord({ ...r, keyDer: r.keyDer.subarray(0, r.keyDer.length - 20) });
       }],
+      // An id the CLI refuses (it ends in "."), checked before the certificate's CN is.
+      ["id", () => encodeSector({ ...dev07(), clientId: "dev07." })],
       // dev07's certificate and key under dev01's id: the broker would see client id dev01 with dev07's certificate.
       ["cn", () => encodeSector({ ...dev07(), clientId: "dev01" })],
       ["mismatch", () => {

@@ -57,4 +57,12 @@ describe("lint: layers", () => {
     expect(await ruleIdsWith("src/store/store.ts", 'import { brokerDir } from "../broker/broker.js";')).toContain("import-x/no-restricted-paths");
     expect(await ruleIdsWith("src/store/store.ts", 'import { readCert } from "../pki/cert-files.js";')).not.toContain("import-x/no-restricted-paths");
   });
+
+  it("refuses printing through ui.ts below the commands, and allows it in a command and the helpers that do not print", async () => {
+    expect(await ruleIdsWith("src/store/lock.ts", 'import { note } from "../ui.js";')).toContain("no-restricted-imports");
+    expect(await ruleIdsWith("src/config/config.ts", 'import { warn } from "../ui.js";')).toContain("no-restricted-imports");
+    expect(await ruleIdsWith("src/self-command.ts", 'import { info } from "./ui.js";')).toContain("no-restricted-imports");
+    expect(await ruleIdsWith("src/broker/conf.ts", "")).toEqual([]);
+    expect(await ruleIdsWith("src/commands/status.ts", 'import { note } from "../ui.js";')).not.toContain("no-restricted-imports");
+  });
 });

@@ -56,10 +56,10 @@ uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | 
 
 bool alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-// The CLI's rule for a client id: a letter or digit, then letters, digits, '.', '_' or '-'
-// (the length is checked with the layout).
+// The CLI's rule for a client id (config/validate.ts): a letter or digit, then letters, digits,
+// '.', '_' or '-', not ending in '.' (the length is checked with the layout).
 bool validId(const char *id, size_t len) {
-  if (len == 0 || !alnum(id[0])) return false;
+  if (len == 0 || !alnum(id[0]) || id[len - 1] == '.') return false;
   for (size_t i = 1; i < len; i++) {
     char c = id[i];
     if (!(alnum(c) || c == '.' || c == '_' || c == '-')) return false;
