@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -114,6 +114,21 @@ export async function startMosquitto(opts: { tls?: TlsListener; config?: string;
         child.kill("SIGTERM");
       }),
   };
+}
+
+/**
+ * Whether a client with `files` (its certificate and key) may publish at `broker` (mosquitto_pub,
+ * topic `t` unless `args` names others). A mosquitto_pub that timed out throws: on a slow machine
+ * that is a client that gave up, not a refusal.
+ */
+export function publishes(broker: Broker, cafile: string, files: { cert: string; key: string }, args: string[] = ["-t", "t"]): boolean {
+  const r = spawnSync(
+    "mosquitto_pub",
+    ["-h", "localhost", "-p", String(broker.port), "--cafile", cafile, "--cert", files.cert, "--key", files.key, ...args, "-m", "x"],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  if (r.status !== 0 && r.error !== undefined) throw r.error;
+  return r.status === 0;
 }
 
 function canConnect(port: number): Promise<boolean> {
