@@ -100,6 +100,8 @@ export function spareSector(layout: FlashLayout): number | undefined {
 /** The linker script names: the core's, and esp-certs' own, which PlatformIO reads the flash size from too (`.flash.4m`). */
 export const coreScriptName = (layout: FlashLayout) => `eagle.flash.${layout.name}.ld`;
 export const ownScriptName = (layout: FlashLayout) => `esp-certs.flash.${layout.name}.ld`;
+/** A file name in esp-certs' form, whether or not its layout exists. */
+export const OWN_NAME = /^esp-certs\.flash\./i;
 
 export type ScriptKind = "core" | "own";
 

@@ -10,10 +10,8 @@ import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { sameBytes, syncFile, type WantedFile } from "../fs/sync.js";
-import { CORE_LAYOUTS, layoutOfScript } from "../layout/flash-map.js";
+import { CORE_LAYOUTS, layoutOfScript, OWN_NAME } from "../layout/flash-map.js";
 import { LDSCRIPT_MARKER, renderLdScript } from "../layout/ldscript.js";
-
-const OWN_NAME = /^esp-certs\.flash\./i;
 
 /** The own linker scripts the named environment (or every environment) builds with. */
 export function layoutFiles(config: Config, envName?: string): WantedFile[] {
