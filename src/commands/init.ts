@@ -110,10 +110,7 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
 
   const changed = writeIfChanged(settings.file, settings.text);
   if (changed && !o.json) info(`wrote    ${"[esp_certs]".padEnd(20)}${path.relative(config.projectDir, settings.file)}`);
-  for (const file of syncLayoutFiles(config)) if (!o.json) info(`wrote    ${"flash layout".padEnd(20)}${path.relative(config.projectDir, file)}`);
-  for (const c of settings.layouts.chosen) {
-    if (!o.json) info(`[env:${c.env}] links with ${c.ldscript}: the device's identity has two flash sectors of its own; the filesystem is ${c.fsAfter / 1024} KiB (${c.fsBefore / 1024} KiB before).`);
-  }
+  report.layouts = { chosen: settings.layouts.chosen, written: syncLayoutFiles(config) };
   report.warnings.push(...settings.layouts.advice);
   // The hook, its extra_scripts entry and the .gitignore lines, once.
   const installed = installIntoProject(config.projectDir);
