@@ -1,10 +1,9 @@
 // The layout check (docs/flash-layout.md): each environment's flash layout gives the device's
 // identity sectors of its own, and esp-certs' linker script is there as esp-certs writes it.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { EspCertsError } from "../errors.js";
-import { LDSCRIPT_MARKER } from "../layout/ldscript.js";
-import { layoutFiles } from "../platformio/layout-file.js";
+import { EspCertsError, fromSystemError } from "../errors.js";
+import { layoutFiles, writtenByEspCerts } from "../platformio/layout-file.js";
 import { envLayout, layoutAdvice } from "../platformio/layout-setting.js";
 import { sameBytes } from "../fs/sync.js";
 import type { Check, CheckResult } from "./check-types.js";
@@ -28,9 +27,19 @@ function checkLayout(ctx: DoctorContext): CheckResult[] {
       continue;
     }
     const rel = path.relative(ctx.config.projectDir, file.path);
-    if (!existsSync(file.path)) {
+    let ours: boolean | undefined;
+    try {
+      ours = existsSync(file.path) ? writtenByEspCerts(file.path) : undefined;
+    } catch (err) {
+      // A folder of that name, or a file it may not read: the build stops there too.
+      const failure = fromSystemError(err);
+      if (failure === undefined) throw err;
+      out.push({ check: "layout", level: "problem", text: `${failure.what}: ${failure.why}`, fix: failure.fix });
+      continue;
+    }
+    if (ours === undefined) {
       out.push({ check: "layout", level: "warning", text: `[env:${env.name}] links with ${rel}, which is not there yet`, fix: 'Run "pio run": its pre-build hook writes it.' });
-    } else if (!readFileSync(file.path, "utf8").startsWith(LDSCRIPT_MARKER)) {
+    } else if (!ours) {
       out.push({ check: "layout", level: "problem", text: `${rel} is not esp-certs' (someone else's file of that name): the build stops there`, fix: "Rename your own linker script, or move it away so that esp-certs can write its layout there." });
     } else if (!sameBytes(file)) {
       out.push({ check: "layout", level: "warning", text: `${rel} differs from the layout esp-certs writes`, fix: 'Run "pio run": its pre-build hook writes it again.' });

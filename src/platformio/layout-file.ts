@@ -5,10 +5,11 @@
  * from the project folder, so the bare name finds it. A file of that name that esp-certs did not
  * write is never replaced. Part of the hook's no-op path: no template engine.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
+import { readNamed } from "../fs/read.js";
 import { sameBytes, syncFile, type WantedFile } from "../fs/sync.js";
 import { CORE_LAYOUTS, layoutOfScript, OWN_NAME } from "../layout/flash-map.js";
 import { LDSCRIPT_MARKER, renderLdScript } from "../layout/ldscript.js";
@@ -40,11 +41,16 @@ export function layoutNeedsWork(config: Config, envName: string): string | undef
   return stale === undefined ? undefined : `${path.relative(config.projectDir, stale.path)} is not the flash layout esp-certs writes`;
 }
 
+/** Whether the linker script at `file` is esp-certs' (its first line); a folder in its place is an error that names it. */
+export function writtenByEspCerts(file: string): boolean {
+  return readNamed(file, "utf8").startsWith(LDSCRIPT_MARKER);
+}
+
 /** Refuses, before anything is written, a file in the way of an own linker script. */
 export function checkLayoutFiles(config: Config, envName?: string): WantedFile[] {
   const files = layoutFiles(config, envName);
   for (const f of files) {
-    if (existsSync(f.path) && !readFileSync(f.path, "utf8").startsWith(LDSCRIPT_MARKER)) {
+    if (existsSync(f.path) && !writtenByEspCerts(f.path)) {
       throw new EspCertsError(
         `Cannot write ${path.relative(config.projectDir, f.path)}`,
         "a file of that name is there, and esp-certs did not write it",

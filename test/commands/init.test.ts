@@ -58,6 +58,17 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.stderr).toMatch(/esp-certs does not know the flash layout of \[env:custom\] \(board my_board\)/);
   });
 
+  it("refuses a folder where its linker script goes, before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    mkdirSync(path.join(dir, "esp-certs.flash.4m1m.ld"));
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^esp-certs: Cannot read .*esp-certs\.flash\.4m1m\.ld: it is a folder, not a file\n/);
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(USER_INI);
+    expect(existsSync(path.join(dir, "certs"))).toBe(false);
+  });
+
   it("makes platformio.ini in an empty folder", () => {
     const dir = tmpProject();
     const r = runCli(["init", "--host", "win10.local", "--clients", "board1,nodered", "--yes"], { cwd: dir });

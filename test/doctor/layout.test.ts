@@ -1,5 +1,5 @@
 // doctor's layout check: esp-certs' linker script as the environment names it, or advice to use one.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
@@ -23,6 +23,9 @@ describe("doctor: the flash layout", () => {
     expect(check(dir)).toEqual([expect.objectContaining({ level: "warning", text: "esp-certs.flash.4m1m.ld differs from the layout esp-certs writes" })]);
     writeFileSync(ld, "/* mine */\n");
     expect(check(dir)).toEqual([expect.objectContaining({ level: "problem", text: expect.stringContaining("is not esp-certs'") })]);
+    rmSync(ld);
+    mkdirSync(ld);
+    expect(check(dir)).toEqual([expect.objectContaining({ level: "problem", text: `Cannot read ${ld}: it is a folder, not a file` })]);
   });
 
   it("advises esp-certs' variant for a core layout or a board's default, and names the layouts for an unknown name", () => {
