@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError, fromSystemError } from "../errors.js";
-import { layoutFiles, writtenByEspCerts } from "../platformio/layout-file.js";
+import { foreignFileFix, layoutFiles, writtenByEspCerts } from "../platformio/layout-file.js";
 import { envLayout, layoutAdvice } from "../platformio/layout-setting.js";
 import { sameBytes } from "../fs/sync.js";
 import type { Check, CheckResult } from "./check-types.js";
@@ -40,7 +40,7 @@ function checkLayout(ctx: DoctorContext): CheckResult[] {
     if (ours === undefined) {
       out.push({ check: "layout", level: "warning", text: `[env:${env.name}] links with ${rel}, which is not there yet`, fix: 'Run "pio run": its pre-build hook writes it.' });
     } else if (!ours) {
-      out.push({ check: "layout", level: "problem", text: `${rel} is not esp-certs' (someone else's file of that name): the build stops there`, fix: "Rename your own linker script, or move it away so that esp-certs can write its layout there." });
+      out.push({ check: "layout", level: "problem", text: `${rel} is not esp-certs' (someone else's file of that name): the build stops there`, fix: foreignFileFix(rel) });
     } else if (!sameBytes(file)) {
       out.push({ check: "layout", level: "warning", text: `${rel} differs from the layout esp-certs writes`, fix: 'Run "pio run": its pre-build hook writes it again.' });
     } else {

@@ -46,6 +46,10 @@ export function writtenByEspCerts(file: string): boolean {
   return readNamed(file, "utf8").startsWith(LDSCRIPT_MARKER);
 }
 
+/** What to do about someone else's file where esp-certs' linker script goes (init chose the name, or an environment names it). */
+export const foreignFileFix = (rel: string) =>
+  `Move your ${rel} away, or rename it (and board_build.ldscript where an environment names it), so that esp-certs can write its layout there.`;
+
 /** Refuses, before anything is written, a file in the way of an own linker script. */
 export function checkLayoutFiles(config: Config, envName?: string): WantedFile[] {
   const files = layoutFiles(config, envName);
@@ -54,7 +58,7 @@ export function checkLayoutFiles(config: Config, envName?: string): WantedFile[]
       throw new EspCertsError(
         `Cannot write ${path.relative(config.projectDir, f.path)}`,
         "a file of that name is there, and esp-certs did not write it",
-        "Rename your own linker script (board_build.ldscript names it), or move it away so that esp-certs can write its layout there.",
+        foreignFileFix(path.relative(config.projectDir, f.path)),
       );
     }
   }

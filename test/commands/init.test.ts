@@ -69,6 +69,21 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(existsSync(path.join(dir, "certs"))).toBe(false);
   });
 
+  it("says how to get the user's own file of its linker script's name out of the way, before writing anything", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
+    writeFileSync(path.join(dir, "esp-certs.flash.4m1m.ld"), "/* mine */\n");
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(2);
+    // No environment names it yet: init chose the name.
+    expect(r.stderr).toBe(
+      "esp-certs: Cannot write esp-certs.flash.4m1m.ld: a file of that name is there, and esp-certs did not write it\n" +
+        "  Move your esp-certs.flash.4m1m.ld away, or rename it (and board_build.ldscript where an environment names it), so that esp-certs can write its layout there.\n",
+    );
+    expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(USER_INI);
+    expect(readFileSync(path.join(dir, "esp-certs.flash.4m1m.ld"), "utf8")).toBe("/* mine */\n");
+  });
+
   it("makes platformio.ini in an empty folder", () => {
     const dir = tmpProject();
     const r = runCli(["init", "--host", "win10.local", "--clients", "board1,nodered", "--yes"], { cwd: dir });
