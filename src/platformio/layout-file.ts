@@ -11,6 +11,7 @@ import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
 import { sameBytes, syncFile, type WantedFile } from "../fs/sync.js";
+import { BOARD_LAYOUTS } from "../layout/boards.js";
 import { CORE_LAYOUTS, layoutOfScript, OWN_NAME } from "../layout/flash-map.js";
 import { LDSCRIPT_MARKER, renderLdScript } from "../layout/ldscript.js";
 
@@ -23,10 +24,12 @@ export function layoutFiles(config: Config, envName?: string): WantedFile[] {
     if (!OWN_NAME.test(base)) continue;
     const found = layoutOfScript(base);
     if (found === undefined) {
+      const usual = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
+      const example = usual === undefined ? "esp-certs.flash.4m1m.ld for 4 MB of flash with 1 MB of filesystem" : `esp-certs.flash.${usual}.ld for board ${env.board}'s default layout`;
       throw new EspCertsError(
         `Cannot write ${env.ldscript} for [env:${env.name}]`,
         "esp-certs has no flash layout of that name",
-        `Name your board's: esp-certs.flash.<layout>.ld with one of the core's layouts (${CORE_LAYOUTS.map((l) => l.name).join(", ")}), e.g. esp-certs.flash.4m1m.ld for 4 MB of flash with 1 MB of filesystem.`,
+        `Name esp-certs.flash.<layout>.ld with <layout> one of the core's layouts (${CORE_LAYOUTS.map((l) => l.name).join(", ")}), e.g. ${example}.`,
       );
     }
     const file = path.resolve(config.projectDir, env.ldscript);
