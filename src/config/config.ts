@@ -135,6 +135,7 @@ export function resolveConfig(projectDir: string, iniText: string, overrides: Co
     .map((s) => ({
       name: s.name.slice(4),
       client: expand(envOption(sections, s, ENV_CLIENT_OPTION) ?? "") || undefined,
+      platform: envOption(sections, s, "platform") || undefined,
       board: envOption(sections, s, "board") || undefined,
       ldscript: envOption(sections, s, "board_build.ldscript") || undefined,
       uploadSpeed: envOption(sections, s, "upload_speed") || undefined,

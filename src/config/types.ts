@@ -47,8 +47,8 @@ export interface Config {
   header: string;
   /** Whether an IP address was accepted as mqtt_host (`--allow-ip`). */
   allowIp: boolean;
-  /** PlatformIO environments in file order, with their `custom_esp_certs_client`, board, `board_build.ldscript` and `upload_speed`. */
-  environments: { name: string; client?: string; board?: string; ldscript?: string; uploadSpeed?: string }[];
+  /** PlatformIO environments in file order, with their `custom_esp_certs_client`, platform, board, `board_build.ldscript` and `upload_speed`. */
+  environments: { name: string; client?: string; platform?: string; board?: string; ldscript?: string; uploadSpeed?: string }[];
   /** What `pio run` builds without -e: the first of [platformio] default_envs, else the first environment. */
   defaultEnv?: string;
   /** Whether platformio.ini has an `[esp_certs]` section. */

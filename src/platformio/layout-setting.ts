@@ -14,12 +14,24 @@ import { coreLayout, coreScriptName, layoutOfScript, OWN_NAME, ownLayout, ownScr
 type Env = Config["environments"][number];
 
 export type EnvLayout =
+  /** Not an ESP8266 environment (platform = native, espressif32, ...): no flash layout of esp-certs' concern. */
+  | { kind: "other" }
   | { kind: "own"; ldscript: string }
   /** A core layout the environment names, or its board's default (`board_build.ldscript` unset). */
   | { kind: "core" | "default"; ldscript: string; core: FlashLayout }
   | { kind: "unknown"; ldscript?: string };
 
+/**
+ * Whether the environment builds for another platform than espressif8266 (a `native` test
+ * environment, an ESP32 one). Any spelling of the ESP8266 platform counts as it (`espressif8266@4.2.1`,
+ * `platformio/espressif8266`, a fork's URL), and so does a value esp-certs cannot read (`${...}`).
+ */
+function otherPlatform(env: Env): boolean {
+  return env.platform !== undefined && !/espressif8266|\$\{/i.test(env.platform);
+}
+
 export function envLayout(env: Env): EnvLayout {
+  if (otherPlatform(env)) return { kind: "other" };
   if (env.ldscript !== undefined) {
     const found = layoutOfScript(env.ldscript);
     // esp-certs' name with a layout it does not have: writing it says which ones there are.

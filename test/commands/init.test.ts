@@ -58,6 +58,18 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.stderr).toMatch(/esp-certs does not know the flash layout of \[env:custom\] \(board my_board\)/);
   });
 
+  it("gives no ESP8266 flash layout, and no advice, to a native test environment or an ESP32 one", () => {
+    const dir = tmpProject();
+    const ini = `${USER_INI}\n[env:native]\nplatform = native\ntest_framework = unity\n\n[env:esp32]\nplatform = espressif32\nboard = esp32dev\n\n[env:pinned]\nplatform = espressif8266@4.2.1\nboard = esp01_1m\n`;
+    writeFileSync(path.join(dir, "platformio.ini"), ini);
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const after = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    expect(after).toMatch(/\[env:native\]\nplatform = native\ntest_framework = unity\n\n\[env:esp32\]\nplatform = espressif32\nboard = esp32dev\n\n/);
+    expect(after).toMatch(/\[env:pinned\][^[]*\nboard_build\.ldscript = esp-certs\.flash\.1m256\.ld\n/);
+    expect(r.stderr).not.toMatch(/flash layout/);
+  });
+
   it("refuses a folder where its linker script goes, before writing anything", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), USER_INI);

@@ -37,5 +37,10 @@ describe("doctor: the flash layout", () => {
     expect(b).toMatchObject({ level: "warning", text: expect.stringMatching(/no second sector for a renewal in the field\. "board_build\.ldscript = esp-certs\.flash\.1m256\.ld"/) });
     expect(c).toMatchObject({ level: "problem", text: expect.stringContaining("esp-certs has no flash layout of that name"), fix: expect.stringContaining("4m1m") });
   });
+
+  it("leaves environments of other platforms alone: a native test environment, an ESP32 one", () => {
+    const dir = project({ after: "[env:native]\nplatform = native\n\n[env:esp32]\nplatform = espressif32\nboard = esp32dev\n" });
+    expect(check(dir)).toEqual([]);
+  });
 });
 

@@ -97,9 +97,9 @@ describe.skipIf(!hasPython)("this repository's platformio.ini", () => {
     const { resolveConfig } = await import("../../src/config/config.js");
     const config = resolveConfig(repoRoot, ini, { host: "win10.local" });
     expect(config.environments).toEqual([
-      { name: "d1_mini", client: "dev01", board: "d1_mini" },
-      { name: "nodemcuv2", client: "dev01", board: "nodemcuv2" },
-      { name: "d1_mini_fleet", client: "none", board: "d1_mini" },
+      { name: "d1_mini", client: "dev01", platform: "espressif8266", board: "d1_mini", ldscript: "esp-certs.flash.4m1m.ld" },
+      { name: "nodemcuv2", client: "dev01", platform: "espressif8266", board: "nodemcuv2", ldscript: "esp-certs.flash.4m1m.ld" },
+      { name: "d1_mini_fleet", client: "none", platform: "espressif8266", board: "d1_mini", ldscript: "esp-certs.flash.4m1m.ld" },
     ]);
     expect(config.warnings).toEqual([]);
     expect(config.header).toBe(path.join(repoRoot, "firmware", "include", "esp_certs.h"));
