@@ -107,14 +107,16 @@ export type ScriptKind = "core" | "own";
 
 /**
  * What a `board_build.ldscript` value names: a core layout, esp-certs' variant of one, or
- * undefined for anything else (a path is read by its file name).
+ * undefined for anything else (a path is read by its file name). In lower case only, as the
+ * core spells them: PlatformIO reads the flash size from the name case-sensitively (`.flash.4m`),
+ * and on a file system that tells case apart no other spelling is found.
  */
 export function layoutOfScript(ldscript: string): { kind: ScriptKind; layout: FlashLayout } | undefined {
   const base = ldscript.replace(/\\/g, "/").split("/").pop() ?? "";
-  const m = /^(eagle|esp-certs)\.flash\.([0-9]+[km][0-9]*m?)\.ld$/i.exec(base);
+  const m = /^(eagle|esp-certs)\.flash\.([0-9]+[km][0-9]*m?)\.ld$/.exec(base);
   const core = m ? coreLayout(m[2]) : undefined;
   if (m === null || core === undefined) return undefined;
-  return m[1].toLowerCase() === "eagle" ? { kind: "core", layout: core } : { kind: "own", layout: ownLayout(core) };
+  return m[1] === "eagle" ? { kind: "core", layout: core } : { kind: "own", layout: ownLayout(core) };
 }
 
 /** The names of esp-certs' own scripts, for messages. */

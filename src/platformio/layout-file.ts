@@ -23,6 +23,13 @@ export function layoutFiles(config: Config, envName?: string): WantedFile[] {
     const base = path.basename(env.ldscript.replace(/\\/g, "/"));
     if (!OWN_NAME.test(base)) continue;
     const found = layoutOfScript(base);
+    if (found === undefined && layoutOfScript(base.toLowerCase()) !== undefined) {
+      throw new EspCertsError(
+        `Cannot write ${env.ldscript} for [env:${env.name}]`,
+        "PlatformIO reads the flash size from a linker script's name only in lower case",
+        `Write it in lower case: board_build.ldscript = ${env.ldscript.slice(0, -base.length)}${base.toLowerCase()}`,
+      );
+    }
     if (found === undefined) {
       const usual = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
       const example = usual === undefined ? "esp-certs.flash.4m1m.ld for 4 MB of flash with 1 MB of filesystem" : `esp-certs.flash.${usual}.ld for board ${env.board}'s default layout`;

@@ -3,7 +3,7 @@
 // the header on the first build, is silent and touches nothing on the next, and stops the
 // build with the CLI's own message when something is wrong.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
@@ -180,6 +180,14 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
     expect(r.stderr).toMatch(/Cannot write esp-certs\.flash\.4m9m\.ld for \[env:d1_mini\]: esp-certs has no flash layout of that name/);
     expect(r.stderr).toMatch(/Name esp-certs\.flash\.<layout>\.ld with <layout> one of the core's layouts \(512k, .*4m1m, 4m2m, 4m3m, .*16m15m\), e\.g\. esp-certs\.flash\.4m1m\.ld for board d1_mini's default layout\./);
     expect(existsSync(path.join(dir, "esp-certs.flash.4m9m.ld"))).toBe(false);
+  });
+
+  it("stops the build when the layout's name is not in lower case, which PlatformIO would misread", () => {
+    const dir = hookProject(`${INI()}board_build.ldscript = esp-certs.flash.4M1M.ld\n`);
+    const r = build(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Cannot write esp-certs\.flash\.4M1M\.ld for \[env:d1_mini\]: PlatformIO reads the flash size from a linker script's name only in lower case\n\s+Write it in lower case: board_build\.ldscript = esp-certs\.flash\.4m1m\.ld\n/);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".ld"))).toEqual([]);
   });
 
   it("stops the build with the CLI's message on a bad configuration", () => {

@@ -51,6 +51,9 @@ describe("esp-certs' own layouts", () => {
     expect(layoutOfScript("ld/esp-certs.flash.4m1m.ld")?.layout.cred).toBe(0x3f9000);
     expect(layoutOfScript("C:\\project\\esp-certs.flash.1m.ld")?.layout.cred).toBe(0x0f9000);
     expect(layoutOfScript("eagle.flash.4m9m.ld")).toBeUndefined();
+    // PlatformIO reads the flash size from the lower-case name only.
+    expect(layoutOfScript("esp-certs.flash.4M1M.ld")).toBeUndefined();
+    expect(layoutOfScript("EAGLE.flash.4m1m.ld")).toBeUndefined();
     expect(layoutOfScript("custom.ld")).toBeUndefined();
     expect(layoutOfScript("eagle.flash.auto.ld")).toBeUndefined();
   });
