@@ -70,6 +70,14 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(r.stderr).not.toMatch(/flash layout/);
   });
 
+  it("says what a layout without a filesystem gives up for the identity's sectors", () => {
+    const dir = tmpProject();
+    writeFileSync(path.join(dir, "platformio.ini"), "[env:slot]\nplatform = espressif8266\nboard = wifi_slot\n");
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("[env:slot] links with esp-certs.flash.1m.ld: the device's identity has two flash sectors of its own; the sketch and OTA updates have 8 KiB less room (no filesystem).\n");
+  });
+
   it("refuses a folder where its linker script goes, before writing anything", () => {
     const dir = tmpProject();
     writeFileSync(path.join(dir, "platformio.ini"), USER_INI);
