@@ -308,7 +308,7 @@ program
   .option("--json", "print only the result as JSON (esptool's output goes to stderr)")
   .addHelpText(
     "after",
-    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # prints the esptool.py line: 0x3FA000 on d1_mini\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
+    "\nExamples:\n  $ esp-certs provision --port COM3 --client dev07\n  $ esp-certs provision --port /dev/ttyUSB0 --client dev##     # the next free id: one command per board\n  $ esp-certs provision --client dev08 --out dev08.bin          # prints the esptool.py line: 0x3F9000 with esp-certs.flash.4m1m.ld\n\nThe board must run a firmware that reads records (this project's, e.g. an environment with\ncustom_esp_certs_client = none). Exit status: as monitor; 1 also when the write cannot be verified.",
   )
   .action(async (o) => {
     const m = await import("./commands/provision.js");

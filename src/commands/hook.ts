@@ -11,6 +11,7 @@ import { ExitCode } from "../errors.js";
 import { accessRulesNeedWork, storeNeedsWork } from "../platformio/needs-work.js";
 import { headerIsCurrent } from "../render/header-inputs.js";
 import { libraryNeedsWork, libraryState, syncLibrary } from "../platformio/library.js";
+import { layoutNeedsWork, syncLayoutFiles } from "../platformio/layout-file.js";
 import { buildStamp, writeStamp } from "../platformio/stamp.js";
 import type { BrokerResult } from "../broker/broker.js";
 import type { HeaderResult } from "../render/header.js";
@@ -54,6 +55,7 @@ export async function hookCommand(o: HookOptions): Promise<number> {
     storeNeedsWork(config, clientId, new Date()) === undefined &&
     headerIsCurrent(config, clientId) &&
     accessRulesNeedWork(config) === undefined &&
+    layoutNeedsWork(config, o.env) === undefined &&
     !libraryNeedsWork(libraryState(config.projectDir))
   ) {
     return stamped(config, o, clientId);
@@ -71,6 +73,7 @@ async function refresh(o: HookOptions): Promise<number> {
   const library = syncLibrary(config.projectDir, { install: false });
   if (library.done) info(`esp-certs: updated ${library.done}: the device library, in step with esp-certs`);
   if (library.warning) warn(`esp-certs: ${library.warning}`);
+  for (const file of syncLayoutFiles(config, o.env)) info(`esp-certs: wrote ${path.relative(config.projectDir, file)}: the flash layout [env:${o.env}] links with`);
   if (work === undefined && headerIsCurrent(config, clientId) && accessRulesNeedWork(config) === undefined) return stamped(config, o, clientId);
 
   for (const w of config.warnings) warn(w);

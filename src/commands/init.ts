@@ -5,6 +5,8 @@ import { defaultAppClient } from "../config/clients.js";
 import { listValue, parseIni, setKeys } from "../config/ini.js";
 import { libraryDir, syncLibrary } from "../platformio/library.js";
 import { installIntoProject } from "../platformio/project.js";
+import { checkLayoutFiles, syncLayoutFiles } from "../platformio/layout-file.js";
+import { withOwnLayouts } from "../platformio/layout-setting.js";
 import { ExitCode } from "../errors.js";
 import { writeIfChanged } from "../fs/sync.js";
 import { brokerDir, brokerFolderExists, writeBrokerFolder } from "../broker/broker.js";
@@ -25,6 +27,8 @@ export interface ProjectSettings {
   config: Config;
   /** Where mqtt_host came from, for the line that says how to change it. */
   hostFrom: "flag" | "file" | "default";
+  /** The environments that get esp-certs' own flash layout, and advice for the others. */
+  layouts: ReturnType<typeof withOwnLayouts>;
 }
 
 /**
@@ -48,10 +52,14 @@ export function planProjectSettings(projectDir: string, overrides: ConfigOverrid
   // A line that already says this keeps its comment and its ${...} references.
   const changes = entries.filter(([key, value]) => !sameSetting(key, current.get(key), value));
   const edited = setKeys(before, "esp_certs", changes);
-  const text = edited === before || edited.endsWith("\n") ? edited : `${edited}\n`;
+  // Each environment on its board's default layout links with esp-certs' variant of it.
+  const layouts = withOwnLayouts(edited, wanted.environments);
+  const text = layouts.text === before || layouts.text.endsWith("\n") ? layouts.text : `${layouts.text}\n`;
   const hostFrom = overrides.host !== undefined ? "flag" : current.get("mqtt_host") ? "file" : "default";
   // What the hook will read must be valid on its own too.
-  return { file, text, config: resolveConfig(dir, text, { allowIp: overrides.allowIp }), hostFrom };
+  const config = resolveConfig(dir, text, { allowIp: overrides.allowIp });
+  checkLayoutFiles(config);
+  return { file, text, config, hostFrom, layouts };
 }
 
 /** With `--clients`, the apps of platformio.ini that are still clients, else Node-RED's default one. */
@@ -102,6 +110,8 @@ export async function initCommand(o: InitCommandOptions): Promise<number> {
 
   const changed = writeIfChanged(settings.file, settings.text);
   if (changed && !o.json) info(`wrote    ${"[esp_certs]".padEnd(20)}${path.relative(config.projectDir, settings.file)}`);
+  report.layouts = { chosen: settings.layouts.chosen, written: syncLayoutFiles(config) };
+  report.warnings.push(...settings.layouts.advice);
   // The hook, its extra_scripts entry and the .gitignore lines, once.
   const installed = installIntoProject(config.projectDir);
   if (!o.json) {

@@ -20,7 +20,7 @@ import { lockStore } from "../store/lock.js";
 import { credentialFromStore, inStore } from "../provision/credential.js";
 import { ensureClient } from "../provision/ensure-client.js";
 import { CertificateStore } from "../store/store.js";
-import { hex, layoutFor, type FlashLayout } from "../provision/layout.js";
+import { hex, layoutFor, type ProvisionLayout } from "../provision/layout.js";
 import { isPattern, nextFreeId } from "../provision/next-id.js";
 import { decodeRecord, encodeImage, RECORD_MAGIC, RecordError } from "../provision/record.js";
 import { eepromUsers } from "../provision/eeprom-users.js";
@@ -46,7 +46,7 @@ export interface ProvisionOptions {
 interface Plan {
   config: Config;
   env: string;
-  layout: FlashLayout;
+  layout: ProvisionLayout;
   id: string;
 }
 
@@ -124,8 +124,13 @@ export async function provision(o: ProvisionOptions): Promise<number> {
     if (pio === undefined) throw pioMissing("Cannot write the board's flash (provision runs PlatformIO's esptool)");
     await probePort(o.port);
   }
-  for (const file of eepromUsers(config.projectDir)) {
-    warn(`${path.relative(config.projectDir, file)} uses the EEPROM library, whose sector holds the credential record: writing EEPROM there erases this device's identity.`);
+  if (layout.sharesEeprom) {
+    for (const file of eepromUsers(config.projectDir)) {
+      warn(
+        `${path.relative(config.projectDir, file)} uses the EEPROM library, whose sector holds the credential record on ${layout.ldscript}: writing EEPROM erases this device's identity. ` +
+          `With "board_build.ldscript = ${layout.own}" in [env:${env}] the identity has sectors of its own (docs/flash-layout.md).`,
+      );
+    }
   }
 
   // The store's one writer while it issues (the board is written and watched outside the lock). A
@@ -167,7 +172,7 @@ export async function provision(o: ProvisionOptions): Promise<number> {
 }
 
 /** What provision writes for a client of the store, and where (record.ts: encodeImage). */
-function imageOf(store: CertificateStore, id: string, layout: FlashLayout): { address: number; image: Buffer } {
+function imageOf(store: CertificateStore, id: string, layout: ProvisionLayout): { address: number; image: Buffer } {
   try {
     return encodeImage(credentialFromStore(store, id), layout);
   } catch (err) {
@@ -176,7 +181,7 @@ function imageOf(store: CertificateStore, id: string, layout: FlashLayout): { ad
   }
 }
 
-async function writeBoard(f: Flasher, layout: FlashLayout, { address, image }: { address: number; image: Buffer }, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
+async function writeBoard(f: Flasher, layout: ProvisionLayout, { address, image }: { address: number; image: Buffer }, storeDir: string, facts: Record<string, unknown>, o: ProvisionOptions): Promise<number> {
   const size = await readFlashSize(f);
   if (size === undefined) warn(`esptool did not report the flash size of the board on ${f.port}; writing at ${facts.address} as ${layout.ldscript} lays it out.`);
   else if (size < layout.flashSize) {

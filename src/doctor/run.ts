@@ -8,10 +8,11 @@ import { loadContext } from "./context.js";
 import { CertificateStore } from "../store/store.js";
 import { ACCESS_CHECKS } from "./access.js";
 import { FIELD_CHECKS } from "./field.js";
+import { LAYOUT_CHECKS } from "./layout.js";
 import { LIVE_CHECKS } from "./live.js";
 import { REVOCATION_CHECKS } from "./revocation.js";
 
-export const CHECKS = [...OFFLINE_CHECKS, ...REVOCATION_CHECKS, ...ACCESS_CHECKS, ...LIVE_CHECKS, ...FIELD_CHECKS];
+export const CHECKS = [...OFFLINE_CHECKS, ...LAYOUT_CHECKS, ...REVOCATION_CHECKS, ...ACCESS_CHECKS, ...LIVE_CHECKS, ...FIELD_CHECKS];
 
 export interface DoctorOptions {
   projectDir: string;

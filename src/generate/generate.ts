@@ -16,6 +16,7 @@ import { syncBrokerFolder, type BrokerSync } from "../broker/broker.js";
 import { checkHeaderTarget, writeHeader, type HeaderResult } from "../render/header.js";
 import { ignoreInGit, STORE_COMMENT } from "../fs/gitignore.js";
 import type { LibrarySync } from "../platformio/library.js";
+import type { LayoutChoice } from "../platformio/layout-setting.js";
 
 /** After a CA was replaced: what every board and every record written before now needs. */
 function newCaAdvice(actions: StoreAction[]): string[] {
@@ -56,6 +57,8 @@ export interface GenerateReport {
   broker?: BrokerSync;
   /** The device library in the project's lib/ (platformio/library.ts), when the command brought it in step. */
   library?: LibrarySync;
+  /** `init`: the environments it gave esp-certs' flash layout, and the linker scripts it wrote (docs/flash-layout.md). */
+  layouts?: { chosen: LayoutChoice[]; written: string[] };
   /** The .gitignore that now ignores the store (made in a git work tree nothing prepared), when it had to change. */
   storeGitignore?: string;
   warnings: string[];

@@ -1,6 +1,6 @@
 /**
  * The one list of what the hook's no-op decision (storeNeedsWork, headerIsCurrent,
- * libraryNeedsWork) reads from disk. The stamp records exactly these, and
+ * layoutNeedsWork, libraryNeedsWork) reads from disk. The stamp records exactly these, and
  * firmware/esp_certs_hook.py skips Node.js only while all of them are as recorded, so a file
  * read by the decision but missing here would let the script skip a needed run.
  * Part of the hook's no-op path: no X.509 or template library.
@@ -9,6 +9,7 @@ import { NO_CLIENT, platformioIniPath, type Config } from "../config/config.js";
 import { storePaths } from "../store/paths.js";
 import { HEADER_TEMPLATE } from "../render/header-inputs.js";
 import { templatePath } from "../render/template-files.js";
+import { layoutFiles } from "./layout-file.js";
 import { libraryInputs } from "./library.js";
 
 export interface NoopInputs {
@@ -33,10 +34,12 @@ export function storeBuildFiles(config: Config, clientId: string): string[] {
   return [p.caCertPem, p.caCertDer, p.serverCertPem, p.serverCertDer, p.serverKey, ...client];
 }
 
-export function noopInputs(config: Config, clientId: string): NoopInputs {
+/** The inputs for building environment `env` with `clientId`. */
+export function noopInputs(config: Config, clientId: string, env: string): NoopInputs {
   const p = storePaths(config.certDir);
+  const layouts = layoutFiles(config, env).map((f) => f.path);
   return {
-    files: [platformioIniPath(config.projectDir), p.manifest, ...storeBuildFiles(config, clientId), config.header, templatePath(HEADER_TEMPLATE)],
+    files: [platformioIniPath(config.projectDir), p.manifest, ...storeBuildFiles(config, clientId), config.header, templatePath(HEADER_TEMPLATE), ...layouts],
     optional: [p.crlPem, ...libraryInputs(config.projectDir)],
     absences: [p.newCaDir],
     modes: [config.header],

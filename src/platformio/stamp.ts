@@ -72,7 +72,7 @@ export function clockDeadlines(config: Config, manifest: Manifest, clientId: str
 }
 
 export function buildStamp(config: Config, opts: { env: string; client?: string; cliFile?: string }, clientId: string): HookStamp {
-  const inputs = noopInputs(config, clientId);
+  const inputs = noopInputs(config, clientId, opts.env);
   const files: Record<string, string | null> = Object.fromEntries(inputs.files.map((f) => [f, sha256Hex(readFileSync(f))]));
   for (const f of inputs.optional) files[f] = existsSync(f) ? sha256Hex(readFileSync(f)) : null;
   for (const absent of inputs.absences) files[absent] = null;

@@ -91,13 +91,13 @@ export function encodeSector(c: Credential): Buffer {
 }
 
 /**
- * What provision writes (docs/credential-record.md): where the layout has the spare sector, both
- * credential sectors from the spare one's address, the record in the spare sector and the EEPROM
- * sector erased, so that no record a renewal left there can win over it; else the EEPROM sector.
+ * What provision writes (docs/credential-record.md): with two credential sectors, both, the record
+ * in the first and the second erased, so that no record a renewal left there can win over it;
+ * else the one sector.
  */
-export function encodeImage(c: Credential, layout: { address: number; spare?: number }): { address: number; image: Buffer } {
+export function encodeImage(c: Credential, layout: { address: number; sectors: 1 | 2 }): { address: number; image: Buffer } {
   const sector = encodeSector(c);
-  return layout.spare === undefined ? { address: layout.address, image: sector } : { address: layout.spare, image: Buffer.concat([sector, Buffer.alloc(SECTOR_SIZE, 0xff)]) };
+  return { address: layout.address, image: layout.sectors === 1 ? sector : Buffer.concat([sector, Buffer.alloc(SECTOR_SIZE, 0xff)]) };
 }
 
 /** Whether the sector holds no record at all (erased flash). */

@@ -3,7 +3,7 @@
 // the header on the first build, is silent and touches nothing on the next, and stops the
 // build with the CLI's own message when something is wrong.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliPath, nodeOnlyPath, repoRoot, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
@@ -150,6 +150,36 @@ describe.skipIf(pythonCommand === undefined)("the PlatformIO pre-build hook", ()
     expect(build(dir, { args: ["--integration-dump"] })).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(build(dir, { args: ["--clean"] })).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(existsSync(path.join(dir, "certs"))).toBe(false);
+  });
+
+  it("writes the esp-certs flash layout the environment links with, keeps it, and never replaces a file of the user's", () => {
+    const dir = hookProject(`${INI()}board_build.ldscript = esp-certs.flash.4m1m.ld\n`);
+    const ld = path.join(dir, "esp-certs.flash.4m1m.ld");
+    const first = build(dir);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/esp-certs: wrote esp-certs\.flash\.4m1m\.ld: the flash layout \[env:d1_mini\] links with/);
+    expect(readFileSync(ld, "utf8")).toMatch(/^PROVIDE \( _ESP_CERTS_CRED_start = 0x405F9000 \);$/m);
+    expect(build(dir)).toEqual({ status: 0, stdout: "", stderr: "" });
+    // Edited or removed: written again (the stamp records it, so the script starts esp-certs).
+    writeFileSync(ld, readFileSync(ld, "utf8").replace("0x405F9000", "0x405FB000"));
+    expect(build(dir).stdout).toMatch(/wrote esp-certs\.flash\.4m1m\.ld/);
+    rmSync(ld);
+    expect(build(dir).stdout).toMatch(/wrote esp-certs\.flash\.4m1m\.ld/);
+    // A file of that name that esp-certs did not write stops the build, untouched.
+    writeFileSync(ld, "/* my own layout */\n");
+    const foreign = build(dir);
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toMatch(/Cannot write esp-certs\.flash\.4m1m\.ld: a file of that name is there, and esp-certs did not write it/);
+    expect(readFileSync(ld, "utf8")).toBe("/* my own layout */\n");
+  });
+
+  it("stops the build naming the layouts when board_build.ldscript names one esp-certs does not have", () => {
+    const dir = hookProject(`${INI()}board_build.ldscript = esp-certs.flash.4m9m.ld\n`);
+    const r = build(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Cannot write esp-certs\.flash\.4m9m\.ld for \[env:d1_mini\]: esp-certs has no flash layout of that name/);
+    expect(r.stderr).toMatch(/4m1m, 4m2m, 4m3m/);
+    expect(existsSync(path.join(dir, "esp-certs.flash.4m9m.ld"))).toBe(false);
   });
 
   it("stops the build with the CLI's message on a bad configuration", () => {

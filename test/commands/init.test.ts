@@ -29,6 +29,10 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(ini).not.toMatch(/^header\s*=/m);
     expect(ini).toMatch(/extra_scripts = pre:version\.py\n\s+pre:esp_certs_hook\.py/);
     expect(existsSync(path.join(dir, "esp_certs_hook.py"))).toBe(true);
+    // d1_mini's default layout, 4m1m, as esp-certs' variant: the identity never shares EEPROM's sector.
+    expect(ini).toMatch(/\[env:d1_mini\][^[]*\nboard_build\.ldscript = esp-certs\.flash\.4m1m\.ld\n/);
+    expect(readFileSync(path.join(dir, "esp-certs.flash.4m1m.ld"), "utf8")).toMatch(/^PROVIDE \( _FS_end = 0x405F8000 \);$/m);
+    expect(r.stdout).toMatch(/\[env:d1_mini\] links with esp-certs\.flash\.4m1m\.ld: the device's identity has two flash sectors of its own; the filesystem is 992 KiB \(1000 KiB before\)/);
     // The header lands where PlatformIO's compiler looks, with the device's host in it.
     expect(readFileSync(path.join(dir, "include/esp_certs.h"), "utf8")).toContain('#define ESP_CERTS_MQTT_HOST "weather-pc.local"');
     expect(readFileSync(path.join(dir, "broker/mosquitto.conf"), "utf8")).toMatch(/^listener 8883/m);
@@ -38,6 +42,20 @@ describe("esp-certs init: the main job on its defaults", () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).not.toMatch(/^(wrote|created|reissued)/m);
     expect(readFileSync(path.join(dir, "platformio.ini"), "utf8")).toBe(ini);
+  });
+
+  it("leaves an environment's own board_build.ldscript as it is, and says what would free the EEPROM sector", () => {
+    const dir = tmpProject();
+    const ini = USER_INI.replace("board = d1_mini\n", "board = d1_mini\nboard_build.ldscript = eagle.flash.4m2m.ld\n") + "\n[env:esp01]\nboard = esp01_1m\nboard_build.ldscript = eagle.flash.1m256.ld\n\n[env:custom]\nboard = my_board\n";
+    writeFileSync(path.join(dir, "platformio.ini"), ini);
+    const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const after = readFileSync(path.join(dir, "platformio.ini"), "utf8");
+    expect(after.match(/board_build\.ldscript/g)).toHaveLength(2);
+    expect(existsSync(path.join(dir, "esp-certs.flash.4m2m.ld"))).toBe(false);
+    expect(r.stderr).toMatch(/\[env:d1_mini\] links with eagle\.flash\.4m2m\.ld: the device's identity shares the EEPROM library's sector\. "board_build\.ldscript = esp-certs\.flash\.4m2m\.ld" there/);
+    expect(r.stderr).toMatch(/\[env:esp01\] links with eagle\.flash\.1m256\.ld: the device's identity shares the EEPROM library's sector and has no second sector for a renewal in the field/);
+    expect(r.stderr).toMatch(/esp-certs does not know the flash layout of \[env:custom\] \(board my_board\)/);
   });
 
   it("makes platformio.ini in an empty folder", () => {

@@ -24,7 +24,8 @@ describe.skipIf(!hasPython)("each input of the no-op decision sends the hook scr
 
   beforeAll(() => {
     dir = tmpDir("esp-certs-noop-");
-    writeFileSync(path.join(dir, "platformio.ini"), INI());
+    // The environment links with esp-certs' own layout, whose linker script is an input too.
+    writeFileSync(path.join(dir, "platformio.ini"), `${INI()}board_build.ldscript = esp-certs.flash.4m1m.ld\n`);
     const bin = tmpDir("esp-certs-noop-bin-");
     starts = path.join(bin, "starts");
     nodeStub = path.join(bin, "node");
@@ -51,12 +52,13 @@ describe.skipIf(!hasPython)("each input of the no-op decision sends the hook scr
 
   function inputs() {
     const config = loadConfig(dir);
-    return noopInputs(config, clientForEnv(config, "d1_mini"));
+    return noopInputs(config, clientForEnv(config, "d1_mini"), "d1_mini");
   }
 
   it("records exactly the list in the stamp", () => {
     const { files, optional, absences, modes } = inputs();
     const recorded = JSON.parse(readFileSync(stamp, "utf8"));
+    expect(files).toContain(path.join(dir, "esp-certs.flash.4m1m.ld"));
     expect(Object.keys(recorded.files).sort()).toEqual([...files, ...optional, ...absences].sort());
     expect(Object.keys(recorded.modes).sort()).toEqual([...modes].sort());
     expect(startsNode()).toBe(false);

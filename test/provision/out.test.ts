@@ -1,7 +1,7 @@
 // provision --out: a folder when the path ends in a separator, a pasteable esptool line, another
 // device's record never replaced, and no key left beside the user's files by a killed run.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliPath, runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
@@ -27,6 +27,26 @@ describe("provision --out", () => {
     // An existing folder without the separator is a folder too.
     expect(runCli(["provision", "--client", "dev04", "--out", "out dir"], { cwd: dir }).status).toBe(0);
     expect(existsSync(path.join(dir, "out dir", "dev04.bin"))).toBe(true);
+  });
+
+  it("on esp-certs' own layout: both credential sectors at 0x3F9000, the record in the first, and no EEPROM warning", () => {
+    const dir = project({ ...FLEET, after: `${FLEET.after}board_build.ldscript = esp-certs.flash.4m1m.ld\n` });
+    mkdirSync(path.join(dir, "src"));
+    writeFileSync(path.join(dir, "src", "main.cpp"), "#include <EEPROM.h>\n");
+    const r = runCli(["provision", "--client", "dev03", "--out", "dev03.bin", "--json"], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ address: "0x3F9000", layout: "esp-certs.flash.4m1m.ld", size: 8192 });
+    const image = readFileSync(path.join(dir, "dev03.bin"));
+    expect(image.subarray(0, 4).toString("ascii")).toBe("ECR1");
+    expect(image.subarray(4096).every((b) => b === 0xff)).toBe(true);
+    expect(r.stderr).not.toMatch(/EEPROM/);
+    // The core's layout of the same board: the record shares EEPROM's sector, and the warning says how not to.
+    const core = project(FLEET);
+    mkdirSync(path.join(core, "src"));
+    writeFileSync(path.join(core, "src", "main.cpp"), "#include <EEPROM.h>\n");
+    const c = runCli(["provision", "--client", "dev03", "--out", "dev03.bin"], { cwd: core });
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/main\.cpp uses the EEPROM library, whose sector holds the credential record on eagle\.flash\.4m1m\.ld.*"board_build\.ldscript = esp-certs\.flash\.4m1m\.ld" in \[env:d1_mini_fleet\]/);
   });
 
   it("refuses to replace another device's record at the same path; its own is written again", () => {

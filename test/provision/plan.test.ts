@@ -1,45 +1,44 @@
-// The pure parts of provisioning: the sector per flash layout, the next free id, esptool's report.
+// The pure parts of provisioning: where the record goes per flash layout, the next free id, esptool's report.
 import { describe, expect, it } from "vitest";
 import { parseFlashSize } from "../../src/provision/esptool.js";
-import { flashSizeOf, layoutFor } from "../../src/provision/layout.js";
+import { layoutFor } from "../../src/provision/layout.js";
 import { nextFreeId } from "../../src/provision/next-id.js";
 
-describe("the credential sector per flash layout", () => {
-  it("is the EEPROM sector of PlatformIO's default layout for d1_mini, nodemcuv2 and esp01_1m", () => {
-    expect(layoutFor({ name: "d1_mini", board: "d1_mini" })).toMatchObject({ ldscript: "eagle.flash.4m1m.ld", flashSize: 4 * 2 ** 20, address: 0x3fb000, baud: 460800 });
-    expect(layoutFor({ name: "nodemcuv2", board: "nodemcuv2" })).toMatchObject({ address: 0x3fb000, baud: 115200 });
-    expect(layoutFor({ name: "esp01", board: "esp01_1m" })).toMatchObject({ ldscript: "eagle.flash.1m256.ld", flashSize: 2 ** 20, address: 0xfb000 });
+describe("where provision writes, per flash layout", () => {
+  it("takes the board's default layout from PlatformIO's manifests, and board_build.ldscript and upload_speed over it", () => {
+    expect(layoutFor({ name: "d1_mini", board: "d1_mini" })).toMatchObject({ ldscript: "eagle.flash.4m1m.ld", kind: "core", flashSize: 4 * 2 ** 20, baud: 460800 });
+    expect(layoutFor({ name: "nodemcuv2", board: "nodemcuv2" })).toMatchObject({ ldscript: "eagle.flash.4m1m.ld", baud: 115200 });
+    expect(layoutFor({ name: "esp01", board: "esp01_1m" })).toMatchObject({ ldscript: "eagle.flash.1m256.ld", flashSize: 2 ** 20 });
+    expect(layoutFor({ name: "e", board: "d1_mini_pro" }).ldscript).toBe("eagle.flash.16m14m.ld");
+    expect(layoutFor({ name: "e", board: "d1_mini", ldscript: "esp-certs.flash.4m2m.ld", uploadSpeed: "921600" })).toMatchObject({ kind: "own", address: 0x3f9000, baud: 921600 });
   });
 
-  it("follows board_build.ldscript and upload_speed, and says what to set for an unknown board", () => {
-    expect(layoutFor({ name: "e", board: "d1_mini", ldscript: "eagle.flash.4m2m.ld", uploadSpeed: "921600" })).toMatchObject({ address: 0x3fb000, baud: 921600 });
-    expect(layoutFor({ name: "e", board: "esp12e", ldscript: "eagle.flash.2m512.ld" }).address).toBe(0x1fb000);
-    expect(layoutFor({ name: "e", board: "esp01", ldscript: "eagle.flash.512k64.ld" }).address).toBe(0x7b000);
-    expect(() => layoutFor({ name: "e", board: "esp12e" })).toThrow(expect.objectContaining({ why: "esp-certs does not know board esp12e's flash layout", fix: expect.stringContaining("board_build.ldscript = eagle.flash.4m1m.ld") }));
-    expect(flashSizeOf("eagle.flash.16m14m.ld")).toBe(16 * 2 ** 20);
-    expect(flashSizeOf("custom.ld")).toBeUndefined();
+  it("says what to set for a board it does not know, or a script that is no layout", () => {
+    expect(() => layoutFor({ name: "e", board: "my_board" })).toThrow(expect.objectContaining({ why: "esp-certs does not know board my_board's flash layout", fix: expect.stringContaining("board_build.ldscript = esp-certs.flash.4m1m.ld") }));
+    expect(() => layoutFor({ name: "e", ldscript: "custom.ld" })).toThrow(expect.objectContaining({ fix: expect.stringContaining("esp-certs.flash.4m1m.ld") }));
+    expect(() => layoutFor({ name: "e", ldscript: "esp-certs.flash.4m9m.ld" })).toThrow(expect.objectContaining({ message: expect.stringContaining("4m9m") }));
   });
-});
 
-describe("the spare credential sector below the EEPROM sector (boards.txt.py's flash_map)", () => {
-  // _FS_end and _EEPROM_start of the core 3.1.2 linker scripts: the spare sector exists where
-  // the filesystem ends at least 4 KiB below the EEPROM sector.
+  // esp-certs' own layouts: the two sectors below the EEPROM sector, never the EEPROM sector.
+  // The core's: the spare sector and the EEPROM sector where the filesystem leaves the spare one
+  // free (_FS_end <= _EEPROM_start - 4 KiB in the core 3.1.2 linker scripts), else EEPROM alone.
   it.each([
-    ["eagle.flash.4m1m.ld", 0x3fa000],
-    ["eagle.flash.4m2m.ld", 0x3fa000],
-    ["eagle.flash.4m3m.ld", 0x3fa000],
-    ["eagle.flash.2m512.ld", 0x1fa000],
-    ["eagle.flash.2m1m.ld", 0x1fa000],
-    ["eagle.flash.8m6m.ld", 0x7fa000],
-    ["eagle.flash.16m14m.ld", 0xffa000],
-    ["eagle.flash.4m.ld", undefined],
-    ["eagle.flash.2m64.ld", undefined],
-    ["eagle.flash.2m256.ld", undefined],
-    ["eagle.flash.1m256.ld", undefined],
-    ["eagle.flash.1m64.ld", undefined],
-    ["eagle.flash.512k64.ld", undefined],
-  ])("%s: %s", (ldscript, spare) => {
-    expect(layoutFor({ name: "e", ldscript }).spare).toBe(spare);
+    ["esp-certs.flash.4m1m.ld", 0x3f9000, 2, false],
+    ["esp-certs.flash.1m256.ld", 0x0f9000, 2, false],
+    ["esp-certs.flash.1m.ld", 0x0f9000, 2, false],
+    ["esp-certs.flash.512k32.ld", 0x079000, 2, false],
+    ["esp-certs.flash.16m14m.ld", 0xff9000, 2, false],
+    ["eagle.flash.4m1m.ld", 0x3fa000, 2, true],
+    ["eagle.flash.4m3m.ld", 0x3fa000, 2, true],
+    ["eagle.flash.2m1m.ld", 0x1fa000, 2, true],
+    ["eagle.flash.8m6m.ld", 0x7fa000, 2, true],
+    ["eagle.flash.16m14m.ld", 0xffa000, 2, true],
+    ["eagle.flash.4m.ld", 0x3fb000, 1, true],
+    ["eagle.flash.2m256.ld", 0x1fb000, 1, true],
+    ["eagle.flash.1m256.ld", 0x0fb000, 1, true],
+    ["eagle.flash.512k64.ld", 0x07b000, 1, true],
+  ] as const)("%s: at %i, %i sector(s), shares EEPROM's: %s", (ldscript, address, sectors, sharesEeprom) => {
+    expect(layoutFor({ name: "e", ldscript })).toMatchObject({ address, sectors, sharesEeprom });
   });
 });
 

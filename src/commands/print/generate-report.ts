@@ -40,6 +40,10 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
     line(b.changed.length > 0, `${(b.changed.length > 0 ? "wrote" : "kept").padEnd(9)}${"broker folder".padEnd(20)}${dir}${b.changed.length > 0 ? ` (${b.changed.join(", ")})` : ""}`);
     for (const advice of brokerAdvice(b, b.port)) info(advice);
   }
+  for (const file of report.layouts?.written ?? []) info(`${"wrote".padEnd(9)}${"flash layout".padEnd(20)}${path.relative(projectDir, file)}`);
+  for (const c of report.layouts?.chosen ?? []) {
+    info(`[env:${c.env}] links with ${c.ldscript}: the device's identity has two flash sectors of its own; the filesystem is ${c.fsAfter / 1024} KiB (${c.fsBefore / 1024} KiB before).`);
+  }
   if (report.library?.done) info(`${"wrote".padEnd(9)}${"device library".padEnd(20)}${report.library.done}`);
   if (report.library?.warning) warn(report.library.warning);
   for (const w of report.warnings) warn(w);

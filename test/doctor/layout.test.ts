@@ -1,0 +1,38 @@
+// doctor's layout check: esp-certs' linker script as the environment names it, or advice to use one.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/config.js";
+import type { CheckResult } from "../../src/doctor/check-types.js";
+import type { DoctorContext } from "../../src/doctor/context.js";
+import { LAYOUT_CHECKS } from "../../src/doctor/layout.js";
+import { syncLayoutFiles } from "../../src/platformio/layout-file.js";
+import { project } from "../helpers/project.js";
+
+const check = (dir: string) => LAYOUT_CHECKS[0].run({ config: loadConfig(dir) } as DoctorContext) as CheckResult[];
+
+describe("doctor: the flash layout", () => {
+  it("follows esp-certs' linker script from missing to written to edited to someone else's", () => {
+    const dir = project({ after: "[env:d1_mini]\nboard = d1_mini\nboard_build.ldscript = esp-certs.flash.4m1m.ld\n" });
+    const ld = path.join(dir, "esp-certs.flash.4m1m.ld");
+    expect(check(dir)).toEqual([expect.objectContaining({ level: "warning", text: "[env:d1_mini] links with esp-certs.flash.4m1m.ld, which is not there yet" })]);
+    syncLayoutFiles(loadConfig(dir));
+    expect(check(dir)).toEqual([expect.objectContaining({ level: "ok", text: expect.stringContaining("two flash sectors of its own") })]);
+    // Still esp-certs' (its first line), edited below it.
+    writeFileSync(ld, `${readFileSync(ld, "utf8").split("\n")[0]}\n/* edited */\n`);
+    expect(check(dir)).toEqual([expect.objectContaining({ level: "warning", text: "esp-certs.flash.4m1m.ld differs from the layout esp-certs writes" })]);
+    writeFileSync(ld, "/* mine */\n");
+    expect(check(dir)).toEqual([expect.objectContaining({ level: "problem", text: expect.stringContaining("is not esp-certs'") })]);
+  });
+
+  it("advises esp-certs' variant for a core layout or a board's default, and names the layouts for an unknown name", () => {
+    const dir = project({
+      after: "[env:a]\nboard = d1_mini\n\n[env:b]\nboard = esp01_1m\nboard_build.ldscript = eagle.flash.1m256.ld\n\n[env:c]\nboard = d1_mini\nboard_build.ldscript = esp-certs.flash.4m9m.ld\n",
+    });
+    const [a, b, c] = check(dir);
+    expect(a).toMatchObject({ level: "warning", text: expect.stringMatching(/^\[env:a\] builds with board d1_mini's default layout, eagle\.flash\.4m1m\.ld: .*"board_build\.ldscript = esp-certs\.flash\.4m1m\.ld"/) });
+    expect(b).toMatchObject({ level: "warning", text: expect.stringMatching(/no second sector for a renewal in the field\. "board_build\.ldscript = esp-certs\.flash\.1m256\.ld"/) });
+    expect(c).toMatchObject({ level: "problem", text: expect.stringContaining("esp-certs has no flash layout of that name"), fix: expect.stringContaining("4m1m") });
+  });
+});
+
