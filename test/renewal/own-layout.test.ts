@@ -2,6 +2,7 @@
 // of its own below the EEPROM sector, from the linker's _ESP_CERTS_CRED_start. The rehearsal built
 // with LAYOUT=own maps ESP_CERTS_FLASH there (offset 0: the first sector, 4096: the second) and
 // refuses every other address, the EEPROM sector too. A real mosquitto with the generated access rules.
+import { randomBytes } from "node:crypto";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -18,18 +19,16 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
   let broker: Broker;
   let fleet: string;
   let dev07: Credential;
-  /** dev07 as provisioned: the record in the first sector, the second erased (provision's image for an own layout). */
+  /** dev07 as `provision --out` writes it for the own layout: the record in the first sector, the second erased. */
   let inFirst: string;
-  /** dev07 as provisioned on 4m1m before: the record in the core layout's spare sector, the own layout's second. */
+  /**
+   * A device provisioned on the core's 4m1m layout, then flashed with the own layout: the record
+   * in the core's spare sector (0x3FA000), the own layout's second; in its first, what the core
+   * layout's filesystem left in its last block.
+   */
   let inSecond: string;
   const device = (): FieldDevice => ({ project, broker, image: fleet, id: "dev07" });
   const address = () => `127.0.0.1:${broker.port}`;
-
-  function image(name: string, first: Buffer, second: Buffer): string {
-    const file = path.join(project.dir, `${name}.bin`);
-    writeFileSync(file, Buffer.concat([first, second]));
-    return file;
-  }
 
   /** The retained state's serial, as the device published it. */
   async function stateSerial(id: string): Promise<string | undefined> {
@@ -38,14 +37,18 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
   }
 
   beforeAll(async () => {
-    project = generateProject("win10.local", "\n[env:d1_mini]\nboard = d1_mini\n");
+    project = generateProject("win10.local", `\n[env:own]\nboard = d1_mini\nboard_build.ldscript = esp-certs.flash.4m1m.ld\n\n[env:core]\nboard = d1_mini\n`);
     broker = await startBrokerWithRules(project);
     fleet = buildFirmware(project, broker.port, "none", undefined, "own");
-    const provisioned = path.join(project.dir, "dev07-provisioned.bin");
-    mustCli(project, ["provision", "--client", "dev07", "--out", provisioned]);
-    dev07 = decodeRecord(readFileSync(provisioned));
-    inFirst = image("dev07-first", encodeSector(dev07), ERASED);
-    inSecond = image("dev07-second", ERASED, encodeSector(dev07));
+    inFirst = path.join(project.dir, "dev07-own.bin");
+    const out = mustCli(project, ["provision", "--client", "dev07", "--env", "own", "--out", inFirst]);
+    expect(out).toContain("write_flash 0x3F9000 ");
+    dev07 = decodeRecord(readFileSync(inFirst));
+    expect(readFileSync(inFirst).equals(Buffer.concat([encodeSector(dev07), ERASED]))).toBe(true);
+    const core = path.join(project.dir, "dev07-core.bin");
+    expect(mustCli(project, ["provision", "--client", "dev07", "--env", "core", "--out", core])).toContain("write_flash 0x3FA000 ");
+    inSecond = path.join(project.dir, "dev07-moved.bin");
+    writeFileSync(inSecond, Buffer.concat([randomBytes(SECTOR_SIZE), readFileSync(core).subarray(0, SECTOR_SIZE)]));
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -54,7 +57,7 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
 
   test.each([
     ["its first sector", () => inFirst],
-    ["its second sector only (a device provisioned on 4m1m's spare sector before)", () => inSecond],
+    ["its second sector only (a device provisioned on the core's 4m1m layout before)", () => inSecond],
   ])("a record in %s boots cred=flash and connects", async (_where, base) => {
     const flash = path.join(project.dir, `boot-${path.basename(base())}`);
     copyFileSync(base(), flash);
@@ -71,7 +74,8 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
   });
 
   test("a pushed renewal is stored in the second sector; a restart boots with the new serial", async () => {
-    const flash = image("dev07-renewal", encodeSector(dev07), ERASED);
+    const flash = path.join(project.dir, "dev07-renewal.bin");
+    copyFileSync(inFirst, flash);
     const run = startFirmware(fleet, { ESP_CERTS_FLASH: flash });
     let renewed: string;
     try {
