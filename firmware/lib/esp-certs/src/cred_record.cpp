@@ -41,7 +41,7 @@ struct Record {
   size_t size;
 };
 
-// esp-certs' own flash layouts (esp-certs.flash.<layout>.ld, docs/credential-record.md) keep the
+// esp-certs' own flash layouts (esp-certs.flash.<layout>.ld, docs/flash-layout.md) keep the
 // 8 KiB below the EEPROM sector for the record alone and provide their start as this symbol.
 // Weak: the core's own linker scripts do not define it, and it then reads as 0. The rehearsal's
 // flash_hal.h defines ESP_CERTS_CRED_START in its place, to build either kind of image.
@@ -51,11 +51,11 @@ extern "C" const char _ESP_CERTS_CRED_start[] __attribute__((weak));
 #endif
 
 // Flash offset of credential sector `slot`, or 0 when the layout has no such sector.
-// On an own layout: its two sectors, slot 1 being the same flash as the core layouts' spare
-// sector on 4m1m (a record provisioned there before is still read), the EEPROM sector never
-// touched. On a core layout: slot 0 is the EEPROM sector (where version 1 records live); slot 1
-// the sector below it, which is free only where the filesystem ends below it (its end aligned
-// down to its block: 4m1m, 4m2m, ...).
+// On an own layout: its two sectors, slot 1 being the same flash as the core layout's spare
+// sector on 4m1m, 4m2m, ... (a record provisioned there before is still read), the EEPROM
+// sector never touched. On a core layout: slot 0 is the EEPROM sector (where version 1 records
+// live); slot 1 the sector below it, which is free only where the filesystem ends below it (its
+// end aligned down to its block: 4m1m, 4m2m, ...).
 uint32_t slotAddress(int slot) {
   uint32_t own = ESP_CERTS_CRED_START;
   if (own != 0) return own - kFlashMapBase + (uint32_t)slot * kSectorSize;
