@@ -72,24 +72,33 @@ export function rehearsalTools(opts: { pty?: boolean } = {}): boolean {
  */
 export const BUILD_TIMEOUT_MS = 600_000;
 
-/** The last build of each project and sketch: a new one starts from its objects. */
+/** The last build of each project, sketch and layout: a new one starts from its objects. */
 const lastBuild = new Map<string, string>();
+
+/**
+ * The flash layout the rehearsal is built for (docs/rehearsal.md): `core`, the core's own
+ * linker script; `own`, esp-certs' own, whose credential sectors are not the EEPROM sector.
+ */
+export type Layout = "core" | "own";
 
 /**
  * Renders the header for broker port `port` (and `client`, default the project's first;
  * "none" for a fleet image) and builds the rehearsal against it: the library's main example, or
- * the sketch in `sketchDir`.
+ * the sketch in `sketchDir`; for the `layout` (default the core's).
  */
-export function buildFirmware(p: Project, port: number, client?: string, sketchDir?: string): string {
+export function buildFirmware(p: Project, port: number, client?: string, sketchDir?: string, layout: Layout = "core"): string {
   const ini = readFileSync(path.join(p.dir, "platformio.ini"), "utf8");
   writeFileSync(path.join(p.dir, "platformio.ini"), ini.replace(/^mqtt_port = .*$/m, `mqtt_port = ${port}`));
   cli(client === undefined ? ["header"] : ["header", "--client", client], p.dir);
   const sketch = sketchDir === undefined ? "" : `${path.basename(sketchDir)}-`;
-  const buildDir = path.join(p.dir, client === undefined ? `build-${sketch}${port}` : `build-${sketch}${client}-${port}`);
+  // Each layout in folders of its own: its objects are never reused for the other's.
+  const kind = layout === "own" ? "own-" : "";
+  const buildDir = path.join(p.dir, client === undefined ? `build-${kind}${sketch}${port}` : `build-${kind}${sketch}${client}-${port}`);
   // make's dependency files (-MMD) then rebuild only what includes the header, which was
   // just rewritten: on a loaded machine a full build takes minutes, this one seconds. The
   // dependency files name their object by the old folder: renamed to the new one.
-  const last = lastBuild.get(`${p.dir}\n${sketchDir}`);
+  const key = `${p.dir}\n${sketchDir}\n${layout}`;
+  const last = lastBuild.get(key);
   if (last !== undefined && last !== buildDir && !existsSync(buildDir)) {
     cpSync(last, buildDir, { recursive: true, preserveTimestamps: true });
     for (const entry of readdirSync(buildDir, { recursive: true, encoding: "utf8" })) {
@@ -99,12 +108,12 @@ export function buildFirmware(p: Project, port: number, client?: string, sketchD
     }
   }
   const hostDir = path.join(repoRoot, "firmware", "host");
-  const args = ["-s", "-j2", "-C", hostDir, `HEADER_DIR=${path.dirname(p.header)}`, `BUILD_DIR=${buildDir}`];
+  const args = ["-s", "-j2", "-C", hostDir, `HEADER_DIR=${path.dirname(p.header)}`, `BUILD_DIR=${buildDir}`, `LAYOUT=${layout}`];
   const make = spawnSync("make", sketchDir === undefined ? args : [...args, `SKETCH_DIR=${sketchDir}`], {
     encoding: "utf8",
   });
   if (make.status !== 0) throw new Error(`make failed:\n${make.stdout}${make.stderr}`);
-  lastBuild.set(`${p.dir}\n${sketchDir}`, buildDir);
+  lastBuild.set(key, buildDir);
   return path.join(buildDir, "firmware");
 }
 

@@ -96,10 +96,12 @@ describe.skipIf(!hasPython)("this repository's platformio.ini", () => {
     expect(platformioReads(ini)).toEqual({ env: ["pre:firmware/esp_certs_hook.py"] });
     const { resolveConfig } = await import("../../src/config/config.js");
     const config = resolveConfig(repoRoot, ini, { host: "win10.local" });
+    // Every environment links with esp-certs' variant of the 4 MB boards' layout, from [env].
+    const ldscript = "esp-certs.flash.4m1m.ld";
     expect(config.environments).toEqual([
-      { name: "d1_mini", client: "dev01", platform: "espressif8266", board: "d1_mini", ldscript: "esp-certs.flash.4m1m.ld" },
-      { name: "nodemcuv2", client: "dev01", platform: "espressif8266", board: "nodemcuv2", ldscript: "esp-certs.flash.4m1m.ld" },
-      { name: "d1_mini_fleet", client: "none", platform: "espressif8266", board: "d1_mini", ldscript: "esp-certs.flash.4m1m.ld" },
+      { name: "d1_mini", client: "dev01", platform: "espressif8266", board: "d1_mini", ldscript },
+      { name: "nodemcuv2", client: "dev01", platform: "espressif8266", board: "nodemcuv2", ldscript },
+      { name: "d1_mini_fleet", client: "none", platform: "espressif8266", board: "d1_mini", ldscript },
     ]);
     expect(config.warnings).toEqual([]);
     expect(config.header).toBe(path.join(repoRoot, "firmware", "include", "esp_certs.h"));

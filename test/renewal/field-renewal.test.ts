@@ -1,13 +1,13 @@
 // Certificates renewed in the field: `generate --renew` and `push` on one side, the rehearsal
 // firmware on the other, through a real mosquitto with per-client access rules.
 import { randomBytes } from "node:crypto";
-import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
 import { buildFirmware, generateProject, type Project, rehearsalTools, startFirmware } from "../firmware/rehearsal.js";
 import { decodeRecord, SECTOR_SIZE } from "../../src/provision/record.js";
-import { clearRetained, cli, mustCli, retained, signedFor, startBrokerWithRules, storeClient } from "./field.js";
+import { cli, cutAtEveryWrite, mustCli, retained, sequences, signedFor, startBrokerWithRules, storeClient } from "./field.js";
 
 const ready = rehearsalTools();
 /** Not a certificate: refused with reason=cert (the library keeps its topic from the sketch's handler). */
@@ -159,72 +159,18 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     expect(await retained(project, broker.port, "dev07/esp-certs/cert")).toEqual(before);
   });
 
-  /**
-   * A power cut at the 1st, 2nd, ... flash erase or page write of the renewal the broker holds
-   * (`serial`), each run from a copy of `base`, until a run is not cut. The cut run must leave the
-   * sector in use (`inUse`) as it was; the next boot must come up from flash and connect, and hold
-   * the renewal after it (taken in the cut run, or taken again now). The run that is not cut leaves
-   * the records' sequence numbers `whole`. Returns "N:cut" / "N:done".
-   */
-  async function cutAtEveryWrite(base: string, inUse: "spare" | "eeprom", serial: string, whole: { spare: number; eeprom: number }): Promise<string[]> {
-    const sectorInUse = (image: Buffer) => (inUse === "spare" ? image.subarray(0, SECTOR_SIZE) : image.subarray(SECTOR_SIZE, 2 * SECTOR_SIZE));
-    const outcomes: string[] = [];
-    for (let cut = 1; cut < 50; cut++) {
-      const flash = path.join(project.dir, `dev07-cut-${inUse}-${cut}.bin`);
-      copyFileSync(base, flash);
-      // The broker holds the renewed certificate (retained): the device takes it after connecting.
-      // Until it is cut (it ends by itself) or has taken the renewal: a bound for a loaded machine, not a pace.
-      const first = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_FLASH_CUT: String(cut), ESP_CERTS_RUN_SECONDS: "120" });
-      const completed = await first.waitFor(/^\[esp-certs\] cred renewed /, 0, 90_000).then(
-        () => true,
-        () => false,
-      );
-      await first.stop();
-      expect(sectorInUse(readFileSync(flash)).equals(sectorInUse(readFileSync(base))), `cut ${cut}: the ${inUse} sector in use was written`).toBe(true);
-      // The state the next boot publishes, and nothing older.
-      await clearRetained(project, broker.port, "dev07/esp-certs/state");
-      const next = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "120" });
-      let state: { serial: string } | undefined;
-      try {
-        await next.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/, 0, 60_000);
-        // Taken in the cut run, or now (then it connects again): it says so once the broker holds its state.
-        for (const end = Date.now() + 60_000; state?.serial !== serial && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
-          const held = await retained(project, broker.port, "dev07/esp-certs/state");
-          state = held === undefined || held.length === 0 ? undefined : (JSON.parse(held.toString()) as { serial: string });
-        }
-      } finally {
-        await next.stop();
-      }
-      expect(next.lines(), `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/), "[esp-certs] mqtt ok client=dev07"]));
-      expect(state?.serial, `cut ${cut}`).toBe(serial);
-      outcomes.push(`${cut}:${completed ? "done" : "cut"}`);
-      if (completed) expect(sequences(flash)).toEqual(whole);
-      rmSync(flash);
-      if (completed) break;
-    }
-    // One erase and a few page writes, each cut once, then a run that is not cut.
-    expect(outcomes.length).toBeGreaterThanOrEqual(3);
-    expect(outcomes.at(-1)).toMatch(/done$/);
-    return outcomes;
-  }
-
-  /** The sequence numbers of the records in a flash image: the spare sector's, the EEPROM sector's (-1: none sound). */
-  function sequences(file: string): { spare: number; eeprom: number } {
-    const image = readFileSync(file);
-    const seq = (sector: Buffer) => {
-      try {
-        return decodeRecord(sector).sequence ?? 0;
-      } catch {
-        return -1;
-      }
-    };
-    return { spare: seq(image.subarray(0, SECTOR_SIZE)), eeprom: seq(image.subarray(SECTOR_SIZE, 2 * SECTOR_SIZE)) };
-  }
+  const dev07 = () => ({ project, broker, image: fleet, id: "dev07" });
+  /** The sequence numbers of the records in a core layout's image (-1: none sound): the spare sector's, the EEPROM sector's. */
+  const spareAndEeprom = (file: string) => {
+    const [spare, eeprom] = sequences(file);
+    return { spare, eeprom };
+  };
 
   test("a power cut at every erase and write of a renewal leaves an identity that connects, the old or the new", async () => {
     // Provisioned: the record in the spare sector; the renewal goes to the EEPROM sector.
-    expect(sequences(dev07Record)).toEqual({ spare: 0, eeprom: -1 });
-    await cutAtEveryWrite(dev07Record, "spare", serialOf("dev07")!.toUpperCase().replace(/^(00)+/, ""), { spare: 0, eeprom: 1 });
+    expect(spareAndEeprom(dev07Record)).toEqual({ spare: 0, eeprom: -1 });
+    // The image's sectors in address order: the spare one at offset 0, the EEPROM sector at 4096.
+    await cutAtEveryWrite(dev07(), dev07Record, 0, serialOf("dev07")!.toUpperCase().replace(/^(00)+/, ""), [0, 1]);
     expect(statSync(dev07Record).size).toBeGreaterThan(0);
   }, 300_000);
 
@@ -240,13 +186,13 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
       await first.stop();
     }
     expect(first.lines().filter((l) => l.startsWith("[esp-certs] cred renewed ")).length).toBe(1);
-    expect(sequences(afterFirst)).toEqual({ spare: 0, eeprom: 1 });
+    expect(spareAndEeprom(afterFirst)).toEqual({ spare: 0, eeprom: 1 });
 
     mustCli(project, ["generate", "--renew", "dev07"]);
     const second = serialOf("dev07")!;
     mustCli(project, ["push", "--client", "dev07", "--broker-address", address()]);
     // Taken whole, the second renewal is in the spare sector, above the first.
-    await cutAtEveryWrite(afterFirst, "eeprom", second.toUpperCase().replace(/^(00)+/, ""), { spare: 2, eeprom: 1 });
+    await cutAtEveryWrite(dev07(), afterFirst, 1, second.toUpperCase().replace(/^(00)+/, ""), [2, 1]);
   }, 300_000);
 
   test("a device whose identity came from the header takes a renewal too: its record then holds the header's key", async () => {

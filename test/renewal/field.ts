@@ -1,14 +1,16 @@
 // What the field-renewal tests share: a project with a provisioned device, a real mosquitto with
 // per-client access rules, and esp-certs' own client (MQTT.js) to read and write topics as an app.
 import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
+import { expect } from "vitest";
 import { issueLeaf } from "../../src/pki/issue.js";
 import { keyMaterialFrom } from "../../src/pki/keys.js";
+import { decodeRecord, SECTOR_SIZE } from "../../src/provision/record.js";
 import { runCli, TEST_PASSPHRASE } from "../helpers/cli.js";
 import { startMosquitto, type Broker } from "../helpers/mosquitto.js";
-import type { Project } from "../firmware/rehearsal.js";
+import { type Project, startFirmware } from "../firmware/rehearsal.js";
 
 export function cli(p: Project, args: string[], env: NodeJS.ProcessEnv = {}) {
   return runCli(args, { cwd: p.dir, env });
@@ -40,6 +42,13 @@ export async function startBrokerWithRules(p: Project): Promise<Broker> {
     `acl_file ${acl}`,
   ].join("\n");
   return startMosquitto({ config });
+}
+
+/** The store's current serial of device `id` (`status`), as the device prints it: upper case, no leading zero bytes. */
+export function storeSerial(p: Project, id: string): string {
+  const serial = /serial\s+(\S+)/.exec(mustCli(p, ["status"]).split(/^client /m).find((s) => s.startsWith(`${id} `)) ?? "")?.[1];
+  if (serial === undefined) throw new Error(`status names no serial for ${id}`);
+  return serial.toUpperCase().replace(/^(00)+/, "");
 }
 
 /** An MQTT.js client of the store (`id`: its certificate and key) on the broker, protocol 5. */
@@ -113,4 +122,79 @@ export async function signedFor(p: Project, opts: { cn: string; keyPem: string; 
     { crypto, now: () => opts.issuedAt ?? new Date(), randomBytes: (n) => randomBytes(n) },
   );
   return issued.der;
+}
+
+/**
+ * The sequence numbers of the records in a flash image (ESP_CERTS_FLASH), its sectors in address
+ * order: [at offset 0, at offset 4096]; -1 where no sound record is.
+ */
+export function sequences(file: string): [number, number] {
+  const image = readFileSync(file);
+  const seq = (sector: Buffer) => {
+    try {
+      return decodeRecord(sector).sequence ?? 0;
+    } catch {
+      return -1;
+    }
+  };
+  return [seq(image.subarray(0, SECTOR_SIZE)), seq(image.subarray(SECTOR_SIZE, 2 * SECTOR_SIZE))];
+}
+
+/** A device of the rehearsal: its project, the broker, the firmware image, its id. */
+export interface FieldDevice {
+  project: Project;
+  broker: Broker;
+  image: string;
+  id: string;
+}
+
+/**
+ * A power cut at the 1st, 2nd, ... flash erase or page write of the renewal the broker holds
+ * (`serial`), each run from a copy of `base`, until a run is not cut. The cut run must leave the
+ * image's sector in use (`inUse`: 0 at offset 0, 1 at offset 4096) as it was; the next boot must
+ * come up from flash and connect, and hold the renewal after it (taken in the cut run, or taken
+ * again now). The run that is not cut leaves the records' sequence numbers `whole`
+ * (see sequences()). Returns "N:cut" / "N:done".
+ */
+export async function cutAtEveryWrite(dev: FieldDevice, base: string, inUse: 0 | 1, serial: string, whole: [number, number]): Promise<string[]> {
+  const { project, broker, image, id } = dev;
+  const sectorInUse = (bytes: Buffer) => bytes.subarray(inUse * SECTOR_SIZE, (inUse + 1) * SECTOR_SIZE);
+  const outcomes: string[] = [];
+  for (let cut = 1; cut < 50; cut++) {
+    const flash = path.join(project.dir, `${id}-cut-${path.basename(image)}-${path.basename(base, ".bin")}-${cut}.bin`);
+    copyFileSync(base, flash);
+    // The broker holds the renewed certificate (retained): the device takes it after connecting.
+    // Until it is cut (it ends by itself) or has taken the renewal: a bound for a loaded machine, not a pace.
+    const first = startFirmware(image, { ESP_CERTS_FLASH: flash, ESP_CERTS_FLASH_CUT: String(cut), ESP_CERTS_RUN_SECONDS: "120" });
+    const completed = await first.waitFor(/^\[esp-certs\] cred renewed /, 0, 90_000).then(
+      () => true,
+      () => false,
+    );
+    await first.stop();
+    expect(sectorInUse(readFileSync(flash)).equals(sectorInUse(readFileSync(base))), `cut ${cut}: the sector in use (${inUse}) was written`).toBe(true);
+    // The state the next boot publishes, and nothing older.
+    await clearRetained(project, broker.port, `${id}/esp-certs/state`);
+    const next = startFirmware(image, { ESP_CERTS_FLASH: flash, ESP_CERTS_RUN_SECONDS: "120" });
+    let state: { serial: string } | undefined;
+    try {
+      await next.waitFor(new RegExp(`^\\[esp-certs\\] mqtt ok client=${id}$`), 0, 60_000);
+      // Taken in the cut run, or now (then it connects again): it says so once the broker holds its state.
+      for (const end = Date.now() + 60_000; state?.serial !== serial && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
+        const held = await retained(project, broker.port, `${id}/esp-certs/state`);
+        state = held === undefined || held.length === 0 ? undefined : (JSON.parse(held.toString()) as { serial: string });
+      }
+    } finally {
+      await next.stop();
+    }
+    expect(next.lines(), `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(` boot client=${id} .* cred=flash$`)), `[esp-certs] mqtt ok client=${id}`]));
+    expect(state?.serial, `cut ${cut}`).toBe(serial);
+    outcomes.push(`${cut}:${completed ? "done" : "cut"}`);
+    if (completed) expect(sequences(flash)).toEqual(whole);
+    rmSync(flash);
+    if (completed) break;
+  }
+  // One erase and a few page writes, each cut once, then a run that is not cut.
+  expect(outcomes.length).toBeGreaterThanOrEqual(3);
+  expect(outcomes.at(-1)).toMatch(/done$/);
+  return outcomes;
 }

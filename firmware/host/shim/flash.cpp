@@ -1,8 +1,11 @@
-// The chip's SPI flash, as far as the firmware uses it: the two credential sectors, the spare
-// sector below the EEPROM library's and the EEPROM sector itself (docs/credential-record.md).
+// The chip's SPI flash, as far as the firmware uses it: the two credential sectors
+// (docs/credential-record.md). On a core layout the spare sector below the EEPROM library's and
+// the EEPROM sector itself; on esp-certs' own layout (make LAYOUT=own) the two from
+// ESP_CERTS_CRED_START, and an access to the EEPROM sector is refused like any other address.
 // The rehearsal's environment:
-//   ESP_CERTS_FLASH=<file>     the two sectors in address order: the spare sector at offset 0,
-//                              the EEPROM sector at 4096. A shorter file, or none, reads as
+//   ESP_CERTS_FLASH=<file>     the two sectors in address order (core layout: the spare sector at
+//                              offset 0, the EEPROM sector at 4096; own layout: its first sector
+//                              at 0, its second at 4096). A shorter file, or none, reads as
 //                              erased flash (0xFF) past its end; erases and writes go to the file.
 //   ESP_CERTS_FLASH_CUT=<n>    a power cut: the n-th erase or write stops half-way and the
 //                              process ends at once (exit 0), as a board losing power would.
@@ -16,8 +19,8 @@
 namespace {
 
 const uint32_t kSectorSize = 4096;
-const uint32_t kFirst = EEPROM_start - 0x40200000 - kSectorSize;
-const uint32_t kEnd = EEPROM_start - 0x40200000 + kSectorSize;
+const uint32_t kFirst = ESP_CERTS_CRED_START != 0 ? ESP_CERTS_CRED_START - 0x40200000 : EEPROM_start - 0x40200000 - kSectorSize;
+const uint32_t kEnd = kFirst + 2 * kSectorSize;
 unsigned operations = 0;
 
 bool inRange(uint32_t address, size_t size) {

@@ -9,3 +9,12 @@
 
 #define EEPROM_start ((uint32_t)0x405FB000)
 #define FS_end ((uint32_t)0x405FA000)
+
+// Where esp-certs' own flash layout (esp-certs.flash.4m1m.ld) puts the credential sectors: its
+// linker symbol _ESP_CERTS_CRED_start, 8 KiB below the EEPROM sector. 0 stands for a core
+// layout, which has no such symbol. `make LAYOUT=own` builds the former (docs/rehearsal.md).
+#ifdef ESP_CERTS_REHEARSAL_OWN_LAYOUT
+#define ESP_CERTS_CRED_START ((uint32_t)(EEPROM_start - 0x2000))
+#else
+#define ESP_CERTS_CRED_START ((uint32_t)0)
+#endif

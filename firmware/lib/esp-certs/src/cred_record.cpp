@@ -41,10 +41,24 @@ struct Record {
   size_t size;
 };
 
-// Flash offset of credential sector `slot`, or 0 when the layout has no such sector. Slot 0 is
-// the EEPROM sector (where version 1 records live); slot 1 the sector below it, which is free
-// only where the filesystem ends below it (its end aligned down to its block: 4m1m, 4m2m, ...).
+// esp-certs' own flash layouts (esp-certs.flash.<layout>.ld, docs/flash-layout.md) keep the
+// 8 KiB below the EEPROM sector for the record alone and provide their start as this symbol.
+// Weak: the core's own linker scripts do not define it, and it then reads as 0. The rehearsal's
+// flash_hal.h defines ESP_CERTS_CRED_START in its place, to build either kind of image.
+#ifndef ESP_CERTS_CRED_START
+extern "C" const char _ESP_CERTS_CRED_start[] __attribute__((weak));
+#define ESP_CERTS_CRED_START ((uint32_t)(uintptr_t)_ESP_CERTS_CRED_start)
+#endif
+
+// Flash offset of credential sector `slot`, or 0 when the layout has no such sector.
+// On an own layout: its two sectors, slot 1 being the same flash as the core layout's spare
+// sector on 4m1m, 4m2m, ... (a record provisioned there before is still read), the EEPROM
+// sector never touched. On a core layout: slot 0 is the EEPROM sector (where version 1 records
+// live); slot 1 the sector below it, which is free only where the filesystem ends below it (its
+// end aligned down to its block: 4m1m, 4m2m, ...).
 uint32_t slotAddress(int slot) {
+  uint32_t own = ESP_CERTS_CRED_START;
+  if (own != 0) return own - kFlashMapBase + (uint32_t)slot * kSectorSize;
   uint32_t eeprom = EEPROM_start - kFlashMapBase;
   if (slot == 0) return eeprom;
   uint32_t spare = eeprom - kSectorSize;
@@ -201,8 +215,9 @@ const char *credSourceName(CredSource source) {
 }
 
 const char *storeRenewedRecord(Credentials &cred, const HeaderIdentity &header, const uint8_t *certDer, size_t certLen, uint32_t notBefore) {
-  // The sector not in use; the header's client may take either (the spare one first: it is
-  // nobody else's), and a broken record there leaves the header's client as it was.
+  // The sector not in use; the header's client may take either (slot 1 first: on a core layout
+  // the spare one, nobody else's), and a broken record there leaves the header's client as it
+  // was. On an own layout both slots always exist, so "storage" never happens there.
   int target = cred.slot == 0 ? 1 : cred.slot == 1 ? 0 : (slotAddress(1) != 0 ? 1 : 0);
   if (slotAddress(target) == 0) return "storage";
   size_t idLen = strlen(cred.clientId);

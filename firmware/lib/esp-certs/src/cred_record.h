@@ -28,8 +28,9 @@ struct Credentials {
   std::unique_ptr<BearSSL::X509List> cert;
   std::unique_ptr<BearSSL::PrivateKey> key;
   bool keyIsEc = false;
-  // The credential sector the record came from (0: the EEPROM sector, 1: the spare one below
-  // it), -1 for the header's client; and the record's sequence number (version 1: 0).
+  // The credential sector the record came from (an own flash layout: its first or second
+  // sector; a core layout: 0 the EEPROM sector, 1 the spare one below it), -1 for the header's
+  // client; and the record's sequence number (version 1: 0).
   int slot = -1;
   uint32_t seq = 0;
 };
