@@ -127,7 +127,10 @@ export async function provision(o: ProvisionOptions): Promise<number> {
   if (layout.sharesEeprom) {
     for (const file of eepromUsers(config.projectDir)) {
       warn(
-        `${path.relative(config.projectDir, file)} uses the EEPROM library, whose sector holds the credential record on ${layout.ldscript}: writing EEPROM erases this device's identity. ` +
+        `${path.relative(config.projectDir, file)} uses the EEPROM library, ` +
+          (layout.sectors === 1
+            ? `whose sector holds the credential record on ${layout.ldscript}: writing EEPROM erases this device's identity. `
+            : `whose sector is one of the two credential sectors on ${layout.ldscript}: writing EEPROM erases a renewal stored there, and a renewal overwrites the sketch's EEPROM data. `) +
           `With "board_build.ldscript = ${layout.own}" in [env:${env}] the identity has sectors of its own (docs/flash-layout.md).`,
       );
     }

@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { EspCertsError, fromSystemError } from "../errors.js";
 import { foreignFileFix, layoutFiles, writtenByEspCerts } from "../platformio/layout-file.js";
-import { envLayout, layoutAdvice } from "../platformio/layout-setting.js";
+import { envLayout, layoutAdvice, layoutTooLarge } from "../platformio/layout-setting.js";
+import { layoutOfScript } from "../layout/flash-map.js";
 import { sameBytes } from "../fs/sync.js";
 import type { Check, CheckResult } from "./check-types.js";
 import type { DoctorContext } from "./context.js";
@@ -15,7 +16,8 @@ function checkLayout(ctx: DoctorContext): CheckResult[] {
     const layout = envLayout(env);
     if (layout.kind !== "own") {
       const advice = layoutAdvice(env, layout);
-      if (advice !== undefined) out.push({ check: "layout", level: "warning", text: advice });
+      if (advice !== undefined) out.push({ check: "layout", level: "warning", ...advice });
+      if (layout.kind === "core") pushTooLarge(out, env, layout.core.flashSize);
       continue;
     }
     let file;
@@ -46,8 +48,15 @@ function checkLayout(ctx: DoctorContext): CheckResult[] {
     } else {
       out.push({ check: "layout", level: "ok", text: `[env:${env.name}] links with ${rel}: the device's identity has two flash sectors of its own` });
     }
+    const own = layoutOfScript(env.ldscript!);
+    if (own !== undefined) pushTooLarge(out, env, own.layout.flashSize);
   }
   return out;
+}
+
+function pushTooLarge(out: CheckResult[], env: DoctorContext["config"]["environments"][number], flashSize: number): void {
+  const text = layoutTooLarge(env, flashSize);
+  if (text !== undefined) out.push({ check: "layout", level: "warning", text, fix: `Name the layout of board ${env.board}'s flash in [env:${env.name}], or the board it is for (docs/flash-layout.md).` });
 }
 
 export const LAYOUT_CHECKS: Check[] = [{ id: "layout", run: checkLayout }];

@@ -14,6 +14,7 @@ import { FLASH_MAP_BASE, IROM_START, ownScriptName, type FlashLayout } from "./f
 export const LDSCRIPT_MARKER = "/* Written by esp-certs";
 
 const addr = (offset: number) => `0x${(FLASH_MAP_BASE + offset).toString(16).toUpperCase()}`;
+const off = (offset: number) => `[0x${offset.toString(16).toUpperCase().padStart(6, "0")}]`;
 const kib = (bytes: number) => `${bytes / 1024} KiB`;
 
 export function renderLdScript(layout: FlashLayout): string {
@@ -23,10 +24,14 @@ export function renderLdScript(layout: FlashLayout): string {
     `${LDSCRIPT_MARKER} ("esp-certs init" or the pre-build hook) for board_build.ldscript = ${ownScriptName(layout)}. */`,
     `/* The ESP8266 core's eagle.flash.${layout.name}.ld, with 8 KiB below the EEPROM sector for the device's identity. */`,
     "/* Rewritten when it differs from what esp-certs would write: do not edit. */",
-    `/* sketch @${addr(0)} (up to ${addr(layout.sketchEnd)}) */`,
-    `/* fs     @${addr(layout.fsStart)} (${kib(fsSize)}) */`,
-    `/* cred   @${addr(layout.cred)} (8 KiB: two credential sectors) */`,
-    `/* eeprom @${addr(layout.eeprom)} (4 KiB) */`,
+    "/* Addresses as the linker sees flash (mapped at 0x40200000), then as esptool sees it (flash offsets). */",
+    `/* sketch @${addr(0)} ${off(0)}, up to ${addr(layout.sketchEnd)} */`,
+    ...(layout.fsStart > layout.sketchEnd ? [`/* empty  @${addr(layout.sketchEnd)} ${off(layout.sketchEnd)} (${kib(layout.fsStart - layout.sketchEnd)}: OTA updates are staged here) */`] : []),
+    fsSize === 0 ? "/* fs     none */" : `/* fs     @${addr(layout.fsStart)} ${off(layout.fsStart)} (${kib(fsSize)}) */`,
+    `/* cred   @${addr(layout.cred)} ${off(layout.cred)} (8 KiB: the two credential sectors, esp-certs' alone) */`,
+    `/* eeprom @${addr(layout.eeprom)} ${off(layout.eeprom)} (4 KiB) */`,
+    `/* rfcal  @${addr(layout.eeprom + 0x1000)} ${off(layout.eeprom + 0x1000)} (4 KiB) */`,
+    `/* wifi   @${addr(layout.eeprom + 0x2000)} ${off(layout.eeprom + 0x2000)} (12 KiB) */`,
     "",
     "MEMORY",
     "{",

@@ -15,6 +15,9 @@ import { BOARD_LAYOUTS } from "../layout/boards.js";
 import { CORE_LAYOUTS, layoutOfScript, OWN_NAME } from "../layout/flash-map.js";
 import { LDSCRIPT_MARKER, renderLdScript } from "../layout/ldscript.js";
 
+/** SCons's variable for the project folder, which PlatformIO expands in board_build.ldscript. */
+const PROJECT_DIR_VAR = /^\$(\{PROJECT_DIR\}|PROJECT_DIR)(?=[\\/]|$)/;
+
 /** The own linker scripts the named environment (or every environment) builds with. */
 export function layoutFiles(config: Config, envName?: string): WantedFile[] {
   const wanted = new Map<string, WantedFile>();
@@ -39,7 +42,7 @@ export function layoutFiles(config: Config, envName?: string): WantedFile[] {
         `Name esp-certs.flash.<layout>.ld with <layout> one of the core's layouts (${CORE_LAYOUTS.map((l) => l.name).join(", ")}), e.g. ${example}.`,
       );
     }
-    const file = path.resolve(config.projectDir, env.ldscript);
+    const file = path.resolve(config.projectDir, env.ldscript.replace(PROJECT_DIR_VAR, "."));
     wanted.set(file, { path: file, content: renderLdScript(found.layout) });
   }
   return [...wanted.values()];

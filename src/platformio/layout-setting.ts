@@ -44,17 +44,35 @@ export function envLayout(env: Env): EnvLayout {
   return core === undefined ? { kind: "unknown" } : { kind: "default", ldscript: coreScriptName(core), core };
 }
 
-/** What to tell about an environment that does not link with one of esp-certs' layouts. */
-export function layoutAdvice(env: Env, layout: EnvLayout): string | undefined {
+/** What to tell about an environment that does not link with one of esp-certs' layouts, and what to do. */
+export function layoutAdvice(env: Env, layout: EnvLayout): { text: string; fix: string } | undefined {
   if (layout.kind === "core" || layout.kind === "default") {
     const how = layout.kind === "default" ? `builds with board ${env.board}'s default layout, ${layout.ldscript}` : `links with ${layout.ldscript}`;
-    const renewal = spareSector(layout.core) === undefined ? " and has no second sector for a renewal in the field" : "";
-    return `[env:${env.name}] ${how}: the device's identity shares the EEPROM library's sector${renewal}. "board_build.ldscript = ${ownScriptName(layout.core)}" there gives it two sectors of its own (docs/flash-layout.md).`;
+    // With the spare sector, provision's record sits below EEPROM's sector, and renewals alternate into it.
+    const shared =
+      spareSector(layout.core) === undefined
+        ? "the device's identity is in the EEPROM library's sector (a sketch writing EEPROM erases it), and there is no second sector for a renewal in the field"
+        : "one of the device's two credential sectors is the EEPROM library's (a sketch writing EEPROM erases a renewal stored there, and a renewal overwrites the sketch's EEPROM data)";
+    return { text: `[env:${env.name}] ${how}: ${shared}`, fix: `Set "board_build.ldscript = ${ownScriptName(layout.core)}" in [env:${env.name}]: two sectors of its own (docs/flash-layout.md).` };
   }
   if (layout.kind === "unknown" && layout.ldscript === undefined) {
-    return `esp-certs does not know the flash layout of [env:${env.name}]${env.board ? ` (board ${env.board})` : ""}: set "board_build.ldscript = esp-certs.flash.<layout>.ld" there with your board's layout, e.g. esp-certs.flash.4m1m.ld (docs/flash-layout.md).`;
+    return {
+      text: `esp-certs does not know the flash layout of [env:${env.name}]${env.board ? ` (board ${env.board})` : ""}`,
+      fix: `Set "board_build.ldscript = esp-certs.flash.<layout>.ld" in [env:${env.name}] with your board's layout, e.g. esp-certs.flash.4m1m.ld for 4 MB of flash (docs/flash-layout.md).`,
+    };
   }
   return undefined;
+}
+
+/**
+ * A layout made for more flash than the environment's board has by default (a changed board that
+ * kept its ldscript, or one inherited from [env]): the record would land outside the chip.
+ */
+export function layoutTooLarge(env: Env, layoutFlash: number): string | undefined {
+  const name = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
+  const boardFlash = name === undefined ? undefined : coreLayout(name)?.flashSize;
+  if (boardFlash === undefined || layoutFlash <= boardFlash) return undefined;
+  return `[env:${env.name}] links with ${env.ldscript}, made for ${layoutFlash / 2 ** 20} MB of flash; board ${env.board} has ${boardFlash / 2 ** 20} MB (its default layout is eagle.flash.${name}.ld): a board with less flash than the layout has no room for the identity where the firmware looks`;
 }
 
 export interface LayoutChoice {
@@ -74,7 +92,7 @@ export function withOwnLayouts(text: string, environments: Env[]): { text: strin
     const layout = envLayout(env);
     if (layout.kind !== "default") {
       const words = layoutAdvice(env, layout);
-      if (words !== undefined) advice.push(words);
+      if (words !== undefined) advice.push(`${words.text}. ${words.fix}`);
       continue;
     }
     const own = ownLayout(layout.core);

@@ -46,7 +46,12 @@ describe("provision --out", () => {
     writeFileSync(path.join(core, "src", "main.cpp"), "#include <EEPROM.h>\n");
     const c = runCli(["provision", "--client", "dev03", "--out", "dev03.bin"], { cwd: core });
     expect(c.status, c.stderr).toBe(0);
-    expect(c.stderr).toMatch(/main\.cpp uses the EEPROM library, whose sector holds the credential record on eagle\.flash\.4m1m\.ld.*"board_build\.ldscript = esp-certs\.flash\.4m1m\.ld" in \[env:d1_mini_fleet\]/);
+    expect(c.stderr).toMatch(/main\.cpp uses the EEPROM library, whose sector is one of the two credential sectors on eagle\.flash\.4m1m\.ld: writing EEPROM erases a renewal stored there.*"board_build\.ldscript = esp-certs\.flash\.4m1m\.ld" in \[env:d1_mini_fleet\]/);
+    // With one credential sector (1 MB), EEPROM's is the record's.
+    writeFileSync(path.join(core, "platformio.ini"), readFileSync(path.join(core, "platformio.ini"), "utf8").replace("board = d1_mini", "board = esp01_1m"));
+    const one = runCli(["provision", "--client", "dev04", "--out", "dev04.bin"], { cwd: core });
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(/whose sector holds the credential record on eagle\.flash\.1m256\.ld: writing EEPROM erases this device's identity/);
   });
 
   it("refuses to replace another device's record at the same path; its own is written again", () => {
