@@ -118,6 +118,3 @@ export function layoutOfScript(ldscript: string): { kind: ScriptKind; layout: Fl
   if (m === null || core === undefined) return undefined;
   return m[1] === "eagle" ? { kind: "core", layout: core } : { kind: "own", layout: ownLayout(core) };
 }
-
-/** The names of esp-certs' own scripts, for messages. */
-export const OWN_SCRIPT_NAMES: readonly string[] = CORE_LAYOUTS.map(ownScriptName);
