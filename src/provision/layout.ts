@@ -8,7 +8,7 @@
  */
 import { EspCertsError } from "../errors.js";
 import { BOARD_LAYOUTS } from "../layout/boards.js";
-import { layoutOfScript, ownScriptName, spareSector, type ScriptKind } from "../layout/flash-map.js";
+import { layoutOfScript, ownScriptName, spareSector } from "../layout/flash-map.js";
 
 /** Upload speeds that differ from esptool's 115200, as PlatformIO uses them for these boards. */
 const UPLOAD_SPEEDS: Readonly<Record<string, number>> = { d1_mini: 460800, esp01_1m: 460800 };
@@ -16,7 +16,6 @@ const UPLOAD_SPEEDS: Readonly<Record<string, number>> = { d1_mini: 460800, esp01
 export interface ProvisionLayout {
   /** The linker script, e.g. esp-certs.flash.4m1m.ld. */
   ldscript: string;
-  kind: ScriptKind;
   /** The chip's flash size the layout is made for, in bytes. */
   flashSize: number;
   /** Flash offset of the first credential sector. */
@@ -54,10 +53,10 @@ export function layoutFor(env: { name: string; board?: string; ldscript?: string
       "Use esp-certs' variant of your board's layout, e.g. board_build.ldscript = esp-certs.flash.4m1m.ld (docs/flash-layout.md).",
     );
   }
-  const { kind, layout } = found;
+  const { layout } = found;
   const speed = Number(env.uploadSpeed ?? (env.board !== undefined && Object.hasOwn(UPLOAD_SPEEDS, env.board) ? UPLOAD_SPEEDS[env.board] : 115200));
   const baud = Number.isInteger(speed) && speed > 0 ? speed : 115200;
-  const common = { ldscript, kind, flashSize: layout.flashSize, own: ownScriptName(layout), baud };
+  const common = { ldscript, flashSize: layout.flashSize, own: ownScriptName(layout), baud };
   if (layout.cred !== undefined) return { ...common, address: layout.cred, sectors: 2, sharesEeprom: false };
   const spare = spareSector(layout);
   return spare === undefined ? { ...common, address: layout.eeprom, sectors: 1, sharesEeprom: true } : { ...common, address: spare, sectors: 2, sharesEeprom: true };
