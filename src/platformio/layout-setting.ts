@@ -81,6 +81,9 @@ export interface LayoutChoice {
   /** The filesystem's size before and after, in bytes (0 without one). */
   fsBefore: number;
   fsAfter: number;
+  /** The sketch's room before and after, in bytes: smaller only on 1 MB and 512 KB layouts without a filesystem. */
+  sketchBefore: number;
+  sketchAfter: number;
 }
 
 /** `init`'s edit: each environment on its board's default layout gets esp-certs' variant of it. */
@@ -98,7 +101,7 @@ export function withOwnLayouts(text: string, environments: Env[]): { text: strin
     const own = ownLayout(layout.core);
     const ldscript = ownScriptName(layout.core);
     next = setKeys(next, `env:${env.name}`, [["board_build.ldscript", ldscript]]);
-    chosen.push({ env: env.name, ldscript, fsBefore: layout.core.fsEnd - layout.core.fsStart, fsAfter: own.fsEnd - own.fsStart });
+    chosen.push({ env: env.name, ldscript, fsBefore: layout.core.fsEnd - layout.core.fsStart, fsAfter: own.fsEnd - own.fsStart, sketchBefore: layout.core.sketchEnd, sketchAfter: own.sketchEnd });
   }
   return { text: next, chosen, advice };
 }

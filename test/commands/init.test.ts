@@ -76,6 +76,12 @@ describe("esp-certs init: the main job on its defaults", () => {
     const r = runCli(["init", "--host", "win10.local", "--yes"], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("[env:slot] links with esp-certs.flash.1m.ld: the device's identity has two flash sectors of its own; the sketch and OTA updates have 8 KiB less room (no filesystem).\n");
+    // Above 1 MB the sketch keeps its first MB: only the OTA area ends below the two sectors.
+    const big = tmpProject();
+    writeFileSync(path.join(big, "platformio.ini"), "[env:wroom]\nplatform = espressif8266\nboard = esp_wroom_02\n");
+    const w = runCli(["init", "--host", "win10.local", "--yes"], { cwd: big });
+    expect(w.status, w.stderr).toBe(0);
+    expect(w.stdout).toContain("[env:wroom] links with esp-certs.flash.2m.ld: the device's identity has two flash sectors of its own; OTA updates have 8 KiB less room (no filesystem).\n");
   });
 
   it("refuses a folder where its linker script goes, before writing anything", () => {

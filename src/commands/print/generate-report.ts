@@ -42,8 +42,9 @@ export function printReport(report: GenerateReport, projectDir: string, opts: { 
   }
   for (const file of report.layouts?.written ?? []) info(`${"wrote".padEnd(9)}${"flash layout".padEnd(20)}${path.relative(projectDir, file)}`);
   for (const c of report.layouts?.chosen ?? []) {
-    // Without a filesystem (1m, 2m, 4m, 512k) the 8 KiB come from the sketch's and OTA updates' room.
-    const cost = c.fsBefore === 0 ? "the sketch and OTA updates have 8 KiB less room (no filesystem)" : `the filesystem is ${c.fsAfter / 1024} KiB (${c.fsBefore / 1024} KiB before)`;
+    // Without a filesystem the 8 KiB come from OTA updates' room, and on 1m and 512k from the sketch's too.
+    const room = c.sketchAfter < c.sketchBefore ? "the sketch and OTA updates have" : "OTA updates have";
+    const cost = c.fsBefore === 0 ? `${room} 8 KiB less room (no filesystem)` : `the filesystem is ${c.fsAfter / 1024} KiB (${c.fsBefore / 1024} KiB before)`;
     info(`[env:${c.env}] links with ${c.ldscript}: the device's identity has two flash sectors of its own; ${cost}.`);
   }
   if (report.library?.done) info(`${"wrote".padEnd(9)}${"device library".padEnd(20)}${report.library.done}`);
