@@ -1,15 +1,16 @@
 // esp-certs' own flash layouts (esp-certs.flash.<layout>.ld): the credential record in two sectors
 // of its own below the EEPROM sector, from the linker's _ESP_CERTS_CRED_start. The rehearsal built
 // with LAYOUT=own maps ESP_CERTS_FLASH there (offset 0: the first sector, 4096: the second) and
-// refuses every other address, the EEPROM sector too. A real mosquitto with the generated access rules.
-import { randomBytes } from "node:crypto";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+// reads ESP_CERTS_EEPROM as the EEPROM sector (read only) and refuses every other address. A real
+// mosquitto with the generated access rules.
+import { randomBytes, X509Certificate } from "node:crypto";
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, startFirmware } from "../firmware/rehearsal.js";
 import { decodeRecord, encodeSector, SECTOR_SIZE, type Credential } from "../../src/provision/record.js";
-import { cli, cutAtEveryWrite, type FieldDevice, mustCli, retained, sequences, startBrokerWithRules, storeSerial } from "./field.js";
+import { clearRetained, cli, cutAtEveryWrite, type FieldDevice, mustCli, retained, sequences, startBrokerWithRules, storeSerial } from "./field.js";
 
 const ready = rehearsalTools();
 const ERASED = Buffer.alloc(SECTOR_SIZE, 0xff);
@@ -152,4 +153,132 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
     }
     expect(reboot.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev01 .* cred=flash$/)]));
   }, BUILD_TIMEOUT_MS);
+
+  // docs/flash-layout.md, "Moving a provisioned board to esp-certs' layout".
+  describe("a board renewed on the core's layout, then moved: its newest record in the EEPROM sector", () => {
+    let renewed: string;
+    /** The EEPROM sector as the core layout's renewal left it: dev07's renewed certificate, sequence 1. */
+    let renewedSector: Buffer;
+    let eeprom: string;
+
+    /** Boots from a copy of `inSecond` (the provisioned record, sequence 0, in the second sector) with `eepromFile`. */
+    function bootMoved(flash: string, eepromFile: string, extra: Record<string, string> = {}) {
+      copyFileSync(inSecond, flash);
+      return startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eepromFile, ...extra });
+    }
+
+    /** Polls until the retained state names `serial` (the device publishes it after connecting), or a deadline. */
+    async function waitForState(serial: string): Promise<string | undefined> {
+      let state: string | undefined;
+      for (const end = Date.now() + 60_000; state !== serial && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) state = await stateSerial("dev07");
+      return state;
+    }
+
+    beforeAll(() => {
+      // The renewal the broker holds is the one in the EEPROM sector: a device using it writes nothing more.
+      mustCli(project, ["generate", "--renew", "dev07"]);
+      renewed = storeSerial(project, "dev07");
+      mustCli(project, ["push", "--client", "dev07", "--broker-address", address()]);
+      const certDer = readFileSync(path.join(project.dir, "certs", "clients", "dev07.crt.der"));
+      const notBefore = Math.floor(Date.parse(new X509Certificate(certDer).validFrom) / 1000);
+      renewedSector = encodeSector({ ...dev07, certDer, notBefore, sequence: 1 });
+      eeprom = path.join(project.dir, "eeprom-renewed.bin");
+      writeFileSync(eeprom, renewedSector);
+    });
+
+    test("the first boot copies it into the own first sector and connects with the renewed certificate; the next writes nothing", async () => {
+      const flash = path.join(project.dir, "moved-copy.bin");
+      await clearRetained(project, broker.port, "dev07/esp-certs/state");
+      const run = bootMoved(flash, eeprom);
+      let state: string | undefined;
+      try {
+        await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+        state = await waitForState(renewed);
+      } finally {
+        await run.stop();
+      }
+      expect(run.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/^\[esp-certs\] boot client=dev07 .* cred=flash$/)]));
+      expect(run.lines().filter((l) => / cred (renew )?fail | cred renewed /.test(l))).toEqual([]);
+      expect(state).toBe(renewed);
+      // The first sector (the filesystem's leftovers: no record) holds the EEPROM sector's record, byte for byte.
+      const bytes = readFileSync(flash);
+      expect(bytes.subarray(0, SECTOR_SIZE).equals(renewedSector)).toBe(true);
+      expect(bytes.subarray(SECTOR_SIZE).equals(readFileSync(inSecond).subarray(SECTOR_SIZE))).toBe(true);
+      expect(readFileSync(eeprom).equals(renewedSector)).toBe(true);
+
+      // The copy wins over the EEPROM sector's record of the same sequence number: not copied again.
+      const again = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eeprom });
+      try {
+        await again.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+      } finally {
+        await again.stop();
+      }
+      expect(again.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/)]));
+      expect(readFileSync(flash).equals(bytes)).toBe(true);
+      rmSync(flash);
+    }, 180_000);
+
+    test.each([
+      ["the sketch's EEPROM data", () => Buffer.concat([Buffer.from("\x01\x00config v3 ssid=home"), Buffer.alloc(SECTOR_SIZE - 21, 0)])],
+      ["a record cut short (its checksum fails)", () => Buffer.concat([renewedSector.subarray(0, 256), Buffer.alloc(SECTOR_SIZE - 256, 0xff)])],
+    ])("with %s in the EEPROM sector, it boots from the second sector with no cred fail line", async (what, content) => {
+      // No renewal offered: the identity it connects with is the one it booted.
+      await clearRetained(project, broker.port, "dev07/esp-certs/cert");
+      await clearRetained(project, broker.port, "dev07/esp-certs/state");
+      const flash = path.join(project.dir, "moved-data.bin");
+      const data = path.join(project.dir, "eeprom-data.bin");
+      writeFileSync(data, content());
+      const provisioned = new X509Certificate(decodeRecord(readFileSync(inSecond).subarray(SECTOR_SIZE)).certDer).serialNumber.toUpperCase().replace(/^(00)+/, "");
+      const run = bootMoved(flash, data);
+      let state: string | undefined;
+      try {
+        await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+        state = await waitForState(provisioned);
+      } finally {
+        await run.stop();
+      }
+      expect(run.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/^\[esp-certs\] boot client=dev07 .* cred=flash$/)]));
+      expect(run.lines().filter((l) => / cred (renew )?fail /.test(l)), what).toEqual([]);
+      expect(state).toBe(provisioned);
+      expect(readFileSync(flash).equals(readFileSync(inSecond))).toBe(true);
+      expect(readFileSync(data).equals(content())).toBe(true);
+      rmSync(flash);
+      rmSync(data);
+    }, 180_000);
+
+    test("a power cut at every erase and write of the copy: every next boot comes up with the renewed certificate and connects", async () => {
+      const outcomes: string[] = [];
+      for (let cut = 1; cut < 50; cut++) {
+        const flash = path.join(project.dir, `moved-cut-${cut}.bin`);
+        const first = bootMoved(flash, eeprom, { ESP_CERTS_FLASH_CUT: String(cut) });
+        // The copy comes before the boot line: a cut run ends without one.
+        const completed = await first.waitFor(/ boot client=dev07 /).then(
+          () => true,
+          () => false,
+        );
+        await first.stop();
+        expect(readFileSync(flash).subarray(SECTOR_SIZE).equals(readFileSync(inSecond).subarray(SECTOR_SIZE)), `cut ${cut}: the second sector was written`).toBe(true);
+        expect(readFileSync(eeprom).equals(renewedSector), `cut ${cut}`).toBe(true);
+        await clearRetained(project, broker.port, "dev07/esp-certs/state");
+        const next = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eeprom });
+        let state: string | undefined;
+        try {
+          await next.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+          state = await waitForState(renewed);
+        } finally {
+          await next.stop();
+        }
+        expect(next.lines(), `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/)]));
+        expect(next.lines().filter((l) => / cred (renew )?fail | cred renewed /.test(l)), `cut ${cut}`).toEqual([]);
+        expect(state, `cut ${cut}`).toBe(renewed);
+        expect(readFileSync(flash).subarray(0, SECTOR_SIZE).equals(renewedSector), `cut ${cut}`).toBe(true);
+        outcomes.push(`${cut}:${completed ? "done" : "cut"}`);
+        rmSync(flash);
+        if (completed) break;
+      }
+      // One erase and a few page writes, each cut once, then a run that is not cut.
+      expect(outcomes.length).toBeGreaterThanOrEqual(3);
+      expect(outcomes.at(-1)).toMatch(/done$/);
+    }, 900_000);
+  });
 });

@@ -1,12 +1,15 @@
 // The chip's SPI flash, as far as the firmware uses it: the two credential sectors
 // (docs/credential-record.md). On a core layout the spare sector below the EEPROM library's and
 // the EEPROM sector itself; on esp-certs' own layout (make LAYOUT=own) the two from
-// ESP_CERTS_CRED_START, and an access to the EEPROM sector is refused like any other address.
+// ESP_CERTS_CRED_START, and the EEPROM sector for reading (an erase or write there is refused).
 // The rehearsal's environment:
 //   ESP_CERTS_FLASH=<file>     the two sectors in address order (core layout: the spare sector at
 //                              offset 0, the EEPROM sector at 4096; own layout: its first sector
 //                              at 0, its second at 4096). A shorter file, or none, reads as
 //                              erased flash (0xFF) past its end; erases and writes go to the file.
+//   ESP_CERTS_EEPROM=<file>    own layout only: the EEPROM sector's 4 KiB, read only (what a core
+//                              layout's record or the sketch's EEPROM data left there). None, or a
+//                              shorter file, reads as erased; an erase or write there is refused.
 //   ESP_CERTS_FLASH_CUT=<n>    a power cut: the n-th erase or write stops half-way and the
 //                              process ends at once (exit 0), as a board losing power would.
 #include <Arduino.h>
@@ -22,15 +25,23 @@ const uint32_t kSectorSize = 4096;
 const uint32_t kFirst = ESP_CERTS_CRED_START != 0 ? ESP_CERTS_CRED_START - 0x40200000 : EEPROM_start - 0x40200000 - kSectorSize;
 const uint32_t kEnd = kFirst + 2 * kSectorSize;
 unsigned operations = 0;
+// Own layout only: the EEPROM sector, readable from ESP_CERTS_EEPROM.
+const uint32_t kEeprom = ESP_CERTS_CRED_START != 0 ? EEPROM_start - 0x40200000 : 0;
+
+bool inEeprom(uint32_t address, size_t size) { return kEeprom != 0 && address >= kEeprom && address + size <= kEeprom + kSectorSize; }
 
 bool inRange(uint32_t address, size_t size) {
   if (address >= kFirst && address + size <= kEnd) return true;
+  if (inEeprom(address, size)) {
+    fprintf(stderr, "firmware: an erase or write of the EEPROM sector 0x%06x: esp-certs' own layout only reads it\n", address);
+    return false;
+  }
   fprintf(stderr, "firmware: the rehearsal has no flash at 0x%06x (only the credential sectors 0x%06x-0x%06x)\n", address, kFirst, kEnd);
   return false;
 }
 
-const char *flashFile() {
-  const char *file = getenv("ESP_CERTS_FLASH");
+const char *flashFile(const char *variable = "ESP_CERTS_FLASH") {
+  const char *file = getenv(variable);
   return file != nullptr && *file != '\0' ? file : nullptr;
 }
 
@@ -72,17 +83,19 @@ bool writeFile(uint32_t address, const uint8_t *data, size_t size) {
 }  // namespace
 
 bool EspClass::flashRead(uint32_t address, uint8_t *data, size_t size) {
-  if (!inRange(address, size)) return false;
+  bool eeprom = inEeprom(address, size);
+  if (!eeprom && !inRange(address, size)) return false;
   memset(data, 0xFF, size);
-  const char *file = flashFile();
+  const char *variable = eeprom ? "ESP_CERTS_EEPROM" : "ESP_CERTS_FLASH";
+  const char *file = flashFile(variable);
   if (file == nullptr) return true;
   // POSIX calls, not stdio: a FILE stays on the C library's heap and would count against the sketch's.
   int fd = open(file, O_RDONLY);
   if (fd < 0) {
-    fprintf(stderr, "firmware: cannot open ESP_CERTS_FLASH %s: %s\n", file, strerror(errno));
+    fprintf(stderr, "firmware: cannot open %s %s: %s\n", variable, file, strerror(errno));
     return false;
   }
-  ssize_t n = pread(fd, data, size, (off_t)(address - kFirst));
+  ssize_t n = pread(fd, data, size, (off_t)(address - (eeprom ? kEeprom : kFirst)));
   close(fd);
   // Bytes past the file's end stay erased.
   if (n >= 0 && (size_t)n < size) memset(data + n, 0xFF, size - n);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utility>
+
 #include "cert_check.h"
 #include "report.h"
 
@@ -56,8 +58,15 @@ extern "C" const char _ESP_CERTS_CRED_start[] __attribute__((weak));
 // sector never touched. On a core layout: slot 0 is the EEPROM sector (where version 1 records
 // live); slot 1 the sector below it, which is free only where the filesystem ends below it (its
 // end aligned down to its block: 4m1m, 4m2m, ...).
+// On an own layout, kCoreSlot is the EEPROM sector, read only: where a board renewed on a core
+// layout before it moved may have left its newest record (docs/flash-layout.md, "Moving a
+// provisioned board"). It is never erased or written here: it may hold the sketch's EEPROM data.
+const int kCoreSlot = 2;
+
 uint32_t slotAddress(int slot) {
   uint32_t own = ESP_CERTS_CRED_START;
+  if (own != 0 && slot == kCoreSlot) return EEPROM_start - kFlashMapBase;
+  if (slot == kCoreSlot) return 0;
   if (own != 0) return own - kFlashMapBase + (uint32_t)slot * kSectorSize;
   uint32_t eeprom = EEPROM_start - kFlashMapBase;
   if (slot == 0) return eeprom;
@@ -157,17 +166,43 @@ SlotState readSlot(int slot, uint8_t *sector, Record &r) {
   return st;
 }
 
-// Reads both sectors, one at a time through one temporary buffer (X509List and PrivateKey keep
-// their own copies), and uses the sound record with the higher sequence number, else the other.
-// A record cut short by a power cut fails its checksum and so never wins.
+// Erases own slot `target`, programs the record `sector` holds (its first `size` bytes, the rest
+// 0xFF) page by page and reads it back; the record becomes sound only with its last byte.
+// nullptr, or "write" / "verify". `sector` is overwritten by the read-back.
+const char *writeSlot(int target, uint8_t *sector, size_t size, uint32_t seq) {
+  uint32_t address = slotAddress(target);
+  if (target == kCoreSlot || address == 0) return "storage";
+  if (!ESP.flashEraseSector(address / kSectorSize)) return "write";
+  for (size_t at = 0; at < size; at += kPage) {
+    if (!ESP.flashWrite(address + at, sector + at, kPage)) return "write";
+  }
+  Record back;
+  SlotState st = readSlot(target, sector, back);
+  if (!st.present || st.reason != nullptr || back.seq != seq) return "verify";
+  return nullptr;
+}
+
+// Reads the sectors, one at a time through one temporary buffer (X509List and PrivateKey keep
+// their own copies), and uses the sound record with the highest sequence number (on a tie the
+// lower slot), else the next. A record cut short by a power cut fails its checksum and so never wins.
 const char *readRecord(const BearSSL::X509List &ca, Credentials &out) {
   uint8_t *sector = (uint8_t *)malloc(kSectorSize);
   if (sector == nullptr) return "memory";
   Record r;
-  SlotState slots[2] = {readSlot(0, sector, r), readSlot(1, sector, r)};
-  int first = slots[1].present && slots[1].reason == nullptr && (!slots[0].present || slots[0].reason != nullptr || slots[1].seq > slots[0].seq) ? 1 : 0;
+  SlotState slots[3] = {readSlot(0, sector, r), readSlot(1, sector, r), readSlot(kCoreSlot, sector, r)};
+  // The EEPROM sector's content that is no record is the sketch's, not a failure.
+  if (slots[kCoreSlot].reason != nullptr) slots[kCoreSlot].present = false;
+  int order[3] = {0, 1, kCoreSlot};
+  auto ahead = [&](int a, int b) {
+    const SlotState &x = slots[a], &y = slots[b];
+    bool soundX = x.present && x.reason == nullptr, soundY = y.present && y.reason == nullptr;
+    return soundX && (!soundY || x.seq > y.seq);
+  };
+  for (int i = 1; i < 3; i++) {
+    for (int j = i; j > 0 && ahead(order[j], order[j - 1]); j--) std::swap(order[j], order[j - 1]);
+  }
   const char *reason = nullptr;
-  for (int slot : {first, 1 - first}) {
+  for (int slot : order) {
     SlotState &st = slots[slot];
     if (!st.present) continue;
     if (st.reason == nullptr) {
@@ -181,6 +216,18 @@ const char *readRecord(const BearSSL::X509List &ca, Credentials &out) {
       }
     }
     if (reason == nullptr) reason = st.reason;
+  }
+  // Taken from the EEPROM sector: copied into the own slot not in use (the one without a usable
+  // record, else the older) and used from there. A failed or cut copy leaves it in the EEPROM
+  // sector, used from there this time (a renewal then writes an own slot) and copied next boot.
+  if (out.source == CredSource::flash && out.slot == kCoreSlot) {
+    bool usable0 = slots[0].present && slots[0].reason == nullptr, usable1 = slots[1].present && slots[1].reason == nullptr;
+    int target = !usable0 ? 0 : !usable1 ? 1 : slots[1].seq < slots[0].seq ? 1 : 0;
+    if (readSlot(kCoreSlot, sector, r).reason == nullptr) {
+      size_t size = r.size;
+      memset(sector + size, 0xFF, kSectorSize - size);
+      if (writeSlot(target, sector, size, out.seq) == nullptr) out.slot = target;
+    }
   }
   memset(sector, 0, kSectorSize);  // it held the private key
   free(sector);
@@ -218,6 +265,8 @@ const char *storeRenewedRecord(Credentials &cred, const HeaderIdentity &header, 
   // The sector not in use; the header's client may take either (slot 1 first: on a core layout
   // the spare one, nobody else's), and a broken record there leaves the header's client as it
   // was. On an own layout both slots always exist, so "storage" never happens there.
+  // A record still in the EEPROM sector on an own layout (kCoreSlot: its copy failed) is renewed
+  // into slot 1, like the header's: the EEPROM sector is never written.
   int target = cred.slot == 0 ? 1 : cred.slot == 1 ? 0 : (slotAddress(1) != 0 ? 1 : 0);
   if (slotAddress(target) == 0) return "storage";
   size_t idLen = strlen(cred.clientId);
@@ -257,17 +306,7 @@ const char *storeRenewedRecord(Credentials &cred, const HeaderIdentity &header, 
     br_sha256_out(&sha, sector + end);
     size_t size = end + kChecksumSize;
     memset(sector + size, 0xFF, kSectorSize - size);
-    // Erase, then program page by page; the record becomes sound only with its last byte.
-    uint32_t address = slotAddress(target);
-    if (!ESP.flashEraseSector(address / kSectorSize)) reason = "write";
-    for (size_t at = 0; reason == nullptr && at < size; at += kPage) {
-      if (!ESP.flashWrite(address + at, sector + at, kPage)) reason = "write";
-    }
-    Record back;
-    if (reason == nullptr) {
-      SlotState st = readSlot(target, sector, back);
-      if (!st.present || st.reason != nullptr || back.seq != seq) reason = "verify";
-    }
+    reason = writeSlot(target, sector, size, seq);
     if (reason == nullptr) {
       cred.slot = target;
       cred.seq = seq;

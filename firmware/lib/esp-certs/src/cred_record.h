@@ -29,8 +29,9 @@ struct Credentials {
   std::unique_ptr<BearSSL::PrivateKey> key;
   bool keyIsEc = false;
   // The credential sector the record came from (an own flash layout: its first or second
-  // sector; a core layout: 0 the EEPROM sector, 1 the spare one below it), -1 for the header's
-  // client; and the record's sequence number (version 1: 0).
+  // sector, 2 the EEPROM sector a core layout left a newer record in when copying it failed;
+  // a core layout: 0 the EEPROM sector, 1 the spare one below it), -1 for the header's client;
+  // and the record's sequence number (version 1: 0).
   int slot = -1;
   uint32_t seq = 0;
 };
@@ -39,6 +40,8 @@ struct Credentials {
 // certificate issued by `ca`, a key that decodes and matches it) into `out`, taking the usable
 // one with the highest sequence number. When neither is usable and one holds something, it
 // prints `cred fail reason=<word>`; then, as with erased sectors, the header's client is used.
+// On an own layout the EEPROM sector is read too, never written: a record there that is newer is
+// copied into an own sector (docs/flash-layout.md).
 void loadCredentials(Credentials &out, const BearSSL::X509List &ca, const HeaderIdentity &header);
 
 // Writes a record of `cred`'s id and key with `certDer` into the sector `cred` does not use,
