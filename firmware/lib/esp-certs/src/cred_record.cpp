@@ -52,16 +52,17 @@ extern "C" const char _ESP_CERTS_CRED_start[] __attribute__((weak));
 #define ESP_CERTS_CRED_START ((uint32_t)(uintptr_t)_ESP_CERTS_CRED_start)
 #endif
 
-// Flash offset of credential sector `slot`, or 0 when the layout has no such sector.
-// On an own layout: its two sectors, slot 1 being the same flash as the core layout's spare
-// sector on 4m1m, 4m2m, ... (a record provisioned there before is still read), the EEPROM
-// sector never touched. On a core layout: slot 0 is the EEPROM sector (where version 1 records
-// live); slot 1 the sector below it, which is free only where the filesystem ends below it (its
-// end aligned down to its block: 4m1m, 4m2m, ...).
 // On an own layout, kCoreSlot is the EEPROM sector, read only: where a board renewed on a core
 // layout before it moved may have left its newest record (docs/flash-layout.md, "Moving a
 // provisioned board"). It is never erased or written here: it may hold the sketch's EEPROM data.
 const int kCoreSlot = 2;
+
+// Flash offset of credential sector `slot`, or 0 when the layout has no such sector.
+// On an own layout: its two sectors, slot 1 being the same flash as the core layout's spare
+// sector on 4m1m, 4m2m, ... (a record provisioned there before is still read), and kCoreSlot.
+// On a core layout: slot 0 is the EEPROM sector (where version 1 records live); slot 1 the
+// sector below it, which is free only where the filesystem ends below it (its end aligned down
+// to its block: 4m1m, 4m2m, ...).
 
 uint32_t slotAddress(int slot) {
   uint32_t own = ESP_CERTS_CRED_START;
