@@ -10,8 +10,8 @@ import { EspCertsError } from "../errors.js";
 import { BOARD_LAYOUTS } from "../layout/boards.js";
 import { layoutOfScript, ownScriptName, spareSector } from "../layout/flash-map.js";
 
-/** Upload speeds that differ from esptool's 115200, as PlatformIO uses them for these boards. */
-const UPLOAD_SPEEDS: Readonly<Record<string, number>> = { d1_mini: 460800, esp01_1m: 460800 };
+/** PlatformIO's upload speed for a board without upload_speed: its manifest's upload.speed, 115200 but for these. */
+const UPLOAD_SPEEDS: Readonly<Record<string, number>> = { esp210: 57600 };
 
 export interface ProvisionLayout {
   /** The linker script, e.g. esp-certs.flash.4m1m.ld. */

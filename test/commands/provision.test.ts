@@ -99,7 +99,7 @@ describe.skipIf(!ready)("esp-certs provision --port", () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const esptool = (cmd: string) => calls().find((c) => c.includes(` ${cmd}`)) ?? "";
     for (const cmd of ["flash_id", "write_flash 0x3fa000 ", "verify_flash 0x3fa000 "]) {
-      expect(esptool(cmd), cmd).toMatch(new RegExp(`^pkg exec --package platformio/tool-esptoolpy -- esptool\\.py --chip esp8266 --port ${pty.dev} --baud 460800 `));
+      expect(esptool(cmd), cmd).toMatch(new RegExp(`^pkg exec --package platformio/tool-esptoolpy -- esptool\\.py --chip esp8266 --port ${pty.dev} --baud 115200 `));
     }
     expect(r.stdout).toContain(`verified: dev07 (identity from its credential record) connected to win10.local:${broker.port}`);
     expect(broker.log()).toMatch(/New client connected from 127\.0\.0\.1:\d+ as dev07/);

@@ -6,8 +6,9 @@ import { nextFreeId } from "../../src/provision/next-id.js";
 
 describe("where provision writes, per flash layout", () => {
   it("takes the board's default layout from PlatformIO's manifests, and board_build.ldscript and upload_speed over it", () => {
-    expect(layoutFor({ name: "d1_mini", board: "d1_mini" })).toMatchObject({ ldscript: "eagle.flash.4m1m.ld", flashSize: 4 * 2 ** 20, baud: 460800 });
+    expect(layoutFor({ name: "d1_mini", board: "d1_mini" })).toMatchObject({ ldscript: "eagle.flash.4m1m.ld", flashSize: 4 * 2 ** 20, baud: 115200 });
     expect(layoutFor({ name: "nodemcuv2", board: "nodemcuv2" })).toMatchObject({ ldscript: "eagle.flash.4m1m.ld", baud: 115200 });
+    expect(layoutFor({ name: "esp210", board: "esp210" })).toMatchObject({ baud: 57600 });
     expect(layoutFor({ name: "esp01", board: "esp01_1m" })).toMatchObject({ ldscript: "eagle.flash.1m256.ld", flashSize: 2 ** 20 });
     expect(layoutFor({ name: "e", board: "d1_mini_pro" }).ldscript).toBe("eagle.flash.16m14m.ld");
     expect(layoutFor({ name: "e", board: "d1_mini", ldscript: "esp-certs.flash.4m2m.ld", uploadSpeed: "921600" })).toMatchObject({ address: 0x3f9000, sectors: 2, sharesEeprom: false, baud: 921600 });
