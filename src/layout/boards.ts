@@ -1,8 +1,10 @@
+import { coreLayout, type FlashLayout } from "./flash-map.js";
+
 /**
  * The flash layout each PlatformIO espressif8266 board builds with when its environment sets no
  * board_build.ldscript (the board manifests' build.arduino.ldscript, boards/<id>.json).
  */
-export const BOARD_LAYOUTS: Readonly<Record<string, string>> = {
+const BOARD_LAYOUTS: Readonly<Record<string, string>> = {
   agruminolemon: "2m1m",
   d1: "4m1m",
   d1_mini: "4m1m",
@@ -49,3 +51,8 @@ export const BOARD_LAYOUTS: Readonly<Record<string, string>> = {
   wio_node: "4m1m",
   xinabox_cw01: "4m1m",
 };
+
+/** The core layout a board builds with when its environment names none; undefined for a board esp-certs does not know. */
+export function boardLayout(board: string | undefined): FlashLayout | undefined {
+  return board !== undefined && Object.hasOwn(BOARD_LAYOUTS, board) ? coreLayout(BOARD_LAYOUTS[board]) : undefined;
+}

@@ -100,10 +100,19 @@ export function spareSector(layout: FlashLayout): number | undefined {
 /** The linker script names: the core's, and esp-certs' own, which PlatformIO reads the flash size from too (`.flash.4m`). */
 export const coreScriptName = (layout: FlashLayout) => `eagle.flash.${layout.name}.ld`;
 export const ownScriptName = (layout: FlashLayout) => `esp-certs.flash.${layout.name}.ld`;
-/** A file name in esp-certs' form, whether or not its layout exists. */
-export const OWN_NAME = /^esp-certs\.flash\./i;
+const OWN_NAME = /^esp-certs\.flash\./i;
 
 export type ScriptKind = "core" | "own";
+
+/** A board_build.ldscript value's file name: the part after its last / or \\ (a Windows path). */
+export function scriptBaseName(ldscript: string): string {
+  return ldscript.replace(/\\/g, "/").split("/").pop() ?? "";
+}
+
+/** Whether the value names a file in esp-certs' form (esp-certs.flash.*), whether or not its layout exists. */
+export function isOwnScriptName(ldscript: string): boolean {
+  return OWN_NAME.test(scriptBaseName(ldscript));
+}
 
 /**
  * What a `board_build.ldscript` value names: a core layout, esp-certs' variant of one, or
@@ -112,7 +121,7 @@ export type ScriptKind = "core" | "own";
  * and on a file system that tells case apart no other spelling is found.
  */
 export function layoutOfScript(ldscript: string): { kind: ScriptKind; layout: FlashLayout } | undefined {
-  const base = ldscript.replace(/\\/g, "/").split("/").pop() ?? "";
+  const base = scriptBaseName(ldscript);
   const m = /^(eagle|esp-certs)\.flash\.([0-9]+[km][0-9]*m?)\.ld$/.exec(base);
   const core = m ? coreLayout(m[2]) : undefined;
   if (m === null || core === undefined) return undefined;

@@ -11,8 +11,8 @@ import type { Config } from "../config/config.js";
 import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
 import { sameBytes, syncFile, type WantedFile } from "../fs/sync.js";
-import { BOARD_LAYOUTS } from "../layout/boards.js";
-import { CORE_LAYOUTS, layoutOfScript, OWN_NAME } from "../layout/flash-map.js";
+import { boardLayout } from "../layout/boards.js";
+import { CORE_LAYOUTS, isOwnScriptName, layoutOfScript, ownScriptName, scriptBaseName } from "../layout/flash-map.js";
 import { LDSCRIPT_MARKER, renderLdScript } from "../layout/ldscript.js";
 
 /** SCons's variable for the project folder, which PlatformIO expands in board_build.ldscript. */
@@ -23,8 +23,8 @@ export function layoutFiles(config: Config, envName?: string): WantedFile[] {
   const wanted = new Map<string, WantedFile>();
   for (const env of config.environments) {
     if ((envName !== undefined && env.name !== envName) || env.ldscript === undefined) continue;
-    const base = path.basename(env.ldscript.replace(/\\/g, "/"));
-    if (!OWN_NAME.test(base)) continue;
+    if (!isOwnScriptName(env.ldscript)) continue;
+    const base = scriptBaseName(env.ldscript);
     const found = layoutOfScript(base);
     if (found === undefined && layoutOfScript(base.toLowerCase()) !== undefined) {
       throw new EspCertsError(
@@ -34,8 +34,8 @@ export function layoutFiles(config: Config, envName?: string): WantedFile[] {
       );
     }
     if (found === undefined) {
-      const usual = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
-      const example = usual === undefined ? "esp-certs.flash.4m1m.ld for 4 MB of flash with 1 MB of filesystem" : `esp-certs.flash.${usual}.ld for board ${env.board}'s default layout`;
+      const usual = boardLayout(env.board);
+      const example = usual === undefined ? "esp-certs.flash.4m1m.ld for 4 MB of flash with 1 MB of filesystem" : `${ownScriptName(usual)} for board ${env.board}'s default layout`;
       throw new EspCertsError(
         `Cannot write ${env.ldscript} for [env:${env.name}]`,
         "esp-certs has no flash layout of that name",

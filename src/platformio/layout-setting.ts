@@ -5,11 +5,10 @@
  * the environment names itself is kept, with the variant to switch to. Pure: platformio.ini's
  * text and environments in, text and words out.
  */
-import path from "node:path";
 import type { Config } from "../config/config.js";
 import { setKeys } from "../config/ini.js";
-import { BOARD_LAYOUTS } from "../layout/boards.js";
-import { coreLayout, coreScriptName, layoutOfScript, OWN_NAME, ownLayout, ownScriptName, spareSector, type FlashLayout } from "../layout/flash-map.js";
+import { boardLayout } from "../layout/boards.js";
+import { coreScriptName, isOwnScriptName, layoutOfScript, ownLayout, ownScriptName, spareSector, type FlashLayout } from "../layout/flash-map.js";
 
 type Env = Config["environments"][number];
 
@@ -35,12 +34,11 @@ export function envLayout(env: Env): EnvLayout {
   if (env.ldscript !== undefined) {
     const found = layoutOfScript(env.ldscript);
     // esp-certs' name with a layout it does not have: writing it says which ones there are.
-    if (OWN_NAME.test(path.basename(env.ldscript.replace(/\\/g, "/")))) return { kind: "own", ldscript: env.ldscript };
+    if (isOwnScriptName(env.ldscript)) return { kind: "own", ldscript: env.ldscript };
     if (found === undefined) return { kind: "unknown", ldscript: env.ldscript };
     return { kind: "core", ldscript: env.ldscript, core: found.layout };
   }
-  const name = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
-  const core = name === undefined ? undefined : coreLayout(name);
+  const core = boardLayout(env.board);
   return core === undefined ? { kind: "unknown" } : { kind: "default", ldscript: coreScriptName(core), core };
 }
 
@@ -69,10 +67,9 @@ export function layoutAdvice(env: Env, layout: EnvLayout): { text: string; fix: 
  * kept its ldscript, or one inherited from [env]): the record would land outside the chip.
  */
 export function layoutTooLarge(env: Env, layoutFlash: number): string | undefined {
-  const name = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
-  const boardFlash = name === undefined ? undefined : coreLayout(name)?.flashSize;
-  if (boardFlash === undefined || layoutFlash <= boardFlash) return undefined;
-  return `[env:${env.name}] links with ${env.ldscript}, made for ${layoutFlash / 2 ** 20} MB of flash; board ${env.board} has ${boardFlash / 2 ** 20} MB (its default layout is eagle.flash.${name}.ld): a board with less flash than the layout has no room for the identity where the firmware looks`;
+  const board = boardLayout(env.board);
+  if (board === undefined || layoutFlash <= board.flashSize) return undefined;
+  return `[env:${env.name}] links with ${env.ldscript}, made for ${layoutFlash / 2 ** 20} MB of flash; board ${env.board} has ${board.flashSize / 2 ** 20} MB (its default layout is ${coreScriptName(board)}): a board with less flash than the layout has no room for the identity where the firmware looks`;
 }
 
 export interface LayoutChoice {

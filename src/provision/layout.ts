@@ -7,8 +7,8 @@
  * - any other core layout: the EEPROM sector alone (no renewal in the field there).
  */
 import { EspCertsError } from "../errors.js";
-import { BOARD_LAYOUTS } from "../layout/boards.js";
-import { layoutOfScript, ownScriptName, spareSector } from "../layout/flash-map.js";
+import { boardLayout } from "../layout/boards.js";
+import { coreScriptName, layoutOfScript, ownScriptName, spareSector } from "../layout/flash-map.js";
 
 /** PlatformIO's upload speed for a board without upload_speed: its manifest's upload.speed, 115200 but for these. */
 const UPLOAD_SPEEDS: Readonly<Record<string, number>> = { esp210: 57600 };
@@ -36,8 +36,8 @@ export function hex(address: number): string {
 
 /** The layout an environment builds with: its board_build.ldscript, else its board's default. */
 export function layoutFor(env: { name: string; board?: string; ldscript?: string; uploadSpeed?: string }): ProvisionLayout {
-  const known = env.board !== undefined && Object.hasOwn(BOARD_LAYOUTS, env.board) ? BOARD_LAYOUTS[env.board] : undefined;
-  const ldscript = env.ldscript ?? (known === undefined ? undefined : `eagle.flash.${known}.ld`);
+  const known = boardLayout(env.board);
+  const ldscript = env.ldscript ?? (known === undefined ? undefined : coreScriptName(known));
   if (ldscript === undefined) {
     throw new EspCertsError(
       `Cannot find the credential sectors for [env:${env.name}]`,
