@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
 import { buildFirmware, generateProject, type Project, rehearsalTools, startFirmware } from "../firmware/rehearsal.js";
 import { decodeRecord, SECTOR_SIZE } from "../../src/provision/record.js";
-import { cli, cutAtEveryWrite, mustCli, retained, sequences, signedFor, startBrokerWithRules, storeClient } from "./field.js";
+import { cli, cutAtEveryWrite, deviceSerial, mustCli, retained, sequences, signedFor, startBrokerWithRules, statusSerial, storeClient, storeSerial } from "./field.js";
 
 const ready = rehearsalTools();
 /** Not a certificate: refused with reason=cert (the library keeps its topic from the sketch's handler). */
@@ -21,7 +21,6 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
   let otherCa: Project;
   const clientFile = (id: string, ext: string) => path.join(project.dir, "certs", "clients", `${id}.${ext}`);
   const address = () => `127.0.0.1:${broker.port}`;
-  const serialOf = (id: string) => /serial\s+(\S+)/.exec(mustCli(project, ["status"]).split(/^client /m).find((s) => s.startsWith(`${id} `)) ?? "")?.[1];
 
   beforeAll(async () => {
     project = generateProject("win10.local", "\n[env:d1_mini]\nboard = d1_mini\n");
@@ -40,19 +39,19 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
   test("it takes the pushed renewal, reconnects with it, and boots with it from flash", async () => {
     const flash = path.join(project.dir, "dev07-flash.bin");
     copyFileSync(dev07Record, flash);
-    const before = serialOf("dev07")!;
+    const before = statusSerial(project, "dev07");
     const device = startFirmware(fleet, { ESP_CERTS_FLASH: flash });
     try {
       await device.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
       mustCli(project, ["generate", "--renew", "dev07"]);
-      const renewed = serialOf("dev07")!;
+      const renewed = statusSerial(project, "dev07");
       expect(renewed).not.toBe(before);
       const mark = broker.mark();
       const push = cli(project, ["push", "--client", "dev07", "--broker-address", address()]);
       expect(push.status, push.stdout + push.stderr).toBe(0);
       expect(push.stdout).toMatch(new RegExp(`published\\s+dev07\\s+certificate ${renewed}`));
       const took = await device.waitFor(/ cred renewed /);
-      expect(took).toMatch(new RegExp(`^\\[esp-certs\\] cred renewed serial=${renewed.toUpperCase().replace(/^(00)+/, "")} until=\\d+$`, "i"));
+      expect(took).toMatch(new RegExp(`^\\[esp-certs\\] cred renewed serial=${deviceSerial(renewed)} until=\\d+$`, "i"));
       const at = device.lines().indexOf(took);
       // A full handshake with the new certificate: a resumed session would show the old one.
       await device.waitFor(/ tls ok .* resumed=0$/, at);
@@ -66,7 +65,7 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
       await device.stop();
     }
     const state = JSON.parse((await retained(project, broker.port, "dev07/esp-certs/state"))!.toString()) as { serial: string; until: number; cred: string };
-    expect(state.serial.toLowerCase()).toBe(serialOf("dev07")!.replace(/^(00)+/, ""));
+    expect(state.serial.toUpperCase()).toBe(storeSerial(project, "dev07"));
     expect(state.cred).toBe("flash");
 
     const mark = broker.mark();
@@ -170,7 +169,7 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     // Provisioned: the record in the spare sector; the renewal goes to the EEPROM sector.
     expect(spareAndEeprom(dev07Record)).toEqual({ spare: 0, eeprom: -1 });
     // The image's sectors in address order: the spare one at offset 0, the EEPROM sector at 4096.
-    await cutAtEveryWrite(dev07(), dev07Record, 0, serialOf("dev07")!.toUpperCase().replace(/^(00)+/, ""), [0, 1]);
+    await cutAtEveryWrite(dev07(), dev07Record, 0, storeSerial(project, "dev07"), [0, 1]);
     expect(statSync(dev07Record).size).toBeGreaterThan(0);
   }, 300_000);
 
@@ -189,10 +188,10 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     expect(spareAndEeprom(afterFirst)).toEqual({ spare: 0, eeprom: 1 });
 
     mustCli(project, ["generate", "--renew", "dev07"]);
-    const second = serialOf("dev07")!;
+    const second = statusSerial(project, "dev07");
     mustCli(project, ["push", "--client", "dev07", "--broker-address", address()]);
     // Taken whole, the second renewal is in the spare sector, above the first.
-    await cutAtEveryWrite(dev07(), afterFirst, 1, second.toUpperCase().replace(/^(00)+/, ""), [2, 1]);
+    await cutAtEveryWrite(dev07(), afterFirst, 1, deviceSerial(second), [2, 1]);
   }, 300_000);
 
   test("a device whose identity came from the header takes a renewal too: its record then holds the header's key", async () => {
@@ -200,7 +199,7 @@ describe.skipIf(!ready)("a device takes its renewed certificate over MQTT", () =
     const flash = path.join(project.dir, "dev01-flash.bin");
     writeFileSync(flash, Buffer.alloc(2 * SECTOR_SIZE, 0xff));
     mustCli(project, ["generate", "--renew", "dev01"]);
-    const renewed = serialOf("dev01")!.toUpperCase().replace(/^(00)+/, "");
+    const renewed = storeSerial(project, "dev01");
     mustCli(project, ["push", "--client", "dev01", "--broker-address", address()]);
     const first = startFirmware(image, { ESP_CERTS_FLASH: flash });
     try {

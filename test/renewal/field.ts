@@ -44,11 +44,19 @@ export async function startBrokerWithRules(p: Project): Promise<Broker> {
   return startMosquitto({ config });
 }
 
-/** The store's current serial of device `id` (`status`), as the device prints it: upper case, no leading zero bytes. */
-export function storeSerial(p: Project, id: string): string {
+/** The store's current serial of device `id`, as `status` prints it. */
+export function statusSerial(p: Project, id: string): string {
   const serial = /serial\s+(\S+)/.exec(mustCli(p, ["status"]).split(/^client /m).find((s) => s.startsWith(`${id} `)) ?? "")?.[1];
   if (serial === undefined) throw new Error(`status names no serial for ${id}`);
-  return serial.toUpperCase().replace(/^(00)+/, "");
+  return serial;
+}
+
+/** A serial as the device prints it: upper case, no leading zero bytes. */
+export const deviceSerial = (serial: string) => serial.toUpperCase().replace(/^(00)+/, "");
+
+/** The store's current serial of device `id`, as the device prints it. */
+export function storeSerial(p: Project, id: string): string {
+  return deviceSerial(statusSerial(p, id));
 }
 
 /** An MQTT.js client of the store (`id`: its certificate and key) on the broker, protocol 5. */

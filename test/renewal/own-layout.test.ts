@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Broker } from "../helpers/mosquitto.js";
 import { BUILD_TIMEOUT_MS, buildFirmware, generateProject, type Project, rehearsalTools, startFirmware } from "../firmware/rehearsal.js";
 import { decodeRecord, encodeSector, SECTOR_SIZE, type Credential } from "../../src/provision/record.js";
-import { clearRetained, cli, cutAtEveryWrite, type FieldDevice, mustCli, retained, sequences, startBrokerWithRules, storeSerial } from "./field.js";
+import { clearRetained, cli, cutAtEveryWrite, deviceSerial, type FieldDevice, mustCli, retained, sequences, startBrokerWithRules, storeSerial } from "./field.js";
 
 const ready = rehearsalTools();
 const ERASED = Buffer.alloc(SECTOR_SIZE, 0xff);
@@ -35,6 +35,13 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
   async function stateSerial(id: string): Promise<string | undefined> {
     const held = await retained(project, broker.port, `${id}/esp-certs/state`);
     return held === undefined || held.length === 0 ? undefined : (JSON.parse(held.toString()) as { serial: string }).serial.toUpperCase();
+  }
+
+  /** Polls until the retained state names `serial` (the device publishes it after connecting), or a deadline. */
+  async function waitForState(serial: string): Promise<string | undefined> {
+    let state: string | undefined;
+    for (const end = Date.now() + 60_000; state !== serial && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) state = await stateSerial("dev07");
+    return state;
   }
 
   beforeAll(async () => {
@@ -106,7 +113,7 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
     try {
       await reboot.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
       // The state it publishes after connecting names the certificate it connected with.
-      for (const end = Date.now() + 60_000; state !== renewed && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) state = await stateSerial("dev07");
+      state = await waitForState(renewed);
     } finally {
       await reboot.stop();
     }
@@ -167,11 +174,15 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
       return startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eepromFile, ...extra });
     }
 
-    /** Polls until the retained state names `serial` (the device publishes it after connecting), or a deadline. */
-    async function waitForState(serial: string): Promise<string | undefined> {
-      let state: string | undefined;
-      for (const end = Date.now() + 60_000; state !== serial && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) state = await stateSerial("dev07");
-      return state;
+    /** Boots the moved board until it is connected and its retained state names `serial` (or a deadline); the stopped run and that state. */
+    async function bootUntilState(flash: string, eepromFile: string, serial: string) {
+      const run = bootMoved(flash, eepromFile);
+      try {
+        await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+        return { run, state: await waitForState(serial) };
+      } finally {
+        await run.stop();
+      }
     }
 
     beforeAll(() => {
@@ -189,14 +200,7 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
     test("the first boot copies it into the own first sector and connects with the renewed certificate; the next writes nothing", async () => {
       const flash = path.join(project.dir, "moved-copy.bin");
       await clearRetained(project, broker.port, "dev07/esp-certs/state");
-      const run = bootMoved(flash, eeprom);
-      let state: string | undefined;
-      try {
-        await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
-        state = await waitForState(renewed);
-      } finally {
-        await run.stop();
-      }
+      const { run, state } = await bootUntilState(flash, eeprom, renewed);
       expect(run.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/^\[esp-certs\] boot client=dev07 .* cred=flash$/)]));
       expect(run.lines().filter((l) => / cred (renew )?fail | cred renewed /.test(l))).toEqual([]);
       expect(state).toBe(renewed);
@@ -228,15 +232,8 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
       const flash = path.join(project.dir, "moved-data.bin");
       const data = path.join(project.dir, "eeprom-data.bin");
       writeFileSync(data, content());
-      const provisioned = new X509Certificate(decodeRecord(readFileSync(inSecond).subarray(SECTOR_SIZE)).certDer).serialNumber.toUpperCase().replace(/^(00)+/, "");
-      const run = bootMoved(flash, data);
-      let state: string | undefined;
-      try {
-        await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
-        state = await waitForState(provisioned);
-      } finally {
-        await run.stop();
-      }
+      const provisioned = deviceSerial(new X509Certificate(decodeRecord(readFileSync(inSecond).subarray(SECTOR_SIZE)).certDer).serialNumber);
+      const { run, state } = await bootUntilState(flash, data, provisioned);
       expect(run.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/^\[esp-certs\] boot client=dev07 .* cred=flash$/)]));
       expect(run.lines().filter((l) => / cred (renew )?fail /.test(l)), what).toEqual([]);
       expect(state).toBe(provisioned);
