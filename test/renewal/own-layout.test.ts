@@ -44,6 +44,18 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
     return state;
   }
 
+  /** Runs the fleet image with `env` until it is connected and its retained state names `serial` (or a deadline); the stopped run and that state. */
+  async function runUntilState(env: Record<string, string>, serial: string) {
+    const run = startFirmware(fleet, env);
+    try {
+      await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
+      // The state it publishes after connecting names the certificate it connected with.
+      return { run, state: await waitForState(serial) };
+    } finally {
+      await run.stop();
+    }
+  }
+
   beforeAll(async () => {
     project = generateProject("win10.local", `\n[env:own]\nboard = d1_mini\nboard_build.ldscript = esp-certs.flash.4m1m.ld\n\n[env:core]\nboard = d1_mini\n`);
     broker = await startBrokerWithRules(project);
@@ -108,15 +120,7 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
     expect(second.certDer.equals(readFileSync(path.join(project.dir, "certs", "clients", "dev07.crt.der")))).toBe(true);
     expect(second.keyDer.equals(dev07.keyDer)).toBe(true);
 
-    const reboot = startFirmware(fleet, { ESP_CERTS_FLASH: flash });
-    let state: string | undefined;
-    try {
-      await reboot.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
-      // The state it publishes after connecting names the certificate it connected with.
-      state = await waitForState(renewed);
-    } finally {
-      await reboot.stop();
-    }
+    const { run: reboot, state } = await runUntilState({ ESP_CERTS_FLASH: flash }, renewed);
     expect(reboot.lines()).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/)]));
     expect(state).toBe(renewed);
     // The retained renewal is the one in use now: nothing written again.
@@ -174,15 +178,10 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
       return startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eepromFile, ...extra });
     }
 
-    /** Boots the moved board until it is connected and its retained state names `serial` (or a deadline); the stopped run and that state. */
-    async function bootUntilState(flash: string, eepromFile: string, serial: string) {
-      const run = bootMoved(flash, eepromFile);
-      try {
-        await run.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
-        return { run, state: await waitForState(serial) };
-      } finally {
-        await run.stop();
-      }
+    /** The moved board (as bootMoved starts it) until its retained state names `serial`. */
+    function bootUntilState(flash: string, eepromFile: string, serial: string) {
+      copyFileSync(inSecond, flash);
+      return runUntilState({ ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eepromFile }, serial);
     }
 
     beforeAll(() => {
@@ -257,14 +256,7 @@ describe.skipIf(!ready)("the own flash layout: the record's two sectors below th
         expect(readFileSync(flash).subarray(SECTOR_SIZE).equals(readFileSync(inSecond).subarray(SECTOR_SIZE)), `cut ${cut}: the second sector was written`).toBe(true);
         expect(readFileSync(eeprom).equals(renewedSector), `cut ${cut}`).toBe(true);
         await clearRetained(project, broker.port, "dev07/esp-certs/state");
-        const next = startFirmware(fleet, { ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eeprom });
-        let state: string | undefined;
-        try {
-          await next.waitFor(/^\[esp-certs\] mqtt ok client=dev07$/);
-          state = await waitForState(renewed);
-        } finally {
-          await next.stop();
-        }
+        const { run: next, state } = await runUntilState({ ESP_CERTS_FLASH: flash, ESP_CERTS_EEPROM: eeprom }, renewed);
         expect(next.lines(), `cut ${cut}`).toEqual(expect.arrayContaining([expect.stringMatching(/ boot client=dev07 .* cred=flash$/)]));
         expect(next.lines().filter((l) => / cred (renew )?fail | cred renewed /.test(l)), `cut ${cut}`).toEqual([]);
         expect(state, `cut ${cut}`).toBe(renewed);
