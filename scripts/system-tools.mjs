@@ -28,6 +28,9 @@ export const SYSTEM_TOOLS = [
     debian: ["gcc-xtensa-lx106", "picolibc-xtensa-lx106-elf"],
     elsewhere: "packaged only for Debian and Ubuntu, so these tests skip",
   },
+  // Its binutils: the flash layouts' link test reads the linked symbols and sizes (test/layout/link.test.ts).
+  { tool: "xtensa-lx106-elf-nm", debian: ["binutils-xtensa-lx106"], elsewhere: "packaged only for Debian and Ubuntu, so these tests skip" },
+  { tool: "xtensa-lx106-elf-size", debian: ["binutils-xtensa-lx106"], elsewhere: "packaged only for Debian and Ubuntu, so these tests skip" },
   // The header's .gitignore line when no init wrote one (test/commands/generate.test.ts).
   { tool: "git", debian: ["git"], elsewhere: "https://git-scm.com/downloads" },
   { tool: "flock", debian: ["util-linux"], elsewhere: "Linux only" },

@@ -10,8 +10,10 @@ import { renderLdScript } from "../../src/layout/ldscript.js";
 import { tmpDir } from "../helpers/tmp.js";
 import { requireTool } from "../helpers/tools.js";
 
-const PACKAGES = "gcc-xtensa-lx106 picolibc-xtensa-lx106-elf";
-const hasCross = ["xtensa-lx106-elf-gcc", "xtensa-lx106-elf-nm", "xtensa-lx106-elf-size"].every((tool) => requireTool(tool, PACKAGES));
+// binutils-xtensa-lx106 comes with gcc-xtensa-lx106; a job without the compiler has neither.
+const hasCross =
+  requireTool("xtensa-lx106-elf-gcc", "gcc-xtensa-lx106 picolibc-xtensa-lx106-elf") &&
+  ["xtensa-lx106-elf-nm", "xtensa-lx106-elf-size"].every((tool) => requireTool(tool, "binutils-xtensa-lx106 gcc-xtensa-lx106"));
 
 // Stands in for the core's local.eagle.app.v6.common.ld: only the sketch's flash code, in irom0_0_seg.
 const COMMON = `SECTIONS
