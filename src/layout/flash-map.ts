@@ -127,3 +127,15 @@ export function layoutOfScript(ldscript: string): { kind: ScriptKind; layout: Fl
   if (m === null || core === undefined) return undefined;
   return m[1] === "eagle" ? { kind: "core", layout: core } : { kind: "own", layout: ownLayout(core) };
 }
+
+/**
+ * The value spelled in lower case, when that alone makes it a layout (esp-certs.flash.4M1M.ld):
+ * PlatformIO reads the flash size from the name case-sensitively, so the other spelling is refused.
+ */
+export const LOWER_CASE_WHY = "PlatformIO reads the flash size from a linker script's name only in lower case";
+
+export function lowerCaseScript(ldscript: string): string | undefined {
+  const base = scriptBaseName(ldscript);
+  if (layoutOfScript(base) !== undefined || layoutOfScript(base.toLowerCase()) === undefined) return undefined;
+  return `${ldscript.slice(0, -base.length)}${base.toLowerCase()}`;
+}

@@ -12,7 +12,7 @@ import { EspCertsError } from "../errors.js";
 import { readNamed } from "../fs/read.js";
 import { sameBytes, syncFile, type WantedFile } from "../fs/sync.js";
 import { boardLayout } from "../layout/boards.js";
-import { CORE_LAYOUTS, isOwnScriptName, layoutOfScript, ownScriptName, scriptBaseName } from "../layout/flash-map.js";
+import { CORE_LAYOUTS, isOwnScriptName, layoutOfScript, LOWER_CASE_WHY, lowerCaseScript, ownScriptName, scriptBaseName } from "../layout/flash-map.js";
 import { LDSCRIPT_MARKER, renderLdScript } from "../layout/ldscript.js";
 
 /** SCons's variable for the project folder, which PlatformIO expands in board_build.ldscript. */
@@ -26,13 +26,8 @@ export function layoutFiles(config: Config, envName?: string): WantedFile[] {
     if (!isOwnScriptName(env.ldscript)) continue;
     const base = scriptBaseName(env.ldscript);
     const found = layoutOfScript(base);
-    if (found === undefined && layoutOfScript(base.toLowerCase()) !== undefined) {
-      throw new EspCertsError(
-        `Cannot write ${env.ldscript} for [env:${env.name}]`,
-        "PlatformIO reads the flash size from a linker script's name only in lower case",
-        `Write it in lower case: board_build.ldscript = ${env.ldscript.slice(0, -base.length)}${base.toLowerCase()}`,
-      );
-    }
+    const lower = lowerCaseScript(env.ldscript);
+    if (lower !== undefined) throw new EspCertsError(`Cannot write ${env.ldscript} for [env:${env.name}]`, LOWER_CASE_WHY, `Write it in lower case: board_build.ldscript = ${lower}`);
     if (found === undefined) {
       const usual = boardLayout(env.board);
       const example = usual === undefined ? "esp-certs.flash.4m1m.ld for 4 MB of flash with 1 MB of filesystem" : `${ownScriptName(usual)} for board ${env.board}'s default layout`;

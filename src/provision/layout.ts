@@ -8,7 +8,7 @@
  */
 import { EspCertsError } from "../errors.js";
 import { boardLayout } from "../layout/boards.js";
-import { coreScriptName, layoutOfScript, ownScriptName, spareSector } from "../layout/flash-map.js";
+import { coreScriptName, layoutOfScript, LOWER_CASE_WHY, lowerCaseScript, ownScriptName, spareSector } from "../layout/flash-map.js";
 
 /** PlatformIO's upload speed for a board without upload_speed: its manifest's upload.speed, 115200 but for these. */
 const UPLOAD_SPEEDS: Readonly<Record<string, number>> = { esp210: 57600 };
@@ -46,6 +46,8 @@ export function layoutFor(env: { name: string; board?: string; ldscript?: string
     );
   }
   const found = layoutOfScript(ldscript);
+  const lower = lowerCaseScript(ldscript);
+  if (lower !== undefined) throw new EspCertsError(`Cannot read the flash layout ${ldscript} of [env:${env.name}]`, LOWER_CASE_WHY, `Write it in lower case: board_build.ldscript = ${lower}`);
   if (found === undefined) {
     throw new EspCertsError(
       `Cannot read the flash layout ${ldscript} of [env:${env.name}]`,

@@ -18,6 +18,7 @@ describe("where provision writes, per flash layout", () => {
     expect(() => layoutFor({ name: "e", board: "my_board" })).toThrow(expect.objectContaining({ why: "esp-certs does not know board my_board's flash layout", fix: expect.stringContaining("board_build.ldscript = esp-certs.flash.4m1m.ld") }));
     expect(() => layoutFor({ name: "e", ldscript: "custom.ld" })).toThrow(expect.objectContaining({ fix: expect.stringContaining("esp-certs.flash.4m1m.ld") }));
     expect(() => layoutFor({ name: "e", ldscript: "esp-certs.flash.4m9m.ld" })).toThrow(expect.objectContaining({ message: expect.stringContaining("4m9m") }));
+    expect(() => layoutFor({ name: "e", ldscript: "ld/esp-certs.flash.4M1M.ld" })).toThrow(expect.objectContaining({ fix: "Write it in lower case: board_build.ldscript = ld/esp-certs.flash.4m1m.ld" }));
   });
 
   // esp-certs' own layouts: the two sectors below the EEPROM sector, never the EEPROM sector.
